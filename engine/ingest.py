@@ -1,0 +1,758 @@
+"""Import merchant exports through DuckDB's own CSV reader, accounting for every row read."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import html
+import io
+import json
+import os
+import tempfile
+import threading
+import uuid
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from . import _formats as F
+from ._parsing import (
+    clean_text_expr,
+    detect_date_dialect,
+    detect_number_dialect,
+    number_expr,
+    timestamp_expr,
+)
+from .store import Store
+
+__all__ = [
+    "IngestError",
+    "Detection",
+    "IngestReport",
+    "detect",
+    "ingest",
+    "parse_map_arg",
+    "max_upload_bytes",
+    "FORMAT_NAMES",
+]
+
+Progress = Callable[[float, str], None]
+FORMAT_NAMES = tuple(spec.name for spec in F.FORMATS) + ("generic",)
+_DELIMITERS = (",", ";", "\t", "|")
+_HEAD_BYTES = 1 << 20
+_FIELD_LABELS = {
+    "order_id": "order id", "order_ts": "order date", "product_id": "product id", "product_name": "product name",
+    "unit_price": "unit price", "revenue": "revenue", "text": "review text", "rating": "rating",
+}
+
+
+class IngestError(ValueError):
+    """Bad input: the message is one sentence for the user naming the problem and what to do."""
+
+
+def max_upload_bytes() -> int:
+    """Upload limit in bytes, configurable with STORELENS_MAX_UPLOAD_MB (default 2048)."""
+    return int(float(os.environ.get("STORELENS_MAX_UPLOAD_MB", "2048")) * 1024 * 1024)
+
+
+@dataclass
+class Detection:
+    """What an upload looks like before it is imported: the user confirms or edits `mapping`."""
+
+    path: Path
+    file_name: str
+    format: str
+    kind: str | None
+    delimiter: str
+    encoding: str
+    headers: list[str]
+    mapping: dict[str, tuple[str, ...]]
+    missing: list[str] = field(default_factory=list)
+
+    @property
+    def european(self) -> bool:
+        """Semicolon-separated exports come from locales that write decimal commas and day-first dates."""
+        return self.delimiter == ";"
+
+    def preview(self, n: int = 20) -> pd.DataFrame:
+        """First rows with canonical column names, as text, for the mapping form."""
+        rows = []
+        with open(self.path, encoding=self.encoding if self.encoding != "utf-8" else "utf-8-sig",
+                  errors="replace", newline="") as fh:
+            reader = csv.reader(fh, delimiter=self.delimiter)
+            next(reader, None)
+            for i, row in enumerate(reader):
+                if i >= n:
+                    break
+                rows.append(row)
+        index = {F.normalise_header(h): i for i, h in reversed(list(enumerate(self.headers)))}
+        out = {}
+        for canon, sources in self.mapping.items():
+            idx = [index[s] for s in sources if s in index]
+            out[canon] = [next((r[i] for i in idx if i < len(r) and r[i].strip()), "") for r in rows]
+        return pd.DataFrame(out)
+
+
+@dataclass
+class IngestReport:
+    """Per-file counts; rows_read == rows_loaded + rows_rejected + rows_duplicate."""
+
+    file: str
+    format: str
+    kind: str
+    rows_read: int
+    rows_loaded: int
+    rows_rejected: int
+    rows_duplicate: int
+    batch_id: str
+
+    def as_dict(self) -> dict:
+        """The contract's JSON shape."""
+        return asdict(self)
+
+
+def parse_map_arg(text: str | None) -> dict[str, str]:
+    """Parse `--map canon=source,...` into {canon: source}."""
+    if not text:
+        return {}
+    out = {}
+    for part in text.split(","):
+        if not part.strip():
+            continue
+        if "=" not in part:
+            raise IngestError(f"--map entry '{part.strip()}' is not of the form canonical=source_column.")
+        canon, source = (s.strip() for s in part.split("=", 1))
+        out[canon] = source
+    return out
+
+
+# --------------------------------------------------------------------------------------------- sniffing
+
+
+def _decode_head(head: bytes) -> tuple[str, str]:
+    """(encoding, text) of the first bytes: UTF-8 (with or without BOM) or Windows-1252."""
+    if head.startswith(b"\xef\xbb\xbf"):
+        head = head[3:]
+    for cut in range(4):  # the sample may end inside a multi-byte character
+        try:
+            return "utf-8", head[: len(head) - cut].decode("utf-8")
+        except UnicodeDecodeError:
+            continue
+    return "cp1252", head.decode("cp1252", errors="replace")
+
+
+def _transcode(path: Path, encoding: str) -> Path:
+    """UTF-8 copy of a non-UTF-8 file; each line is decoded as UTF-8 when it can be, else as `encoding`."""
+    fd, tmp = tempfile.mkstemp(suffix=".csv", prefix="storelens-")
+    with open(path, "rb") as src, os.fdopen(fd, "w", encoding="utf-8", newline="") as dst:
+        if encoding.startswith("utf-16"):
+            dst.write(src.read().decode(encoding).lstrip("\ufeff"))
+            return Path(tmp)
+        for line in src:
+            try:
+                dst.write(line.decode("utf-8"))
+            except UnicodeDecodeError:
+                try:
+                    dst.write(line.decode("cp1252"))
+                except UnicodeDecodeError:
+                    dst.write(line.decode("latin-1"))
+    return Path(tmp)
+
+
+def _sniff(path: Path, file_name: str) -> tuple[str, str, list[str]]:
+    """(encoding, delimiter, headers), or IngestError for files that are not usable CSV/TSV."""
+    try:
+        size = path.stat().st_size
+    except OSError as exc:
+        raise IngestError(f"{file_name} cannot be read ({exc.strerror}); check the path.") from exc
+    if size == 0:
+        raise IngestError(f"{file_name} is empty; export the data again and upload the new file.")
+    if size > max_upload_bytes():
+        raise IngestError(
+            f"{file_name} is {size / 2**20:.0f} MB, over the {max_upload_bytes() / 2**20:.0f} MB upload limit; "
+            "split the export by date range or raise STORELENS_MAX_UPLOAD_MB."
+        )
+    with open(path, "rb") as fh:
+        head = fh.read(_HEAD_BYTES)
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        encoding = "utf-16"
+        text = head.decode("utf-16", errors="replace").lstrip("\ufeff")
+    elif b"\x00" in head[:8192] or head[:4] in (b"PK\x03\x04", b"%PDF") or head[:2] == b"\x1f\x8b":
+        raise IngestError(
+            f"{file_name} is not a CSV or TSV file (it contains binary data, e.g. a spreadsheet or archive); "
+            "save it as CSV and upload that."
+        )
+    else:
+        encoding, text = _decode_head(head)
+    lines = text.splitlines()
+    first = next((ln for ln in lines if ln.strip()), "")
+    counts = {d: _count_outside_quotes(first, d) for d in _DELIMITERS}
+    delimiter = max(counts, key=counts.get)
+    if counts[delimiter] == 0:
+        raise IngestError(
+            f"{file_name} does not look like a CSV or TSV file (no comma, semicolon, tab or pipe separates "
+            "the header); export it as CSV."
+        )
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    headers = [h.replace("\ufeff", "").strip() for h in next(reader, [])]
+    if not any(any(cell.strip() for cell in row) for row in reader):
+        raise IngestError(f"{file_name} has a header but no data rows; export a date range that has data.")
+    if len(set(F.normalise_header(h) for h in headers if h)) < 2:
+        raise IngestError(f"{file_name} has fewer than two named columns; check that it is a data export.")
+    return encoding, delimiter, headers
+
+
+def _count_outside_quotes(line: str, delim: str) -> int:
+    """Delimiter count in a header line, ignoring quoted parts."""
+    inside, n = False, 0
+    for ch in line:
+        if ch == '"':
+            inside = not inside
+        elif ch == delim and not inside:
+            n += 1
+    return n
+
+
+# ------------------------------------------------------------------------------------------ detection
+
+
+def detect(
+    path: str | Path,
+    kind: str | None = None,
+    fmt: str | None = None,
+    mapping: dict[str, str] | None = None,
+    file_name: str | None = None,
+) -> Detection:
+    """Recognise the export (format, kind, column mapping) from its header; user choices override."""
+    path = Path(path)
+    file_name = file_name or path.name
+    if kind not in (None, "orders", "reviews", "products"):
+        raise IngestError(f"--kind must be orders or reviews, not '{kind}'.")
+    if fmt not in (None, *FORMAT_NAMES):
+        raise IngestError(f"unknown --format '{fmt}'; known formats: {', '.join(FORMAT_NAMES)}.")
+    encoding, delimiter, headers = _sniff(path, file_name)
+    spec = next((s for s in F.FORMATS if s.name == fmt), None) if fmt else F.match_format(headers)
+    if spec is not None and kind and spec.kind != kind:
+        spec = None if not fmt else spec
+    if spec is not None:
+        det_kind, det_map, name = spec.kind, dict(spec.mapping), spec.name
+    else:
+        det_kind = kind or F.guess_kind(headers)
+        if det_kind is None and not mapping:
+            raise IngestError(
+                f"cannot tell whether {file_name} holds orders or reviews from its columns "
+                f"({', '.join(headers[:8])}{', ...' if len(headers) > 8 else ''}); "
+                "choose the kind (--kind orders|reviews) and confirm the column mapping (--map)."
+            )
+        det_kind = det_kind or _kind_from_map(mapping or {})
+        det_map, name = F.similarity_mapping(headers, det_kind), "generic"
+    if mapping:
+        det_map = _apply_user_mapping(det_map, mapping, headers, det_kind, file_name)
+    present = {F.normalise_header(h) for h in headers}
+    det_map = {k: tuple(s for s in v if s in present) for k, v in det_map.items()}
+    det_map = {k: v for k, v in det_map.items() if v}
+    missing = [" or ".join(g) for g in F.missing_required(det_map, det_kind)]
+    return Detection(path, file_name, name, det_kind, delimiter, encoding, headers, det_map, missing)
+
+
+def _kind_from_map(mapping: dict[str, str]) -> str:
+    """Kind implied by the canonical names a user mapped."""
+    if {"rating", "text", "review_id"} & set(mapping):
+        return "reviews"
+    return "orders"
+
+
+def _apply_user_mapping(
+    base: dict[str, tuple[str, ...]], user: dict[str, str], headers: list[str], kind: str, file_name: str
+) -> dict[str, tuple[str, ...]]:
+    """Overlay `canon=source` choices after checking both names exist."""
+    present = {F.normalise_header(h) for h in headers}
+    out = dict(base)
+    for canon, source in user.items():
+        if canon not in F.CANONICAL[kind]:
+            raise IngestError(
+                f"'{canon}' is not a {kind} column; use one of: {', '.join(F.CANONICAL[kind])}."
+            )
+        if not source:
+            out.pop(canon, None)
+            continue
+        if F.normalise_header(source) not in present:
+            raise IngestError(
+                f"column '{source}' (mapped to {canon}) is not in {file_name}; its columns are: "
+                f"{', '.join(headers)}."
+            )
+        out[canon] = (F.normalise_header(source),)
+    return out
+
+
+# ------------------------------------------------------------------------------------------- importing
+
+
+class _Sql:
+    """Collects named parameters while SQL text is assembled from engine-made identifiers only."""
+
+    def __init__(self) -> None:
+        self.params: dict[str, object] = {}
+
+    def p(self, value) -> str:
+        """Placeholder for a user-derived value (safe to repeat in the text)."""
+        name = f"p{len(self.params)}"
+        self.params[name] = value
+        return f"${name}"
+
+
+def ingest(
+    store: Store,
+    path: str | Path,
+    kind: str | None = None,
+    fmt: str | None = None,
+    mapping: dict[str, str] | None = None,
+    progress: Progress | None = None,
+    file_name: str | None = None,
+) -> IngestReport:
+    """Load one file as one transaction: every row is loaded, a duplicate, or kept in rejected_rows."""
+    say = progress or (lambda f, m: None)
+    det = detect(path, kind, fmt, mapping, file_name)
+    if det.missing:
+        raise IngestError(
+            f"{det.file_name} has no column for {', '.join(det.missing)} ({det.kind}); "
+            f"map one with --map {det.missing[0].split(' or ')[0]}=COLUMN or pick it in the mapping form."
+        )
+    say(0.05, f"{det.file_name}: {det.format} ({det.kind})")
+    digest = _Hasher(det.path)
+    digest.start()
+    source = det.path if det.encoding == "utf-8" else _transcode(det.path, det.encoding)
+    batch_id = uuid.uuid4().hex[:16]
+    try:
+        with store.transaction() as con:
+            say(0.1, "reading")
+            structural = _read_raw(con, source, det)
+            if any(r[2] == "INVALID UNICODE" for r in structural) and source == det.path:
+                source = _transcode(det.path, "cp1252")
+                structural = _read_raw(con, source, det)
+            say(0.55, "mapping columns")
+            _build_stage(con, det)
+            say(0.75, "deduplicating")
+            report = _commit(con, det, batch_id, structural, digest)
+            say(0.95, "linking products and categories")
+            _link_products(con, det.kind, batch_id)
+            con.execute("DROP VIEW IF EXISTS _src; DROP VIEW IF EXISTS _rawn; DROP TABLE IF EXISTS _raw; DROP TABLE IF EXISTS _stage")
+    finally:
+        if source != det.path:
+            source.unlink(missing_ok=True)
+    say(1.0, f"{report.rows_loaded} loaded, {report.rows_duplicate} duplicate, {report.rows_rejected} rejected")
+    return report
+
+
+class _Hasher(threading.Thread):
+    """sha256 of the upload computed beside DuckDB's read (hashlib releases the GIL)."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(daemon=True)
+        self.path, self.hexdigest = path, ""
+
+    def run(self) -> None:
+        h = hashlib.sha256()
+        with open(self.path, "rb") as fh:
+            for chunk in iter(lambda: fh.read(1 << 22), b""):
+                h.update(chunk)
+        self.hexdigest = h.hexdigest()
+
+
+def _read_raw(con, source: Path, det: Detection) -> list[tuple[int, str, str, str]]:
+    """All cells as text into temp table _raw; malformed lines come back as (line, raw, type, message)."""
+    cols = ", ".join(f"'c{i}': 'VARCHAR'" for i in range(len(det.headers)))
+    con.execute("DROP TABLE IF EXISTS _raw; DROP TABLE IF EXISTS _rej_err; DROP TABLE IF EXISTS _rej_scan")
+    con.execute(
+        f"""CREATE TEMP TABLE _raw AS SELECT * FROM read_csv(?, delim = ?, quote = '"', escape = '"',
+            header = false, skip = 1, columns = {{{cols}}}, ignore_errors = true, store_rejects = true,
+            rejects_table = '_rej_err', rejects_scan = '_rej_scan', max_line_size = 16777216)""",
+        [str(source), det.delimiter],
+    )
+    # Rows written inside a transaction get large provisional rowids: keep the offset to number them 0..n-1.
+    con.execute("CREATE OR REPLACE TEMP VIEW _rawn AS SELECT rowid - (SELECT min(rowid) FROM _raw) AS _rid, * FROM _raw")
+    rows = con.execute(
+        """SELECT line, any_value(csv_line), any_value(error_type), any_value(error_message)
+           FROM _rej_err GROUP BY line ORDER BY line"""
+    ).fetchall()
+    con.execute("DROP TABLE IF EXISTS _rej_err; DROP TABLE IF EXISTS _rej_scan")
+    return [(int(line), (raw or "").strip("\r\n"), etype, msg) for line, raw, etype, msg in rows]
+
+
+def _structural_reason(etype: str, message: str, n_cols: int) -> str:
+    """Readable reason for a line DuckDB's reader could not split."""
+    if etype in ("TOO MANY COLUMNS", "MISSING COLUMNS"):
+        found = message.rsplit(":", 1)[-1].strip()
+        return f"row has {found} fields but the header has {n_cols}"
+    if etype == "UNQUOTED VALUE":
+        return "a quote inside an unquoted field; re-export with standard CSV quoting"
+    if etype == "INVALID UNICODE":
+        return "text is not valid UTF-8 or Windows-1252"
+    if etype == "LINE SIZE OVER MAXIMUM":
+        return "line longer than 16 MB"
+    return f"unreadable CSV line ({etype.lower()})"
+
+
+def _columns(det: Detection) -> dict[str, str]:
+    """Normalised header → engine column name (first occurrence wins)."""
+    out: dict[str, str] = {}
+    for i, h in enumerate(det.headers):
+        out.setdefault(F.normalise_header(h), f"c{i}")
+    return out
+
+
+def _spec(det: Detection) -> F.FormatSpec | None:
+    """The format spec behind a detection, None for generic files."""
+    return next((s for s in F.FORMATS if s.name == det.format), None)
+
+
+def _build_stage(con, det: Detection) -> None:
+    """Typed canonical rows in temp table _stage, each with the source row `_rid` and a reject `_reason`."""
+    spec = _spec(det)
+    cols = _columns(det)
+    src = _source_relation(det, spec, cols)
+    con.execute(f"CREATE OR REPLACE TEMP VIEW _src AS {src}")
+    sql = _Sql()
+    exprs, reasons = _canonical(con, det, spec, cols, sql)
+    reason_sql = "CASE " + " ".join(f"WHEN {c} THEN {m}" for c, m in reasons) + " END" if reasons else "NULL"
+    select = ", ".join(f"{e} AS {k}" for k, e in exprs.items())
+    con.execute("DROP TABLE IF EXISTS _stage")
+    con.execute(
+        f"CREATE TEMP TABLE _stage AS SELECT _rid, {select}, {reason_sql} AS _reason FROM _src",
+        sql.params,
+    )
+
+
+def _src_col(sources: tuple[str, ...] | None, cols: dict[str, str]) -> str | None:
+    """Coalesced text of the mapped source columns, or None when none is present."""
+    names = [cols[s] for s in sources or () if s in cols]
+    if not names:
+        return None
+    parts = [f"nullif(trim({c}), '')" for c in names]
+    return parts[0] if len(parts) == 1 else f"coalesce({', '.join(parts)})"
+
+
+def _source_relation(det: Detection, spec: F.FormatSpec | None, cols: dict[str, str]) -> str:
+    """SELECT over _raw that fills Shopify-style blank order cells and explodes packed line lists."""
+    names = [f"c{i}" for i in range(len(det.headers))]
+    if spec and spec.fill_forward_by and spec.fill_forward_by in cols:
+        key = cols[spec.fill_forward_by]
+        ff = {cols[h] for h in spec.fill_forward if h in cols}
+        select = [
+            f"coalesce(nullif(trim({c}), ''), last_value(nullif(trim({c}), '') IGNORE NULLS) OVER "
+            f"(PARTITION BY {key} ORDER BY _rid ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)) AS {c}"
+            if c in ff else c
+            for c in names
+        ]
+        base = f"SELECT _rid, {', '.join(select)} FROM _rawn"
+    else:
+        base = f"SELECT _rid, {', '.join(names)} FROM _rawn"
+    if spec and spec.explode == "packed_products":
+        packed = _src_col(spec.mapping.get("product_name"), cols) or "NULL"
+        # '2× Linen Shirt, 1× Canvas Tote' → one row per '<qty>× <name>' part (names may contain commas).
+        parts = (
+            f"string_split(regexp_replace(coalesce({packed}, ''), ',\\s*([0-9]+)\\s*[×x]\\s*', "
+            f"chr(31) || '\\1×', 'g'), chr(31))"
+        )
+        return (
+            f"SELECT b.*, u.part AS _part, u.idx AS _idx, len({parts}) AS _nparts FROM ({base}) b, "
+            f"LATERAL (SELECT unnest({parts}) AS part, generate_subscripts({parts}, 1) AS idx) u"
+        )
+    if spec and spec.explode == "sku_list":
+        skus = _src_col(spec.mapping.get("product_id"), cols) or "NULL"
+        parts = f"string_split(trim(coalesce({skus}, ''), '\" '), ',')"
+        return (
+            f"SELECT b.*, trim(u.part, '\" ') AS _part, u.idx AS _idx, len({parts}) AS _nparts FROM ({base}) b, "
+            f"LATERAL (SELECT unnest({parts}) AS part, generate_subscripts({parts}, 1) AS idx) u"
+        )
+    return base
+
+
+def _canonical(con, det: Detection, spec: F.FormatSpec | None, cols: dict[str, str], sql: _Sql):
+    """Canonical column expressions and (condition, message) reject rules for the detected kind."""
+    m = {k: _src_col(v, cols) for k, v in det.mapping.items()}
+    label = {k: " / ".join(det.headers[int(cols[s][1:])] for s in v if s in cols) for k, v in det.mapping.items()}
+
+    def num(field: str) -> str | None:
+        col = m.get(field)
+        if col is None:
+            return None
+        dialect = detect_number_dialect(con, "_src", col, det.european)
+        return number_expr(col, dialect)
+
+    def ts(field: str) -> str | None:
+        col = m.get(field)
+        if col is None:
+            return None
+        return timestamp_expr(col, detect_date_dialect(con, "_src", col, det.european))
+
+    def bad(field: str, parsed: str, what: str) -> tuple[str, str]:
+        col = m[field]
+        head, tail = sql.p(f'{what} "'), sql.p(f'" in column {label[field]}')
+        return f"{col} IS NOT NULL AND ({parsed}) IS NULL", f"{head} || {col} || {tail}"
+
+    reasons: list[tuple[str, str]] = []
+    text = lambda f: m.get(f) or "NULL"  # noqa: E731
+    if det.kind == "orders":
+        return _orders(det, spec, m, num, ts, bad, text, reasons, label, sql)
+    if det.kind == "reviews":
+        return _reviews(con, m, num, ts, bad, text, reasons, label, sql)
+    exprs = {k: text(k) for k in F.CANONICAL["products"]}
+    if m.get("category"):
+        # Shopify's 'Product Category' is a taxonomy path; its last segment is the category.
+        exprs["category"] = f"trim(regexp_extract({m['category']}, '([^>]+)$', 1))"
+    reasons.append((f"({exprs['product_id']}) IS NULL", f"'missing product id (column ' || {sql.p(label.get('product_id', 'product id'))} || ')'"))
+    return exprs, reasons
+
+
+def _orders(det, spec, m, num, ts, bad, text, reasons, label, sql):
+    """Canonical order line expressions."""
+    qty = num("quantity")
+    price = num("unit_price")
+    revenue_src = num("revenue")
+    discount = num("discount") or "0"
+    order_ts = ts("order_ts")
+    status_raw = f"lower({m['status']})" if m.get("status") else "NULL"
+    if spec and spec.status_map:
+        cases = " ".join(f"WHEN {sql.p(k)} THEN {sql.p(v)}" for k, v in spec.status_map.items())
+        status = f"CASE coalesce({status_raw}, '') {cases} ELSE {status_raw} END"
+    else:
+        status = status_raw
+    order_id = text("order_id")
+    if spec and spec.cancelled_if_set and spec.cancelled_if_set in _columns(det):
+        status = f"CASE WHEN nullif(trim({_columns(det)[spec.cancelled_if_set]}), '') IS NOT NULL THEN 'cancelled' ELSE {status} END"
+    if spec and spec.cancel_prefix:
+        status = (
+            f"CASE WHEN starts_with({order_id}, {sql.p(spec.cancel_prefix)}) THEN 'cancelled' "
+            f"WHEN {qty} < 0 THEN 'returned' ELSE 'completed' END"
+        )
+    cancelled = f"coalesce(({status}) IN ('cancelled'), false)"
+    exprs: dict[str, str] = {"order_id": order_id}
+    explode = spec.explode if spec else None
+    if explode == "packed_products":
+        part_qty = "try_cast(regexp_extract(_part, '^\\s*([0-9]+)\\s*[×x]', 1) AS DOUBLE)"
+        part_name = "nullif(trim(regexp_replace(_part, '^\\s*[0-9]+\\s*[×x]\\s*', '')), '')"
+        total_qty = "sum(coalesce(" + part_qty + ", 1)) OVER (PARTITION BY _rid)"
+        exprs["line_no"] = "_idx::INTEGER"
+        exprs["product_id"] = part_name
+        exprs["product_name"] = part_name
+        qty_e = f"coalesce({part_qty}, 1)"
+        revenue = f"({revenue_src}) * {qty_e} / {total_qty}"
+        price_e = f"{revenue} / nullif({qty_e}, 0)"
+    elif explode == "sku_list":
+        exprs["line_no"] = "_idx::INTEGER"
+        exprs["product_id"] = "coalesce(nullif(_part, ''), 'unknown')"
+        exprs["product_name"] = exprs["product_id"]
+        qty_e = f"CASE WHEN _nparts = 1 THEN coalesce({qty}, 1) ELSE 1 END"
+        revenue = f"(coalesce({revenue_src}, 0) - coalesce({discount}, 0)) * {qty_e} / CASE WHEN _nparts = 1 THEN coalesce({qty}, 1) ELSE _nparts END"
+        price_e = f"{revenue} / nullif({qty_e}, 0)"
+    else:
+        line = num("line_no")
+        exprs["line_no"] = (
+            f"coalesce(({line})::INTEGER, row_number() OVER (PARTITION BY {order_id} ORDER BY _rid)::INTEGER)"
+            if line else f"row_number() OVER (PARTITION BY {order_id} ORDER BY _rid)::INTEGER"
+        )
+        exprs["product_id"] = f"coalesce({text('product_id')}, {text('product_name')})"
+        exprs["product_name"] = f"coalesce({text('product_name')}, {text('product_id')})"
+        qty_e = f"coalesce({qty}, 1)" if qty else "1.0"
+        if spec and spec.price_is_total and price:
+            total = price
+            price_e = f"CASE WHEN {cancelled} AND {total} IS NULL THEN 0 ELSE {total} / nullif({qty_e}, 0) END"
+            revenue = f"CASE WHEN {cancelled} AND {total} IS NULL THEN 0 ELSE {total} - coalesce({discount}, 0) END"
+        elif price:
+            price_e = f"CASE WHEN {cancelled} AND {price} IS NULL THEN 0 ELSE {price} END"
+            revenue = (
+                f"coalesce({revenue_src}, {qty_e} * ({price_e}) - coalesce({discount}, 0))" if revenue_src
+                else f"{qty_e} * ({price_e}) - coalesce({discount}, 0)"
+            )
+        else:
+            revenue = f"({revenue_src}) - coalesce({discount}, 0)" if det.mapping.get("discount") else revenue_src
+            price_e = f"({revenue_src}) / nullif({qty_e}, 0)"
+    customer = text("customer_id")
+    if spec and spec.name == "retail_transactions":
+        customer = f"regexp_replace({customer}, '\\.0$', '')"
+    exprs.update({
+        "order_ts": order_ts,
+        "customer_id": customer,
+        "category": text("category"),
+        "quantity": f"({qty_e})::DOUBLE",
+        "unit_price": f"({price_e})::DOUBLE",
+        "revenue": f"({revenue})::DOUBLE",
+        "currency": f"upper({text('currency')})" if m.get("currency") else "NULL",
+        "country": text("country"),
+        "status": status,
+    })
+    reasons.append((f"{order_id} IS NULL", f"'missing order id (column ' || {sql.p(label['order_id'])} || ')'"))
+    reasons.append((f"{m['order_ts']} IS NULL", f"'missing order date (column ' || {sql.p(label['order_ts'])} || ')'"))
+    reasons.append(bad("order_ts", order_ts, "unreadable date"))
+    if qty and not explode:
+        reasons.append(bad("quantity", qty, "quantity is not a number:"))
+    for f, parsed in (("unit_price", price), ("revenue", revenue_src), ("discount", num("discount"))):
+        if parsed and m.get(f):
+            reasons.append(bad(f, parsed, f"{f.replace('_', ' ')} is not a number:"))
+    reasons.append((
+        f"NOT {cancelled} AND ({price_e}) IS NULL AND ({revenue}) IS NULL",
+        f"'missing price (column ' || {sql.p(label.get('unit_price') or label.get('revenue', ''))} || ')'",
+    ))
+    reasons.append((f"({exprs['product_id']}) IS NULL", "'missing product id and name'"))
+    return exprs, reasons
+
+
+def _reviews(con, m, num, ts, bad, text, reasons, label, sql):
+    """Canonical review expressions, with ratings rescaled to 1..5 and HTML entities decoded."""
+    _register_unescape(con)
+    rating_raw = num("rating")
+    scale = 5.0
+    if rating_raw:
+        top = con.execute(f"SELECT max({rating_raw}) FROM _src").fetchone()[0] or 5
+        scale = 5.0 if top <= 5 else 10.0 if top <= 10 else 100.0
+    rating = f"round(({rating_raw}) * 5.0 / {scale}, 2)" if rating_raw else "NULL"
+    review_ts = ts("review_ts")
+    title = f"sl_html_unescape({text('title')})" if m.get("title") else "NULL"
+    body = f"sl_html_unescape({text('text')})" if m.get("text") else "NULL"
+    hashed = ", ".join(f"coalesce({text(k)}, '')" for k in ("product_id", "author", "review_ts", "rating", "title", "text", "customer_id"))
+    exprs = {
+        "review_id": f"coalesce({text('review_id')}, md5(concat_ws(chr(31), {hashed})))",
+        "review_ts": review_ts or "NULL::TIMESTAMP",
+        "product_id": text("product_id"),
+        "product_name": text("product_name"),
+        "category": text("category"),
+        "customer_id": text("customer_id"),
+        "author": text("author"),
+        "rating": f"({rating})::DOUBLE",
+        "title": title,
+        "text": body,
+    }
+    if review_ts:
+        reasons.append(bad("review_ts", review_ts, "unreadable date"))
+    if rating_raw:
+        reasons.append(bad("rating", rating_raw, "rating is not a number:"))
+        reasons.append((f"({rating_raw}) <= 0 OR ({rating_raw}) > 100", f"'rating ' || {m['rating']} || ' is outside any known scale'"))
+    reasons.append((f"{text('text')} IS NULL AND {text('title')} IS NULL AND ({rating}) IS NULL", "'review has neither text nor rating'"))
+    return exprs, reasons
+
+
+def _register_unescape(con) -> None:
+    """sl_html_unescape(VARCHAR) as a vectorised UDF: decode entities only where an '&' occurs."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    def unescape(arr):  # no annotations: DuckDB inspects them and they are strings here
+        has_amp = pc.fill_null(pc.match_substring(arr, "&"), False)
+        if not pc.any(has_amp).as_py():
+            return arr
+        return pa.array([html.unescape(v) if v and "&" in v else v for v in arr.to_pylist()], type=pa.string())
+
+    try:
+        con.create_function("sl_html_unescape", unescape, ["VARCHAR"], "VARCHAR", type="arrow")
+    except Exception as exc:  # already registered on this connection
+        if "already" not in str(exc):
+            raise
+
+
+def _commit(con, det: Detection, batch_id: str, structural, digest: _Hasher) -> IngestReport:
+    """Write rejects, count duplicates, insert new rows and the uploads record."""
+    table = det.kind
+    key = {"orders": "order_id, line_no", "reviews": "review_id", "products": "product_id"}[table]
+    cols = ", ".join(F.CANONICAL[table] if table != "orders" else [c for c in F.CANONICAL["orders"] if c != "discount"])
+    n_src = con.execute("SELECT count(*) FROM _raw").fetchone()[0]
+    delim_sql = det.delimiter
+    raw_cells = " || ? || ".join(
+        f"CASE WHEN regexp_matches(coalesce(r.c{i}, ''), '[\"\\n\\r]') OR contains(coalesce(r.c{i}, ''), ?) "
+        f"THEN '\"' || replace(r.c{i}, '\"', '\"\"') || '\"' ELSE coalesce(r.c{i}, '') END"
+        for i in range(len(det.headers))
+    )
+    raw_params: list = []
+    for i in range(len(det.headers)):
+        raw_params.append(delim_sql)
+        if i < len(det.headers) - 1:
+            raw_params.append(delim_sql)
+    # One reason per source row (the first rule that fired on any of its lines).
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE _bad AS SELECT _rid, min(_reason) AS reason FROM _stage "
+        "WHERE _reason IS NOT NULL GROUP BY _rid"
+    )
+    lines_before = sorted(line for line, *_ in structural)
+    con.execute(
+        f"""INSERT INTO rejected_rows
+            SELECT ?, ?, b._rid + 2, {raw_cells}, b.reason FROM _bad b JOIN _rawn r ON r._rid = b._rid""",
+        [batch_id, det.file_name, *raw_params],
+    )
+    if lines_before:
+        _shift_row_numbers(con, batch_id, lines_before)
+    n_bad = con.execute("SELECT count(*) FROM _bad").fetchone()[0]
+    if structural:
+        con.executemany(
+            "INSERT INTO rejected_rows VALUES (?, ?, ?, ?, ?)",
+            [[batch_id, det.file_name, line, raw, _structural_reason(et, msg, len(det.headers))]
+             for line, raw, et, msg in structural],
+        )
+    # First occurrence in the file of each key that is not in the table yet.
+    existing = f"SELECT {key} FROM {table}"
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE _new AS
+            SELECT s.* FROM _stage s ANTI JOIN _bad b ON s._rid = b._rid
+            ANTI JOIN ({existing}) e ON {' AND '.join(f's.{k.strip()} = e.{k.strip()}' for k in key.split(','))}
+            QUALIFY row_number() OVER (PARTITION BY {', '.join(f's.{k.strip()}' for k in key.split(','))} ORDER BY s._rid) = 1"""
+    )
+    con.execute(f"INSERT INTO {table} ({cols}, batch_id) SELECT {cols}, ? FROM _new", [batch_id])
+    n_loaded = con.execute("SELECT count(DISTINCT _rid) FROM _new").fetchone()[0]
+    n_read = n_src + len(structural)
+    n_rejected = n_bad + len(structural)
+    n_dup = n_read - n_loaded - n_rejected
+    digest.join()
+    con.execute(
+        "INSERT INTO uploads VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, now()::TIMESTAMP, ?)",
+        [batch_id, det.file_name, digest.hexdigest, det.format, det.kind, n_read, n_loaded, n_rejected, n_dup,
+         json.dumps({k: list(v) for k, v in det.mapping.items()})],
+    )
+    con.execute("DROP TABLE IF EXISTS _new; DROP TABLE IF EXISTS _bad")
+    return IngestReport(det.file_name, det.format, det.kind, n_read, n_loaded, n_rejected, n_dup, batch_id)
+
+
+def _shift_row_numbers(con, batch_id: str, structural_lines: list[int]) -> None:
+    """Account for unreadable lines that DuckDB skipped before a rejected row (row_number is a file line)."""
+    rows = con.execute(
+        "SELECT row_number FROM rejected_rows WHERE batch_id = ? ORDER BY row_number", [batch_id]
+    ).fetchall()
+    updates, k = [], 0
+    for (rn,) in rows:
+        line = rn
+        while k < len(structural_lines) and structural_lines[k] <= line:
+            line, k = line + 1, k + 1
+        if line != rn:
+            updates.append([line, batch_id, rn])
+    if updates:
+        con.executemany("UPDATE rejected_rows SET row_number = ? WHERE batch_id = ? AND row_number = ?", updates)
+
+
+def _link_products(con, kind: str, batch_id: str) -> None:
+    """Fill missing categories/names from the products table and add newly seen products to it."""
+    if kind == "products":
+        for table in ("orders", "reviews"):
+            con.execute(
+                f"""UPDATE {table} t SET category = coalesce(t.category, p.category),
+                        product_name = coalesce(t.product_name, p.product_name)
+                    FROM products p
+                    WHERE (t.category IS NULL OR t.product_name IS NULL)
+                      AND (t.product_id = p.product_id OR t.product_id = p.sku OR t.product_id = p.handle)"""
+            )
+        return
+    con.execute(
+        f"""UPDATE {kind} t SET category = coalesce(t.category, p.category),
+                product_name = coalesce(t.product_name, p.product_name)
+            FROM products p
+            WHERE t.batch_id = ? AND (t.category IS NULL OR t.product_name IS NULL)
+              AND (t.product_id = p.product_id OR t.product_id = p.sku OR t.product_id = p.handle)""",
+        [batch_id],
+    )
+    con.execute(
+        f"""INSERT INTO products (product_id, product_name, category, batch_id)
+            SELECT product_id, any_value(product_name), any_value(category), ?
+            FROM {kind} t WHERE batch_id = ? AND product_id IS NOT NULL
+              AND NOT EXISTS (SELECT 1 FROM products p WHERE t.product_id IN (p.product_id, p.sku, p.handle))
+            GROUP BY product_id""",
+        [batch_id, batch_id],
+    )
