@@ -70,6 +70,7 @@ class Detection:
     headers: list[str]
     mapping: dict[str, tuple[str, ...]]
     missing: list[str] = field(default_factory=list)
+    typed: frozenset[str] = frozenset()  # columns DuckDB's reader already parsed (set during ingest)
 
     @property
     def european(self) -> bool:
@@ -302,6 +303,10 @@ class _Sql:
         self.params[name] = value
         return f"${name}"
 
+    def used(self, text: str) -> dict[str, object]:
+        """Only the parameters the statement refers to (DuckDB rejects unused ones)."""
+        return {k: v for k, v in self.params.items() if f"${k}" in text}
+
 
 def ingest(
     store: Store,
@@ -325,21 +330,31 @@ def ingest(
     digest.start()
     source = det.path if det.encoding == "utf-8" else _transcode(det.path, det.encoding)
     batch_id = uuid.uuid4().hex[:16]
+    con = store.con
     try:
-        with store.transaction() as con:
+        with store._lock:
+            # Staging lives in connection-local temp tables; only the final writes form the transaction.
             say(0.1, "reading")
-            structural = _read_raw(con, source, det)
+            types = _sample_types(con, source, det)
+            structural = _read_raw(con, source, det, types)
+            if types and any(r[2] == "CAST" for r in structural):
+                # A value the sample did not predict: re-read as text so every row gets its own reason.
+                types = {}
+                structural = _read_raw(con, source, det)
             if any(r[2] == "INVALID UNICODE" for r in structural) and source == det.path:
                 source = _transcode(det.path, "cp1252")
-                structural = _read_raw(con, source, det)
-            say(0.55, "mapping columns")
+                structural = _read_raw(con, source, det, types)
+            det.typed = frozenset(types)
+            say(0.5, "mapping columns")
             _build_stage(con, det)
-            say(0.75, "deduplicating")
-            report = _commit(con, det, batch_id, structural, digest)
-            say(0.95, "linking products and categories")
-            _link_products(con, det.kind, batch_id)
-            con.execute("DROP VIEW IF EXISTS _src; DROP VIEW IF EXISTS _rawn; DROP TABLE IF EXISTS _raw; DROP TABLE IF EXISTS _stage")
+            say(0.7, "deduplicating and writing")
+            with store.transaction():
+                report = _commit(con, det, batch_id, structural, digest)
+                say(0.95, "linking products and categories")
+                _link_products(con, det.kind, batch_id)
     finally:
+        con.execute("DROP VIEW IF EXISTS _src; DROP VIEW IF EXISTS _rawn; DROP TABLE IF EXISTS _raw; "
+                    "DROP TABLE IF EXISTS _stage; DROP TABLE IF EXISTS _bad")
         if source != det.path:
             source.unlink(missing_ok=True)
     say(1.0, f"{report.rows_loaded} loaded, {report.rows_duplicate} duplicate, {report.rows_rejected} rejected")
@@ -361,9 +376,40 @@ class _Hasher(threading.Thread):
         self.hexdigest = h.hexdigest()
 
 
-def _read_raw(con, source: Path, det: Detection) -> list[tuple[int, str, str, str]]:
-    """All cells as text into temp table _raw; malformed lines come back as (line, raw, type, message)."""
-    cols = ", ".join(f"'c{i}': 'VARCHAR'" for i in range(len(det.headers)))
+_NUMBER_FIELDS = {"quantity", "unit_price", "revenue", "discount", "line_no", "rating"}
+_TIME_FIELDS = {"order_ts", "review_ts"}
+_SAMPLE_ROWS = 50_000
+
+
+def _sample_types(con, source: Path, det: Detection) -> dict[str, str]:
+    """Columns whose sample is plain numbers or naive ISO timestamps, read typed by DuckDB's reader itself."""
+    spec = _spec(det)
+    skip = {"packed_products": "product_name", "sku_list": "product_id"}.get(spec.explode if spec else None)
+    cols = _columns(det)
+    wanted = {}
+    for field, sources in det.mapping.items():
+        present = [cols[s] for s in sources if s in cols]
+        if len(present) == 1 and field != skip and field in _NUMBER_FIELDS | _TIME_FIELDS:
+            wanted[present[0]] = "DOUBLE" if field in _NUMBER_FIELDS else "TIMESTAMP"
+    if not wanted:
+        return {}
+    names = ", ".join(f"'c{i}': 'VARCHAR'" for i in range(len(det.headers)))
+    checks = []
+    for c, typ in wanted.items():
+        ok = f"try_cast({c} AS {typ}) IS NOT NULL" + (f" AND length({c}) <= 19" if typ == "TIMESTAMP" else "")
+        checks.append(f"count({c}) = count(*) FILTER (WHERE {ok} AND {c} = trim({c}))")
+    row = con.execute(
+        f"""SELECT {', '.join(checks)} FROM (SELECT * FROM read_csv(?, delim = ?, quote = '"', escape = '"',
+            header = false, skip = 1, columns = {{{names}}}, ignore_errors = true) LIMIT {_SAMPLE_ROWS})""",
+        [str(source), det.delimiter],
+    ).fetchone()
+    return {c: typ for (c, typ), ok in zip(wanted.items(), row) if ok}
+
+
+def _read_raw(con, source: Path, det: Detection, types: dict[str, str] | None = None) -> list[tuple[int, str, str, str]]:
+    """Cells into temp table _raw (text, or typed where `types` says); malformed lines come back as rejects."""
+    types = types or {}
+    cols = ", ".join(f"'c{i}': '{types.get(f'c{i}', 'VARCHAR')}'" for i in range(len(det.headers)))
     con.execute("DROP TABLE IF EXISTS _raw; DROP TABLE IF EXISTS _rej_err; DROP TABLE IF EXISTS _rej_scan")
     con.execute(
         f"""CREATE TEMP TABLE _raw AS SELECT * FROM read_csv(?, delim = ?, quote = '"', escape = '"',
@@ -419,19 +465,54 @@ def _build_stage(con, det: Detection) -> None:
     reason_sql = "CASE " + " ".join(f"WHEN {c} THEN {m}" for c, m in reasons) + " END" if reasons else "NULL"
     select = ", ".join(f"{e} AS {k}" for k, e in exprs.items())
     con.execute("DROP TABLE IF EXISTS _stage")
-    con.execute(
-        f"CREATE TEMP TABLE _stage AS SELECT _rid, {select}, {reason_sql} AS _reason FROM _src",
-        sql.params,
-    )
+    statement = f"CREATE TEMP TABLE _stage AS SELECT _rid, {select}, {reason_sql} AS _reason FROM _src"
+    con.execute(statement, sql.used(statement))
 
 
-def _src_col(sources: tuple[str, ...] | None, cols: dict[str, str]) -> str | None:
-    """Coalesced text of the mapped source columns, or None when none is present."""
+def _src_col(sources: tuple[str, ...] | None, cols: dict[str, str], clean: frozenset[str] = frozenset()) -> str | None:
+    """Coalesced text of the mapped source columns (trimmed unless the profile says it is clean), or None."""
     names = [cols[s] for s in sources or () if s in cols]
     if not names:
         return None
-    parts = [f"nullif(trim({c}), '')" for c in names]
+    parts = [c if c in clean else f"nullif(trim({c}), '')" for c in names]
     return parts[0] if len(parts) == 1 else f"coalesce({', '.join(parts)})"
+
+
+@dataclass(frozen=True)
+class _Profile:
+    """One aggregate pass over the raw columns: which ones can take the fast parsing paths."""
+
+    clean: frozenset[str]  # no empty strings, no surrounding spaces: no trim needed
+    plain_numbers: frozenset[str]  # every value casts to DOUBLE as-is
+    plain_times: frozenset[str]  # every value is a naive ISO timestamp
+
+
+def _profile(con, det: Detection, cols: dict[str, str], number_fields: set[str], time_fields: set[str]) -> _Profile:
+    """Profile the mapped columns in a single scan so fast paths replace per-column regex statistics."""
+    mapped = {f: [cols[s] for s in src if s in cols] for f, src in det.mapping.items()}
+    names = sorted({c for cs in mapped.values() for c in cs}, key=lambda c: int(c[1:]))
+    nums = {c for f in number_fields for c in mapped.get(f, [])}
+    times = {c for f in time_fields for c in mapped.get(f, [])}
+    typed = det.typed
+    names = [c for c in names if c not in typed]
+    aggs = []
+    for c in names:
+        aggs.append(f"count({c}) FILTER (WHERE {c} = '' OR starts_with({c}, ' ') OR ends_with({c}, ' '))")
+        aggs.append(f"count({c})")
+        aggs.append(f"count(try_cast({c} AS DOUBLE))" if c in nums else "0")
+        # 'YYYY-MM-DD HH:MM:SS' is 19 characters; anything longer may carry an offset and takes the TZ path.
+        aggs.append(f"count(try_cast({c} AS TIMESTAMP)) FILTER (WHERE length({c}) <= 19)" if c in times else "0")
+    row = con.execute(f"SELECT {', '.join(aggs)} FROM _raw").fetchone() if aggs else ()
+    clean, plain_n, plain_t = set(), set(), set()
+    for i, c in enumerate(names):
+        dirty, nonnull, dbl, ts = row[4 * i: 4 * i + 4]
+        if dirty == 0:
+            clean.add(c)
+        if c in nums and dbl == nonnull and dirty == 0:
+            plain_n.add(c)
+        if c in times and ts == nonnull and dirty == 0:
+            plain_t.add(c)
+    return _Profile(frozenset(clean | typed), frozenset(plain_n | (typed & nums)), frozenset(plain_t | (typed & times)))
 
 
 def _source_relation(det: Detection, spec: F.FormatSpec | None, cols: dict[str, str]) -> str:
@@ -472,13 +553,21 @@ def _source_relation(det: Detection, spec: F.FormatSpec | None, cols: dict[str, 
 
 def _canonical(con, det: Detection, spec: F.FormatSpec | None, cols: dict[str, str], sql: _Sql):
     """Canonical column expressions and (condition, message) reject rules for the detected kind."""
-    m = {k: _src_col(v, cols) for k, v in det.mapping.items()}
+    explode_field = {"packed_products": "product_name", "sku_list": "product_id"}.get(spec.explode if spec else None)
+    number_fields = {"quantity", "unit_price", "revenue", "discount", "line_no", "rating"} - {explode_field}
+    prof = _profile(con, det, cols, number_fields, {"order_ts", "review_ts"})
+    m = {k: _src_col(v, cols, prof.clean) for k, v in det.mapping.items()}
     label = {k: " / ".join(det.headers[int(cols[s][1:])] for s in v if s in cols) for k, v in det.mapping.items()}
+    sources = {k: [cols[s] for s in v if s in cols] for k, v in det.mapping.items()}
 
     def num(field: str) -> str | None:
         col = m.get(field)
         if col is None:
             return None
+        if len(sources[field]) == 1 and sources[field][0] in det.typed:
+            return col
+        if all(c in prof.plain_numbers for c in sources[field]):
+            return f"try_cast({col} AS DOUBLE)"
         dialect = detect_number_dialect(con, "_src", col, det.european)
         return number_expr(col, dialect)
 
@@ -486,6 +575,10 @@ def _canonical(con, det: Detection, spec: F.FormatSpec | None, cols: dict[str, s
         col = m.get(field)
         if col is None:
             return None
+        if len(sources[field]) == 1 and sources[field][0] in det.typed:
+            return col
+        if all(c in prof.plain_times for c in sources[field]):
+            return f"try_cast({col} AS TIMESTAMP)"
         return timestamp_expr(col, detect_date_dialect(con, "_src", col, det.european))
 
     def bad(field: str, parsed: str, what: str) -> tuple[str, str]:
@@ -652,53 +745,62 @@ def _register_unescape(con) -> None:
             raise
 
 
+def _raw_line_sql(n_cols: int) -> str:
+    """Re-assemble a source row as one CSV line (quoting as needed) for rejected_rows.raw."""
+    cells = [
+        f"CASE WHEN regexp_matches(coalesce(r.c{i}::VARCHAR, ''), '[\"\\n\\r]') OR contains(coalesce(r.c{i}::VARCHAR, ''), $delim) "
+        f"THEN '\"' || replace(r.c{i}::VARCHAR, '\"', '\"\"') || '\"' ELSE coalesce(r.c{i}::VARCHAR, '') END"
+        for i in range(n_cols)
+    ]
+    return " || $delim || ".join(cells)
+
+
 def _commit(con, det: Detection, batch_id: str, structural, digest: _Hasher) -> IngestReport:
     """Write rejects, count duplicates, insert new rows and the uploads record."""
     table = det.kind
-    key = {"orders": "order_id, line_no", "reviews": "review_id", "products": "product_id"}[table]
-    cols = ", ".join(F.CANONICAL[table] if table != "orders" else [c for c in F.CANONICAL["orders"] if c != "discount"])
+    keys = {"orders": ("order_id", "line_no"), "reviews": ("review_id",), "products": ("product_id",)}[table]
+    cols = ", ".join(c for c in F.CANONICAL[table] if c != "discount")
     n_src = con.execute("SELECT count(*) FROM _raw").fetchone()[0]
-    delim_sql = det.delimiter
-    raw_cells = " || ? || ".join(
-        f"CASE WHEN regexp_matches(coalesce(r.c{i}, ''), '[\"\\n\\r]') OR contains(coalesce(r.c{i}, ''), ?) "
-        f"THEN '\"' || replace(r.c{i}, '\"', '\"\"') || '\"' ELSE coalesce(r.c{i}, '') END"
-        for i in range(len(det.headers))
-    )
-    raw_params: list = []
-    for i in range(len(det.headers)):
-        raw_params.append(delim_sql)
-        if i < len(det.headers) - 1:
-            raw_params.append(delim_sql)
-    # One reason per source row (the first rule that fired on any of its lines).
-    con.execute(
-        "CREATE OR REPLACE TEMP TABLE _bad AS SELECT _rid, min(_reason) AS reason FROM _stage "
-        "WHERE _reason IS NOT NULL GROUP BY _rid"
-    )
-    lines_before = sorted(line for line, *_ in structural)
-    con.execute(
-        f"""INSERT INTO rejected_rows
-            SELECT ?, ?, b._rid + 2, {raw_cells}, b.reason FROM _bad b JOIN _rawn r ON r._rid = b._rid""",
-        [batch_id, det.file_name, *raw_params],
-    )
-    if lines_before:
-        _shift_row_numbers(con, batch_id, lines_before)
-    n_bad = con.execute("SELECT count(*) FROM _bad").fetchone()[0]
+    n_bad = con.execute("SELECT count(DISTINCT _rid) FROM _stage WHERE _reason IS NOT NULL").fetchone()[0]
+    if n_bad:
+        # One reason per source row (the first rule that fired on any of its lines).
+        con.execute(
+            f"""INSERT INTO rejected_rows
+                SELECT $batch, $file, b._rid + 2, {_raw_line_sql(len(det.headers))}, b.reason
+                FROM (SELECT _rid, min(_reason) AS reason FROM _stage WHERE _reason IS NOT NULL GROUP BY _rid) b
+                JOIN _rawn r ON r._rid = b._rid""",
+            {"batch": batch_id, "file": det.file_name, "delim": det.delimiter},
+        )
+        if structural:
+            _shift_row_numbers(con, batch_id, sorted(line for line, *_ in structural))
     if structural:
         con.executemany(
             "INSERT INTO rejected_rows VALUES (?, ?, ?, ?, ?)",
             [[batch_id, det.file_name, line, raw, _structural_reason(et, msg, len(det.headers))]
              for line, raw, et, msg in structural],
         )
-    # First occurrence in the file of each key that is not in the table yet.
-    existing = f"SELECT {key} FROM {table}"
-    con.execute(
-        f"""CREATE OR REPLACE TEMP TABLE _new AS
-            SELECT s.* FROM _stage s ANTI JOIN _bad b ON s._rid = b._rid
-            ANTI JOIN ({existing}) e ON {' AND '.join(f's.{k.strip()} = e.{k.strip()}' for k in key.split(','))}
-            QUALIFY row_number() OVER (PARTITION BY {', '.join(f's.{k.strip()}' for k in key.split(','))} ORDER BY s._rid) = 1"""
-    )
-    con.execute(f"INSERT INTO {table} ({cols}, batch_id) SELECT {cols}, ? FROM _new", [batch_id])
-    n_loaded = con.execute("SELECT count(DISTINCT _rid) FROM _new").fetchone()[0]
+    good = "_stage s"
+    if n_bad:
+        good += " ANTI JOIN (SELECT DISTINCT _rid FROM _stage WHERE _reason IS NOT NULL) b ON s._rid = b._rid"
+    on = " AND ".join(f"s.{k} = e.{k}" for k in keys)
+    existing = con.execute(f"SELECT count(*) FROM (SELECT 1 FROM {table} LIMIT 1)").fetchone()[0]
+    if existing:
+        good += f" ANTI JOIN (SELECT {', '.join(keys)} FROM {table}) e ON {on}"
+    # Keys are unique within a file by construction only when line numbers are positional.
+    positional = table == "orders" and "line_no" not in det.mapping and not (_spec(det) and _spec(det).explode)
+    dedup = "" if positional else f" QUALIFY row_number() OVER (PARTITION BY {', '.join('s.' + k for k in keys)} ORDER BY s._rid) = 1"
+    exploded = bool(_spec(det) and _spec(det).explode)
+    if exploded:
+        con.execute(f"CREATE OR REPLACE TEMP TABLE _new AS SELECT s.* FROM {good} WHERE s._reason IS NULL{dedup}")
+        con.execute(f"INSERT INTO {table} ({cols}, batch_id) SELECT {cols}, ? FROM _new", [batch_id])
+        n_loaded = con.execute("SELECT count(DISTINCT _rid) FROM _new").fetchone()[0]
+        con.execute("DROP TABLE _new")
+    else:
+        n_loaded = con.execute(
+            f"INSERT INTO {table} ({cols}, batch_id) SELECT {', '.join('s.' + c for c in cols.split(', '))}, ? "
+            f"FROM {good} WHERE s._reason IS NULL{dedup}",
+            [batch_id],
+        ).fetchone()[0]
     n_read = n_src + len(structural)
     n_rejected = n_bad + len(structural)
     n_dup = n_read - n_loaded - n_rejected
@@ -708,7 +810,6 @@ def _commit(con, det: Detection, batch_id: str, structural, digest: _Hasher) -> 
         [batch_id, det.file_name, digest.hexdigest, det.format, det.kind, n_read, n_loaded, n_rejected, n_dup,
          json.dumps({k: list(v) for k, v in det.mapping.items()})],
     )
-    con.execute("DROP TABLE IF EXISTS _new; DROP TABLE IF EXISTS _bad")
     return IngestReport(det.file_name, det.format, det.kind, n_read, n_loaded, n_rejected, n_dup, batch_id)
 
 
@@ -728,31 +829,35 @@ def _shift_row_numbers(con, batch_id: str, structural_lines: list[int]) -> None:
         con.executemany("UPDATE rejected_rows SET row_number = ? WHERE batch_id = ? AND row_number = ?", updates)
 
 
+_PRODUCT_KEYS = """
+    SELECT key, any_value(category) AS category, any_value(product_name) AS product_name FROM (
+        SELECT product_id AS key, category, product_name FROM products
+        UNION ALL SELECT sku, category, product_name FROM products WHERE sku IS NOT NULL
+        UNION ALL SELECT handle, category, product_name FROM products WHERE handle IS NOT NULL
+    ) GROUP BY key
+"""
+
+
 def _link_products(con, kind: str, batch_id: str) -> None:
     """Fill missing categories/names from the products table and add newly seen products to it."""
+    has_catalog = con.execute("SELECT count(*) FROM products WHERE category IS NOT NULL").fetchone()[0]
+    targets = ("orders", "reviews") if kind == "products" else (kind,)
+    for table in targets if has_catalog else ():
+        scope = "" if kind == "products" else "AND t.batch_id = $batch"
+        con.execute(
+            f"""UPDATE {table} t SET category = coalesce(t.category, p.category),
+                    product_name = coalesce(t.product_name, p.product_name)
+                FROM ({_PRODUCT_KEYS}) p
+                WHERE t.product_id = p.key AND (t.category IS NULL OR t.product_name IS NULL) {scope}""",
+            {"batch": batch_id} if scope else {},
+        )
     if kind == "products":
-        for table in ("orders", "reviews"):
-            con.execute(
-                f"""UPDATE {table} t SET category = coalesce(t.category, p.category),
-                        product_name = coalesce(t.product_name, p.product_name)
-                    FROM products p
-                    WHERE (t.category IS NULL OR t.product_name IS NULL)
-                      AND (t.product_id = p.product_id OR t.product_id = p.sku OR t.product_id = p.handle)"""
-            )
         return
     con.execute(
-        f"""UPDATE {kind} t SET category = coalesce(t.category, p.category),
-                product_name = coalesce(t.product_name, p.product_name)
-            FROM products p
-            WHERE t.batch_id = ? AND (t.category IS NULL OR t.product_name IS NULL)
-              AND (t.product_id = p.product_id OR t.product_id = p.sku OR t.product_id = p.handle)""",
-        [batch_id],
-    )
-    con.execute(
         f"""INSERT INTO products (product_id, product_name, category, batch_id)
-            SELECT product_id, any_value(product_name), any_value(category), ?
-            FROM {kind} t WHERE batch_id = ? AND product_id IS NOT NULL
-              AND NOT EXISTS (SELECT 1 FROM products p WHERE t.product_id IN (p.product_id, p.sku, p.handle))
-            GROUP BY product_id""",
-        [batch_id, batch_id],
+            SELECT t.product_id, any_value(t.product_name), any_value(t.category), $batch
+            FROM _stage t ANTI JOIN ({_PRODUCT_KEYS}) p ON t.product_id = p.key
+            WHERE t._reason IS NULL AND t.product_id IS NOT NULL
+            GROUP BY t.product_id""",
+        {"batch": batch_id},
     )

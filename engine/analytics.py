@@ -1,0 +1,347 @@
+"""Read-side queries for the app: KPIs, revenue over time, top products, table browsing and upload history.
+
+Every query is one DuckDB statement with `?` placeholders for user-supplied values; identifiers (table and
+column names) only ever come from the engine's own lists. Results are pandas DataFrames or small dataclasses.
+
+Revenue rules, shared by every figure here:
+- a line counts towards revenue unless its order is cancelled; negative lines (returns, credit notes such as
+  the retail log's `C` invoices) always count, so returns reduce revenue;
+- a purchase (for orders, average order value, customers and repeat rate) is an order that is not cancelled
+  and has at least one line with a positive quantity.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from pathlib import Path
+
+import pandas as pd
+
+from .store import Store
+
+__all__ = [
+    "Filters",
+    "Kpi",
+    "UNCATEGORISED",
+    "TABLES",
+    "FREQS",
+    "OVERVIEW_QUERIES",
+    "date_bounds",
+    "categories",
+    "data_version",
+    "kpis",
+    "revenue_by_category",
+    "top_products",
+    "browse",
+    "count_rows",
+    "table_columns",
+    "table_csv",
+    "uploads",
+    "rejected_rows",
+]
+
+UNCATEGORISED = "(no category)"
+TABLES: tuple[str, ...] = ("orders", "reviews", "products", "uploads", "rejected_rows")
+FREQS: dict[str, str] = {"D": "day", "W": "week", "M": "month"}
+
+# SQL fragments made by the engine (no user text): which lines count, and what a purchase line is.
+_COUNTS = "(status IS DISTINCT FROM 'cancelled' OR quantity < 0)"
+_PURCHASE = "(status IS DISTINCT FROM 'cancelled' AND quantity > 0)"
+_ORDER_BY = {
+    "orders": "order_ts, order_id, line_no",
+    "reviews": "review_ts, review_id",
+    "products": "product_id",
+    "uploads": "uploaded_at DESC",
+    "rejected_rows": "batch_id, row_number",
+}
+
+
+@dataclass(frozen=True)
+class Filters:
+    """What every page looks at: an inclusive date range (None = open end) and categories (empty = all)."""
+
+    start: date | None = None
+    end: date | None = None
+    categories: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        if self.start and self.end and self.start > self.end:
+            raise ValueError(f"start {self.start} is after end {self.end}")
+        object.__setattr__(self, "categories", tuple(sorted(set(self.categories))))
+
+
+@dataclass(frozen=True)
+class Kpi:
+    """One headline number with the same number for the equally long period just before."""
+
+    key: str
+    label: str
+    value: float | None
+    previous: float | None
+    kind: str  # 'money' | 'count' | 'ratio'
+    unit: str | None = None  # the currency when all counted lines share one
+
+    @property
+    def change(self) -> float | None:
+        """Relative change against the previous period; None when there is nothing to compare with."""
+        if self.value is None or not self.previous:
+            return None
+        return (self.value - self.previous) / abs(self.previous)
+
+
+# ----------------------------------------------------------------------------------------------- helpers
+
+
+def _df(store: Store, sql: str, params: list | None = None) -> pd.DataFrame:
+    """Run a read query on a cursor of its own (Streamlit sessions read from several threads)."""
+    cur = store.cursor()
+    try:
+        return cur.execute(sql, params or []).df()
+    finally:
+        cur.close()
+
+
+def _rows(store: Store, sql: str, params: list | None = None) -> list[tuple]:
+    """Like _df, for small results that are easier to use as tuples."""
+    cur = store.cursor()
+    try:
+        return cur.execute(sql, params or []).fetchall()
+    finally:
+        cur.close()
+
+
+def _ts(d: date) -> datetime:
+    """Midnight at the start of a day: ranges are [start, end + 1 day) on the TIMESTAMP column."""
+    return datetime.combine(d, time())
+
+
+def _where(filters: Filters, start: date | None = None, end: date | None = None) -> tuple[str, list]:
+    """WHERE clause for the orders table: date range (inclusive days) and categories."""
+    start = filters.start if start is None else start
+    end = filters.end if end is None else end
+    parts, params = ["TRUE"], []
+    if start is not None:
+        parts.append("order_ts >= ?")
+        params.append(_ts(start))
+    if end is not None:
+        parts.append("order_ts < ?")
+        params.append(_ts(end + timedelta(days=1)))
+    if filters.categories:
+        parts.append("list_contains(?::VARCHAR[], coalesce(category, ?))")
+        params += [list(filters.categories), UNCATEGORISED]
+    return " AND ".join(parts), params
+
+
+def _check_table(table: str) -> str:
+    """Only the engine's own table names are ever put into SQL text."""
+    if table not in TABLES:
+        raise ValueError(f"unknown table '{table}'; choose one of: {', '.join(TABLES)}")
+    return table
+
+
+# ----------------------------------------------------------------------------------------------- filters
+
+
+def date_bounds(store: Store) -> tuple[date, date] | None:
+    """First and last order day, so the date filter offers exactly the data's range (None when no orders)."""
+    lo, hi = _rows(store, "SELECT min(order_ts)::DATE, max(order_ts)::DATE FROM orders")[0]
+    return (lo, hi) if lo is not None else None
+
+
+def categories(store: Store) -> list[str]:
+    """Categories that occur in orders (UNCATEGORISED for lines without one), for the category filter."""
+    rows = _rows(store, "SELECT DISTINCT coalesce(category, ?) AS c FROM orders ORDER BY c", [UNCATEGORISED])
+    return [r[0] for r in rows]
+
+
+def data_version(store: Store) -> int:
+    """Number of uploads: grows with every import, so caches keyed by it drop stale results."""
+    return int(_rows(store, "SELECT count(*) FROM uploads")[0][0])
+
+
+# -------------------------------------------------------------------------------------------------- KPIs
+
+
+def _period(store: Store, filters: Filters) -> tuple[date, date] | None:
+    """The filter's range with open ends closed by the data's bounds."""
+    if filters.start is not None and filters.end is not None:
+        return filters.start, filters.end
+    bounds = date_bounds(store)
+    if bounds is None:
+        return None
+    return filters.start or bounds[0], filters.end or bounds[1]
+
+
+def kpis(store: Store, filters: Filters) -> list[Kpi]:
+    """Revenue, orders, average order value, customers and repeat-purchase rate, each against the period before."""
+    period = _period(store, filters)
+    keys = ("revenue", "orders", "aov", "customers", "repeat_rate")
+    if period is None:
+        return [Kpi(k, _LABELS[k], None, None, _KINDS[k]) for k in keys]
+    start, end = period
+    days = (end - start).days + 1
+    prev_start = start - timedelta(days=days)
+    where, params = _where(filters, prev_start, end)
+    sql = f"""
+        WITH lines AS (
+            SELECT order_ts >= ? AS cur, order_id, customer_id, revenue, currency,
+                   {_COUNTS} AS counts, {_PURCHASE} AS purchase
+            FROM orders WHERE {where}
+        ), per_customer AS (
+            SELECT cur, customer_id, count(DISTINCT order_id) AS n
+            FROM lines WHERE purchase AND customer_id IS NOT NULL GROUP BY cur, customer_id
+        ), totals AS (
+            SELECT cur, sum(revenue) FILTER (WHERE counts) AS revenue,
+                   count(DISTINCT order_id) FILTER (WHERE purchase) AS orders,
+                   count(DISTINCT currency) FILTER (WHERE counts) AS n_currencies,
+                   any_value(currency) FILTER (WHERE counts) AS currency
+            FROM lines GROUP BY cur
+        ), repeat AS (
+            SELECT cur, count(*) AS customers, count(*) FILTER (WHERE n >= 2) AS repeaters
+            FROM per_customer GROUP BY cur
+        )
+        SELECT t.cur, t.revenue, t.orders, t.n_currencies, t.currency, r.customers, r.repeaters
+        FROM totals t LEFT JOIN repeat r USING (cur)
+    """
+    rows = _rows(store, sql, [_ts(start), *params])
+    got = {bool(r[0]): r[1:] for r in rows}
+    empty = (None, 0, 0, None, 0, 0)
+    values = {}
+    for cur in (True, False):
+        revenue, orders, _, _, customers, repeaters = got.get(cur, empty)
+        orders, customers, repeaters = int(orders or 0), int(customers or 0), int(repeaters or 0)
+        values[cur] = {
+            "revenue": float(revenue or 0.0),
+            "orders": float(orders),
+            "aov": (float(revenue or 0.0) / orders) if orders else None,
+            "customers": float(customers),
+            "repeat_rate": (repeaters / customers) if customers else None,
+        }
+    n_cur, currency = got.get(True, empty)[2:4]
+    unit = currency if n_cur == 1 else None
+    return [
+        Kpi(k, _LABELS[k], values[True][k], values[False][k], _KINDS[k], unit if _KINDS[k] == "money" else None)
+        for k in keys
+    ]
+
+
+_LABELS = {
+    "revenue": "Revenue", "orders": "Orders", "aov": "Average order value", "customers": "Customers",
+    "repeat_rate": "Repeat-purchase rate",
+}
+_KINDS = {"revenue": "money", "orders": "count", "aov": "money", "customers": "count", "repeat_rate": "ratio"}
+
+
+# ------------------------------------------------------------------------------------------------ charts
+
+
+def revenue_by_category(store: Store, filters: Filters, freq: str = "W") -> pd.DataFrame:
+    """Revenue per period start and category (long format: period, category, revenue) for the stacked chart."""
+    if freq not in FREQS:
+        raise ValueError(f"freq must be one of {', '.join(FREQS)}, not '{freq}'")
+    where, params = _where(filters)
+    sql = f"""
+        SELECT date_trunc(?, order_ts)::DATE AS period, coalesce(category, ?) AS category,
+               sum(revenue) AS revenue
+        FROM orders WHERE {where} AND {_COUNTS} AND order_ts IS NOT NULL
+        GROUP BY ALL ORDER BY period, category
+    """
+    df = _df(store, sql, [FREQS[freq], UNCATEGORISED, *params])
+    df["period"] = pd.to_datetime(df["period"])
+    return df
+
+
+def top_products(store: Store, filters: Filters, n: int = 10) -> pd.DataFrame:
+    """The n products with the most revenue in the filtered range, with units and orders."""
+    where, params = _where(filters)
+    sql = f"""
+        SELECT product_id, max(product_name) AS product_name, max(category) AS category,
+               sum(revenue) AS revenue, sum(quantity) AS units,
+               count(DISTINCT order_id) FILTER (WHERE {_PURCHASE}) AS orders
+        FROM orders WHERE {where} AND {_COUNTS}
+        GROUP BY product_id ORDER BY revenue DESC, product_id LIMIT ?
+    """
+    return _df(store, sql, [*params, int(n)])
+
+
+# Each Overview query as f(store, filters), for the benchmark and anything else that times them.
+OVERVIEW_QUERIES: dict[str, Callable[[Store, Filters], object]] = {
+    "date_bounds": lambda store, filters: date_bounds(store),
+    "categories": lambda store, filters: categories(store),
+    "kpis": kpis,
+    "revenue_by_category": lambda store, filters: revenue_by_category(store, filters, "W"),
+    "top_products": top_products,
+}
+
+
+# ------------------------------------------------------------------------------------------------ browse
+
+
+def table_columns(store: Store, table: str) -> list[str]:
+    """Column names of one of TABLES, in table order."""
+    rows = _rows(
+        store,
+        "SELECT column_name FROM information_schema.columns WHERE table_name = ? AND table_schema = 'main' "
+        "ORDER BY ordinal_position",
+        [_check_table(table)],
+    )
+    return [r[0] for r in rows]
+
+
+def _search(store: Store, table: str, search: str | None) -> tuple[str, list]:
+    """Case-insensitive substring match over every column of the row, as text."""
+    if not search or not search.strip():
+        return "TRUE", []
+    cells = ", ".join(f'coalesce(CAST("{c}" AS VARCHAR), \'\')' for c in table_columns(store, table))
+    return f"contains(lower(concat_ws(chr(31), {cells})), lower(?))", [search.strip()]
+
+
+def browse(store: Store, table: str, limit: int = 100, offset: int = 0, search: str | None = None) -> pd.DataFrame:
+    """One page of a table, optionally only rows containing `search`, for the Data page."""
+    table = _check_table(table)
+    where, params = _search(store, table, search)
+    sql = f"SELECT * FROM {table} WHERE {where} ORDER BY {_ORDER_BY[table]} LIMIT ? OFFSET ?"
+    return _df(store, sql, [*params, max(int(limit), 0), max(int(offset), 0)])
+
+
+def count_rows(store: Store, table: str, search: str | None = None) -> int:
+    """Number of rows browse() pages through, to size the pager."""
+    table = _check_table(table)
+    where, params = _search(store, table, search)
+    return int(_rows(store, f"SELECT count(*) FROM {table} WHERE {where}", params)[0][0])
+
+
+def table_csv(store: Store, table: str) -> bytes:
+    """The whole table as CSV bytes, written by DuckDB (not pandas) so big tables stay fast."""
+    table = _check_table(table)
+    fd, tmp = tempfile.mkstemp(suffix=".csv", prefix="storelens-export-")
+    os.close(fd)
+    try:
+        cur = store.cursor()
+        try:
+            cur.execute(f"COPY (SELECT * FROM {table} ORDER BY {_ORDER_BY[table]}) TO ? (HEADER, DELIMITER ',')", [tmp])
+        finally:
+            cur.close()
+        return Path(tmp).read_bytes()
+    finally:
+        Path(tmp).unlink(missing_ok=True)
+
+
+def uploads(store: Store) -> pd.DataFrame:
+    """Upload history, newest first, with per-file counts."""
+    return _df(
+        store,
+        """SELECT batch_id, file_name, format, kind, rows_read, rows_loaded, rows_rejected, rows_duplicate,
+                  uploaded_at, sha256 FROM uploads ORDER BY uploaded_at DESC, batch_id""",
+    )
+
+
+def rejected_rows(store: Store, batch_id: str | None = None) -> pd.DataFrame:
+    """Rows an upload could not load, with the line number and reason, so the user can fix the source."""
+    if batch_id is None:
+        return _df(store, "SELECT * FROM rejected_rows ORDER BY batch_id, row_number")
+    return _df(store, "SELECT * FROM rejected_rows WHERE batch_id = ? ORDER BY row_number", [batch_id])
