@@ -63,7 +63,7 @@ def detect_number_dialect(con: duckdb.DuckDBPyConnection, table: str, col: str, 
                              AND NOT regexp_matches({c}, '^[0-9]{{1,3}}(\\.[0-9]{{3}})+$'))
         FROM {table}
         """
-    ).fetchone()
+    ).fetchall()[0]
     nonempty, castable, comma_votes, point_votes = row
     if nonempty == castable and comma_votes == 0:
         return NumberDialect(plain=True, decimal_comma=False)
@@ -111,7 +111,7 @@ def detect_date_dialect(con: duckdb.DuckDBPyConnection, table: str, col: str, eu
           max(try_cast(regexp_extract({t}, '{_SLASH}', 2) AS INTEGER))
         FROM {table}
         """
-    ).fetchone()
+    ).fetchall()[0]
     iso, iso_offset, slash, dot, max_first, max_second = row
     best = max(("iso", iso), ("iso_offset", iso_offset), ("slash", slash), ("dot", dot), key=lambda kv: kv[1])
     if best[1] == 0:

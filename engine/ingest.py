@@ -402,7 +402,7 @@ def _sample_types(con, source: Path, det: Detection) -> dict[str, str]:
         f"""SELECT {', '.join(checks)} FROM (SELECT * FROM read_csv(?, delim = ?, quote = '"', escape = '"',
             header = false, skip = 1, columns = {{{names}}}, ignore_errors = true) LIMIT {_SAMPLE_ROWS})""",
         [str(source), det.delimiter],
-    ).fetchone()
+    ).fetchall()[0]
     return {c: typ for (c, typ), ok in zip(wanted.items(), row) if ok}
 
 
@@ -502,7 +502,7 @@ def _profile(con, det: Detection, cols: dict[str, str], number_fields: set[str],
         aggs.append(f"count(try_cast({c} AS DOUBLE))" if c in nums else "0")
         # 'YYYY-MM-DD HH:MM:SS' is 19 characters; anything longer may carry an offset and takes the TZ path.
         aggs.append(f"count(try_cast({c} AS TIMESTAMP)) FILTER (WHERE length({c}) <= 19)" if c in times else "0")
-    row = con.execute(f"SELECT {', '.join(aggs)} FROM _raw").fetchone() if aggs else ()
+    row = con.execute(f"SELECT {', '.join(aggs)} FROM _raw").fetchall()[0] if aggs else ()
     clean, plain_n, plain_t = set(), set(), set()
     for i, c in enumerate(names):
         dirty, nonnull, dbl, ts = row[4 * i: 4 * i + 4]
@@ -699,7 +699,7 @@ def _reviews(con, m, num, ts, bad, text, reasons, label, sql):
     rating_raw = num("rating")
     scale = 5.0
     if rating_raw:
-        top = con.execute(f"SELECT max({rating_raw}) FROM _src").fetchone()[0] or 5
+        top = con.execute(f"SELECT max({rating_raw}) FROM _src").fetchall()[0][0] or 5
         scale = 5.0 if top <= 5 else 10.0 if top <= 10 else 100.0
     rating = f"round(({rating_raw}) * 5.0 / {scale}, 2)" if rating_raw else "NULL"
     review_ts = ts("review_ts")
@@ -760,8 +760,8 @@ def _commit(con, det: Detection, batch_id: str, structural, digest: _Hasher) -> 
     table = det.kind
     keys = {"orders": ("order_id", "line_no"), "reviews": ("review_id",), "products": ("product_id",)}[table]
     cols = ", ".join(c for c in F.CANONICAL[table] if c != "discount")
-    n_src = con.execute("SELECT count(*) FROM _raw").fetchone()[0]
-    n_bad = con.execute("SELECT count(DISTINCT _rid) FROM _stage WHERE _reason IS NOT NULL").fetchone()[0]
+    n_src = con.execute("SELECT count(*) FROM _raw").fetchall()[0][0]
+    n_bad = con.execute("SELECT count(DISTINCT _rid) FROM _stage WHERE _reason IS NOT NULL").fetchall()[0][0]
     if n_bad:
         # One reason per source row (the first rule that fired on any of its lines).
         con.execute(
@@ -783,7 +783,7 @@ def _commit(con, det: Detection, batch_id: str, structural, digest: _Hasher) -> 
     if n_bad:
         good += " ANTI JOIN (SELECT DISTINCT _rid FROM _stage WHERE _reason IS NOT NULL) b ON s._rid = b._rid"
     on = " AND ".join(f"s.{k} = e.{k}" for k in keys)
-    existing = con.execute(f"SELECT count(*) FROM (SELECT 1 FROM {table} LIMIT 1)").fetchone()[0]
+    existing = con.execute(f"SELECT count(*) FROM (SELECT 1 FROM {table} LIMIT 1)").fetchall()[0][0]
     if existing:
         good += f" ANTI JOIN (SELECT {', '.join(keys)} FROM {table}) e ON {on}"
     # Keys are unique within a file by construction only when line numbers are positional.
@@ -793,14 +793,14 @@ def _commit(con, det: Detection, batch_id: str, structural, digest: _Hasher) -> 
     if exploded:
         con.execute(f"CREATE OR REPLACE TEMP TABLE _new AS SELECT s.* FROM {good} WHERE s._reason IS NULL{dedup}")
         con.execute(f"INSERT INTO {table} ({cols}, batch_id) SELECT {cols}, ? FROM _new", [batch_id])
-        n_loaded = con.execute("SELECT count(DISTINCT _rid) FROM _new").fetchone()[0]
+        n_loaded = con.execute("SELECT count(DISTINCT _rid) FROM _new").fetchall()[0][0]
         con.execute("DROP TABLE _new")
     else:
         n_loaded = con.execute(
             f"INSERT INTO {table} ({cols}, batch_id) SELECT {', '.join('s.' + c for c in cols.split(', '))}, ? "
             f"FROM {good} WHERE s._reason IS NULL{dedup}",
             [batch_id],
-        ).fetchone()[0]
+        ).fetchall()[0][0]
     n_read = n_src + len(structural)
     n_rejected = n_bad + len(structural)
     n_dup = n_read - n_loaded - n_rejected
@@ -840,7 +840,7 @@ _PRODUCT_KEYS = """
 
 def _link_products(con, kind: str, batch_id: str) -> None:
     """Fill missing categories/names from the products table and add newly seen products to it."""
-    has_catalog = con.execute("SELECT count(*) FROM products WHERE category IS NOT NULL").fetchone()[0]
+    has_catalog = con.execute("SELECT count(*) FROM products WHERE category IS NOT NULL").fetchall()[0][0]
     targets = ("orders", "reviews") if kind == "products" else (kind,)
     for table in targets if has_catalog else ():
         scope = "" if kind == "products" else "AND t.batch_id = $batch"

@@ -16,6 +16,7 @@ import random
 import re
 import unicodedata
 from dataclasses import dataclass, field
+from functools import lru_cache
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
@@ -380,7 +381,7 @@ _POOLS: dict[str, dict[str, dict[str, tuple[str, ...]]]] = {
             _P: ("Solid hardware and sturdy stitching.", "The leather is thick and smells amazing.",
                  "Lots of pockets and everything fits.", "Holds my laptop and still has room for more.",
                  "Beautifully made, feels like a designer bag.", "The zipper runs smoothly and feels solid.",
-                 "Still looks brand new after a year of daily use."),
+                 "Feels like it will last for years."),
             _N: ("The hardware feels flimsy.", "The lining tore after a few weeks.",
                  "Corners are already scuffed.", "The zipper feels cheap.", "The strap is thin and flimsy.",
                  "The leather smells of chemicals."),
@@ -389,7 +390,7 @@ _POOLS: dict[str, dict[str, dict[str, tuple[str, ...]]]] = {
         },
         "accessories": {
             _P: ("Well made and feels high end.", "Beautiful quality.", "Looks much more expensive than it was.",
-                 "Wore {it} every day for months, still perfect.", "Lovely soft material."),
+                 "Been wearing {it} every day since {it} arrived.", "Lovely soft material."),
             _N: ("The plating rubbed off quickly.", "Broke within a week.", "The clasp is flimsy.",
                  "Feels cheap.", "Lost its shape after one wash."),
             _U: ("Quality is okay.", "Nice, but a bit thinner than expected."),
@@ -528,7 +529,7 @@ _TITLES = {
          "": ("Okay", "Decent", "Good, not great", "It's fine", "Average", "Mixed feelings")},
     _N: {"fit": ("Runs small", "Too big", "Sizing is off"), "quality": ("Poor quality", "Cheap material", "Fell apart"),
          "delivery": ("Slow delivery", "Arrived damaged"), "price": ("Overpriced", "Not worth it"),
-         "colour": ("Not as pictured", "Wrong colour"), "comfort": ("Uncomfortable", "Blisters!"),
+         "colour": ("Not as pictured", "Wrong colour"), "comfort": ("Uncomfortable", "Not comfy at all"),
          "service": ("Terrible service",),
          "": ("Disappointed", "Meh", "Returned", "Not for me", "Don't bother", "Very disappointed")},
 }
@@ -589,25 +590,27 @@ _REPLIES_POS = ("Thank you so much, {name}!", "Thanks {name}, enjoy your new {it
 # ----------------------------------------------------------------------------------------------------------
 
 
+@lru_cache(maxsize=None)
 def _last_sunday(year: int, month: int) -> date:
     """The EU daylight-saving switches happen on the last Sunday of March and October."""
     d = date(year, month + 1, 1) - timedelta(days=1)
     return d - timedelta(days=(d.weekday() + 1) % 7)
 
 
-def _local_offset_hours(local: datetime) -> int:
-    """Central European offset for a wall-clock time (ambiguous October hour resolved to summer time)."""
-    start = datetime.combine(_last_sunday(local.year, 3), datetime.min.time()) + timedelta(hours=3)
-    end = datetime.combine(_last_sunday(local.year, 10), datetime.min.time()) + timedelta(hours=3)
-    return 2 if start <= local < end else 1
+@lru_cache(maxsize=None)
+def _dst_bounds(year: int) -> tuple[datetime, datetime, datetime]:
+    """Wall-clock start of the skipped March hour, start and end of summer time (ambiguous hour = summer)."""
+    march = datetime.combine(_last_sunday(year, 3), datetime.min.time())
+    october = datetime.combine(_last_sunday(year, 10), datetime.min.time())
+    return march + timedelta(hours=2), march + timedelta(hours=3), october + timedelta(hours=3)
 
 
 def _fmt_local(local: datetime) -> tuple[str, datetime]:
     """Shopify's `YYYY-MM-DD HH:MM:SS +0100` plus the UTC instant; wall times skipped by DST move forward."""
-    s_start = datetime.combine(_last_sunday(local.year, 3), datetime.min.time())
-    if s_start + timedelta(hours=2) <= local < s_start + timedelta(hours=3):
+    gap, start, end = _dst_bounds(local.year)
+    if gap <= local < start:
         local = local + timedelta(hours=1)
-    off = _local_offset_hours(local)
+    off = 2 if start <= local < end else 1
     return f"{local:%Y-%m-%d %H:%M:%S} +0{off}00", local - timedelta(hours=off)
 
 
@@ -914,7 +917,7 @@ class _Order:
 
 
 _TARGET_CUSTOMERS = 5000
-_TARGET_ORDERS = 22_600
+_TARGET_ORDERS = 21_500
 _TARGET_REVIEWS = 8_000
 
 
@@ -927,7 +930,7 @@ def _order_skeleton(rng: np.random.Generator, cal: _Calendar, cust: _Customers) 
     acq = _sample_days(cal, np.zeros(n, dtype=int), np.full(n, n_days - 1), rng.random(n))
     acq = np.where(existing, 0, acq)
     one_off = rng.random(n) < 0.36
-    rate = np.where(one_off, 0.0, rng.lognormal(np.log(2.0), 0.85, size=n))  # orders / year
+    rate = np.where(one_off, 0.0, np.minimum(rng.lognormal(np.log(2.0), 0.85, size=n), 16.0))  # orders / year
     lifetime = rng.exponential(520.0, size=n)
     w_end = np.minimum(n_days - 1, acq + lifetime).astype(int)
     w_len = (cal.cum[w_end] - np.where(acq > 0, cal.cum[np.maximum(acq - 1, 0)], 0.0)) / cal.lam.mean() / 365.0
@@ -1006,6 +1009,10 @@ def _fill_lines(rng: np.random.Generator, pyr: random.Random, cal: _Calendar, cu
     qty_u = rng.random(l_order.size)
     size_dev = rng.random(l_order.size)
     col_u = rng.random(l_order.size)
+    colour_cdf = []
+    for p in products:
+        cw = np.array([0.5 ** k for k in range(len(p.colours))])
+        colour_cdf.append(np.cumsum(cw) / cw.sum())
     for li in range(l_order.size):
         o = orders[l_order[li]]
         p = products[l_prod[li]]
@@ -1032,8 +1039,7 @@ def _fill_lines(rng: np.random.Generator, pyr: random.Random, cal: _Calendar, cu
             if size_dev[li] < 0.1:
                 s = min(6, max(0, s + pyr.choice((-1, 1))))
             size = _SHOE_SIZES[s]
-        cw = np.array([0.5 ** k for k in range(len(p.colours))])
-        colour = p.colours[int(np.searchsorted(np.cumsum(cw) / cw.sum(), col_u[li]))]
+        colour = p.colours[int(np.searchsorted(colour_cdf[p.idx], col_u[li]))]
         price, compare = _price_on(p, cal.days[o.day])
         o.lines.append(_Line(product=p.idx, qty=qty, price=price, compare_at=compare, size=size, colour=colour))
 
@@ -1148,7 +1154,10 @@ def _settle(rng: random.Random, o: _Order, cust: _Customers, products: list[_Pro
         elif age_days < 1.5:
             m.fulfillment = "unfulfilled"
         else:
-            ful = created + timedelta(hours=rng.uniform(4, 52))
+            ship_day = created.date() + timedelta(days=1 if created.hour < 14 else 2)
+            while ship_day.weekday() >= 5:  # the warehouse ships Monday to Friday
+                ship_day += timedelta(days=1)
+            ful = datetime(ship_day.year, ship_day.month, ship_day.day, 8) + timedelta(seconds=rng.randint(0, 9 * 3600))
             m.fulfilled_at = _fmt_local(min(ful, end_local))[0]
         # returns: per line, higher for fit-sensitive categories, wrong sizes and the defective batch
         if m.fulfillment == "fulfilled" and o.cust >= 0 and age_days > 10:
@@ -1174,10 +1183,13 @@ def _settle(rng: random.Random, o: _Order, cust: _Customers, products: list[_Pro
     return m
 
 
+_ORDER_COL = {c: i for i, c in enumerate(ORDERS_HEADER)}
+
+
 def _order_rows(rng: random.Random, o: _Order, name: str, oid: int, m: _OrderMoney, cust: _Customers,
                 products: list[_Product]) -> list[list[str]]:
     """One CSV row per line item; order-level columns only on the first row, as Shopify exports them."""
-    col = {c: i for i, c in enumerate(ORDERS_HEADER)}
+    col = _ORDER_COL
     rows = []
     for k, ln in enumerate(o.lines):
         p = products[ln.product]

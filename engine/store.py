@@ -96,10 +96,10 @@ class Store:
         """Version recorded in the database (0 for a new file)."""
         exists = self.con.execute(
             "SELECT count(*) FROM information_schema.tables WHERE table_name = 'schema_version'"
-        ).fetchone()[0]
+        ).fetchall()[0][0]
         if not exists:
             return 0
-        row = self.con.execute("SELECT max(version) FROM schema_version").fetchone()
+        row = self.con.execute("SELECT max(version) FROM schema_version").fetchall()[0]
         return int(row[0] or 0)
 
     def migrate(self) -> None:
@@ -136,7 +136,7 @@ class Store:
 
     def is_empty(self) -> bool:
         """True when nothing has been uploaded yet (the app then opens on the demo data)."""
-        return self.con.execute("SELECT count(*) FROM uploads").fetchone()[0] == 0
+        return self.con.execute("SELECT count(*) FROM uploads").fetchall()[0][0] == 0
 
     def close(self) -> None:
         """Release the file so another process can open it."""
