@@ -10,7 +10,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from .ingest import IngestError, detect, ingest, max_upload_bytes, parse_map_arg, FORMAT_NAMES
+from .ingest import FORMAT_NAMES, IngestError, detect, ingest, max_upload_bytes, missing_message, parse_map_arg
 from .store import Store, default_db_path
 
 __all__ = ["main"]
@@ -64,10 +64,7 @@ def _cmd_ingest(args: argparse.Namespace) -> int:
             raise UsageError(f"{f} does not exist; check the path.")
         det = detect(f, args.kind, args.format, mapping)
         if det.missing:
-            raise UsageError(
-                f"{f.name} has no column for {', '.join(det.missing)} ({det.kind}); "
-                f"map one with --map {det.missing[0].split(' or ')[0]}=COLUMN."
-            )
+            raise UsageError(missing_message(det))
     store = Store.open(_db_path(args))
     try:
         reports = []

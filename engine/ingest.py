@@ -35,6 +35,7 @@ __all__ = [
     "ingest",
     "parse_map_arg",
     "max_upload_bytes",
+    "missing_message",
     "FORMAT_NAMES",
 ]
 
@@ -112,6 +113,19 @@ class IngestReport:
     def as_dict(self) -> dict:
         """The contract's JSON shape."""
         return asdict(self)
+
+
+def missing_message(det: Detection) -> str:
+    """One sentence naming the required columns the mapping lacks and how to supply them."""
+    named = ", ".join(
+        " or ".join(f"{f} ({_FIELD_LABELS.get(f, f.replace('_', ' '))})" for f in group.split(" or "))
+        for group in det.missing
+    )
+    first = det.missing[0].split(" or ")[0]
+    return (
+        f"{det.file_name} has no column for {named} in its {det.kind} mapping; "
+        f"map one with --map {first}=COLUMN or pick it in the mapping form."
+    )
 
 
 def parse_map_arg(text: str | None) -> dict[str, str]:
@@ -321,10 +335,7 @@ def ingest(
     say = progress or (lambda f, m: None)
     det = detect(path, kind, fmt, mapping, file_name)
     if det.missing:
-        raise IngestError(
-            f"{det.file_name} has no column for {', '.join(det.missing)} ({det.kind}); "
-            f"map one with --map {det.missing[0].split(' or ')[0]}=COLUMN or pick it in the mapping form."
-        )
+        raise IngestError(missing_message(det))
     say(0.05, f"{det.file_name}: {det.format} ({det.kind})")
     digest = _Hasher(det.path)
     digest.start()
@@ -778,6 +789,12 @@ def _commit(con, det: Detection, batch_id: str, structural, digest: _Hasher) -> 
             "INSERT INTO rejected_rows VALUES (?, ?, ?, ?, ?)",
             [[batch_id, det.file_name, line, raw, _structural_reason(et, msg, len(det.headers))]
              for line, raw, et, msg in structural],
+        )
+    if table == "products":
+        # A catalog upload replaces products that were only derived from orders/reviews (no handle, no SKU).
+        con.execute(
+            "DELETE FROM products WHERE handle IS NULL AND sku IS NULL AND product_id IN "
+            "(SELECT product_id FROM _stage WHERE _reason IS NULL)"
         )
     good = "_stage s"
     if n_bad:

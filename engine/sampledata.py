@@ -250,8 +250,9 @@ _CITIES: dict[str, tuple[tuple[str, int, int, str], ...]] = {
            ("Marseille", 13001, 13016, "{:05d}"), ("Strasbourg", 67000, 67200, "{:05d}")),
     "BE": (("Bruxelles", 1000, 1210, "{:04d}"), ("Antwerpen", 2000, 2060, "{:04d}"), ("Gent", 9000, 9052, "{:04d}")),
     "IT": (("Milano", 20121, 20162, "{:05d}"), ("Roma", 118, 199, "{:05d}"), ("Torino", 10121, 10156, "{:05d}")),
-    "ES": (("Madrid", 28001, 28055, "{:05d}"), ("Barcelona", 8001, 8042, "{:05d}"), ("Valencia", 46001, 46026, "{:05d}")),
-    "PL": (("Warszawa", 0, 4999, "{:02d}"), ("Kraków", 30001, 31999, "{:05d}")),
+    "ES": (("Madrid", 28001, 28055, "{:05d}"), ("Barcelona", 8001, 8042, "{:05d}"),
+           ("Valencia", 46001, 46026, "{:05d}")),
+    "PL": (("Warszawa", 0, 4, "{:02d}"), ("Kraków", 30, 31, "{:02d}")),  # plus "-NNN" below
     "LU": (("Luxembourg", 1111, 2999, "{:04d}"), ("Esch-sur-Alzette", 4001, 4399, "{:04d}")),
 }
 _STREETS = {
@@ -308,8 +309,8 @@ _NOTES = (
 )
 
 # ----------------------------------------------------------------------------------------------------------
-# Review phrase pools. Placeholders: {item} {It} {it} {is} {was} {fits} {runs} {feels} {looks} {has}
-# {size} {colour} {price} {country} {days}
+# Review phrase pools. Placeholders: {item} {It} {it} {sub} {this} {This} {is} {was} {fits} {runs} {feels} {looks} {has}
+# {size} {colour} {price} {country} {days} {ship_days}
 # ----------------------------------------------------------------------------------------------------------
 
 _ASPECT_WEIGHTS = {
@@ -331,36 +332,38 @@ _POOLS: dict[str, dict[str, dict[str, tuple[str, ...]]]] = {
             _P: ("{It} {fits} perfectly.", "True to size, I took my usual {size}.", "The fit is spot on.",
                  "Fits like a glove.", "The cut is really flattering.",
                  "Great fit, not too tight and not too loose.",
-                 "I ordered my normal size {size} and {it} {fits} just right.",
+                 "I ordered my normal size {size} and {sub} {fits} just right.",
                  "The length is perfect for me (I'm 1.68m).", "Flattering shape, nips in at the waist nicely.",
                  "Sizing is accurate, no need to size up or down.", "Drapes beautifully.",
                  "Finally something that fits my shoulders properly."),
-            _N: ("{It} {runs} really small, I had to size up.", "Way too big, even in a {size}.",
+            _N: ("{It} {runs} really small, I had to size up.", "Way too big, even in size {size}.",
                  "The sizing is all over the place.", "The sleeves are far too short.",
                  "{It} {runs} large, order a size down.", "Tight across the shoulders and chest.",
                  "The fit is boxy and unflattering.", "Much too short in the body for me.",
                  "The size chart is completely off.", "Had to send {it} back, the fit was just wrong.",
-                 "I'm always a {size} but this {size} was tiny.", "Gapes at the neckline."),
+                 "I'm always a size {size} but this one was tiny.", "Gapes at the neckline."),
             _U: ("{It} {runs} slightly large, so consider sizing down.", "Fit is okay, a bit roomy.",
-                 "I sized up and {it} {fits} fine now.", "A bit long for me but I'm petite.",
+                 "I sized up and {sub} {fits} fine now.", "A bit long for me but I'm petite.",
                  "The fit is as described.", "Relaxed fit, as shown on the model."),
         },
         "shoes": {
             _P: ("True to size, my usual {size} fits perfectly.", "{It} {fits} perfectly, even on my wide feet.",
                  "Perfect fit from day one.", "Sizing is spot on.", "Snug at the heel, roomy at the toes. Perfect."),
-            _N: ("{It} {runs} a full size small.", "Way too narrow for me.", "Sizing is off, the {size} is more like a {size} and a half smaller.",
+            _N: ("{It} {runs} a full size small.", "Way too narrow for me.",
+                 "Sizing is off, my usual {size} is at least half a size too small.",
                  "My heel slips out with every step.", "Had to return {it}, the size just isn't right.",
                  "Far too big, even with thick socks."),
-            _U: ("{It} {runs} half a size big.", "Bit narrow at first but {it} stretched.",
-                 "I went half a size up and {it} {fits} fine."),
+            _U: ("{It} {runs} half a size big.", "Bit narrow at first but {sub} stretched.",
+                 "I went half a size up and {sub} {fits} fine."),
         },
     },
     "quality": {
         "apparel": {
             _P: ("The fabric is lovely and soft.", "Really good quality for the price.",
                  "Feels well made, the stitching is neat.", "Nice thick fabric, not see-through at all.",
-                 "Washed {it} several times and {it} still {looks} new.", "Beautiful material, feels expensive.",
-                 "The quality is outstanding.", "Heavy, substantial fabric.", "Lovely details on the buttons and seams."),
+                 "Washed {it} several times and {sub} still {looks} new.", "Beautiful material, feels expensive.",
+                 "The quality is outstanding.", "Heavy, substantial fabric.",
+                 "Lovely details on the buttons and seams."),
             _N: ("The fabric feels cheap and thin.", "Started pilling after the first wash.",
                  "Shrank in the wash even on cold.", "See-through, I need to wear something underneath.",
                  "A seam came loose after two wears.", "The material is scratchy and synthetic-feeling.",
@@ -390,13 +393,14 @@ _POOLS: dict[str, dict[str, dict[str, tuple[str, ...]]]] = {
         },
         "accessories": {
             _P: ("Well made and feels high end.", "Beautiful quality.", "Looks much more expensive than it was.",
-                 "Been wearing {it} every day since {it} arrived.", "Lovely soft material."),
+                 "Been wearing {it} every day since {sub} arrived.", "Lovely soft material."),
             _N: ("The plating rubbed off quickly.", "Broke within a week.", "The clasp is flimsy.",
                  "Feels cheap.", "Lost its shape after one wash."),
             _U: ("Quality is okay.", "Nice, but a bit thinner than expected."),
         },
         "home": {
-            _P: ("Beautiful craftsmanship.", "Good weight and nicely finished.", "Lovely quality, looks great in our living room.",
+            _P: ("Beautiful craftsmanship.", "Good weight and nicely finished.",
+                 "Lovely quality, looks great in our living room.",
                  "Exactly the quality I hoped for.", "Sturdy and well made."),
             _N: ("Arrived with a chip in the glaze.", "The colour ran in the first wash.",
                  "Smaller than expected and feels cheap.", "Frayed after two washes.",
@@ -455,7 +459,7 @@ _POOLS: dict[str, dict[str, dict[str, tuple[str, ...]]]] = {
                  "Shipped to {country} in under a week.", "Fast delivery and plastic-free packaging."),
             _N: ("Took almost three weeks to arrive.", "The parcel got lost and I had to chase it.",
                  "Delivery was delayed twice with no update.", "Arrived in a crushed box.",
-                 "The tracking link never worked.", "Took {days} days to get to {country}."),
+                 "The tracking link never worked.", "Took {ship_days} days to get to {country}."),
             _U: ("Delivery took about a week, which is okay.", "Shipping was standard, nothing to complain about.",
                  "Delivery was a bit slow but fine."),
         },
@@ -483,15 +487,15 @@ _DEFECT_SENTENCES = (
 _DEFECT_TITLES = ("Zipper broke", "Strap snapped", "Fell apart", "Broke within a week", "Stitching came apart",
                   "Poor quality zipper", "Defective", "Broken after {days} days", "Strap broke")
 _OPENERS = {
-    _P: ("Absolutely love this {item}!", "Love love love!", "This is my new favourite {item}.",
+    _P: ("Absolutely love {this} {item}!", "Love love love!", "{This} {is} my new favourite {item}.",
          "So happy with this purchase.", "Bought this for my mum and she loves {it}.",
          "Second one I've bought, that says it all.", "Wow.", "Beautiful {item}.",
          "I was hesitant at first but I'm glad I ordered.", "Exactly what I was looking for.",
          "Couldn't be happier.", "Stunning."),
     _U: ("Mixed feelings about this one.", "It's okay.", "Not bad, not great.", "Ordered this in {colour}.",
-         "I wanted to like this more.", "Took a chance on this {item}.", "Bought this as a gift."),
+         "I wanted to like this more.", "Took a chance on {this} {item}.", "Bought this as a gift."),
     _N: ("Really disappointed.", "Not what I expected at all.", "What a shame.",
-         "I had high hopes for this {item}.", "Very disappointing purchase.", "Don't buy this.",
+         "I had high hopes for {this} {item}.", "Very disappointing purchase.", "Don't buy this.",
          "I rarely write reviews but this needs saying."),
 }
 _CLOSERS = {
@@ -512,6 +516,15 @@ _ONE_LINERS = {
     2: ("Not great.", "Disappointing.", "Expected more.", "Not for me.", "Poor quality."),
     1: ("Terrible.", "Rubbish.", "Complete waste of money.", "Awful.", "Broke immediately.",
         "Never again."),
+}
+_BUT_TITLES = {
+    "fit": ("Nice but runs small", "Lovely, but sizing is off", "Good but size up"),
+    "quality": ("Pretty, but quality could be better", "Nice but thin fabric"),
+    "delivery": ("Great item, slow delivery", "Love it, delivery took ages"),
+    "price": ("Nice but pricey", "Good but overpriced"),
+    "colour": ("Nice, colour differs", "Pretty but darker than shown"),
+    "comfort": ("Pretty but not the comfiest", "Nice but needs breaking in"),
+    "service": ("Good product, poor service",),
 }
 _CONNECT_TO_NEG = ("But", "However,", "Unfortunately,", "Only downside:", "That said,", "Sadly")
 _CONNECT_TO_POS = ("On the plus side,", "That said,", "To be fair,", "At least", "Still,")
@@ -611,7 +624,9 @@ def _fmt_local(local: datetime) -> tuple[str, datetime]:
     if gap <= local < start:
         local = local + timedelta(hours=1)
     off = 2 if start <= local < end else 1
-    return f"{local:%Y-%m-%d %H:%M:%S} +0{off}00", local - timedelta(hours=off)
+    text = (f"{local.year:04d}-{local.month:02d}-{local.day:02d} "
+            f"{local.hour:02d}:{local.minute:02d}:{local.second:02d} +0{off}00")
+    return text, local - timedelta(hours=off)
 
 
 def _black_friday(year: int) -> date:
@@ -774,7 +789,8 @@ def _products(rng: np.random.Generator) -> list[_Product]:
     return products
 
 
-def _product_tables(products: list[_Product], n_months: int) -> dict[tuple[int, int, int], tuple[np.ndarray, np.ndarray]]:
+def _product_tables(products: list[_Product],
+                    n_months: int) -> dict[tuple[int, int, int], tuple[np.ndarray, np.ndarray]]:
     """Per (category, month, customer style): product indices and cumulative choice probabilities."""
     tables = {}
     takeoff_curve = {0: 1.4, 1: 2.3, 2: 3.6, 3: 5.2, 4: 6.8}
@@ -861,18 +877,19 @@ def _customers(rng: np.random.Generator, n: int) -> _Customers:
         phone.append(ph)
         cname, z0, z1, zf = _CITIES[cc][rng.integers(len(_CITIES[cc]))]
         city.append(cname)
-        zips.append(zf.format(int(rng.integers(z0, z1 + 1))) + ("-" + f"{rng.integers(1, 999):03d}" if cc == "PL" and zf == "{:02d}" else ""))
+        zip_code = zf.format(int(rng.integers(z0, z1 + 1)))
+        zips.append(f"{zip_code}-{rng.integers(1, 999):03d}" if cc == "PL" else zip_code)
         streets = _STREETS[lg]
         st = streets[rng.integers(len(streets))]
         num = int(rng.integers(1, 140))
         street.append(f"{num} {st}" if lg == "fr" else f"{st} {num}")
         r = rng.random()
         if cc == "FR" or (cc in ("BE", "LU") and pool is _NAMES["fr"]):
-            lang.append("fr" if r < 0.35 else "en")
+            lang.append("fr" if r < 0.2 else "en")
         elif cc == "ES":
-            lang.append("es" if r < 0.4 else "en")
+            lang.append("es" if r < 0.25 else "en")
         elif cc in ("DE", "AT", "CH"):
-            lang.append("de" if r < 0.013 else "en")
+            lang.append("de" if r < 0.01 else "en")
         else:
             lang.append("en")
     base = np.array([_SPECS[c].share for c in _CATEGORIES])
@@ -1141,7 +1158,7 @@ def _settle(rng: random.Random, o: _Order, cust: _Customers, products: list[_Pro
         cancel_local = created + timedelta(seconds=rng.randint(1800, 36 * 3600))
         m.cancelled_at = _fmt_local(min(cancel_local, end_local))[0]
         m.fulfillment = "unfulfilled"
-        if manual or m.method == "Klarna" and rng.random() < 0.5:
+        if manual or (m.method == "Klarna" and rng.random() < 0.5):
             m.financial = "voided"
         else:
             m.financial = "refunded"
@@ -1151,15 +1168,17 @@ def _settle(rng: random.Random, o: _Order, cust: _Customers, products: list[_Pro
         m.paid_at = _fmt_local(min(paid_local, end_local))[0]
         if o.cust < 0:
             m.fulfilled_at = o.created
-        elif age_days < 1.5:
-            m.fulfillment = "unfulfilled"
         else:
             ship_day = created.date() + timedelta(days=1 if created.hour < 14 else 2)
             while ship_day.weekday() >= 5:  # the warehouse ships Monday to Friday
                 ship_day += timedelta(days=1)
-            ful = datetime(ship_day.year, ship_day.month, ship_day.day, 8) + timedelta(seconds=rng.randint(0, 9 * 3600))
-            m.fulfilled_at = _fmt_local(min(ful, end_local))[0]
-        # returns: per line, higher for fit-sensitive categories, wrong sizes and the defective batch
+            ful = datetime(ship_day.year, ship_day.month, ship_day.day, 8) + timedelta(
+                seconds=rng.randint(0, 9 * 3600))
+            if ful <= end_local:
+                m.fulfilled_at = _fmt_local(ful)[0]
+            else:
+                m.fulfillment = "unfulfilled"
+        # returns: per line, higher for fit-sensitive categories, poor products and the defective batch
         if m.fulfillment == "fulfilled" and o.cust >= 0 and age_days > 10:
             for ln in o.lines:
                 p = products[ln.product]
@@ -1194,88 +1213,84 @@ def _order_rows(rng: random.Random, o: _Order, name: str, oid: int, m: _OrderMon
     for k, ln in enumerate(o.lines):
         p = products[ln.product]
         row = [""] * len(ORDERS_HEADER)
-
-        def put(c: str, v: object) -> None:
-            row[col[c]] = str(v)
-
-        put("Name", name)
-        put("Created at", o.created)
-        put("Lineitem quantity", ln.qty)
+        row[col["Name"]] = name
+        row[col["Created at"]] = o.created
+        row[col["Lineitem quantity"]] = str(ln.qty)
         if p.group in ("apparel", "shoes"):
-            put("Lineitem name", f"{p.title} - {ln.size} / {ln.colour}")
+            row[col["Lineitem name"]] = f"{p.title} - {ln.size} / {ln.colour}"
         else:
-            put("Lineitem name", p.title)
-        put("Lineitem price", _money(ln.price))
+            row[col["Lineitem name"]] = p.title
+        row[col["Lineitem price"]] = _money(ln.price)
         if ln.compare_at is not None:
-            put("Lineitem compare at price", _money(ln.compare_at))
-        put("Lineitem sku", p.sku)
-        put("Lineitem requires shipping", "false" if o.cust < 0 else "true")
-        put("Lineitem taxable", "true")
-        put("Lineitem fulfillment status", "fulfilled" if m.fulfillment == "fulfilled" else "pending")
-        put("Vendor", p.vendor)
-        put("Lineitem discount", _money(ln.discount))
+            row[col["Lineitem compare at price"]] = _money(ln.compare_at)
+        row[col["Lineitem sku"]] = p.sku
+        row[col["Lineitem requires shipping"]] = "false" if o.cust < 0 else "true"
+        row[col["Lineitem taxable"]] = "true"
+        row[col["Lineitem fulfillment status"]] = "fulfilled" if m.fulfillment == "fulfilled" else "pending"
+        row[col["Vendor"]] = p.vendor
+        row[col["Lineitem discount"]] = _money(ln.discount)
         if k == 0:
             c = o.cust
             country = cust.country[c] if c >= 0 else "DE"
-            put("Email", cust.email[c] if c >= 0 else "")
-            put("Financial Status", m.financial)
-            put("Paid at", m.paid_at)
-            put("Fulfillment Status", m.fulfillment)
-            put("Fulfilled at", m.fulfilled_at)
-            put("Accepts Marketing", "yes" if c >= 0 and cust.marketing[c] else "no")
-            put("Currency", "EUR")
-            put("Subtotal", _money(m.subtotal))
-            put("Shipping", _money(m.shipping))
-            put("Taxes", _money(m.taxes))
-            put("Total", _money(m.total))
-            put("Discount Code", m.code)
-            put("Discount Amount", _money(m.discount) if m.code else "")
-            put("Shipping Method", m.ship_method)
-            put("Cancelled at", m.cancelled_at)
-            put("Payment Method", m.method)
-            put("Refunded Amount", _money(m.refunded))
-            put("Outstanding Balance", _money(m.total if m.financial == "pending" else 0.0))
-            put("Id", oid)
-            put("Risk Level", "Low" if rng.random() < 0.97 else ("Medium" if rng.random() < 0.8 else "High"))
+            row[col["Email"]] = cust.email[c] if c >= 0 else ""
+            row[col["Financial Status"]] = m.financial
+            row[col["Paid at"]] = m.paid_at
+            row[col["Fulfillment Status"]] = m.fulfillment
+            row[col["Fulfilled at"]] = m.fulfilled_at
+            row[col["Accepts Marketing"]] = "yes" if c >= 0 and cust.marketing[c] else "no"
+            row[col["Currency"]] = "EUR"
+            row[col["Subtotal"]] = _money(m.subtotal)
+            row[col["Shipping"]] = _money(m.shipping)
+            row[col["Taxes"]] = _money(m.taxes)
+            row[col["Total"]] = _money(m.total)
+            row[col["Discount Code"]] = m.code
+            row[col["Discount Amount"]] = _money(m.discount) if m.code else ""
+            row[col["Shipping Method"]] = m.ship_method
+            row[col["Cancelled at"]] = m.cancelled_at
+            row[col["Payment Method"]] = m.method
+            row[col["Refunded Amount"]] = _money(m.refunded)
+            row[col["Outstanding Balance"]] = _money(m.total if m.financial == "pending" else 0.0)
+            row[col["Id"]] = str(oid)
+            row[col["Risk Level"]] = "Low" if rng.random() < 0.97 else ("Medium" if rng.random() < 0.8 else "High")
             tax_name, vat = _VAT[country]
             if vat:
-                put("Tax 1 Name", tax_name)
-                put("Tax 1 Value", _money(m.taxes))
+                row[col["Tax 1 Name"]] = tax_name
+                row[col["Tax 1 Value"]] = _money(m.taxes)
             if m.financial != "voided" and m.method not in ("Cash", "Manual"):
                 ref = f"c{oid}.1"
-                put("Payment Reference", ref)
-                put("Payment ID", ref)
-                put("Payment References", ref)
+                row[col["Payment Reference"]] = ref
+                row[col["Payment ID"]] = ref
+                row[col["Payment References"]] = ref
             if c >= 0:
                 full = f"{cust.first[c]} {cust.last[c]}"
                 ship_name = full if rng.random() > 0.05 else f"{rng.choice(_NAMES['de'][0])} {cust.last[c]}"
                 for side, nm in (("Billing", full), ("Shipping", ship_name)):
-                    put(f"{side} Name", nm)
-                    put(f"{side} Street", cust.street[c])
-                    put(f"{side} Address1", cust.street[c])
-                    put(f"{side} City", cust.city[c])
-                    put(f"{side} Zip", cust.zip[c])
-                    put(f"{side} Country", country)
+                    row[col[f"{side} Name"]] = nm
+                    row[col[f"{side} Street"]] = cust.street[c]
+                    row[col[f"{side} Address1"]] = cust.street[c]
+                    row[col[f"{side} City"]] = cust.city[c]
+                    row[col[f"{side} Zip"]] = cust.zip[c]
+                    row[col[f"{side} Country"]] = country
                 if not cust.email[c]:
-                    put("Phone", cust.phone[c])
-                    put("Billing Phone", cust.phone[c])
+                    row[col["Phone"]] = cust.phone[c]
+                    row[col["Billing Phone"]] = cust.phone[c]
                 elif rng.random() < 0.3:
-                    put("Billing Phone", cust.phone[c])
+                    row[col["Billing Phone"]] = cust.phone[c]
                 x = rng.random()
-                put("Source", "web" if x < 0.90 else "iphone" if x < 0.95 else "android" if x < 0.98
-                    else "shopify_draft_order")
+                row[col["Source"]] = ("web" if x < 0.90 else "iphone" if x < 0.95 else "android" if x < 0.98
+                                      else "shopify_draft_order")
                 if rng.random() < 0.012:
-                    note = rng.choice(_NOTES).replace("{prev}", str(int(name[1:]) - rng.randint(5, 300)))
-                    put("Notes", note)
+                    note = rng.choice(_NOTES).replace("{prev}", str(max(1001, int(name[1:]) - rng.randint(5, 300))))
+                    row[col["Notes"]] = note
                     if "ift" in note or "present" in note or "Geschenk" in note or "birthday" in note:
-                        put("Note Attributes", "gift_wrap: true")
-                        put("Tags", "gift")
+                        row[col["Note Attributes"]] = "gift_wrap: true"
+                        row[col["Tags"]] = "gift"
             else:
-                put("Billing Country", "DE")
-                put("Source", "pos")
-                put("Location", "Berlin Pop-up Store")
-                put("Employee", rng.choice(("Mara K.", "Jonas B.", "Elif S.")))
-                put("Device ID", "1")
+                row[col["Billing Country"]] = "DE"
+                row[col["Source"]] = "pos"
+                row[col["Location"]] = "Berlin Pop-up Store"
+                row[col["Employee"]] = rng.choice(("Mara K.", "Jonas B.", "Elif S."))
+                row[col["Device ID"]] = "1"
         rows.append(row)
     return rows
 
@@ -1288,6 +1303,8 @@ def _order_rows(rng: random.Random, o: _Order, name: str, oid: int, m: _OrderMon
 def _grammar(p: _Product) -> dict[str, str]:
     plural = p.noun in _PLURAL_NOUNS
     return {"item": p.noun, "It": "They" if plural else "It", "it": "them" if plural else "it",
+            "sub": "they" if plural else "it", "this": "these" if plural else "this",
+            "This": "These" if plural else "This",
             "is": "are" if plural else "is", "was": "were" if plural else "was",
             "fits": "fit" if plural else "fits", "runs": "run" if plural else "runs",
             "feels": "feel" if plural else "feels", "looks": "look" if plural else "looks",
@@ -1424,9 +1441,9 @@ def _compose(rng: random.Random, p: _Product, rating: int, defect: bool, returne
         tpol = overall if lead_pol != overall and overall != _U else lead_pol
         pool = _TITLES[tpol].get(lead_a) if rng.random() < 0.55 else None
         title = rng.choice(pool or _TITLES[tpol][""])
-        if rating == 4 and cons and rng.random() < 0.3:
-            title = rng.choice(("Nice but", "Good but", "Lovely, but")) + " " + cons[0].split(",")[0].rstrip(".").lower()[:28].rsplit(" ", 1)[0]
-            title = fmt(title)
+        con_aspects = [a for a, pol in chosen if pol == _N]
+        if rating == 4 and con_aspects and rng.random() < 0.3:
+            title = rng.choice(_BUT_TITLES[con_aspects[0]])
     return title, _noise(rng, body, rating)
 
 
@@ -1493,7 +1510,8 @@ def _reviews(rng: np.random.Generator, pyr: random.Random, orders: list[_Order],
         text_rating = 6 - rating if pyr.random() < 0.015 and not ln.defect else rating  # wrong-star clicks
         when = ts[ci].replace(microsecond=0)
         ctx = {"size": ln.size or "M", "colour": ln.colour.lower(), "price": f"{ln.price:.0f}",
-               "country": _COUNTRY_NAMES[cust.country[c]], "days": str(pyr.randint(3, 12))}
+               "country": _COUNTRY_NAMES[cust.country[c]], "days": str(pyr.randint(3, 12)),
+               "ship_days": str(pyr.randint(10, 21))}
         lang = cust.lang[c]
         title, body = _compose(pyr, p, text_rating, ln.defect, ln.returned, ctx, lang)
         curated = "ok"
@@ -1633,7 +1651,11 @@ def write_big_orders(path: Path, n_lines: int, seed: int = 7) -> Path:
     cancel = rng.random(k) < 0.02
     inv_no = (536365 + np.arange(k)).astype(str)
     inv_no = np.where(cancel, np.char.add("C", inv_no), inv_no)
-    minutes = np.cumsum(rng.exponential(1.6, size=k)).astype(np.int64)
+    # invoices arrive during opening hours (08:00-20:00) on Sunday to Friday, about 100 a day
+    business = np.cumsum(rng.exponential(7.0, size=k)).astype(np.int64) + 26
+    day_k = business // 720 + 2  # business day number; day 2 is Wednesday 2010-12-01
+    cal_day = (day_k // 6) * 7 + np.array([0, 1, 2, 3, 4, 6])[day_k % 6]
+    minutes = cal_day * 1440 + 480 + business % 720  # minutes since Monday 2010-11-29 00:00
     cust_ids = np.where(rng.random(k) < 0.25, -1, rng.integers(12346, 18288, size=k))
     country = rng.choice(len(_BIG_COUNTRIES), size=k, p=np.array(_BIG_COUNTRY_P) / sum(_BIG_COUNTRY_P))
     inv = np.repeat(np.arange(k), lens)
@@ -1642,7 +1664,8 @@ def write_big_orders(path: Path, n_lines: int, seed: int = 7) -> Path:
                      p=[0.30, 0.16, 0.08, 0.08, 0.10, 0.04, 0.06, 0.12, 0.04, 0.02])
     qty = np.where(cancel[inv], -qty, qty)
     df = pd.DataFrame({
-        "rn": np.arange(n, dtype=np.int64), "inv": inv_no[inv], "item": item.astype(np.int32), "qty": qty.astype(np.int32),
+        "rn": np.arange(n, dtype=np.int64), "inv": inv_no[inv], "item": item.astype(np.int32),
+        "qty": qty.astype(np.int32),
         "minute": minutes[inv], "price": price[item], "cust": cust_ids[inv].astype(np.int32),
         "country": country[inv].astype(np.int8),
     })
@@ -1660,7 +1683,7 @@ def write_big_orders(path: Path, n_lines: int, seed: int = 7) -> Path:
         con.execute(f"""
             COPY (
               SELECT l.inv AS InvoiceNo, c.code AS StockCode, c.descr AS Description, l.qty AS Quantity,
-                     strftime(TIMESTAMP '2010-12-01 08:26:00' + to_minutes(l.minute), '%Y-%m-%d %H:%M:%S')
+                     strftime(TIMESTAMP '2010-11-29 00:00:00' + to_minutes(l.minute), '%Y-%m-%d %H:%M:%S')
                        AS InvoiceDate,
                      l.price AS UnitPrice,
                      CASE WHEN l.cust < 0 THEN NULL ELSE l.cust END AS CustomerID,

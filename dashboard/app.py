@@ -1,0 +1,55 @@
+"""StoreLens router: page config, the demo store on first open, shared sidebar filters, then the chosen page."""
+
+import sys
+from pathlib import Path
+
+try:
+    import dashboard  # noqa: F401  (installed package, or run from the repository root)
+except ImportError:  # `streamlit run dashboard/app.py` from a checkout that is not installed
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import streamlit as st
+
+from dashboard import services
+
+st.set_page_config(page_title="StoreLens", page_icon=":material/storefront:", layout="wide")
+
+pages = [
+    st.Page("views/overview.py", title="Overview", icon=":material/insights:", default=True),
+    st.Page("views/upload.py", title="Upload", icon=":material/upload_file:"),
+    st.Page("views/data.py", title="Data", icon=":material/table_view:"),
+]
+page = st.navigation(pages)
+
+# An empty database opens on the built-in demo store (imported through the real importer).
+if services.store().is_empty() and not st.session_state.get("storelens_demo_tried"):
+    st.session_state["storelens_demo_tried"] = True
+    bar = st.progress(0.0, text="Loading the demo store…")
+    problem = services.ensure_demo(progress=lambda f, m: bar.progress(min(max(f, 0.0), 1.0), text=services.plain(m)))
+    bar.empty()
+    if problem:
+        st.warning(problem)
+
+# Sidebar filters: every page reads them through services.filters().
+with st.sidebar:
+    st.header("Filters")
+    bounds = services.date_bounds()
+    if bounds is None:
+        st.caption("Filters appear once orders are imported.")
+        services.set_filters(None, None)
+    else:
+        # New data widens the range: reset the picker whenever the data's bounds change.
+        if st.session_state.get("storelens_bounds") != bounds:
+            st.session_state["storelens_bounds"] = bounds
+            st.session_state["storelens_dates"] = bounds
+        dates = st.date_input(
+            "Date range", key="storelens_dates", min_value=bounds[0], max_value=bounds[1],
+            help="KPIs compare this range with the equally long period right before it.",
+        )
+        options = services.categories()
+        kept = [c for c in st.session_state.get("storelens_categories", []) if c in options]
+        st.session_state["storelens_categories"] = kept
+        chosen = st.multiselect("Categories", options, key="storelens_categories", placeholder="All categories")
+        services.set_filters(dates, chosen)
+
+page.run()
