@@ -233,7 +233,7 @@ def currency(store: Store) -> str | None:
 
 
 _LABELS = {
-    "revenue": "Revenue", "orders": "Orders", "aov": "Average order value", "customers": "Customers",
+    "revenue": "Revenue", "orders": "Orders", "aov": "Avg. order value", "customers": "Customers",
     "repeat_rate": "Repeat-purchase rate",
 }
 _KINDS = {"revenue": "money", "orders": "count", "aov": "money", "customers": "count", "repeat_rate": "ratio"}

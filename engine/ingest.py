@@ -72,6 +72,7 @@ class Detection:
     mapping: dict[str, tuple[str, ...]]
     missing: list[str] = field(default_factory=list)
     typed: frozenset[str] = frozenset()  # columns DuckDB's reader already parsed (set during ingest)
+    head: str = field(default="", repr=False)  # the first ~1 MB, already read by the sniffer
 
     @property
     def european(self) -> bool:
@@ -176,8 +177,8 @@ def _transcode(path: Path, encoding: str) -> Path:
     return Path(tmp)
 
 
-def _sniff(path: Path, file_name: str) -> tuple[str, str, list[str]]:
-    """(encoding, delimiter, headers), or IngestError for files that are not usable CSV/TSV."""
+def _sniff(path: Path, file_name: str) -> tuple[str, str, list[str], str]:
+    """(encoding, delimiter, headers, first ~1 MB as text), or IngestError for files that are not CSV/TSV."""
     try:
         size = path.stat().st_size
     except OSError as exc:
@@ -216,7 +217,7 @@ def _sniff(path: Path, file_name: str) -> tuple[str, str, list[str]]:
         raise IngestError(f"{file_name} has a header but no data rows; export a date range that has data.")
     if len(set(F.normalise_header(h) for h in headers if h)) < 2:
         raise IngestError(f"{file_name} has fewer than two named columns; check that it is a data export.")
-    return encoding, delimiter, headers
+    return encoding, delimiter, headers, text
 
 
 def _count_outside_quotes(line: str, delim: str) -> int:
@@ -247,7 +248,7 @@ def detect(
         raise IngestError(f"--kind must be orders or reviews, not '{kind}'.")
     if fmt not in (None, *FORMAT_NAMES):
         raise IngestError(f"unknown --format '{fmt}'; known formats: {', '.join(FORMAT_NAMES)}.")
-    encoding, delimiter, headers = _sniff(path, file_name)
+    encoding, delimiter, headers, head = _sniff(path, file_name)
     spec = next((s for s in F.FORMATS if s.name == fmt), None) if fmt else F.match_format(headers)
     if spec is not None and kind and spec.kind != kind:
         spec = None if not fmt else spec
@@ -269,7 +270,7 @@ def detect(
     det_map = {k: tuple(s for s in v if s in present) for k, v in det_map.items()}
     det_map = {k: v for k, v in det_map.items() if v}
     missing = [" or ".join(g) for g in F.missing_required(det_map, det_kind)]
-    return Detection(path, file_name, name, det_kind, delimiter, encoding, headers, det_map, missing)
+    return Detection(path, file_name, name, det_kind, delimiter, encoding, headers, det_map, missing, head=head)
 
 
 def _kind_from_map(mapping: dict[str, str]) -> str:
@@ -322,6 +323,19 @@ class _Sql:
         return {k: v for k, v in self.params.items() if f"${k}" in text}
 
 
+def _lit(constant: str) -> str:
+    """SQL literal for an engine constant (format specs' status words), never for user data."""
+    return "'" + constant.replace("'", "''") + "'"
+
+
+@dataclass
+class _Stage:
+    """The staged view's reject rules: rule i's message SQL (with its parameters) for reason code i."""
+
+    messages: list[str]
+    sql: _Sql
+
+
 def ingest(
     store: Store,
     path: str | Path,
@@ -357,15 +371,15 @@ def ingest(
                 structural = _read_raw(con, source, det, types)
             det.typed = frozenset(types)
             say(0.5, "mapping columns")
-            _build_stage(con, det)
+            stage = _build_stage(con, det)
             say(0.7, "deduplicating and writing")
             with store.transaction():
-                report = _commit(con, det, batch_id, structural, digest)
+                report = _commit(con, det, stage, batch_id, structural, digest)
                 say(0.95, "linking products and categories")
                 _link_products(con, det.kind, batch_id)
     finally:
-        con.execute("DROP VIEW IF EXISTS _src; DROP VIEW IF EXISTS _rawn; DROP TABLE IF EXISTS _raw; "
-                    "DROP TABLE IF EXISTS _stage; DROP TABLE IF EXISTS _bad")
+        con.execute("DROP VIEW IF EXISTS _stage; DROP VIEW IF EXISTS _src; DROP VIEW IF EXISTS _rawn; DROP TABLE IF EXISTS _raw; "
+                    "DROP VIEW IF EXISTS _stage; DROP TABLE IF EXISTS _sample; DROP TABLE IF EXISTS _groups")
         if source != det.path:
             source.unlink(missing_ok=True)
     say(1.0, f"{report.rows_loaded} loaded, {report.rows_duplicate} duplicate, {report.rows_rejected} rejected")
@@ -404,17 +418,27 @@ def _sample_types(con, source: Path, det: Detection) -> dict[str, str]:
             wanted[present[0]] = "DOUBLE" if field in _NUMBER_FIELDS else "TIMESTAMP"
     if not wanted:
         return {}
-    names = ", ".join(f"'c{i}': 'VARCHAR'" for i in range(len(det.headers)))
     checks = []
     for c, typ in wanted.items():
         ok = f"try_cast({c} AS {typ}) IS NOT NULL" + (f" AND length({c}) <= 19" if typ == "TIMESTAMP" else "")
         checks.append(f"count({c}) = count(*) FILTER (WHERE {ok} AND {c} = trim({c}))")
-    row = con.execute(
-        f"""SELECT {', '.join(checks)} FROM (SELECT * FROM read_csv(?, delim = ?, quote = '"', escape = '"',
-            header = false, skip = 1, columns = {{{names}}}, ignore_errors = true) LIMIT {_SAMPLE_ROWS})""",
-        [str(source), det.delimiter],
-    ).fetchall()[0]
+    con.register("_sample_frame", _head_frame(det))
+    con.execute("CREATE OR REPLACE TEMP TABLE _sample AS SELECT * FROM _sample_frame")
+    con.unregister("_sample_frame")
+    row = con.execute(f"SELECT {', '.join(checks)} FROM _sample").fetchall()[0]
     return {c: typ for (c, typ), ok in zip(wanted.items(), row) if ok}
+
+
+def _head_frame(det: Detection) -> pd.DataFrame:
+    """The sniffed head as text columns c0..cN (a cut last line is dropped); a sample, not the data."""
+    text = det.head[: det.head.rfind("\n") + 1] if "\n" in det.head else det.head
+    names = [f"c{i}" for i in range(len(det.headers))]
+    frame = pd.read_csv(
+        io.StringIO(text), sep=det.delimiter, header=None, skiprows=1, names=names, dtype=str,
+        keep_default_na=False, on_bad_lines="skip", engine="python" if len(det.delimiter) > 1 else "c",
+        nrows=_SAMPLE_ROWS,
+    )
+    return frame.replace("", None)
 
 
 def _read_raw(con, source: Path, det: Detection, types: dict[str, str] | None = None) -> list[tuple[int, str, str, str]]:
@@ -428,8 +452,8 @@ def _read_raw(con, source: Path, det: Detection, types: dict[str, str] | None = 
             rejects_table = '_rej_err', rejects_scan = '_rej_scan', max_line_size = 16777216)""",
         [str(source), det.delimiter],
     )
-    # Rows written inside a transaction get large provisional rowids: keep the offset to number them 0..n-1.
-    con.execute("CREATE OR REPLACE TEMP VIEW _rawn AS SELECT rowid - (SELECT min(rowid) FROM _raw) AS _rid, * FROM _raw")
+    # _raw is written outside any transaction, so its rowids are the record positions 0..n-1.
+    con.execute("CREATE OR REPLACE TEMP VIEW _rawn AS SELECT rowid AS _rid, * FROM _raw")
     rows = con.execute(
         """SELECT line, any_value(csv_line), any_value(error_type), any_value(error_message)
            FROM _rej_err GROUP BY line ORDER BY line"""
@@ -465,19 +489,44 @@ def _spec(det: Detection) -> F.FormatSpec | None:
     return next((s for s in F.FORMATS if s.name == det.format), None)
 
 
-def _build_stage(con, det: Detection) -> None:
-    """Typed canonical rows in temp table _stage, each with the source row `_rid` and a reject `_reason`."""
+def _build_stage(con, det: Detection) -> _Stage:
+    """View _stage: typed canonical rows with the source row `_rid` and a reject rule code `_reason`.
+
+    A view, not a table: the final INSERT evaluates it once, so the typed rows are never materialised twice.
+    Its SQL holds only engine-made names and constants; user text reaches SQL only as parameters, in the
+    reject messages built by `_commit`.
+    """
     spec = _spec(det)
     cols = _columns(det)
     src = _source_relation(det, spec, cols)
     con.execute(f"CREATE OR REPLACE TEMP VIEW _src AS {src}")
     sql = _Sql()
     exprs, reasons = _canonical(con, det, spec, cols, sql)
-    reason_sql = "CASE " + " ".join(f"WHEN {c} THEN {m}" for c, m in reasons) + " END" if reasons else "NULL"
+    codes = "CASE " + " ".join(f"WHEN {c} THEN {i}" for i, (c, _) in enumerate(reasons)) + " END" if reasons else "NULL"
+    source = "_src"
+    if _positional_lines(det) and _orders_contiguous(con, exprs["order_id"]):
+        # Each order's lines sit together (as exports write them): numbering by offset from the order's
+        # first row equals row_number() but avoids a sorting window over the whole file.
+        exprs["line_no"] = "(_rid - _g.first_rid + 1)::INTEGER"
+        source = f"_src LEFT JOIN _groups _g ON _g.order_key = {exprs['order_id']}"
     select = ", ".join(f"{e} AS {k}" for k, e in exprs.items())
-    con.execute("DROP TABLE IF EXISTS _stage")
-    statement = f"CREATE TEMP TABLE _stage AS SELECT _rid, {select}, {reason_sql} AS _reason FROM _src"
-    con.execute(statement, sql.used(statement))
+    con.execute(f"CREATE OR REPLACE TEMP VIEW _stage AS SELECT _rid, {select}, {codes} AS _reason FROM {source}")
+    return _Stage([m for _, m in reasons], sql)
+
+
+def _positional_lines(det: Detection) -> bool:
+    """Orders whose line numbers come from row positions (no line column, not exploded from packed cells)."""
+    spec = _spec(det)
+    return det.kind == "orders" and "line_no" not in det.mapping and not (spec and spec.explode)
+
+
+def _orders_contiguous(con, order_id: str) -> bool:
+    """Group rows by order (into temp table _groups) and tell whether every order's rows are adjacent."""
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE _groups AS SELECT {order_id} AS order_key, min(_rid) AS first_rid,
+            max(_rid) AS last_rid, count(*) AS n FROM _src GROUP BY ALL"""
+    )
+    return bool(con.execute("SELECT coalesce(bool_and(last_rid - first_rid + 1 = n), true) FROM _groups").fetchall()[0][0])
 
 
 def _src_col(sources: tuple[str, ...] | None, cols: dict[str, str], clean: frozenset[str] = frozenset()) -> str | None:
@@ -513,7 +562,10 @@ def _profile(con, det: Detection, cols: dict[str, str], number_fields: set[str],
         aggs.append(f"count(try_cast({c} AS DOUBLE))" if c in nums else "0")
         # 'YYYY-MM-DD HH:MM:SS' is 19 characters; anything longer may carry an offset and takes the TZ path.
         aggs.append(f"count(try_cast({c} AS TIMESTAMP)) FILTER (WHERE length({c}) <= 19)" if c in times else "0")
-    row = con.execute(f"SELECT {', '.join(aggs)} FROM _raw").fetchall()[0] if aggs else ()
+    # With the typed fast path the reader has validated numbers and dates over every row; whether text
+    # needs trimming is then judged on the sample, saving a full scan of the text columns.
+    table = "_sample" if typed else "_raw"
+    row = con.execute(f"SELECT {', '.join(aggs)} FROM {table}").fetchall()[0] if aggs else ()
     clean, plain_n, plain_t = set(), set(), set()
     for i, c in enumerate(names):
         dirty, nonnull, dbl, ts = row[4 * i: 4 * i + 4]
@@ -620,7 +672,7 @@ def _orders(det, spec, m, num, ts, bad, text, reasons, label, sql):
     order_ts = ts("order_ts")
     status_raw = f"lower({m['status']})" if m.get("status") else "NULL"
     if spec and spec.status_map:
-        cases = " ".join(f"WHEN {sql.p(k)} THEN {sql.p(v)}" for k, v in spec.status_map.items())
+        cases = " ".join(f"WHEN {_lit(k)} THEN {_lit(v)}" for k, v in spec.status_map.items())
         status = f"CASE coalesce({status_raw}, '') {cases} ELSE {status_raw} END"
     else:
         status = status_raw
@@ -629,10 +681,13 @@ def _orders(det, spec, m, num, ts, bad, text, reasons, label, sql):
         status = f"CASE WHEN nullif(trim({_columns(det)[spec.cancelled_if_set]}), '') IS NOT NULL THEN 'cancelled' ELSE {status} END"
     if spec and spec.cancel_prefix:
         status = (
-            f"CASE WHEN starts_with({order_id}, {sql.p(spec.cancel_prefix)}) THEN 'cancelled' "
+            f"CASE WHEN starts_with({order_id}, {_lit(spec.cancel_prefix)}) THEN 'cancelled' "
             f"WHEN {qty} < 0 THEN 'returned' ELSE 'completed' END"
         )
-    cancelled = f"coalesce(({status}) IN ('cancelled'), false)"
+    if spec and spec.cancel_prefix:
+        cancelled = f"coalesce(starts_with({order_id}, {_lit(spec.cancel_prefix)}), false)"
+    else:
+        cancelled = f"coalesce(({status}) = 'cancelled', false)"
     exprs: dict[str, str] = {"order_id": order_id}
     explode = spec.explode if spec else None
     if explode == "packed_products":
@@ -676,7 +731,8 @@ def _orders(det, spec, m, num, ts, bad, text, reasons, label, sql):
             price_e = f"({revenue_src}) / nullif({qty_e}, 0)"
     customer = text("customer_id")
     if spec and spec.name == "retail_transactions":
-        customer = f"regexp_replace({customer}, '\\.0$', '')"
+        # Spreadsheets turn numeric customer ids into floats ('17850.0').
+        customer = f"CASE WHEN ends_with({customer}, '.0') THEN {customer}[:-3] ELSE {customer} END"
     exprs.update({
         "order_ts": order_ts,
         "customer_id": customer,
@@ -766,7 +822,7 @@ def _raw_line_sql(n_cols: int) -> str:
     return " || $delim || ".join(cells)
 
 
-def _commit(con, det: Detection, batch_id: str, structural, digest: _Hasher) -> IngestReport:
+def _commit(con, det: Detection, stage: _Stage, batch_id: str, structural, digest: _Hasher) -> IngestReport:
     """Write rejects, count duplicates, insert new rows and the uploads record."""
     table = det.kind
     keys = {"orders": ("order_id", "line_no"), "reviews": ("review_id",), "products": ("product_id",)}[table]
@@ -775,13 +831,17 @@ def _commit(con, det: Detection, batch_id: str, structural, digest: _Hasher) -> 
     n_bad = con.execute("SELECT count(DISTINCT _rid) FROM _stage WHERE _reason IS NOT NULL").fetchall()[0][0]
     if n_bad:
         # One reason per source row (the first rule that fired on any of its lines).
-        con.execute(
-            f"""INSERT INTO rejected_rows
-                SELECT $batch, $file, b._rid + 2, {_raw_line_sql(len(det.headers))}, b.reason
-                FROM (SELECT _rid, min(_reason) AS reason FROM _stage WHERE _reason IS NOT NULL GROUP BY _rid) b
-                JOIN _rawn r ON r._rid = b._rid""",
-            {"batch": batch_id, "file": det.file_name, "delim": det.delimiter},
-        )
+        message = "CASE b0.code " + " ".join(f"WHEN {i} THEN {m}" for i, m in enumerate(stage.messages)) + " END"
+        statement = f"""INSERT INTO rejected_rows
+            SELECT $batch, $file, b._rid + 2, {_raw_line_sql(len(det.headers))}, b.message
+            FROM (
+                SELECT b0._rid, {message} AS message
+                FROM (SELECT _rid, min(_reason) AS code FROM _stage WHERE _reason IS NOT NULL GROUP BY _rid) b0
+                JOIN (SELECT * EXCLUDE (_rid), _rid AS _srid FROM _src QUALIFY row_number() OVER (PARTITION BY _rid) = 1) s
+                  ON s._srid = b0._rid
+            ) b JOIN _rawn r ON r._rid = b._rid"""
+        params = {"batch": batch_id, "file": det.file_name, "delim": det.delimiter, **stage.sql.params}
+        con.execute(statement, {k: v for k, v in params.items() if f"${k}" in statement})
         if structural:
             _shift_row_numbers(con, batch_id, sorted(line for line, *_ in structural))
     if structural:
@@ -804,7 +864,7 @@ def _commit(con, det: Detection, batch_id: str, structural, digest: _Hasher) -> 
     if existing:
         good += f" ANTI JOIN (SELECT {', '.join(keys)} FROM {table}) e ON {on}"
     # Keys are unique within a file by construction only when line numbers are positional.
-    positional = table == "orders" and "line_no" not in det.mapping and not (_spec(det) and _spec(det).explode)
+    positional = _positional_lines(det)
     dedup = "" if positional else f" QUALIFY row_number() OVER (PARTITION BY {', '.join('s.' + k for k in keys)} ORDER BY s._rid) = 1"
     exploded = bool(_spec(det) and _spec(det).explode)
     if exploded:
