@@ -28,7 +28,7 @@ if services.store().is_empty() and not st.session_state.get("storelens_demo_trie
     problem = services.ensure_demo(progress=lambda f, m: bar.progress(min(max(f, 0.0), 1.0), text=services.plain(m)))
     bar.empty()
     if problem:
-        st.warning(problem)
+        st.warning(services.plain(problem))
 
 # Sidebar filters: every page reads them through services.filters().
 with st.sidebar:
@@ -38,12 +38,23 @@ with st.sidebar:
         st.caption("Filters appear once orders are imported.")
         services.set_filters(None, None)
     else:
-        # New data widens the range: reset the picker whenever the data's bounds change.
+        # New data widens the range: back to the default period whenever the data's bounds change.
         if st.session_state.get("storelens_bounds") != bounds:
             st.session_state["storelens_bounds"] = bounds
-            st.session_state["storelens_dates"] = bounds
+            st.session_state["storelens_preset"] = services.default_preset(bounds)
+            st.session_state["storelens_dates"] = services.preset_range(bounds, st.session_state["storelens_preset"])
+
+        def _preset_chosen() -> None:
+            chosen = services.preset_range(bounds, st.session_state["storelens_preset"])
+            if chosen is not None:
+                st.session_state["storelens_dates"] = chosen
+
+        def _dates_edited() -> None:
+            st.session_state["storelens_preset"] = "Custom"
+
+        st.selectbox("Period", list(services.PRESETS), key="storelens_preset", on_change=_preset_chosen)
         dates = st.date_input(
-            "Date range", key="storelens_dates", min_value=bounds[0], max_value=bounds[1],
+            "Date range", key="storelens_dates", min_value=bounds[0], max_value=bounds[1], on_change=_dates_edited,
             help="KPIs compare this range with the equally long period right before it.",
         )
         options = services.categories()

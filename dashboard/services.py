@@ -11,7 +11,7 @@ import tempfile
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import pandas as pd
@@ -19,13 +19,8 @@ import streamlit as st
 
 from engine import analytics
 from engine.analytics import Filters, Kpi
-from engine.ingest import Detection, IngestError, IngestReport, detect, ingest
+from engine.ingest import CANONICAL, Detection, IngestError, IngestReport, detect, ingest
 from engine.store import Store, default_db_path
-
-try:  # the canonical columns per kind; public in engine.ingest once it re-exports them
-    from engine.ingest import CANONICAL  # type: ignore[attr-defined]
-except ImportError:  # pragma: no cover - depends on the engine version
-    from engine._formats import CANONICAL
 
 __all__ = [
     "Filters",
@@ -41,6 +36,9 @@ __all__ = [
     "ensure_demo",
     "filters",
     "set_filters",
+    "PRESETS",
+    "default_preset",
+    "preset_range",
     "date_bounds",
     "categories",
     "kpis",
@@ -54,6 +52,8 @@ __all__ = [
     "rejected_csv",
     "save_upload",
     "detect_upload",
+    "kind_can_be_chosen",
+    "preview",
     "canonical_columns",
     "header_choices",
     "user_mapping",
@@ -112,12 +112,32 @@ def ensure_demo(progress: Callable[[float, str], None] | None = None) -> str | N
             return "The demo data is not available in this installation; upload your own exports."
         try:
             load_demo(s, progress=progress)
-        except IngestError as exc:
-            return f"The demo data could not be loaded: {exc}"
+        except Exception as exc:  # the app must open anyway; the user can still upload their own files
+            return f"The demo data could not be loaded ({type(exc).__name__}: {exc}); upload your own exports."
     return None
 
 
 # ------------------------------------------------------------------------------------------------ filters
+
+
+PRESETS: dict[str, int | None] = {
+    "Last 30 days": 30, "Last 90 days": 90, "Last 12 months": 365, "All time": None, "Custom": None,
+}
+
+
+def default_preset(bounds: tuple[date, date]) -> str:
+    """The period a merchant sees first: the last 90 days when there is a comparable period before, else all."""
+    return "Last 90 days" if (bounds[1] - bounds[0]).days + 1 >= 180 else "All time"
+
+
+def preset_range(bounds: tuple[date, date], preset: str) -> tuple[date, date] | None:
+    """Dates of a named period, ending on the last order day; None for 'Custom' (the user's own dates)."""
+    if preset == "Custom" or preset not in PRESETS:
+        return None
+    days = PRESETS[preset]
+    if days is None:
+        return bounds
+    return max(bounds[0], bounds[1] - timedelta(days=days - 1)), bounds[1]
 
 
 def filters() -> Filters:
@@ -268,15 +288,17 @@ def _upload_dir() -> Path:
 
 
 def save_upload(uploaded) -> Path:
-    """Write an st.file_uploader file to a temp path once (reruns reuse it), keeping its extension."""
-    data = uploaded.getvalue()
-    digest = hashlib.sha256(data).hexdigest()[:20]
+    """Write an st.file_uploader file to a temp path once per upload (reruns reuse it), keeping its extension."""
     suffix = Path(uploaded.name).suffix.lower()
     suffix = suffix if re.fullmatch(r"\.[a-z0-9]{1,5}", suffix or "") else ".csv"
-    path = _upload_dir() / f"{digest}{suffix}"
+    key = re.sub(r"[^A-Za-z0-9_-]", "", str(getattr(uploaded, "file_id", "") or ""))[:64]
+    if not key:
+        key = hashlib.sha256(uploaded.getvalue()).hexdigest()[:24]
+    path = _upload_dir() / f"{key}{suffix}"
     if not path.exists():
         tmp = path.with_suffix(path.suffix + ".part")
-        tmp.write_bytes(data)
+        with open(tmp, "wb") as fh:
+            fh.write(uploaded.getbuffer())
         tmp.replace(path)
     return path
 
@@ -285,6 +307,24 @@ def detect_upload(path: str | Path, file_name: str, kind: str | None = None,
                   mapping: dict[str, str] | None = None) -> Detection:
     """Format, kind and column mapping of an upload (IngestError when it cannot be used)."""
     return detect(path, kind=kind, mapping=mapping or None, file_name=file_name)
+
+
+def kind_can_be_chosen(path: str | Path, file_name: str) -> bool:
+    """True when the file is readable and only its kind is unclear (then the page asks the user for it)."""
+    for kind in ("orders", "reviews"):
+        try:
+            detect(path, kind=kind, file_name=file_name)
+            return True
+        except IngestError:
+            continue
+    return False
+
+
+def preview(det: Detection, n: int = 10) -> pd.DataFrame:
+    """First rows of an upload under canonical column names, in the canonical order."""
+    df = det.preview(n)
+    order = [c for c in CANONICAL.get(det.kind or "", ()) if c in df.columns]
+    return df[order + [c for c in df.columns if c not in order]]
 
 
 def canonical_columns(kind: str) -> tuple[str, ...]:
@@ -346,6 +386,10 @@ def import_files(items: list[ImportItem], progress: Callable[[float, str], None]
             results.append(ImportResult(item.file_name, report, None))
         except IngestError as exc:
             results.append(ImportResult(item.file_name, None, str(exc)))
+        finally:
+            path = Path(item.path)
+            if path.parent == _upload_dir():  # the uploader is cleared after an import: drop our copy
+                path.unlink(missing_ok=True)
     say(1.0, f"{len(items)} file(s) processed")
     return results
 
@@ -359,7 +403,7 @@ def kpi_value(k: Kpi, value: float | None = ...) -> str:  # type: ignore[assignm
     if v is None:
         return "–"
     if k.kind == "money":
-        return f"{v:,.2f}"
+        return f"{v:,.0f}" if abs(v) >= 100_000 else f"{v:,.2f}"  # cents stop mattering, width starts to
     if k.kind == "ratio":
         return f"{v:.1%}"
     return f"{v:,.0f}"

@@ -107,7 +107,7 @@ def _serve(db: Path, port: int) -> int:
         sys.executable, "-m", "streamlit", "run", str(APP_PATH),
         "--server.port", str(port), "--server.headless", "true",
         "--server.maxUploadSize", str(max(1, max_upload_bytes() // 2**20)),
-        "--browser.gatherUsageStats", "false",
+        "--browser.gatherUsageStats", "false", "--client.toolbarMode", "viewer",
     ]
     sys.stderr.write(f"StoreLens on http://localhost:{port} (database {db})\n")
     try:

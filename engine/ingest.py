@@ -26,7 +26,10 @@ from ._parsing import (
 )
 from .store import Store
 
+CANONICAL = F.CANONICAL
+
 __all__ = [
+    "CANONICAL",
     "IngestError",
     "Detection",
     "IngestReport",
@@ -259,7 +262,8 @@ def detect(
             raise IngestError(
                 f"cannot tell whether {file_name} holds orders or reviews from its columns "
                 f"({', '.join(headers[:8])}{', ...' if len(headers) > 8 else ''}); "
-                "choose the kind (--kind orders|reviews) and confirm the column mapping (--map)."
+                "choose whether it holds orders or reviews and confirm the column mapping "
+                "(on the command line: --kind and --map)."
             )
         det_kind = det_kind or _kind_from_map(mapping or {})
         det_map, name = F.similarity_mapping(headers, det_kind), "generic"

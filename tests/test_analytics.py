@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import os
 import statistics
 import time
 from datetime import date, datetime
@@ -32,6 +33,8 @@ LINES = [
     ("B5", 1, "2024-01-14 20:00:00", "c3", "p2", "Y", 1, 25.0, "cancelled"),
     ("B6", 1, "2024-01-11 12:00:00", "c2", "p1", "X", 1, 10.0, "pending"),
     ("B7", 1, "2024-01-14 23:59:59", "c4", "p2", "Y", 1, 5.0, "completed"),       # last second of the period
+    ("B8", 1, "2024-01-09 00:00:00", "c5", "p3", "Y", 1, 2.0, "completed"),       # c5: two orders on one
+    ("B9", 1, "2024-01-09 00:00:00", "c5", "p3", "Y", 1, 3.0, "completed"),       # date-only timestamp
     ("C1", 1, "2024-01-15 00:00:00", "c1", "p3", None, 10, 999.0, "completed"),   # after the period
 ]
 CUR = Filters(date(2024, 1, 8), date(2024, 1, 14))
@@ -70,20 +73,20 @@ def _by_key(kpis):
 def test_kpis_current_and_previous_period(store):
     k = _by_key(A.kpis(store, CUR))
     assert [x.key for x in A.kpis(store, CUR)] == ["revenue", "orders", "aov", "customers", "repeat_rate"]
-    # current: B1 30 + B2 40 - B3 15 + B4 50 + B6 10 + B7 5; B5 cancelled, C1 after the end
-    assert k["revenue"].value == pytest.approx(120.0)
-    assert k["orders"].value == 5  # B1 B2 B4 B6 B7 (B3 is only a return, B5 cancelled)
-    assert k["aov"].value == pytest.approx(24.0)
-    assert k["customers"].value == 3  # c1 c2 c4 (guest and cancelled-only c3 not counted)
-    assert k["repeat_rate"].value == pytest.approx(1 / 3)  # c2 bought twice (B2, B6)
+    # current: B1 30 + B2 40 - B3 15 + B4 50 + B6 10 + B7 5 + B8 2 + B9 3; B5 cancelled, C1 after the end
+    assert k["revenue"].value == pytest.approx(125.0)
+    assert k["orders"].value == 7  # B1 B2 B4 B6 B7 B8 B9 (B3 is only a return, B5 cancelled)
+    assert k["aov"].value == pytest.approx(125.0 / 7)
+    assert k["customers"].value == 4  # c1 c2 c4 c5 (guest and cancelled-only c3 not counted)
+    assert k["repeat_rate"].value == pytest.approx(2 / 4)  # c2 (B2, B6) and c5 (B8, B9 at the same time)
     # previous period: A1 30 + A2 5; A3 cancelled
     assert k["revenue"].previous == pytest.approx(35.0)
     assert k["orders"].previous == 2
     assert k["aov"].previous == pytest.approx(17.5)
     assert k["customers"].previous == 1
     assert k["repeat_rate"].previous == pytest.approx(1.0)
-    assert k["revenue"].change == pytest.approx((120 - 35) / 35)
-    assert k["orders"].change == pytest.approx(1.5)
+    assert k["revenue"].change == pytest.approx((125 - 35) / 35)
+    assert k["orders"].change == pytest.approx(2.5)
     assert k["revenue"].unit == "EUR" and k["aov"].unit == "EUR" and k["orders"].unit is None
 
 
@@ -133,16 +136,16 @@ def test_revenue_by_category_daily_and_weekly(store):
     daily = A.revenue_by_category(store, CUR, "D")
     got = {(r.period.date(), r.category): r.revenue for r in daily.itertuples()}
     assert got == {
-        (date(2024, 1, 8), "X"): 30.0, (date(2024, 1, 10), "Y"): 40.0, (date(2024, 1, 11), "X"): 10.0,
+        (date(2024, 1, 8), "X"): 30.0, (date(2024, 1, 9), "Y"): 5.0, (date(2024, 1, 10), "Y"): 40.0, (date(2024, 1, 11), "X"): 10.0,
         (date(2024, 1, 12), "X"): -15.0, (date(2024, 1, 13), "X"): 50.0, (date(2024, 1, 14), "Y"): 5.0,
     }
     weekly = A.revenue_by_category(store, CUR, "W")
     assert {(r.period.date(), r.category): r.revenue for r in weekly.itertuples()} == {
-        (date(2024, 1, 8), "X"): 75.0, (date(2024, 1, 8), "Y"): 45.0,
+        (date(2024, 1, 8), "X"): 75.0, (date(2024, 1, 8), "Y"): 50.0,
     }
     monthly = A.revenue_by_category(store, Filters(), "M")
     assert monthly.groupby("period")["revenue"].sum().round(2).to_dict() == {
-        pd.Timestamp("2023-12-01"): 7.0, pd.Timestamp("2024-01-01"): 35.0 + 120.0 + 999.0,
+        pd.Timestamp("2023-12-01"): 7.0, pd.Timestamp("2024-01-01"): 35.0 + 125.0 + 999.0,
     }
     with pytest.raises(ValueError):
         A.revenue_by_category(store, CUR, "Q")
@@ -151,9 +154,18 @@ def test_revenue_by_category_daily_and_weekly(store):
 def test_top_products(store):
     top = A.top_products(store, CUR, n=10)
     assert list(top["product_id"]) == ["p3", "p2", "p1"]
-    assert list(top["revenue"]) == [50.0, 45.0, 25.0]
-    assert list(top["units"]) == [1.0, 3.0, 3.0]  # p1: 3 - 1 + 1
+    assert list(top["revenue"]) == [55.0, 45.0, 25.0]
+    assert list(top["units"]) == [3.0, 3.0, 3.0]  # p1: 3 - 1 + 1
     assert list(A.top_products(store, CUR, n=1)["product_id"]) == ["p3"]
+    assert list(top["product_name"]) == ["Product p3", "Product p2", "Product p1"]  # from the order lines
+    assert top["category"].iloc[1:].tolist() == ["Y", "X"]  # p3 sold in two categories: either is fine
+
+
+def test_top_products_prefer_catalogue_names(store):
+    store.con.execute("INSERT INTO products (product_id, product_name, category) VALUES ('p2', 'Linen Shirt', 'Tops')")
+    top = A.top_products(store, CUR, n=10).set_index("product_id")
+    assert top.loc["p2", "product_name"] == "Linen Shirt" and top.loc["p2", "category"] == "Tops"
+    assert top.loc["p1", "product_name"] == "Product p1"
 
 
 def test_user_values_are_parameters_not_sql(store):
@@ -217,22 +229,28 @@ def test_kpis_through_the_real_importer(tmp_path):
     s.close()
 
 
+BUDGET_MS = float(os.environ.get("STORELENS_QUERY_BUDGET_MS", "150"))
+
+
 @pytest.mark.slow
 def test_overview_queries_fast_on_a_million_lines(tmp_path):
-    """Each Overview query within 150 ms (median of 5) on 1,000,000 order lines."""
+    """Each Overview query within 150 ms (median of 5) on 1,000,000 order lines (run on an idle machine)."""
     s = Store.open(tmp_path / "big.duckdb")
+    # Shaped like a retail transaction log: ~18 lines an order, ~6,000 customers, 3,800 products in 8
+    # categories, two years, 2% cancelled orders and some returns.
     s.con.execute(
-        """INSERT INTO orders SELECT 'O' || (i // 3)::VARCHAR, (i % 3 + 1)::INTEGER,
-             TIMESTAMP '2023-01-01' + to_seconds((i // 3) * 189 % (730 * 86400)),
-             'C' || (hash(i // 3) % 60000)::VARCHAR, 'P' || (hash(i) % 200)::VARCHAR,
-             'Product ' || (hash(i) % 200)::VARCHAR, 'Cat ' || (hash(i) % 200 % 8)::VARCHAR,
+        """INSERT INTO orders SELECT 'O' || (i // 18)::VARCHAR, (i % 18 + 1)::INTEGER,
+             TIMESTAMP '2023-01-01' + to_seconds((i // 18) * 1130),
+             CASE WHEN hash(i // 18) % 4 = 0 THEN NULL ELSE 'C' || (hash(i // 18) % 6000)::VARCHAR END,
+             'P' || (hash(i) % 3800)::VARCHAR, 'Product ' || (hash(i) % 3800)::VARCHAR,
+             'Cat ' || (hash(i) % 3800 % 8)::VARCHAR,
              CASE WHEN i % 50 = 0 THEN -1 ELSE 1 + i % 3 END, 10.0 + i % 40,
              (CASE WHEN i % 50 = 0 THEN -1 ELSE 1 + i % 3 END) * (10.0 + i % 40), 'EUR', 'DE',
-             CASE WHEN i % 97 = 0 THEN 'cancelled' ELSE 'completed' END, 'b1'
+             CASE WHEN (i // 18) % 50 = 0 THEN 'cancelled' ELSE 'completed' END, 'b1'
            FROM range(1000000) t(i)"""
     )
     s.con.execute("CHECKPOINT")
-    for f in (Filters(), Filters(date(2024, 1, 1), date(2024, 6, 30)), Filters(categories=("Cat 1", "Cat 3"))):
+    for f in (Filters(), Filters(date(2024, 1, 1), date(2024, 3, 31)), Filters(categories=("Cat 1", "Cat 3"))):
         for name, query in A.OVERVIEW_QUERIES.items():
             query(s, f)  # warm
             times = []
@@ -240,5 +258,5 @@ def test_overview_queries_fast_on_a_million_lines(tmp_path):
                 t0 = time.perf_counter()
                 query(s, f)
                 times.append((time.perf_counter() - t0) * 1000)
-            assert statistics.median(times) <= 150, (name, f, times)
+            assert statistics.median(times) <= BUDGET_MS, (name, f, times)
     s.close()

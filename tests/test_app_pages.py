@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 import types
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -66,6 +67,22 @@ def test_overview_filters_are_shared_and_change_the_numbers(db):
     _no_exception(at)
     assert at.sidebar.multiselect[0].value == [options[0]]
     assert isinstance(before, str)
+
+
+def test_period_presets_and_custom_dates(db):
+    at = _app().run()
+    bounds = at.session_state["storelens_bounds"]
+    assert at.session_state["storelens_filters"].end == bounds[1]
+    at.sidebar.selectbox(key="storelens_preset").set_value("Last 30 days").run()
+    _no_exception(at)
+    f = at.session_state["storelens_filters"]
+    assert f.end == bounds[1] and f.start == max(bounds[0], bounds[1] - timedelta(days=29))
+    at.sidebar.selectbox(key="storelens_preset").set_value("All time").run()
+    assert (at.session_state["storelens_filters"].start, at.session_state["storelens_filters"].end) == bounds
+    at.sidebar.date_input(key="storelens_dates").set_value((bounds[1], bounds[1])).run()
+    _no_exception(at)
+    assert at.sidebar.selectbox(key="storelens_preset").value == "Custom"
+    assert at.session_state["storelens_filters"].start == bounds[1]
 
 
 def test_overview_frequency_and_top_n(db):
@@ -145,6 +162,9 @@ class _Uploaded:
     def getvalue(self) -> bytes:
         return self._data
 
+    def getbuffer(self) -> memoryview:
+        return memoryview(self._data)
+
 
 def test_upload_services_detect_correct_and_import(tmp_path, monkeypatch):
     from dashboard import services
@@ -168,6 +188,7 @@ def test_upload_services_detect_correct_and_import(tmp_path, monkeypatch):
     assert report.rows_read == report.rows_loaded + report.rows_rejected + report.rows_duplicate
     assert report.rows_loaded > 0
     assert services.rejected_csv(report.batch_id).startswith(b"batch_id,")
+    assert not path.exists()  # the temp copy is gone once imported
 
 
 def test_plain_text_is_inert_markdown():

@@ -54,7 +54,7 @@ def server(tmp_path):
     """`streamlit run dashboard/app.py` on an empty database with the demo switched off."""
     port = _free_port()
     env = dict(os.environ, STORELENS_DB=str(tmp_path / "browser.duckdb"), STORELENS_NO_DEMO="1")
-    log = open(tmp_path / "streamlit.log", "w")
+    log = (tmp_path / "streamlit.log").open("w")  # closed after the server stops
     proc = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", str(APP_PATH), "--server.headless", "true",
          "--server.port", str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false",

@@ -209,11 +209,11 @@ def test_bad_input_gets_one_sentence_and_changes_nothing(tmp_path, store, conten
 
 
 def test_mapping_that_misses_a_required_column_names_it(tmp_path, store):
-    path = write(tmp_path, "m.csv", "ref,when,what,amount\n1,2024-01-01,Mug,3\n")
+    path = write(tmp_path, "m.csv", "ref,zeitpunkt,what,amount\n1,2024-01-01,Mug,3\n")
     with pytest.raises(IngestError, match="order date"):
         ingest(store, path, kind="orders", mapping={"order_id": "ref", "product_name": "what", "revenue": "amount"})
     report = ingest(store, path, kind="orders", mapping={
-        "order_id": "ref", "order_ts": "when", "product_name": "what", "revenue": "amount"})
+        "order_id": "ref", "order_ts": "zeitpunkt", "product_name": "what", "revenue": "amount"})
     assert report.rows_loaded == 1
 
 

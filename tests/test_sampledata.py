@@ -21,8 +21,6 @@ from engine.sampledata import (
     write_big_orders,
 )
 
-
-
 REPO = Path(__file__).resolve().parents[1]
 FORMATS = REPO.parent / "shared" / "formats"
 _SECOND_RUN = ("import sys; from pathlib import Path; from engine.sampledata import generate; "

@@ -5,6 +5,7 @@ import streamlit as st
 from dashboard import services
 
 st.title("Data")
+st.caption("Whole tables as stored; the sidebar filters apply to Overview and the analysis pages.")
 
 left, middle, right = st.columns([2, 4, 1])
 table = left.selectbox("Table", services.TABLES, key="data_table")

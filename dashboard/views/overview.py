@@ -34,7 +34,9 @@ with right:
     n = st.selectbox("Top products", [5, 10, 20, 50], index=1, key="overview_top_n")
     top = services.top_products(f, n)
     st.plotly_chart(charts.top_products_bar(top), key="top_chart")
-    st.dataframe(top, hide_index=True, column_config={
-        "revenue": st.column_config.NumberColumn("revenue", format="%.2f"),
-        "units": st.column_config.NumberColumn("units", format="%.0f"),
-    })
+
+st.dataframe(top, hide_index=True, column_config={
+    "revenue": st.column_config.NumberColumn("revenue", format="%.2f"),
+    "units": st.column_config.NumberColumn("units", format="%.0f"),
+    "order_lines": st.column_config.NumberColumn("order lines", format="%d"),
+})

@@ -3,7 +3,7 @@
 import streamlit as st
 
 from dashboard import services
-from dashboard.services import IngestError, ImportItem
+from dashboard.services import ImportItem, IngestError
 
 st.title("Upload")
 st.caption("Orders and reviews exports from Shopify, WooCommerce, Amazon, Etsy, Judge.me, Yotpo, a retail "
@@ -27,14 +27,15 @@ for file in files or []:
             det = services.detect_upload(path, file.name, kind=base.kind, mapping=services.user_mapping(base, choices))
         except IngestError as exc:
             st.error(services.plain(exc))
-            # The kind may be what could not be told: let the user say it, the mapping form follows.
-            st.selectbox("Kind", services.KINDS, index=None, key=f"kind_{fid}", placeholder="Choose what the file holds")
+            if services.kind_can_be_chosen(path, file.name):  # only the kind was unclear: the user says it
+                st.selectbox("Kind", services.KINDS, index=None, key=f"kind_{fid}",
+                             placeholder="Choose what the file holds")
             continue
 
         st.write(f"Detected format **{det.format}**, kind **{det.kind}**.")
         if det.missing:
             st.warning(f"No column found for: {services.plain(', '.join(det.missing))}. Pick one below.")
-        st.dataframe(det.preview(10), hide_index=True, height=240)
+        st.dataframe(services.preview(det), hide_index=True)
 
         with st.expander("Correct the mapping", expanded=bool(det.missing)):
             st.selectbox("Kind", services.KINDS, index=services.KINDS.index(det.kind), key=f"kind_{fid}")
@@ -47,9 +48,10 @@ for file in files or []:
                     columns[i % 3].selectbox(canon, options, index=options.index(current) if current in options else 0,
                                              key=key)
                 st.form_submit_button("Apply mapping")
-        items.append(ImportItem(str(path), file.name, det.kind, tuple(services.user_mapping(base, choices).items())))
+        if not det.missing:  # a file without its required columns waits for the user's mapping
+            items.append(ImportItem(str(path), file.name, det.kind, tuple(services.user_mapping(base, choices).items())))
 
-if st.button(f"Import {len(items)} file(s)" if len(items) != 1 else "Import", type="primary", disabled=not items):
+if st.button(f"Import {len(items)} files" if len(items) > 1 else "Import", type="primary", disabled=not items):
     bar = st.progress(0.0, text="Starting import…")
     results = services.import_files(items, progress=lambda f, m: bar.progress(f, text=services.plain(m)))
     st.session_state["import_results"] = results
