@@ -869,15 +869,17 @@ def _commit(con, det: Detection, stage: _Stage, batch_id: str, structural, diges
     positional = _positional_lines(det)
     dedup = "" if positional else f" QUALIFY row_number() OVER (PARTITION BY {', '.join('s.' + k for k in keys)} ORDER BY s._rid) = 1"
     exploded = bool(_spec(det) and _spec(det).explode)
+    # With no rejected row the reject rules need not be evaluated again while writing.
+    where = " WHERE s._reason IS NULL" if n_bad else ""
     if exploded:
-        con.execute(f"CREATE OR REPLACE TEMP TABLE _new AS SELECT s.* FROM {good} WHERE s._reason IS NULL{dedup}")
+        con.execute(f"CREATE OR REPLACE TEMP TABLE _new AS SELECT s.* FROM {good}{where}{dedup}")
         con.execute(f"INSERT INTO {table} ({cols}, batch_id) SELECT {cols}, ? FROM _new", [batch_id])
         n_loaded = con.execute("SELECT count(DISTINCT _rid) FROM _new").fetchall()[0][0]
         con.execute("DROP TABLE _new")
     else:
         n_loaded = con.execute(
             f"INSERT INTO {table} ({cols}, batch_id) SELECT {', '.join('s.' + c for c in cols.split(', '))}, ? "
-            f"FROM {good} WHERE s._reason IS NULL{dedup}",
+            f"FROM {good}{where}{dedup}",
             [batch_id],
         ).fetchall()[0][0]
     n_read = n_src + len(structural)
