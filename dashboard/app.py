@@ -18,6 +18,10 @@ pages = [
     st.Page("views/overview.py", title="Overview", icon=":material/insights:", default=True),
     st.Page("views/upload.py", title="Upload", icon=":material/upload_file:"),
     st.Page("views/data.py", title="Data", icon=":material/table_view:"),
+    st.Page("views/sentiment.py", title="Sentiment", icon=":material/sentiment_satisfied:"),
+    st.Page("views/training.py", title="Training", icon=":material/model_training:"),
+    st.Page("views/explain.py", title="Explain", icon=":material/psychology:"),
+    st.Page("views/drivers.py", title="Drivers", icon=":material/manage_search:"),
 ]
 page = st.navigation(pages)
 
@@ -39,7 +43,8 @@ with st.sidebar:
         services.set_filters(None, None)
     else:
         # New data widens the range: back to the default period whenever the data's bounds change.
-        if st.session_state.get("storelens_bounds") != bounds:
+        # (Also when the widget keys are gone: st.switch_page can drop the sidebar's widget state.)
+        if st.session_state.get("storelens_bounds") != bounds or "storelens_dates" not in st.session_state:
             st.session_state["storelens_bounds"] = bounds
             st.session_state["storelens_preset"] = services.default_preset(bounds)
             st.session_state["storelens_dates"] = services.preset_range(bounds, st.session_state["storelens_preset"])

@@ -9,6 +9,8 @@ import os
 import re
 import tempfile
 import threading
+import time
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -17,9 +19,10 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from engine import analytics
+from engine import analytics, sentiment_trends
 from engine.analytics import Filters, Kpi
 from engine.ingest import CANONICAL, Detection, IngestError, IngestReport, detect, ingest
+from engine.sentiment_trends import Coverage
 from engine.store import Store, default_db_path
 
 __all__ = [
@@ -147,7 +150,7 @@ def filters() -> Filters:
 
 def set_filters(dates: tuple | list | None, chosen_categories: list[str] | None) -> Filters:
     """Store the sidebar's choices (a half-picked date range keeps its end open)."""
-    dates = tuple(dates or ())
+    dates = (dates,) if isinstance(dates, date) else tuple(dates or ())
     start = dates[0] if len(dates) > 0 else None
     end = dates[1] if len(dates) > 1 else None
     f = Filters(start, end, tuple(chosen_categories or ()))
@@ -391,7 +394,20 @@ def import_files(items: list[ImportItem], progress: Callable[[float, str], None]
             if path.parent == _upload_dir():  # the uploader is cleared after an import: drop our copy
                 path.unlink(missing_ok=True)
     say(1.0, f"{len(items)} file(s) processed")
+    if any(r.report and r.report.kind == "reviews" and r.report.rows_loaded for r in results):
+        _score_new_reviews()
     return results
+
+
+def _score_new_reviews() -> None:
+    """New reviews are scored in the background when a model exists and no other job runs."""
+    from engine import sentiment
+
+    if current_job() is None and sentiment.has_model(store()):
+        try:
+            start_scoring(only_new=True)
+        except JobBusyError:
+            pass
 
 
 # ---------------------------------------------------------------------------------------------- display
@@ -425,3 +441,558 @@ _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>:~$&=])")
 def plain(text: object) -> str:
     """User text made inert for Streamlit's Markdown (labels, errors, captions): every markup character escaped."""
     return _MD_SPECIAL.sub(r"\\\1", str(text)).replace("\n", " ")
+
+
+# ------------------------------------------------------------------------------------------------ sentiment
+# Reads: engine.sentiment_trends (no torch import, so the Sentiment page opens fast). Training and scoring:
+# engine.sentiment, imported on first use, run in background threads owned by one job registry per process.
+
+__all__ += [
+    "SENTIMENT_FREQS",
+    "SENTIMENT_LABELS",
+    "SENTIMENT_ALL",
+    "Coverage",
+    "Job",
+    "JobBusyError",
+    "sentiment_version",
+    "sentiment_coverage",
+    "sentiment_by_period",
+    "sentiment_combined",
+    "sentiment_categories",
+    "sentiment_shifts",
+    "sentiment_shift_history",
+    "sentiment_reviews",
+    "sentiment_review_count",
+    "sentiment_training_data",
+    "shift_sentence",
+    "sentiment_active_version",
+    "sentiment_metrics",
+    "sentiment_versions",
+    "sentiment_activate",
+    "sentiment_min_reviews",
+    "per_class_table",
+    "JOB_TEXT",
+    "jobs",
+    "current_job",
+    "latest_job",
+    "start_training",
+    "start_scoring",
+    "cancel_job",
+]
+
+SENTIMENT_FREQS: dict[str, str] = {"W": "Week", "M": "Month"}
+SENTIMENT_LABELS: tuple[str, ...] = sentiment_trends.LABELS
+# The "all categories / all periods / all labels" option of the Sentiment page's selectboxes. Not None: a
+# selectbox whose value is None shows its placeholder instead of the option's label. A NUL byte never reaches a
+# category name through the importer, so it cannot collide with one.
+SENTIMENT_ALL = "\x00all"
+
+
+def sentiment_version() -> str:
+    """Changes when reviews, scores or the active model change (scoring adds no upload, so data_version is not enough)."""
+    return sentiment_trends.data_version(store())
+
+
+@st.cache_data(**_CACHE)
+def _sentiment_coverage(db: str, version: str, f: Filters) -> Coverage:
+    return sentiment_trends.coverage(_store(db), f)
+
+
+@st.cache_data(**_CACHE)
+def _sentiment_by_period(db: str, version: str, f: Filters, freq: str) -> pd.DataFrame:
+    return sentiment_trends.sentiment_by_period(_store(db), f, freq)
+
+
+@st.cache_data(**_CACHE)
+def _sentiment_categories(db: str, version: str, f: Filters) -> pd.DataFrame:
+    return sentiment_trends.category_comparison(_store(db), f)
+
+
+@st.cache_data(**_CACHE)
+def _sentiment_shifts(db: str, version: str, f: Filters, freq: str, alpha: float, min_reviews: int) -> pd.DataFrame:
+    return sentiment_trends.significant_shifts(_store(db), f, freq, alpha=alpha, min_reviews=min_reviews)
+
+
+@st.cache_data(**_CACHE)
+def _sentiment_history(db: str, version: str, f: Filters, freq: str, alpha: float, min_reviews: int) -> pd.DataFrame:
+    return sentiment_trends.shift_history(_store(db), f, freq, alpha=alpha, min_reviews=min_reviews)
+
+
+@st.cache_data(**_CACHE)
+def _sentiment_reviews(db: str, version: str, f: Filters, category: str | None, period: date | None, freq: str,
+                       label: str | None, search: str | None, limit: int) -> pd.DataFrame:
+    return sentiment_trends.reviews_for(_store(db), f, category, period, freq, label, search, limit)
+
+
+@st.cache_data(**_CACHE)
+def _sentiment_review_count(db: str, version: str, f: Filters, category: str | None, period: date | None, freq: str,
+                            label: str | None, search: str | None) -> int:
+    return sentiment_trends.count_reviews_for(_store(db), f, category, period, freq, label, search)
+
+
+@st.cache_data(**_CACHE)
+def _sentiment_training_data(db: str, version: str) -> dict:
+    return sentiment_trends.training_data(_store(db))
+
+
+def sentiment_coverage(f: Filters) -> Coverage:
+    """How many reviews in range the model labelled, their rating labelled, or nobody could label."""
+    return _sentiment_coverage(db_path(), sentiment_version(), f)
+
+
+def sentiment_by_period(f: Filters, freq: str) -> pd.DataFrame:
+    """Label counts and shares per period and category."""
+    return _sentiment_by_period(db_path(), sentiment_version(), f, freq)
+
+
+def sentiment_combined(f: Filters, freq: str, category: str | None = None) -> pd.DataFrame:
+    """Shares per period of one category, or of all categories in range together (category None)."""
+    df = sentiment_by_period(f, freq)
+    if category is not None:
+        return df[df["category"] == category].reset_index(drop=True)
+    return sentiment_trends.combine_categories(df)
+
+
+def sentiment_categories(f: Filters) -> pd.DataFrame:
+    """Per-category shares, average rating and average model probabilities over the whole range."""
+    return _sentiment_categories(db_path(), sentiment_version(), f)
+
+
+def sentiment_shifts(f: Filters, freq: str, alpha: float = 0.05, min_reviews: int = 10) -> pd.DataFrame:
+    """Per category: the last complete period's negative share against the periods before it."""
+    return _sentiment_shifts(db_path(), sentiment_version(), f, freq, float(alpha), int(min_reviews))
+
+
+def sentiment_shift_history(f: Filters, freq: str, alpha: float = 0.05, min_reviews: int = 10) -> pd.DataFrame:
+    """Every (category, period) whose negative share was significantly above the periods before it."""
+    return _sentiment_history(db_path(), sentiment_version(), f, freq, float(alpha), int(min_reviews))
+
+
+def _as_day(period) -> date | None:
+    if period is None or (isinstance(period, float) and pd.isna(period)):
+        return None
+    return pd.Timestamp(period).date()
+
+
+def sentiment_reviews(f: Filters, category: str | None = None, period=None, freq: str = "W",
+                      label: str | None = None, search: str | None = None, limit: int = 200) -> pd.DataFrame:
+    """The reviews behind a chart point (newest first), searchable and filterable by label."""
+    return _sentiment_reviews(db_path(), sentiment_version(), f, category, _as_day(period), freq, label,
+                              (search or "").strip() or None, int(limit))
+
+
+def sentiment_review_count(f: Filters, category: str | None = None, period=None, freq: str = "W",
+                           label: str | None = None, search: str | None = None) -> int:
+    """How many reviews sentiment_reviews would list without its limit."""
+    return _sentiment_review_count(db_path(), sentiment_version(), f, category, _as_day(period), freq, label,
+                                   (search or "").strip() or None)
+
+
+def sentiment_training_data() -> dict:
+    """Rated reviews with text per label: what a training run would learn from."""
+    return _sentiment_training_data(db_path(), sentiment_version())
+
+
+def _share(x: float) -> str:
+    return f"{x:.0%}" if pd.notna(x) else "–"
+
+
+def _pvalue(p: float) -> str:
+    if pd.isna(p):
+        return "p –"
+    return "p < 0.001" if p < 0.001 else f"p = {p:.3f}"
+
+
+def shift_sentence(row, freq: str) -> str:
+    """One flagged shift as a sentence with its counts (category escaped for Markdown), e.g.
+    'Bags: 68% negative in the week of 2026-06-08 (19 of 28) vs 13% before (78 of 622), p < 0.001'."""
+    unit = "week of" if freq == "W" else "month of"
+    when = pd.Timestamp(row["period"]).strftime("%Y-%m-%d" if freq == "W" else "%B %Y")
+    return (
+        f"{plain(row['category'])}: {_share(row['share_negative'])} negative in the {unit} {when} "
+        f"({int(row['n_negative'])} of {int(row['n'])}) vs {_share(row['share_negative_before'])} before "
+        f"({int(row['n_negative_before'])} of {int(row['n_before'])}), {_pvalue(row['p_value'])}"
+    )
+
+
+def sentiment_active_version() -> str | None:
+    """The active model version, None before any training (cheap: no model is loaded)."""
+    return sentiment_trends.active_version(store())
+
+
+def sentiment_metrics(version: str | None = None) -> dict:
+    """The full training report of a version (default: the active one)."""
+    return sentiment_trends.version_metrics(store(), version)
+
+
+def sentiment_versions() -> pd.DataFrame:
+    """All trained versions with their headline metrics, newest first (empty before any training)."""
+    if sentiment_trends.version_count(store()) == 0:  # no torch import before there is a model
+        return pd.DataFrame()
+    from engine import sentiment
+
+    return sentiment.list_versions(store())
+
+
+def sentiment_activate(version: str) -> None:
+    """Make a version the active one (rollback); raises if its files are missing or corrupt."""
+    from engine import sentiment
+
+    with _job_start_lock:  # not while a job trains or writes scores
+        if current_job() is not None:
+            raise JobBusyError("a training or scoring job is running; switch versions when it has finished")
+        sentiment.activate(store(), version)
+
+
+def sentiment_min_reviews() -> int:
+    """Fewest rated reviews a training run accepts (engine.sentiment.MIN_REVIEWS)."""
+    from engine import sentiment
+
+    return int(sentiment.MIN_REVIEWS)
+
+
+def per_class_table(metrics: dict) -> pd.DataFrame:
+    """Precision, recall, F1 and support per label for the model and the baseline, from a training report."""
+    model, base = metrics.get("per_class") or {}, metrics.get("baseline_per_class") or {}
+    rows = []
+    for label in metrics.get("labels") or SENTIMENT_LABELS:
+        m, b = model.get(label) or {}, base.get(label) or {}
+        rows.append({
+            "label": label, "precision": m.get("precision"), "recall": m.get("recall"), "F1": m.get("f1"),
+            "support": m.get("support", b.get("support")), "baseline precision": b.get("precision"),
+            "baseline recall": b.get("recall"), "baseline F1": b.get("f1"),
+        })
+    return pd.DataFrame(rows, columns=["label", "precision", "recall", "F1", "support", "baseline precision",
+                                       "baseline recall", "baseline F1"])
+
+
+# ------------------------------------------------------------------------------------- background jobs
+
+
+JOB_TEXT: dict[str, str] = {"train": "Training", "score": "Scoring every review",
+                             "score_new": "Scoring the reviews the active model has not scored"}
+
+
+class JobBusyError(RuntimeError):
+    """A training or scoring job is already running on this database."""
+
+
+class JobCancelled(BaseException):
+    """Raised from a job's progress callback to stop it (BaseException: the engine's `except Exception` won't eat it)."""
+
+
+@dataclass
+class Job:
+    """One background training or scoring run; its thread updates the fields, pages read them."""
+
+    id: str
+    kind: str  # 'train' | 'score' | 'score_new'
+    db: str
+    params: dict
+    started_at: float
+    fraction: float = 0.0
+    message: str = "starting"
+    status: str = "running"  # running | done | failed | cancelled
+    result: dict | None = None
+    error: str | None = None
+    finished_at: float | None = None
+    cancel_requested: bool = False
+    thread: threading.Thread | None = None
+
+    @property
+    def running(self) -> bool:
+        return self.status == "running"
+
+    @property
+    def elapsed(self) -> float:
+        return (self.finished_at or time.time()) - self.started_at
+
+    def update(self, fraction: float, message: str) -> None:
+        """Progress callback handed to the engine; raises JobCancelled once a cancel is requested."""
+        if self.cancel_requested:
+            raise JobCancelled()
+        self.fraction = min(max(float(fraction), self.fraction), 1.0)  # never moves backwards
+        self.message = str(message)
+
+
+class JobRegistry:
+    """Background jobs of this server process, per database file; at most one running job per database."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._jobs: dict[str, list[Job]] = {}
+
+    def current(self, db: str) -> Job | None:
+        with self._lock:
+            return next((j for j in reversed(self._jobs.get(db, [])) if j.running), None)
+
+    def latest(self, db: str) -> Job | None:
+        with self._lock:
+            jobs = self._jobs.get(db, [])
+            return jobs[-1] if jobs else None
+
+    def start(self, db: str, kind: str, params: dict, work: Callable[[Job], dict]) -> Job:
+        with self._lock:
+            if any(j.running for j in self._jobs.get(db, [])):
+                raise JobBusyError("a training or scoring job is already running; wait for it to finish")
+            job = Job(uuid.uuid4().hex[:12], kind, db, dict(params), time.time())
+            self._jobs.setdefault(db, []).append(job)
+            del self._jobs[db][:-20]  # keep the last few for the pages, not every run since the server started
+
+        def run() -> None:
+            try:
+                job.result = work(job)
+                job.fraction, job.status = 1.0, "done"
+            except JobCancelled:
+                job.status, job.message = "cancelled", "cancelled"
+            except BaseException as exc:  # the page shows it; the server keeps running
+                job.status, job.error = "failed", f"{type(exc).__name__}: {exc}"
+            finally:
+                job.finished_at = time.time()
+
+        job.thread = threading.Thread(target=run, name=f"storelens-{kind}-{job.id}", daemon=True)
+        job.thread.start()
+        return job
+
+
+_job_start_lock = threading.Lock()
+
+
+@st.cache_resource(show_spinner=False)
+def jobs() -> JobRegistry:
+    """The one job registry of this server process: jobs outlive reruns, page switches and closed tabs."""
+    return JobRegistry()
+
+
+def current_job() -> Job | None:
+    """The job running on this app's database, if any."""
+    return jobs().current(db_path())
+
+
+def latest_job() -> Job | None:
+    """The most recent job on this app's database (running or finished)."""
+    return jobs().latest(db_path())
+
+
+def _scaled(job: Job, lo: float, hi: float) -> Callable[[float, str], None]:
+    return lambda f, m: job.update(lo + (hi - lo) * min(max(float(f), 0.0), 1.0), m)
+
+
+def start_training(time_budget: float, base_model: str | None = None, score_after: bool = True) -> Job:
+    """Train a new version in a background thread (then score every review with it when score_after)."""
+    s, db = store(), db_path()
+    base = (base_model or "").strip() or None
+
+    def work(job: Job) -> dict:
+        from engine import sentiment
+
+        report = sentiment.train(s, time_budget=float(time_budget), base_model=base,
+                                 progress=_scaled(job, 0.0, 0.85 if score_after else 1.0))
+        if score_after:
+            job.update(0.85, "scoring every review with the new model")
+            report = dict(report, scoring=sentiment.score(s, progress=_scaled(job, 0.85, 1.0)))
+        return report
+
+    with _job_start_lock:
+        return jobs().start(db, "train", {"time_budget": float(time_budget), "base_model": base,
+                                          "score_after": bool(score_after)}, work)
+
+
+def start_scoring(only_new: bool = False) -> Job:
+    """Score every review (or only those the active model has not scored) in a background thread."""
+    s, db = store(), db_path()
+
+    def work(job: Job) -> dict:
+        from engine import sentiment
+
+        job.update(0.0, "loading the active model")
+        fn = sentiment.score_new if only_new else sentiment.score
+        return fn(s, progress=job.update)
+
+    with _job_start_lock:
+        return jobs().start(db, "score_new" if only_new else "score", {}, work)
+
+
+def cancel_job(job: Job) -> None:
+    """Ask a running job to stop at its next progress report (a training run then keeps no version)."""
+    job.cancel_requested = True
+
+
+# --------------------------------------------------------------------------------------------- explanations
+# engine.explain and engine.drivers (torch, Captum) are imported on first use. The model is one cached resource
+# per database and active version; one lock serialises every computation on it: Captum hooks the embedding layer
+# while it integrates, so no other forward pass may run on that module object meanwhile.
+
+__all__ += [
+    "ExplainUnavailable",
+    "Explained",
+    "DRIVER_SAMPLE_SIZES",
+    "explanation",
+    "explain_review_row",
+    "driver_review_counts",
+    "driver_period",
+    "drivers",
+    "top_drivers",
+    "driver_reviews",
+]
+
+DRIVER_SAMPLE_SIZES: tuple[int, ...] = (20, 50, 100, 200, 500)
+_EXPLAIN_CACHE = {"max_entries": 128, "ttl": 3600, "show_spinner": False}
+_explain_lock = threading.Lock()
+
+
+class ExplainUnavailable(RuntimeError):
+    """No usable sentiment model to explain with; the message says why (none trained, or every version broken)."""
+
+
+@dataclass(frozen=True)
+class Explained:
+    """One explained text: the engine's results, the model version that made them, and the escaped highlight."""
+
+    explanation: object  # engine.explain.ReviewExplanation
+    faithfulness: object  # engine.explain.Faithfulness
+    model_version: str | None
+    html: str  # engine.explain.highlight_html: every character of the review html-escaped
+
+
+class _DriversNotComputed(Exception):
+    """Raised (so st.cache_data keeps nothing) when drivers are not on disk yet."""
+
+
+@st.cache_resource(show_spinner=False, max_entries=2)
+def _explain_model(db: str, version: str):
+    """The loaded sentiment model of a database's active version (falls back to the previous good version)."""
+    from engine import sentiment
+
+    return sentiment.load_active(_store(db))
+
+
+def _active_model() -> tuple[str, object]:
+    """(active version, loaded model), or ExplainUnavailable."""
+    version = sentiment_active_version()
+    if version is None:
+        raise ExplainUnavailable("No sentiment model yet: train one on the Training page.")
+    from engine import sentiment
+
+    try:
+        return version, _explain_model(db_path(), version)
+    except (sentiment.ModelNotFoundError, sentiment.ModelLoadError) as exc:
+        raise ExplainUnavailable(str(exc)) from exc
+
+
+@st.cache_data(**_EXPLAIN_CACHE)
+def _explanation(db: str, version: str, text: str, target: str | None) -> Explained:
+    from engine import explain
+
+    model = _explain_model(db, version)
+    with _explain_lock:
+        e = explain.explain_review(model, text, target=target)
+        f = explain.faithfulness(model, text, e)
+    return Explained(e, f, getattr(model, "version", None), explain.highlight_html(text, e.tokens, e.target))
+
+
+def explanation(text: str, target: str | None = None) -> Explained:
+    """Word attributions, faithfulness badge and highlighted HTML of a text, cached per model version and text."""
+    version, _ = _active_model()
+    return _explanation(db_path(), version, str(text), target)
+
+
+@st.cache_data(**_CACHE)
+def _explain_review_row(db: str, version: str, review_id: str) -> dict | None:
+    from engine import drivers
+
+    return drivers.review_text(_store(db), review_id)
+
+
+def explain_review_row(review_id: str | None) -> dict | None:
+    """One stored review with the text the model reads (`model_text`) and its stored label; None if unknown."""
+    if review_id is None or not str(review_id).strip():
+        return None
+    return _explain_review_row(db_path(), sentiment_version(), str(review_id).strip())
+
+
+@st.cache_data(**_CACHE)
+def _driver_review_counts(db: str, version: str, category: str | None, start: date, end: date) -> tuple[int, int]:
+    from engine import drivers
+
+    prev_start, prev_end = drivers.previous_period(start, end)
+    s = _store(db)
+    return drivers.count_reviews(s, category, start, end), drivers.count_reviews(s, category, prev_start, prev_end)
+
+
+def driver_review_counts(category: str | None, start: date, end: date) -> tuple[int, int]:
+    """Reviews with text in [start, end) and in the period of the same length before it."""
+    return _driver_review_counts(db_path(), sentiment_version(), category, start, end)
+
+
+@st.cache_data(**_CACHE)
+def _driver_period(db: str, version: int, category: str | None) -> tuple[date, date] | None:
+    from engine import drivers
+
+    return drivers.review_bounds(_store(db), category)
+
+
+def driver_period(f: Filters, category: str | None = None) -> tuple[date, date] | None:
+    """Default inclusive days for the drivers view: the sidebar's dates, else the last 90 days of reviews."""
+    bounds = _driver_period(db_path(), data_version(), category)
+    if bounds is None:
+        return (f.start, f.end) if f.start is not None and f.end is not None else None
+    end = f.end or bounds[1]
+    start = f.start or max(bounds[0], end - timedelta(days=89))
+    return (start, end) if start <= end else (end, end)
+
+
+@st.cache_data(**_CACHE)
+def _drivers(db: str, version: str, model_version: str, category: str | None, start: date, end: date,
+             sample_size: int) -> pd.DataFrame:
+    from engine import drivers
+
+    model = _explain_model(db, model_version)
+    df = drivers.drivers_for(_store(db), model, category, start, end, sample_size, cached_only=True)
+    if df is None:
+        raise _DriversNotComputed()
+    return df
+
+
+def drivers(category: str | None, start: date, end: date, sample_size: int = 100, compute: bool = False,
+            progress: Callable[[float, str], None] | None = None) -> pd.DataFrame | None:
+    """Category drivers of [start, end) against the period before it (engine.drivers.drivers_for).
+
+    Results live on disk per model version; without `compute` this only reads them (None when not computed yet),
+    with it the missing ones are computed first (seconds to minutes: 2 x 16 IG passes per sampled review).
+    """
+    version, model = _active_model()
+    key = (db_path(), sentiment_version(), version, category, start, end, int(sample_size))
+    try:
+        return _drivers(*key)
+    except _DriversNotComputed:
+        if not compute:
+            return None
+    from engine import drivers as _engine_drivers
+
+    with _explain_lock:
+        _engine_drivers.drivers_for(store(), model, category, start, end, int(sample_size), progress=progress)
+    try:
+        return _drivers(*key)
+    except _DriversNotComputed:  # e.g. the model folder is read-only: nothing could be stored
+        return None
+
+
+def top_drivers(df: pd.DataFrame, toward: str, k: int = 10) -> pd.DataFrame:
+    """The k terms pushing most toward 'negative' or 'positive' (engine.explain.top_drivers)."""
+    from engine import explain
+
+    return explain.top_drivers(df, toward, k)
+
+
+@st.cache_data(**_CACHE)
+def _driver_reviews(db: str, version: str, category: str | None, start: date, end: date, term: str,
+                    limit: int) -> pd.DataFrame:
+    from engine import drivers
+
+    return drivers.reviews_containing(_store(db), category, start, end, term, limit)
+
+
+def driver_reviews(category: str | None, start: date, end: date, term: str, limit: int = 50) -> pd.DataFrame:
+    """The reviews in [start, end) containing a driver term (whole words), newest first, with n_total."""
+    return _driver_reviews(db_path(), sentiment_version(), category, start, end, str(term), int(limit))

@@ -136,7 +136,11 @@ class Store:
 
     def is_empty(self) -> bool:
         """True when nothing has been uploaded yet (the app then opens on the demo data)."""
-        return self.con.execute("SELECT count(*) FROM uploads").fetchall()[0][0] == 0
+        cur = self.cursor()
+        try:
+            return cur.execute("SELECT count(*) FROM uploads").fetchall()[0][0] == 0
+        finally:
+            cur.close()
 
     def close(self) -> None:
         """Release the file so another process can open it."""

@@ -1,0 +1,140 @@
+"""`storelens sentiment ...` and `storelens explain review`: the model commands of the contract."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import pandas as pd
+
+from .store import Store
+
+__all__ = ["register"]
+
+
+def register(sub, common: argparse.ArgumentParser, db_path, emit, progress, usage_error) -> None:
+    """Add the model subcommands to the `storelens` parser."""
+
+    def model_errors(fn):
+        """Turn 'no model yet' and 'not enough data' into the contract's exit 2 with one line."""
+
+        def run(args: argparse.Namespace) -> int:
+            from . import sentiment
+
+            try:
+                return fn(args)
+            except (sentiment.ModelNotFoundError, sentiment.InsufficientDataError) as exc:
+                raise usage_error(str(exc).strip().rstrip(".") + ".") from exc
+
+        return run
+
+    sentiment_parser = sub.add_parser("sentiment", help="train, score and predict review sentiment")
+    ssub = sentiment_parser.add_subparsers(dest="sentiment_command", required=True)
+
+    p = ssub.add_parser("train", parents=[common], help="fine-tune on the database's rated reviews")
+    p.add_argument("--time-budget", type=float, default=600.0, metavar="SECONDS")
+    p.add_argument("--base-model", default=None, metavar="PATH_OR_ID",
+                   help="local folder or hub id (default: the packaged all-MiniLM-L6-v2)")
+
+    @model_errors
+    def train(args: argparse.Namespace) -> int:
+        from . import sentiment
+
+        if args.time_budget <= 0:
+            raise usage_error("--time-budget must be a positive number of seconds.")
+        store = Store.open(db_path(args))
+        try:
+            report = sentiment.train(store, time_budget=args.time_budget, base_model=args.base_model,
+                                     progress=progress(True))
+        finally:
+            store.close()
+        verdict = "beats" if report.get("beats_baseline") else "does NOT beat"
+        emit(args, report, (
+            f"model {report['model_version']} on {report['device']}: macro-F1 {report['macro_f1']:.3f} "
+            f"vs baseline {report['baseline_macro_f1']:.3f} ({verdict} the baseline); "
+            f"{report['n_train']} train / {report['n_eval']} held-out reviews in {report['seconds']} s"
+        ))
+        return 0
+
+    p.set_defaults(func=train)
+
+    p = ssub.add_parser("score", parents=[common], help="score every review with the active model")
+
+    @model_errors
+    def score(args: argparse.Namespace) -> int:
+        from . import sentiment
+
+        store = Store.open(db_path(args))
+        try:
+            report = sentiment.score(store, progress=progress(True))
+        finally:
+            store.close()
+        emit(args, report, f"scored {report['n_scored']} reviews with {report['model_version']} "
+                           f"({report['reviews_per_second']} reviews/s)")
+        return 0
+
+    p.set_defaults(func=score)
+
+    p = ssub.add_parser("predict", parents=[common], help="score texts from a CSV outside the database")
+    p.add_argument("--input", required=True, type=Path, metavar="CSV")
+    p.add_argument("--text-column", required=True, metavar="COL")
+    p.add_argument("--output", required=True, type=Path, metavar="CSV")
+
+    @model_errors
+    def predict(args: argparse.Namespace) -> int:
+        from . import sentiment
+
+        if not args.input.exists():
+            raise usage_error(f"{args.input} does not exist; check the path.")
+        try:
+            frame = pd.read_csv(args.input, sep=None, engine="python", dtype=str, keep_default_na=False)
+        except (pd.errors.ParserError, UnicodeDecodeError, pd.errors.EmptyDataError) as exc:
+            raise usage_error(f"{args.input.name} is not a readable CSV ({exc}).") from exc
+        if args.text_column not in frame.columns:
+            raise usage_error(
+                f"{args.input.name} has no column '{args.text_column}'; its columns are: {', '.join(frame.columns)}."
+            )
+        store = Store.open(db_path(args))
+        try:
+            model = sentiment.load_active(store)
+        finally:
+            store.close()
+        scored = sentiment.predict_frame(model, frame[args.text_column].tolist())
+        out = pd.concat([frame.reset_index(drop=True), scored], axis=1)
+        out.to_csv(args.output, index=False)
+        emit(args, {"n_scored": len(out), "output": str(args.output), "model_version": model.version},
+             f"wrote {len(out)} rows to {args.output}")
+        return 0
+
+    p.set_defaults(func=predict)
+
+    explain_parser = sub.add_parser("explain", help="explain a prediction")
+    esub = explain_parser.add_subparsers(dest="explain_command", required=True)
+    p = esub.add_parser("review", parents=[common], help="which words made this review negative/positive")
+    p.add_argument("--text", required=True)
+    p.add_argument("--target", choices=["negative", "neutral", "positive"], default=None,
+                   help="explain this class instead of the predicted one")
+
+    @model_errors
+    def explain_review(args: argparse.Namespace) -> int:
+        from . import explain, sentiment
+
+        if not args.text.strip():
+            raise usage_error("--text is empty; give the review text to explain.")
+        store = Store.open(db_path(args))
+        try:
+            model = sentiment.load_active(store)
+        finally:
+            store.close()
+        result = explain.explain_review(model, args.text, target=args.target)
+        payload = result.as_dict()
+        payload["faithfulness"] = explain.faithfulness(model, args.text, result).as_dict()
+        top = sorted(payload["tokens"], key=lambda t: -abs(t["attribution"]))[:5]
+        emit(args, payload, (
+            f"{payload['label']} ({payload['probability']:.2f}); top words: "
+            + ", ".join(f"{t['token']} {t['attribution']:+.3f}" for t in top)
+            + f"; convergence delta {payload['convergence_delta']:.4f}"
+        ))
+        return 0
+
+    p.set_defaults(func=explain_review)

@@ -1,0 +1,373 @@
+"""The Sentiment and Training pages (streamlit.testing AppTest) on a real database, without and with a trained
+model, plus the pieces AppTest cannot click: chart selections and the background job registry.
+
+The trained-model case trains one real tiny model (engine.sentiment.train, 8-second budget) once per module on
+~400 generated reviews; scores are then inserted into review_sentiment directly (except a few that the page's
+background scoring job scores for real), so the pages must read the model's labels from that table.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import threading
+import time
+from datetime import date, datetime, timedelta
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from dashboard import APP_PATH, charts
+from dashboard import services as S
+from engine.store import Store
+
+TIMEOUT = 90  # generous: the machine is shared
+START = date(2026, 1, 5)  # a Monday
+WEEKS = 16
+PER_WEEK = 12
+SPIKE_WEEK = 10  # Bags: 9 of 12 negative that week, 1 of 12 every other week
+UNRATED = 3  # reviews without stars: left out until a model scores them
+REVIEW_COLUMNS = ("review_id", "review_ts", "product_id", "product_name", "category", "customer_id", "author",
+                  "rating", "title", "text", "batch_id")
+TEXTS = {
+    1: ("Broke quickly", "The zipper broke after two days, really poor quality."),
+    2: ("Disappointed", "Strap came loose and the stitching is coming apart."),
+    3: ("It's okay", "Does the job, nothing special, colour a bit duller than shown."),
+    4: ("Nice", "Good quality for the price and arrived quickly."),
+    5: ("Love it", "Beautiful, well made and exactly as pictured. Would buy again."),
+}
+
+
+def _reviews() -> pd.DataFrame:
+    rows = []
+    for week in range(WEEKS):
+        monday = datetime.combine(START + timedelta(weeks=week), datetime.min.time())
+        for category in ("Bags", "Home"):
+            negative = 9 if (category == "Bags" and week == SPIKE_WEEK) else 1
+            ratings = [1 + i % 2 for i in range(negative)] + [3] + [4 + i % 2 for i in range(PER_WEEK - negative - 1)]
+            for i, rating in enumerate(ratings):
+                title, text = TEXTS[rating]
+                rows.append((f"{category[0]}{week:02d}-{i:02d}", monday + timedelta(days=i % 7, hours=8 + i),
+                             f"{category[:3].upper()}-{i % 3}", f"{category} item {i % 3}", category, None, "Ann",
+                             float(rating), title, f"{text} (#{week}-{i})", "batch-1"))
+    for i in range(UNRATED):
+        rows.append((f"U-{i}", datetime.combine(START, datetime.min.time()) + timedelta(hours=20 + i), "BAG-0",
+                     "Bags item 0", "Bags", None, "Bo", None, None, "No stars given, <b>but</b> I *like* it", "batch-1"))
+    return pd.DataFrame(rows, columns=list(REVIEW_COLUMNS))
+
+
+def _build(path: Path) -> None:
+    """Reviews, two orders spanning their dates (so the sidebar's range covers them) and an upload row."""
+    store = Store.open(path)
+    store.con.register("generated_reviews", _reviews())
+    store.con.execute(f"INSERT INTO reviews ({', '.join(REVIEW_COLUMNS)}) "
+                      f"SELECT {', '.join(REVIEW_COLUMNS)} FROM generated_reviews")
+    store.con.unregister("generated_reviews")
+    last = START + timedelta(weeks=WEEKS, days=-1)
+    store.con.executemany(
+        "INSERT INTO orders (order_id, line_no, order_ts, customer_id, product_id, product_name, category, quantity, "
+        "unit_price, revenue, currency, status, batch_id) VALUES (?, 1, ?, 'c1', 'BAG-0', 'Bags item 0', 'Bags', 1, "
+        "10, 10, 'EUR', 'completed', 'batch-1')",
+        [("o1", datetime.combine(START, datetime.min.time())), ("o2", datetime.combine(last, datetime.min.time()))],
+    )
+    store.con.execute("INSERT INTO uploads (batch_id, file_name, format, kind, rows_read, rows_loaded, rows_rejected, "
+                      "rows_duplicate, uploaded_at) VALUES ('batch-1', 'gen.csv', 'generic', 'reviews', 1, 1, 0, 0, "
+                      "now())")
+    store.close()
+
+
+def _app() -> AppTest:
+    return AppTest.from_file(str(APP_PATH), default_timeout=TIMEOUT)
+
+
+def _no_exception(at: AppTest) -> None:
+    assert not at.exception, [e.value for e in at.exception]
+
+
+def _texts(elements) -> list[str]:
+    """Element texts with the pages' Markdown escapes (services.plain) taken out."""
+    return [str(e.value).replace("\\", "") for e in elements]
+
+
+def _open(page: str) -> AppTest:
+    at = _app().run()
+    _no_exception(at)
+    at.switch_page(page).run()
+    _no_exception(at)
+    return at
+
+
+@pytest.fixture()
+def db(tmp_path, monkeypatch) -> Path:
+    path = tmp_path / "sent.duckdb"
+    _build(path)
+    monkeypatch.setenv("STORELENS_DB", str(path))
+    monkeypatch.setenv("STORELENS_NO_DEMO", "1")
+    return path
+
+
+# ---------------------------------------------------------------------------------------------- no model
+
+
+def test_sentiment_page_without_model_uses_star_ratings_and_flags_the_spike(db):
+    at = _open("views/sentiment.py")
+    assert _texts(at.title) == ["Sentiment"]
+    assert any("labels come from star ratings until a model is trained" in t.lower() for t in _texts(at.info))
+    assert any(f"{UNRATED} reviews in range have neither a star rating nor a model score" in t
+               for t in _texts(at.caption))
+    assert any("Earlier spikes" in t for t in _texts(at.warning))
+    spike = f"{START + timedelta(weeks=SPIKE_WEEK):%Y-%m-%d}"
+    lines = [t for t in _texts(at.markdown) if t.startswith("- ")]
+    assert lines and all(t.startswith("- Bags: 75% negative") for t in lines)
+    assert any(f"week of {spike} (9 of 12) vs 8% before (10 of 120), p < 0.001" in t for t in lines)
+    assert len(at.get("plotly_chart")) == 3
+    assert len(at.dataframe[-1].value) == 200  # the newest 200 of every labelled review
+    assert any(f"{2 * WEEKS * PER_WEEK} reviews, showing the newest 200" in t for t in _texts(at.caption))
+
+
+def test_sentiment_page_alert_lists_the_reviews_behind_it_and_filters_them(db):
+    at = _open("views/sentiment.py")
+    at.button(key="sentiment_past_0").click().run()
+    _no_exception(at)
+    spike = pd.Timestamp(START + timedelta(weeks=SPIKE_WEEK))
+    assert at.selectbox(key="sentiment_pick_category").value == "Bags"
+    assert at.selectbox(key="sentiment_pick_period").value == spike
+    assert at.selectbox(key="sentiment_pick_label").value == "negative"
+    table = at.dataframe[-1].value
+    assert len(table) == 9 and set(table["label"]) == {"negative"} and set(table["category"]) == {"Bags"}
+    assert (pd.to_datetime(table["date"]) >= spike).all()
+    at.text_input(key="sentiment_search").input("zipper").run()  # 1-star texts mention the zipper
+    _no_exception(at)
+    assert set(at.dataframe[-1].value["rating"]) == {1.0} and len(at.dataframe[-1].value) == 5
+    at.text_input(key="sentiment_search").input("100%_").run()  # wildcards are literal
+    assert at.dataframe[-1].value.empty
+    at.selectbox(key="sentiment_pick_label").set_value(S.SENTIMENT_ALL).run()
+    at.text_input(key="sentiment_search").input("").run()
+    assert len(at.dataframe[-1].value) == PER_WEEK
+    # monthly periods, small multiples, one category: no exceptions, the month's alert is there too
+    at.button_group(key="sentiment_freq").set_value("M").run()
+    _no_exception(at)
+    assert at.selectbox(key="sentiment_pick_period").value == S.SENTIMENT_ALL  # a week is no month: back to all
+    at.radio(key="sentiment_view").set_value("Small multiples").run()
+    _no_exception(at)
+    at.radio(key="sentiment_view").set_value("One category").run()
+    at.selectbox(key="sentiment_category").set_value("Home").run()
+    _no_exception(at)
+    at.toggle(key="sentiment_shift_all").set_value(False).run()
+    _no_exception(at)
+
+
+def test_chart_selection_maps_to_period_category_and_label(db):
+    from engine import sentiment_trends as T
+    from engine.analytics import Filters
+
+    store = Store.open(db)
+    try:
+        weekly = T.sentiment_by_period(store, Filters(), "W")
+        cats = T.category_comparison(store, Filters())
+    finally:
+        store.close()
+    fig = charts.sentiment_shares(weekly[weekly["category"] == "Bags"], "W", "Bags")
+    negative = fig.data[0]
+    point = {"curve_number": 0, "point_index": SPIKE_WEEK, "customdata": list(negative.customdata[SPIKE_WEEK])}
+    picked = charts.selected_point({"selection": {"points": [point], "point_indices": [SPIKE_WEEK]}})
+    assert picked == {"period": pd.Timestamp(START + timedelta(weeks=SPIKE_WEEK)), "category": "Bags",
+                      "label": "negative"}
+    fig = charts.category_sentiment(cats)
+    pos = fig.data[2]
+    picked = charts.selected_point({"selection": {"points": [{"customdata": list(pos.customdata[0])}]}})
+    assert picked["period"] is None and picked["label"] == "positive" and picked["category"] in {"Bags", "Home"}
+    all_cats = charts.sentiment_shares(T.combine_categories(weekly), "W", None)
+    picked = charts.selected_point({"selection": {"points": [{"customdata": list(all_cats.data[1].customdata[0])}]}})
+    assert picked["category"] is None and picked["label"] == "neutral"
+    assert charts.selected_point(None) is None
+    assert charts.selected_point({"selection": {"points": [], "box": [], "lasso": []}}) is None
+    # user text in plotly is inert
+    evil = weekly.assign(category="<b>x</b> 100%")
+    fig = charts.sentiment_shares(evil[evil.index < 3], "W", "<b>x</b> 100%")
+    assert "<b>x</b>" not in fig.layout.title.text and "<b>x</b>" not in fig.data[0].hovertemplate
+
+
+def test_training_page_without_model(db):
+    at = _open("views/training.py")
+    assert _texts(at.title) == ["Sentiment model"]
+    assert any("No model yet" in t for t in _texts(at.info))
+    assert at.slider(key="training_budget").value == 600
+    assert at.text_input(key="training_base_model").value == ""
+    assert any(b.label == "Train" and not b.disabled for b in at.button)
+    assert any(f"{2 * WEEKS * PER_WEEK:,} rated reviews with text" in t for t in _texts(at.caption))
+
+
+def test_job_registry_runs_in_the_background_reports_progress_failures_and_cancels():
+    reg = S.JobRegistry()
+    gate = threading.Event()
+
+    def work(job):
+        job.update(0.5, "half way")
+        gate.wait(10)
+        return {"ok": True}
+
+    job = reg.start("db-a", "score", {}, work)
+    deadline = time.time() + 10
+    while job.fraction < 0.5 and time.time() < deadline:
+        time.sleep(0.01)
+    assert job.running and job.message == "half way" and reg.current("db-a") is job
+    with pytest.raises(S.JobBusyError):
+        reg.start("db-a", "train", {}, work)
+    other = reg.start("db-b", "score", {}, lambda j: {"other": 1})  # another database is independent
+    gate.set()
+    job.thread.join(10)
+    other.thread.join(10)
+    assert job.status == "done" and job.result == {"ok": True} and job.fraction == 1.0 and reg.current("db-a") is None
+
+    failed = reg.start("db-a", "train", {}, lambda j: 1 / 0)
+    failed.thread.join(10)
+    assert failed.status == "failed" and "ZeroDivisionError" in failed.error and reg.latest("db-a") is failed
+
+    def slow(job):
+        for i in range(1000):
+            job.update(i / 1000, f"step {i}")
+            time.sleep(0.01)
+        return {}
+
+    cancelled = reg.start("db-a", "train", {}, slow)
+    S.cancel_job(cancelled)
+    cancelled.thread.join(10)
+    assert cancelled.status == "cancelled" and cancelled.finished_at is not None
+
+
+# ------------------------------------------------------------------------------------------- with a model
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory) -> dict:
+    """One real tiny training run (8 s budget), then scores inserted directly: model labels that differ from the
+    stars for a known set of reviews, and a few reviews left unscored."""
+    from engine import sentiment
+
+    path = tmp_path_factory.mktemp("trained") / "sent.duckdb"
+    _build(path)
+    store = Store.open(path)
+    t0 = time.monotonic()
+    report = sentiment.train(store, time_budget=8, quantize=False)
+    seconds = time.monotonic() - t0
+    version = report["model_version"]
+    reviews = store.con.execute("SELECT review_id, rating FROM reviews ORDER BY review_id").df()
+    stars = sentiment.labels_from_ratings(reviews["rating"])
+    # The model calls every Home review of week 0 negative (the stars say mostly positive) and labels the
+    # unrated reviews positive; 4 reviews of the last week stay unscored for the scoring job.
+    flipped = {f"H00-{i:02d}" for i in range(PER_WEEK)}
+    rows = []
+    for rid, label in zip(reviews["review_id"], stars):
+        label = "negative" if rid in flipped else (label or "positive")
+        p = {"negative": (0.8, 0.1, 0.1), "neutral": (0.1, 0.8, 0.1), "positive": (0.1, 0.1, 0.8)}[label]
+        rows.append((rid, label, *p, version))
+    later = {f"B{WEEKS - 1:02d}-{i:02d}" for i in range(4)}  # rated reviews of the last week
+    scored, unscored = [r for r in rows if r[0] not in later], [r for r in rows if r[0] in later]
+    store.con.register("scores", pd.DataFrame(scored, columns=["review_id", "label", "p_negative", "p_neutral",
+                                                               "p_positive", "model_version"]))
+    store.con.execute("INSERT INTO review_sentiment SELECT *, now()::TIMESTAMP FROM scores")
+    store.con.unregister("scores")
+    store.close()
+    return {"path": path, "version": version, "report": report, "seconds": seconds, "n_scored": len(scored),
+            "unscored": [r[0] for r in unscored]}
+
+
+@pytest.fixture()
+def trained_db(trained, monkeypatch) -> dict:
+    monkeypatch.setenv("STORELENS_DB", str(trained["path"]))
+    monkeypatch.setenv("STORELENS_NO_DEMO", "1")
+    return trained
+
+
+def test_tiny_training_stays_fast(trained_db):
+    assert trained_db["seconds"] < 60, trained_db["seconds"]
+
+
+def test_sentiment_page_reads_the_model_labels(trained_db):
+    at = _open("views/sentiment.py")
+    assert not any("until a model is trained" in t for t in _texts(at.info))
+    captions = _texts(at.caption)
+    assert any(f"the sentiment model for {trained_db['n_scored']:,} reviews" in t and trained_db["version"] in t
+               for t in captions)
+    assert any("Score the 4 reviews the active model has not scored" == b.label for b in at.button)
+    assert not any("neither a star rating nor a model score" in t for t in captions)  # the unrated are scored
+    at.selectbox(key="sentiment_pick_category").set_value("Home").run()
+    at.selectbox(key="sentiment_pick_period").set_value(pd.Timestamp(START)).run()
+    at.selectbox(key="sentiment_pick_label").set_value("negative").run()
+    _no_exception(at)
+    table = at.dataframe[-1].value
+    assert len(table) == PER_WEEK and set(table["label_source"]) == {"model"}  # stars say only 1 is negative
+
+
+def test_training_page_with_a_model_shows_scores_confusion_and_versions(trained_db):
+    at = _open("views/training.py")
+    report = trained_db["report"]
+    assert any(f"Active version {trained_db['version']}" in t for t in _texts(at.subheader))
+    labels = [m.label for m in at.metric]
+    assert labels[:2] == ["Macro-F1, fine-tuned model", "Macro-F1, baseline"]
+    assert at.metric[0].value == f"{report['macro_f1']:.3f}" and at.metric[1].value == f"{report['baseline_macro_f1']:.3f}"
+    warned = any("does not beat the baseline" in t for t in _texts(at.warning))
+    assert warned == (not report["beats_baseline"])
+    assert len(at.get("plotly_chart")) == 2  # model and baseline confusion matrices
+    per_class = at.dataframe[0].value
+    assert per_class["label"].tolist() == ["negative", "neutral", "positive"]
+    assert per_class["support"].sum() == report["n_eval"]
+    active = [b for b in at.button if b.key == f"training_activate_{trained_db['version']}"]
+    assert active and active[0].label == "Active" and active[0].disabled
+
+
+def test_rollback_to_an_older_version(trained_db):
+    """A second registered version (a copy of the trained one, registered as older) can be rolled back to."""
+    store = Store.open(trained_db["path"])
+    version = trained_db["version"]
+    folder, created = store.con.execute(
+        "SELECT path, created_at FROM model_versions WHERE version = ?", [version]).fetchone()
+    old = "20000101-000000"
+    shutil.copytree(folder, Path(folder).parent / old)
+    metrics = json.dumps({**trained_db["report"], "model_version": old, "macro_f1": 0.123})
+    store.con.execute("INSERT INTO model_versions VALUES ('sentiment', ?, ?, ?, FALSE, ?, 'base', 'h')",
+                      [old, created - timedelta(days=1), str(Path(folder).parent / old), metrics])
+    store.close()
+    try:
+        at = _open("views/training.py")
+        button = at.button(key=f"training_activate_{old}")
+        assert button.label == "Roll back" and not button.disabled
+        button.click().run()
+        _no_exception(at)
+        assert any(f"Version {old} is active now" in t for t in _texts(at.success))
+        assert any(f"Active version {old}" in t for t in _texts(at.subheader))
+        assert at.metric[0].value == "0.123"
+        at.button(key=f"training_activate_{version}").click().run()  # and forward again
+        _no_exception(at)
+        assert any(f"Active version {version}" in t for t in _texts(at.subheader))
+    finally:
+        store = Store.open(trained_db["path"])
+        store.con.execute("DELETE FROM model_versions WHERE version = ?", [old])
+        store.con.execute("UPDATE model_versions SET active = (version = ?)", [version])
+        store.close()
+
+
+def test_scoring_job_started_from_the_training_page_scores_the_rest(trained_db):
+    at = _open("views/training.py")
+    at.button(key="training_score_new").click().run()
+    _no_exception(at)
+    deadline = time.time() + 120
+    while time.time() < deadline:
+        job = S.jobs().latest(str(Path(trained_db["path"]).resolve()))
+        if job is not None and not job.running:
+            break
+        time.sleep(0.5)
+    assert job is not None and job.status == "done", (job.status, job.error) if job else None
+    assert job.result["n_scored"] == len(trained_db["unscored"])
+    at.run()
+    _no_exception(at)
+    assert any(f"Scored {len(trained_db['unscored'])} reviews" in t for t in _texts(at.success))
+    store = Store.open(trained_db["path"])  # read-write like the app's own connection in this process
+    try:
+        n = store.con.execute("SELECT count(*) FROM review_sentiment").fetchone()[0]
+    finally:
+        store.close()
+    assert n == trained_db["n_scored"] + len(trained_db["unscored"])
