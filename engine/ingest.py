@@ -381,8 +381,10 @@ def ingest(
                 say(0.95, "linking products and categories")
                 _link_products(con, det.kind, batch_id)
     finally:
-        con.execute("DROP VIEW IF EXISTS _stage; DROP VIEW IF EXISTS _src; DROP VIEW IF EXISTS _rawn; DROP TABLE IF EXISTS _raw; "
-                    "DROP VIEW IF EXISTS _stage; DROP TABLE IF EXISTS _sample; DROP TABLE IF EXISTS _groups")
+        for view in ("_stage", "_stage_products", "_src", "_rawn"):
+            con.execute(f"DROP VIEW IF EXISTS {view}")
+        for table in ("_raw", "_sample", "_groups"):
+            con.execute(f"DROP TABLE IF EXISTS {table}")
         if source != det.path:
             source.unlink(missing_ok=True)
     say(1.0, f"{report.rows_loaded} loaded, {report.rows_duplicate} duplicate, {report.rows_rejected} rejected")
@@ -514,6 +516,9 @@ def _build_stage(con, det: Detection) -> _Stage:
         source = f"_src LEFT JOIN _groups _g ON _g.order_key = {exprs['order_id']}"
     select = ", ".join(f"{e} AS {k}" for k, e in exprs.items())
     con.execute(f"CREATE OR REPLACE TEMP VIEW _stage AS SELECT _rid, {select}, {codes} AS _reason FROM {source}")
+    # The product columns alone, without the line-number join, for deriving the products table cheaply.
+    product_cols = ", ".join(f"{exprs[k]} AS {k}" for k in ("product_id", "product_name", "category") if k in exprs)
+    con.execute(f"CREATE OR REPLACE TEMP VIEW _stage_products AS SELECT {product_cols}, {codes} AS _reason FROM _src")
     return _Stage([m for _, m in reasons], sql)
 
 
@@ -937,7 +942,7 @@ def _link_products(con, kind: str, batch_id: str) -> None:
     con.execute(
         f"""INSERT INTO products (product_id, product_name, category, batch_id)
             SELECT t.product_id, any_value(t.product_name), any_value(t.category), $batch
-            FROM _stage t ANTI JOIN ({_PRODUCT_KEYS}) p ON t.product_id = p.key
+            FROM _stage_products t ANTI JOIN ({_PRODUCT_KEYS}) p ON t.product_id = p.key
             WHERE t._reason IS NULL AND t.product_id IS NOT NULL
             GROUP BY t.product_id""",
         {"batch": batch_id},
