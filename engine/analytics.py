@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from .store import Store
+from .store import Store, read_df as _df, read_rows as _rows
 
 __all__ = [
     "Filters",
@@ -97,22 +97,6 @@ class Kpi:
 # ----------------------------------------------------------------------------------------------- helpers
 
 
-def _df(store: Store, sql: str, params: list | None = None) -> pd.DataFrame:
-    """Run a read query on a cursor of its own (Streamlit sessions read from several threads)."""
-    cur = store.cursor()
-    try:
-        return cur.execute(sql, params or []).df()
-    finally:
-        cur.close()
-
-
-def _rows(store: Store, sql: str, params: list | None = None) -> list[tuple]:
-    """Like _df, for small results that are easier to use as tuples."""
-    cur = store.cursor()
-    try:
-        return cur.execute(sql, params or []).fetchall()
-    finally:
-        cur.close()
 
 
 def _ts(d: date) -> datetime:

@@ -17,7 +17,7 @@ import pandas as pd
 
 from engine import explain
 from engine.analytics import UNCATEGORISED
-from engine.store import Store
+from engine.store import Store, read_df as _df
 
 __all__ = [
     "DRIVER_STEPS",
@@ -43,14 +43,6 @@ _MODEL_TEXT = ("CASE WHEN nullif(trim(r.title), '') IS NULL THEN coalesce(trim(r
 _LABEL = ("coalesce(s.label, CASE WHEN r.rating IS NULL OR isnan(r.rating) THEN NULL WHEN r.rating < 2.5 THEN "
           "'negative' WHEN r.rating < 3.5 THEN 'neutral' ELSE 'positive' END)")
 
-
-def _df(store: Store, sql: str, params: list | None = None) -> pd.DataFrame:
-    """A read query on its own cursor (pages and background jobs read from several threads)."""
-    cur = store.cursor()
-    try:
-        return cur.execute(sql, params or []).df()
-    finally:
-        cur.close()
 
 
 def _compose(title: object, text: object) -> str:

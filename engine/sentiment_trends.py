@@ -27,7 +27,7 @@ import pandas as pd
 from scipy.stats import hypergeom, norm
 
 from .analytics import UNCATEGORISED, Filters
-from .store import Store
+from .store import Store, read_df as _df, read_rows as _rows
 
 __all__ = [
     "LABELS",
@@ -75,21 +75,6 @@ _SHIFT_COLUMNS = [
 # ----------------------------------------------------------------------------------------------- helpers
 
 
-def _df(store: Store, sql: str, params: list | None = None) -> pd.DataFrame:
-    """Run a read query on a cursor of its own (Streamlit sessions and background jobs read from many threads)."""
-    cur = store.cursor()
-    try:
-        return cur.execute(sql, params or []).df()
-    finally:
-        cur.close()
-
-
-def _rows(store: Store, sql: str, params: list | None = None) -> list[tuple]:
-    cur = store.cursor()
-    try:
-        return cur.execute(sql, params or []).fetchall()
-    finally:
-        cur.close()
 
 
 def _check_freq(freq: str) -> str:

@@ -7,10 +7,14 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import duckdb
 
-__all__ = ["Store", "default_db_path", "SCHEMA_VERSION"]
+if TYPE_CHECKING:
+    import pandas as pd
+
+__all__ = ["Store", "default_db_path", "read_df", "read_rows", "SCHEMA_VERSION"]
 
 _MIGRATIONS: list[str] = [
     # v1: the contract's tables plus the engine's model bookkeeping.
@@ -145,3 +149,21 @@ class Store:
     def close(self) -> None:
         """Release the file so another process can open it."""
         self.con.close()
+
+
+def read_df(store: Store, sql: str, params: list | None = None) -> "pd.DataFrame":
+    """Run a read query on a cursor of its own (pages and background jobs read from several threads)."""
+    cur = store.cursor()
+    try:
+        return cur.execute(sql, params or []).df()
+    finally:
+        cur.close()
+
+
+def read_rows(store: Store, sql: str, params: list | None = None) -> list[tuple]:
+    """Like read_df, for small results that are easier to use as tuples."""
+    cur = store.cursor()
+    try:
+        return cur.execute(sql, params or []).fetchall()
+    finally:
+        cur.close()
