@@ -726,7 +726,8 @@ def train(
         with store.transaction() as con:
             con.execute("UPDATE model_versions SET active = FALSE WHERE family = ?", [FAMILY])
             con.execute(
-                "INSERT INTO model_versions (family, version, created_at, path, active, metrics, base_model, data_hash) "
+                "INSERT INTO model_versions "
+                "(family, version, created_at, path, active, metrics, base_model, data_hash) "
                 "VALUES (?, ?, ?, ?, TRUE, ?, ?, ?)",
                 [FAMILY, version, created, str(final.resolve()), json.dumps(report, default=str), sm.base_model,
                  data_hash],
