@@ -202,6 +202,24 @@ def coverage(store: Store, filters: Filters) -> Coverage:
 # ------------------------------------------------------------------------------------------------ shares
 
 
+# The aggregates both the per-period and the per-category views report, over _labelled(...) rows.
+_LABEL_COUNTS = """count(*) AS n,
+               count(*) FILTER (WHERE label = 'negative') AS n_negative,
+               count(*) FILTER (WHERE label = 'neutral') AS n_neutral,
+               count(*) FILTER (WHERE label = 'positive') AS n_positive,
+               avg(rating) FILTER (WHERE NOT isnan(rating)) AS avg_rating,
+               count(rating) FILTER (WHERE NOT isnan(rating)) AS n_rated,
+               count(*) FILTER (WHERE label_source = 'model') AS n_model,
+               avg(p_positive) AS avg_p_positive, avg(p_negative) AS avg_p_negative"""
+
+
+def _counted(df: pd.DataFrame) -> pd.DataFrame:
+    """Integer counts and label shares for rows aggregated with _LABEL_COUNTS."""
+    for c in ("n", "n_negative", "n_neutral", "n_positive", "n_rated", "n_model"):
+        df[c] = df[c].astype("int64")
+    return _shares(df)
+
+
 def sentiment_by_period(store: Store, filters: Filters, freq: str = "W") -> pd.DataFrame:
     """Label counts and shares per period start and category (long format), with the average star rating.
 
@@ -212,23 +230,14 @@ def sentiment_by_period(store: Store, filters: Filters, freq: str = "W") -> pd.D
     unit = _check_freq(freq)
     where, params = _where(filters)
     sql = f"""
-        SELECT date_trunc(?, review_ts)::DATE AS period, category, count(*) AS n,
-               count(*) FILTER (WHERE label = 'negative') AS n_negative,
-               count(*) FILTER (WHERE label = 'neutral') AS n_neutral,
-               count(*) FILTER (WHERE label = 'positive') AS n_positive,
-               avg(rating) FILTER (WHERE NOT isnan(rating)) AS avg_rating,
-               count(rating) FILTER (WHERE NOT isnan(rating)) AS n_rated,
-               count(*) FILTER (WHERE label_source = 'model') AS n_model,
-               avg(p_positive) AS avg_p_positive, avg(p_negative) AS avg_p_negative
+        SELECT date_trunc(?, review_ts)::DATE AS period, category, {_LABEL_COUNTS}
         FROM ({_labelled(where)})
         WHERE label IS NOT NULL AND review_ts IS NOT NULL
         GROUP BY ALL ORDER BY period, category
     """
     df = _df(store, sql, [unit, UNCATEGORISED, *params])
     df["period"] = pd.to_datetime(df["period"])
-    for c in ("n", "n_negative", "n_neutral", "n_positive", "n_rated", "n_model"):
-        df[c] = df[c].astype("int64")
-    df = _shares(df)
+    df = _counted(df)
     first = ["period", "category", "n", "n_negative", "n_neutral", "n_positive", "share_negative", "share_neutral",
              "share_positive", "avg_rating", "n_rated"]
     return df[first + [c for c in df.columns if c not in first]]
@@ -262,22 +271,13 @@ def category_comparison(store: Store, filters: Filters) -> pd.DataFrame:
     """
     where, params = _where(filters)
     sql = f"""
-        SELECT category, count(*) AS n,
-               count(*) FILTER (WHERE label = 'negative') AS n_negative,
-               count(*) FILTER (WHERE label = 'neutral') AS n_neutral,
-               count(*) FILTER (WHERE label = 'positive') AS n_positive,
-               avg(rating) FILTER (WHERE NOT isnan(rating)) AS avg_rating,
-               count(rating) FILTER (WHERE NOT isnan(rating)) AS n_rated,
-               count(*) FILTER (WHERE label_source = 'model') AS n_model,
-               avg(p_positive) AS avg_p_positive, avg(p_negative) AS avg_p_negative
+        SELECT category, {_LABEL_COUNTS}
         FROM ({_labelled(where)})
         WHERE label IS NOT NULL
         GROUP BY category ORDER BY n DESC, category
     """
     df = _df(store, sql, [UNCATEGORISED, *params])
-    for c in ("n", "n_negative", "n_neutral", "n_positive", "n_rated", "n_model"):
-        df[c] = df[c].astype("int64")
-    df = _shares(df)
+    df = _counted(df)
     first = ["category", "n", "n_negative", "n_neutral", "n_positive", "share_negative", "share_neutral",
              "share_positive", "avg_rating", "n_rated"]
     return df[first + [c for c in df.columns if c not in first]]
