@@ -55,7 +55,7 @@ from engine._sentiment_train import (
     macro_f1,
     split_frame,
 )
-from engine.store import Store
+from engine.store import Store, read_df
 
 __all__ = [
     "LABELS",
@@ -916,11 +916,7 @@ def score(
 ) -> dict:
     """Score every review with the active (or given) model; returns the contract's JSON object."""
     model = model or load_active(store)
-    cur = store.cursor()
-    try:
-        rows = cur.execute("SELECT review_id, title, text FROM reviews ORDER BY review_id").df()
-    finally:
-        cur.close()
+    rows = read_df(store, "SELECT review_id, title, text FROM reviews ORDER BY review_id")
     return _score_rows(store, rows, model, progress or _noop, batch_size)
 
 
@@ -929,14 +925,11 @@ def score_new(
 ) -> dict:
     """Score only reviews that have no score from the active model's version (after an upload)."""
     model = model or load_active(store)
-    cur = store.cursor()
-    try:
-        rows = cur.execute(
-            "SELECT r.review_id, r.title, r.text FROM reviews r "
-            "LEFT JOIN review_sentiment s ON s.review_id = r.review_id "
-            "WHERE s.review_id IS NULL OR s.model_version IS DISTINCT FROM ? ORDER BY r.review_id",
-            [model.version or "unversioned"],
-        ).df()
-    finally:
-        cur.close()
+    rows = read_df(
+        store,
+        "SELECT r.review_id, r.title, r.text FROM reviews r "
+        "LEFT JOIN review_sentiment s ON s.review_id = r.review_id "
+        "WHERE s.review_id IS NULL OR s.model_version IS DISTINCT FROM ? ORDER BY r.review_id",
+        [model.version or "unversioned"],
+    )
     return _score_rows(store, rows, model, progress or _noop, batch_size)
