@@ -30,6 +30,7 @@ import torch  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from engine.explain import (  # noqa: E402
+    FIRST_STEPS,
     HFClassifier,
     category_drivers,
     explain_review,
@@ -52,10 +53,20 @@ def load_model(path: str, max_length: int) -> tuple[Any, str]:
     return HFClassifier.load(path, max_length=max_length), "engine.explain.HFClassifier.load (plain HF folder)"
 
 
-def heldout(df: pd.DataFrame, n: int, seed: int) -> pd.DataFrame:
-    """The benchmark's reviews: a seeded sample of rows with text."""
-    df = df[df["Review Text"].fillna("").str.strip() != ""]
-    return df.sample(n=n, random_state=seed)
+def heldout(df: pd.DataFrame, n: int, seed: int, trained_split: bool) -> pd.DataFrame:
+    """The benchmark's reviews as (id, text): from the model's own held-out split when it is a SentimentModel
+    trained by bench_sentiment.py (same data preparation and seed), else a seeded sample of rows with text."""
+    if trained_split:
+        from benchmarks.bench_sentiment import load_clothing
+        from engine._sentiment_train import split_frame
+        from engine.sentiment import EVAL_FRACTION, _prepare_frame
+
+        prepared = _prepare_frame(load_clothing(Path(df.attrs["path"])))
+        _, ev, _ = split_frame(prepared, EVAL_FRACTION, seed)
+        pick = np.sort(np.random.default_rng(seed).choice(ev, size=n, replace=False))
+        return pd.DataFrame({"id": pick, "text": prepared["text"].iloc[pick].to_numpy()})
+    df = df[df["Review Text"].fillna("").str.strip() != ""].sample(n=n, random_state=seed)
+    return pd.DataFrame({"id": df["Unnamed: 0"].to_numpy(), "text": df["Review Text"].to_numpy()})
 
 
 def review_of_tokens(model: Any, texts: list[str], n_tokens: int) -> str:
@@ -92,11 +103,13 @@ def main(argv: list[str] | None = None) -> int:
     model, loader = load_model(args.model, args.max_length)
     load_s = time.perf_counter() - t0
     df = pd.read_csv(args.data)
-    sample = heldout(df, args.n, args.seed)
+    df.attrs["path"] = args.data
+    own_split = loader.startswith("engine.sentiment")
+    sample = heldout(df, args.n, args.seed, own_split)
 
     explain_review(model, "warm up the kernels once.")  # first call pays one-off allocation costs
     rows = []
-    for rid, text in zip(sample["Unnamed: 0"], sample["Review Text"]):
+    for rid, text in zip(sample["id"], sample["text"]):
         t, c = time.perf_counter(), time.process_time()
         e = explain_review(model, text)
         t_exp, c_exp = time.perf_counter() - t, time.process_time() - c
@@ -123,7 +136,7 @@ def main(argv: list[str] | None = None) -> int:
               file=sys.stderr)
     r = pd.DataFrame(rows)
 
-    text128 = review_of_tokens(model, sample["Review Text"].tolist() + df["Review Text"].dropna().tolist()[:2000],
+    text128 = review_of_tokens(model, sample["text"].tolist() + df["Review Text"].dropna().tolist()[:2000],
                                128)
     def timed(n_threads: int) -> tuple[list[float], list[float], Any]:
         """Wall and CPU seconds of 5 explanations of the 128-token review with n_threads torch threads."""
@@ -132,6 +145,7 @@ def main(argv: list[str] | None = None) -> int:
         walls, cpus, e = [], [], None
         try:
             for _ in range(5):
+                torch.set_num_threads(n_threads)  # SentimentModel's scorer sets all cores on each call
                 t, c = time.perf_counter(), time.process_time()
                 e = explain_review(model, text128)
                 walls.append(time.perf_counter() - t)
@@ -168,10 +182,14 @@ def main(argv: list[str] | None = None) -> int:
         f"torch {torch.__version__} with {torch.get_num_threads()} threads "
         f"(OMP_WAIT_POLICY={os.environ.get('OMP_WAIT_POLICY', 'unset')}), no GPU; load average at the end "
         f"{os.getloadavg()[0]:.1f} (the machine is shared: latencies include other users' work)",
-        f"- reviews: {len(r)} held-out clothing reviews (seeded sample, seed {args.seed}); "
+        f"- reviews: {len(r)} clothing reviews, "
+        + ("a seeded sample of the model's own held-out split (title + text, as trained)" if own_split
+           else "a seeded sample (the model's training split is unknown)")
+        + f" (seed {args.seed}); "
         f"{int(r['n_tokens'].mean())} tokens on average, {int(r['n_tokens'].max())} at most",
         "- attributed quantity: softmax probability of the predicted class (Layer Integrated Gradients on the word "
-        "embeddings, Gauss-Legendre nodes, baseline = [PAD] with [CLS]/[SEP] kept); start at 8 steps, doubled "
+        f"embeddings, Gauss-Legendre nodes, baseline = [PAD] with [CLS]/[SEP] kept); start at {FIRST_STEPS} steps, "
+        "doubled "
         "while |delta| > 0.05, cap 256",
         "",
         "### Convergence",
@@ -203,14 +221,15 @@ def main(argv: list[str] | None = None) -> int:
         f"| same, 1 thread | {statistics.mean(lat128_1):.2f} (min {min(lat128_1):.2f}) | — | {max(lat128_1):.2f} |",
         f"| faithfulness check, 50 reviews | {r['faith_seconds'].mean():.2f} | "
         f"{np.percentile(r['faith_seconds'], 95):.2f} | {r['faith_seconds'].max():.2f} |",
-        f"| faithfulness check, 128-token review | {f128_s:.2f} | — | — |",
+        f"| faithfulness check, 128-token review ({f128.ratio:.1f}× random) | {f128_s:.2f} | — | — |",
         "",
         f"CPU time: {r['cpu_seconds'].mean():.2f} s per held-out explanation ({n_all} threads, summed), "
         f"{statistics.median(cpu128_1):.2f} s for the 128-token review on one thread, i.e. about "
         f"{statistics.median(cpu128_1) / max(1, os.cpu_count() or 1) * 1.15:.2f} s of wall time on {os.cpu_count()} "
         "idle cores (+15% for imperfect parallelism). On a busy shared machine two OpenMP threads can be much slower "
         "than one (threads wait for a core at every barrier), so compare the rows above with the load average.",
-        f"Step doubling: {int((r['steps'] > 8).sum())} of {len(r)} reviews needed more than the first 8 steps.",
+        f"Step doubling: {int((r['steps'] > FIRST_STEPS).sum())} of {len(r)} reviews needed more than the first "
+        f"{FIRST_STEPS} steps.",
         "",
         "GPU: none was available to this run.",
         "",

@@ -88,7 +88,7 @@ def naive_loop(model: S.SentimentModel, texts: list[str], batch: int = 32) -> np
     return np.concatenate(out)
 
 
-def throughput(model: S.SentimentModel, texts: list[str], y: np.ndarray, rounds: int = 2) -> dict:
+def throughput(model: S.SentimentModel, texts: list[str], y: np.ndarray, rounds: int = 3) -> dict:
     """Reviews/s for naive, optimised torch and int8 paths on the same texts (best of `rounds`, interleaved)."""
     configure_threads()
     runs: dict[str, list[float]] = {"naive": [], "torch": []}
@@ -170,7 +170,7 @@ def markdown(info: dict, rep: dict, tp: dict | None, e2e: dict | None, args: arg
         f"| wall time of the whole run | {rep['seconds']:.0f} s (budget {args.budget:g} s) | "
         f"{rep['baseline_seconds']:.0f} s (inside the same run) |",
         "",
-        f"Training: {rep['device']}, {rep['steps']} steps, {rep['transformer_examples_seen']} examples seen "
+        f"Training: {rep['device']}, {rep.get('encoder_layers', '?')} encoder layers, {rep['steps']} steps, {rep['transformer_examples_seen']} examples seen "
         f"({rep['transformer_unique_examples']} distinct, class-balanced stream), "
         f"{rep['train_reviews_per_second']} reviews/s, max_length {rep['max_length']}, threads used "
         f"{rep.get('threads_chosen_while_training')}; early stopping history "

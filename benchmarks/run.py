@@ -13,11 +13,12 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs"
+MODEL = ROOT / "benchmarks" / "_data" / "sentiment-model"  # trained by the sentiment run, explained by the next
 # name → (script, extra args for a full run, extra args for --quick)
 BENCHES = {
     "ingest": ("bench_ingest.py", [], ["--repeats", "1"]),
-    "sentiment": ("bench_sentiment.py", [], ["--budget", "120"]),
-    "explain": ("bench_explain.py", [], []),
+    "sentiment": ("bench_sentiment.py", ["--save", str(MODEL)], ["--budget", "120", "--save", str(MODEL)]),
+    "explain": ("bench_explain.py", ["--model", str(MODEL)], ["--model", str(MODEL), "--n", "10"]),
 }
 
 

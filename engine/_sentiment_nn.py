@@ -84,6 +84,20 @@ def encoder_from_config(config_dir: Path) -> nn.Module:
         return AutoModel.from_config(config)
 
 
+def keep_lower_layers(encoder: nn.Module, n: int) -> bool:
+    """Drop all but the lowest `n` transformer layers (BERT-style encoders); False when not applicable.
+
+    On a CPU with a time budget a shallower encoder sees more reviews while training and scores faster; the
+    lower layers carry most of what fine-tuning needs (the top ones are the most task-specific).
+    """
+    layers = getattr(getattr(encoder, "encoder", None), "layer", None)
+    if not isinstance(layers, nn.ModuleList) or not 0 < n < len(layers):
+        return False
+    encoder.encoder.layer = layers[:n]
+    encoder.config.num_hidden_layers = n
+    return True
+
+
 class MeanPoolClassifier(nn.Module):
     """Encoder + masked mean pooling + linear head over star ratings, read out as 3 sentiment logits.
 

@@ -258,6 +258,7 @@ class FitConfig:
     eval_points: tuple[float, ...] = (0.7, 1.0)
     balanced: bool = True  # CPU: balanced stream; False: natural order with class-weighted loss (CUDA)
     freeze_layers: int = 2  # freeze embeddings + this many lowest layers (cheaper CPU steps)
+    keep_layers: int = 0  # >0: fine-tune only the lowest N encoder layers (shallower, faster); 0: all
 
 
 @dataclass

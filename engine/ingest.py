@@ -6,13 +6,16 @@ import csv
 import hashlib
 import html
 import io
+import itertools
 import json
 import os
+import re
 import tempfile
 import threading
 import uuid
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
+from datetime import datetime
 from pathlib import Path
 
 import pandas as pd
@@ -74,6 +77,7 @@ class Detection:
     mapping: dict[str, tuple[str, ...]]
     missing: list[str] = field(default_factory=list)
     typed: frozenset[str] = frozenset()  # columns DuckDB's reader already parsed (set during ingest)
+    sample: list[list[str]] | None = field(default=None, repr=False)  # parsed head rows (set during ingest)
     head: str = field(default="", repr=False)  # the first ~1 MB, already read by the sniffer
 
     @property
@@ -363,7 +367,7 @@ def ingest(
         with store._lock:
             # Staging lives in connection-local temp tables; only the final writes form the transaction.
             say(0.1, "reading")
-            types = _sample_types(con, source, det)
+            types = _sample_types(det)
             structural = _read_raw(con, source, det, types)
             if types and any(r[2] == "CAST" for r in structural):
                 # A value the sample did not predict: re-read as text so every row gets its own reason.
@@ -383,7 +387,7 @@ def ingest(
     finally:
         for view in ("_stage", "_stage_products", "_src", "_rawn"):
             con.execute(f"DROP VIEW IF EXISTS {view}")
-        for table in ("_raw", "_sample", "_groups"):
+        for table in ("_raw", "_groups"):
             con.execute(f"DROP TABLE IF EXISTS {table}")
         if source != det.path:
             source.unlink(missing_ok=True)
@@ -408,10 +412,10 @@ class _Hasher(threading.Thread):
 
 _NUMBER_FIELDS = {"quantity", "unit_price", "revenue", "discount", "line_no", "rating"}
 _TIME_FIELDS = {"order_ts", "review_ts"}
-_SAMPLE_ROWS = 50_000
+_SAMPLE_ROWS = 5_000  # a wrong guess only costs a re-read as text; a bigger sample costs every import
 
 
-def _sample_types(con, source: Path, det: Detection) -> dict[str, str]:
+def _sample_types(det: Detection) -> dict[str, str]:
     """Columns whose sample is plain numbers or naive ISO timestamps, read typed by DuckDB's reader itself."""
     spec = _spec(det)
     skip = {"packed_products": "product_name", "sku_list": "product_id"}.get(spec.explode if spec else None)
@@ -423,27 +427,59 @@ def _sample_types(con, source: Path, det: Detection) -> dict[str, str]:
             wanted[present[0]] = "DOUBLE" if canon in _NUMBER_FIELDS else "TIMESTAMP"
     if not wanted:
         return {}
-    checks = []
-    for c, typ in wanted.items():
-        ok = f"try_cast({c} AS {typ}) IS NOT NULL" + (f" AND length({c}) <= 19" if typ == "TIMESTAMP" else "")
-        checks.append(f"count({c}) = count(*) FILTER (WHERE {ok} AND {c} = trim({c}))")
-    con.register("_sample_frame", _head_frame(det))
-    con.execute("CREATE OR REPLACE TEMP TABLE _sample AS SELECT * FROM _sample_frame")
-    con.unregister("_sample_frame")
-    row = con.execute(f"SELECT {', '.join(checks)} FROM _sample").fetchall()[0]
-    return {c: typ for (c, typ), ok in zip(wanted.items(), row) if ok}
+    stats = _sample_stats(det, list(wanted), {c for c, t in wanted.items() if t == "DOUBLE"},
+                          {c for c, t in wanted.items() if t == "TIMESTAMP"})
+    return {c: typ for c, typ in wanted.items()
+            if stats[c][0] == 0 and stats[c][2 if typ == "DOUBLE" else 3] == stats[c][1]}
 
 
-def _head_frame(det: Detection) -> pd.DataFrame:
-    """The sniffed head as text columns c0..cN (a cut last line is dropped); a sample, not the data."""
-    text = det.head[: det.head.rfind("\n") + 1] if "\n" in det.head else det.head
-    names = [f"c{i}" for i in range(len(det.headers))]
-    frame = pd.read_csv(
-        io.StringIO(text), sep=det.delimiter, header=None, skiprows=1, names=names, dtype=str,
-        keep_default_na=False, on_bad_lines="skip", engine="python" if len(det.delimiter) > 1 else "c",
-        nrows=_SAMPLE_ROWS,
-    )
-    return frame.replace("", None)
+# Stricter than DuckDB's casts on purpose: a value these accept always casts, so a typed read never fails on them.
+_PLAIN_NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?\Z")
+_PLAIN_TIME = re.compile(r"\d{4}-\d{2}-\d{2}(?:[ T]\d{2}:\d{2}(?::\d{2})?)?\Z")
+
+
+def _sample_rows(det: Detection) -> list[list[str]]:
+    """The first rows of the sniffed head (a cut last line is dropped), parsed once per import."""
+    if det.sample is None:
+        text = det.head[: det.head.rfind("\n") + 1] if "\n" in det.head else det.head
+        reader = csv.reader(io.StringIO(text, newline=""), delimiter=det.delimiter)
+        next(reader, None)
+        det.sample = list(itertools.islice(reader, _SAMPLE_ROWS))
+    return det.sample
+
+
+def _is_time(value: str) -> bool:
+    """A naive ISO date or timestamp that also exists on the calendar."""
+    if not _PLAIN_TIME.match(value):
+        return False
+    try:
+        datetime.fromisoformat(value)
+    except ValueError:
+        return False
+    return True
+
+
+def _sample_stats(det: Detection, names: list[str], nums: set[str] | None = None,
+                  times: set[str] | None = None) -> dict[str, tuple[int, int, int, int]]:
+    """Per column of the head sample: (dirty, non-null, plain numbers, plain timestamps), as `_profile` counts.
+
+    An empty cell is NULL to DuckDB's reader unless it was quoted (`""`), which would keep an empty string; when
+    the head holds `""` anywhere, empty cells count as dirty so the trimming path stays on.
+    """
+    rows = [r for r in _sample_rows(det) if len(r) == len(det.headers)]  # the reader rejects ragged rows
+    columns = list(zip(*rows)) if rows else [() for _ in det.headers]
+    quoted_empty = '""' in det.head
+    out = {}
+    for c in names:
+        values = columns[int(c[1:])]
+        present = [v for v in values if v]
+        dirty = sum(1 for v in present if v[0] == " " or v[-1] == " ")
+        if quoted_empty:
+            dirty += len(values) - len(present)
+        num = sum(1 for v in present if _PLAIN_NUMBER.match(v)) if c in (nums if nums is not None else ()) else 0
+        ts = sum(1 for v in present if _is_time(v)) if c in (times if times is not None else ()) else 0
+        out[c] = (dirty, len(present), num, ts)
+    return out
 
 
 def _read_raw(con, source: Path, det: Detection, types: dict[str, str] | None = None) -> list[tuple[int, str, str, str]]:
@@ -571,9 +607,12 @@ def _profile(con, det: Detection, cols: dict[str, str], number_fields: set[str],
         # 'YYYY-MM-DD HH:MM:SS' is 19 characters; anything longer may carry an offset and takes the TZ path.
         aggs.append(f"count(try_cast({c} AS TIMESTAMP)) FILTER (WHERE length({c}) <= 19)" if c in times else "0")
     # With the typed fast path the reader has validated numbers and dates over every row; whether text
-    # needs trimming is then judged on the sample, saving a full scan of the text columns.
-    table = "_sample" if typed else "_raw"
-    row = con.execute(f"SELECT {', '.join(aggs)} FROM {table}").fetchall()[0] if aggs else ()
+    # needs trimming is then judged on the head sample, saving a full scan of the text columns.
+    if typed:
+        stats = _sample_stats(det, names, nums, times)
+        row = tuple(x for c in names for x in stats[c])
+    else:
+        row = con.execute(f"SELECT {', '.join(aggs)} FROM _raw").fetchall()[0] if aggs else ()
     clean, plain_n, plain_t = set(), set(), set()
     for i, c in enumerate(names):
         dirty, nonnull, dbl, ts = row[4 * i: 4 * i + 4]

@@ -259,3 +259,40 @@ def test_int8_runtime_round_trip(trained, tmp_path):
     assert loaded.runtime == "onnx-int8"
     assert np.allclose(loaded.transformer_logits(texts), q, atol=1e-4)
     shutil.rmtree(tmp_path / "v")
+
+
+def test_training_keeps_int8_only_by_the_heldout_check(tmp_path):
+    pytest.importorskip("onnxruntime")
+    store = Store.open(tmp_path / "q.duckdb")
+    insert_reviews(store, generate_reviews(300, seed=4))
+    report = S.train(store, time_budget=25, quantize=True)
+    info = report["int8"]
+    assert info["tried"] and "error" not in info
+    # fp32 and int8 are compared on the same held-out reviews (all of them at this size)
+    assert info["checked_on"] == report["n_heldout"]
+    assert info["kept"] == (info["macro_f1_fp32"] - info["macro_f1_int8"] < 0.01)
+    assert report["runtime"] == ("onnx-int8" if info["kept"] else "torch")
+    assert S.load_active(store).runtime == report["runtime"]
+    store.close()
+
+
+def test_shallower_encoder_round_trips(tiny_base_model, tmp_path):
+    import torch
+    from transformers import AutoTokenizer, BertConfig, BertModel
+
+    from engine._sentiment_nn import MeanPoolClassifier, keep_lower_layers
+
+    torch.manual_seed(0)
+    tok = AutoTokenizer.from_pretrained(str(tiny_base_model))
+    encoder = BertModel(BertConfig(vocab_size=tok.vocab_size, hidden_size=32, num_hidden_layers=3,
+                                   num_attention_heads=2, intermediate_size=64, max_position_embeddings=128),
+                        add_pooling_layer=False)
+    assert not keep_lower_layers(encoder, 3) and not keep_lower_layers(encoder, 0)
+    assert keep_lower_layers(encoder, 2)
+    model = S.SentimentModel(MeanPoolClassifier(encoder), tok)
+    texts = ["the zipper broke", "lovely soft fabric, fits well"]
+    before = model.transformer_logits(texts, runtime="torch")
+    model.save(tmp_path / "v")
+    loaded = S.SentimentModel.load(tmp_path / "v")
+    assert loaded.model.config.num_hidden_layers == 2 and len(loaded.model.encoder.encoder.layer) == 2
+    assert np.allclose(loaded.transformer_logits(texts, runtime="torch"), before, atol=1e-5)

@@ -125,10 +125,15 @@ details = [f"model: {services.plain(kind)}"] if kind else []
 if metrics.get("transformer_macro_f1") is not None and kind and kind != "transformer":
     details.append(f"transformer alone: macro-F1 {metrics['transformer_macro_f1']:.3f}")
 for key, text in (("device", "device"), ("runtime", "scoring runtime"), ("seconds", "training seconds"),
-                  ("base_model", "base model")):
+                  ("base_model", "base model"), ("encoder_layers", "encoder layers")):
     if metrics.get(key) not in (None, ""):
         details.append(f"{text}: {services.plain(metrics[key])}")
 st.caption(" · ".join(details))
+int8 = metrics.get("int8") or {}
+if int8.get("tried") and "macro_f1_int8" in int8:
+    st.caption(f"int8 check on {int8['checked_on']:,} held-out reviews: macro-F1 {int8['macro_f1_int8']:.3f} "
+               f"vs {int8['macro_f1_fp32']:.3f} in fp32, so int8 was "
+               f"{'kept' if int8['kept'] else 'not kept (it must lose less than 0.01)'}.")
 if kind == "baseline":
     st.caption("The decision rule tuned on the held-out reviews gives the transformer no weight: this version "
                "labels reviews with the baseline.")
