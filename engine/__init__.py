@@ -7,7 +7,7 @@ import os
 # torch loads, and a value the user set wins.
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
-from .ingest import Detection  # noqa: E402, IngestError, IngestReport, detect, ingest, parse_map_arg
+from .ingest import Detection, IngestError, IngestReport, detect, ingest, parse_map_arg  # noqa: E402
 from .store import Store, default_db_path  # noqa: E402
 
 __all__ = [

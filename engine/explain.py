@@ -400,8 +400,8 @@ def explain_review(model: SentimentLike, text: str, target: str | None = None, n
     """Attributes p(target | review) to the review's words; doubles IG steps until |delta| <= delta_tol.
 
     `n_steps` is the first try (Gauss-Legendre nodes converge fast: on the clothing reviews 12 steps met the 0.05
-    tolerance for 48 of 50 reviews, 8 steps for 26, so starting at 12 is cheaper than doubling from 8; 12 steps of a
-    128-token review take ~0.6 s on two idle cores); it doubles up to `max_steps` while Captum's |convergence
+    tolerance for 47-48 of 50 reviews, 8 steps for 26, so starting at 12 is cheaper than doubling from 8; 12 steps
+    of a 128-token review take ~0.6 s on two idle cores); it doubles up to `max_steps` while Captum's |convergence
     delta| exceeds `delta_tol`, and `steps_used`, `converged`, `step_history` and `note` record what happened.
     Reviews longer than the model window are explained on their first window, with a note saying so.
     `label`/`probability` are the model's decision (its `predict_proba`); the attributed quantity is the network's
