@@ -567,22 +567,27 @@ def _fit_core(
                         infer_rate(res) * int8_speedup, deadline - tune_seconds, progress, (0.9, 0.95))
             both = ~np.isnan(logits_q[:, 0])
             int8_rate = float(both.sum()) / max(time.monotonic() - t_i, 1e-6)
+            int8_info = {"tried": True, "kept": False, "checked_on": int(both.sum()),
+                         "export_seconds": round(export_s, 1)}
+            if not both.any():
+                # Unchecked int8 is never kept: the budget bounds the run, so fp32 stays.
+                int8_info["reason"] = "the time budget ran out before int8 could be checked against fp32"
+            else:
 
-            def crossfit_f1(logits: np.ndarray) -> float:
-                pred = crossfit_predictions(log_softmax(logits[both]), logp_base[both], y_ev[both], weights, seed)
-                return macro_f1(y_ev[both], pred)
+                def crossfit_f1(logits: np.ndarray) -> float:
+                    pred = crossfit_predictions(log_softmax(logits[both]), logp_base[both], y_ev[both], weights, seed)
+                    return macro_f1(y_ev[both], pred)
 
-            f_fp, f_q = crossfit_f1(logits_ev), crossfit_f1(logits_q)
-            keep = f_fp - f_q < 0.01
-            int8_info = {"tried": True, "kept": bool(keep), "checked_on": int(both.sum()),
-                         "macro_f1_fp32": round(f_fp, 4), "macro_f1_int8": round(f_q, 4),
-                         "label_agreement": round(float(np.mean(
-                             logits_ev[both].argmax(1) == logits_q[both].argmax(1))), 4),
-                         "eval_reviews_per_second_fp32": round(res.infer_token_rate * n_sub / max(sub_tokens, 1), 1),
-                         "eval_reviews_per_second_int8": round(int8_rate, 1), "export_seconds": round(export_s, 1)}
-            if keep:
-                sm._int8, sm._runner, runtime = blob, candidate, "onnx-int8"
-                logits_ev = logits_q  # the report describes the runtime that will score
+                f_fp, f_q = crossfit_f1(logits_ev), crossfit_f1(logits_q)
+                keep = f_fp - f_q < 0.01
+                int8_info.update({
+                    "kept": bool(keep), "macro_f1_fp32": round(f_fp, 4), "macro_f1_int8": round(f_q, 4),
+                    "label_agreement": round(float(np.mean(logits_ev[both].argmax(1) == logits_q[both].argmax(1))), 4),
+                    "eval_reviews_per_second_fp32": round(res.infer_token_rate * n_sub / max(sub_tokens, 1), 1),
+                    "eval_reviews_per_second_int8": round(int8_rate, 1)})
+                if keep:
+                    sm._int8, sm._runner, runtime = blob, candidate, "onnx-int8"
+                    logits_ev = logits_q  # the report describes the runtime that will score
         except Exception as exc:  # int8 is an optimisation; never fail a training for it
             log.warning("int8 quantisation failed, keeping torch: %s", exc)
             int8_info = {"tried": True, "kept": False, "error": str(exc)[:300]}

@@ -265,12 +265,13 @@ def test_training_keeps_int8_only_by_the_heldout_check(tmp_path):
     pytest.importorskip("onnxruntime")
     store = Store.open(tmp_path / "q.duckdb")
     insert_reviews(store, generate_reviews(300, seed=4))
-    report = S.train(store, time_budget=25, quantize=True)
+    report = S.train(store, time_budget=60, quantize=True)
     info = report["int8"]
     assert info["tried"] and "error" not in info
-    # fp32 and int8 are compared on the same held-out reviews (all of them at this size)
-    assert info["checked_on"] == report["n_heldout"]
+    # fp32 and int8 are compared on the same held-out reviews, as many as the budget allowed
+    assert 0 < info["checked_on"] <= report["n_heldout"]
     assert info["kept"] == (info["macro_f1_fp32"] - info["macro_f1_int8"] < 0.01)
+    assert report["seconds"] <= 60
     assert report["runtime"] == ("onnx-int8" if info["kept"] else "torch")
     assert S.load_active(store).runtime == report["runtime"]
     store.close()
