@@ -410,7 +410,7 @@ def _device_config(device: torch.device, n_train: int) -> FitConfig:
     if device.type == "cuda":
         return FitConfig(lr=6e-5, head_lr=1e-3, batch_size=64, max_epochs=4.0, patience=3,
                          eval_points=(0.25, 0.5, 0.75, 1.0), balanced=False, freeze_layers=0)
-    # CPU: the lowest 4 of MiniLM's 6 layers train ~2x more reviews within a budget and score ~1.4x faster at
+    # CPU: the lowest 4 of MiniLM's 6 layers train ~2x more reviews within a budget and score ~1.2-1.4x faster at
     # the same held-out macro-F1 (measured on the clothing reviews, docs/benchmarks.md).
     return FitConfig(max_epochs=8.0, keep_layers=4, freeze_layers=1)
 
