@@ -15,6 +15,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
+from _helpers import no_exception, serve_db
 from streamlit.testing.v1 import AppTest
 
 from dashboard import APP_PATH
@@ -82,31 +83,23 @@ def trained_db(tmp_path_factory, tiny_base_model) -> Path:
 
 @pytest.fixture()
 def db(trained_db, monkeypatch) -> Path:
-    monkeypatch.setenv("STORELENS_DB", str(trained_db))
-    monkeypatch.setenv("STORELENS_NO_DEMO", "1")
-    return trained_db
+    return serve_db(monkeypatch, trained_db)
 
 
 @pytest.fixture()
 def empty_db(tmp_path, monkeypatch) -> Path:
     path = tmp_path / "nomodel.duckdb"
     _build(path)
-    monkeypatch.setenv("STORELENS_DB", str(path))
-    monkeypatch.setenv("STORELENS_NO_DEMO", "1")
-    return path
-
-
-def _no_exception(at: AppTest) -> None:
-    assert not at.exception, [e.value for e in at.exception]
+    return serve_db(monkeypatch, path)
 
 
 def _open(page: str, **state) -> AppTest:
     at = AppTest.from_file(str(APP_PATH), default_timeout=TIMEOUT).run()
-    _no_exception(at)
+    no_exception(at)
     for key, value in state.items():
         at.session_state[key] = value
     at.switch_page(page).run()
-    _no_exception(at)
+    no_exception(at)
     return at
 
 
@@ -159,10 +152,10 @@ def test_pages_without_a_model_say_so_and_link_to_training(empty_db) -> None:
 def test_pasted_review_is_explained_and_its_html_escaped(db) -> None:
     at = _open("views/explain.py")
     at.radio(key="explain_source").set_value("Pasted text").run()
-    _no_exception(at)
+    no_exception(at)
     assert any("Paste or type a review" in t for t in _texts(at.info))
     at.text_area(key="explain_text").input(PASTED).run()
-    _no_exception(at)
+    no_exception(at)
 
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["Predicted label"] in ("negative", "neutral", "positive")
@@ -183,14 +176,14 @@ def test_pasted_review_is_explained_and_its_html_escaped(db) -> None:
 
     # another class can be explained; the cached explanation of the first stays valid
     at.selectbox(key="explain_target").set_value("positive").run()
-    _no_exception(at)
+    no_exception(at)
     _assert_escaped(at.get("html")[0].value, PASTED)
     assert {m.label: m.value for m in at.metric}["Predicted label"] == metrics["Predicted label"]
 
 
 def test_review_chosen_on_the_sentiment_page_is_explained(db) -> None:
     at = _open("views/explain.py", explain_review_id="XSS-1")
-    _no_exception(at)
+    no_exception(at)
     assert at.radio(key="explain_source").value == "A stored review"
     assert at.selectbox(key="explain_pick").value == "XSS-1"
     assert any("review id XSS-1" in t for t in _texts(at.caption))
@@ -202,11 +195,11 @@ def test_review_chosen_on_the_sentiment_page_is_explained(db) -> None:
 
     # a typed id is explained; an unknown one says so
     at.text_input(key="explain_id_entry").input("R-007").run()
-    _no_exception(at)
+    no_exception(at)
     assert at.selectbox(key="explain_pick").value == "R-007"
     assert at.session_state["explain_review_id"] == "R-007"
     at.text_input(key="explain_id_entry").input("nope' OR '1'='1").run()
-    _no_exception(at)
+    no_exception(at)
     assert any("There is no review with id" in t for t in _texts(at.warning))
 
 
@@ -216,20 +209,20 @@ def test_drivers_page_computes_drivers_and_lists_their_reviews(db) -> None:
     assert at.selectbox(key="drivers_category").value in ("Bags", "Home")
     at.selectbox(key="drivers_category").set_value("Bags").run()
     at.select_slider(key="drivers_sample").set_value(20).run()
-    _no_exception(at)
+    no_exception(at)
     assert any("Not computed yet" in t for t in _texts(at.info))
     at.button(key="drivers_compute").click().run()
-    _no_exception(at)
+    no_exception(at)
     assert any(t.startswith("Sample: 20 of ") for t in _texts(at.caption)), _texts(at.caption)
     assert len(at.get("plotly_chart")) == 2
     # computed once: a rerun reads the stored result without the button
     at.run()
-    _no_exception(at)
+    no_exception(at)
     assert not any("Not computed yet" in t for t in _texts(at.info))
     picker = at.selectbox(key="drivers_term")
     assert picker.options and all(o.endswith(("(toward negative)", "(toward positive)")) for o in picker.options)
     picker.select_index(len(picker.options) - 1).run()
-    _no_exception(at)
+    no_exception(at)
     term = at.selectbox(key="drivers_term").value.rsplit(" (toward ", 1)[0]
     assert any(f"reviews in the period contain “{term}”" in t for t in _texts(at.caption))
     listed = at.dataframe[-1].value

@@ -8,6 +8,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from _helpers import no_exception, serve_db
 from streamlit.testing.v1 import AppTest
 
 from dashboard import APP_PATH
@@ -30,18 +31,12 @@ def db(tmp_path, monkeypatch) -> Path:
     for name in sorted(p.name for p in FIXTURES.iterdir() if p.suffix in (".csv", ".tsv")):
         ingest(store, FIXTURES / name)
     store.close()
-    monkeypatch.setenv("STORELENS_DB", str(path))
-    monkeypatch.setenv("STORELENS_NO_DEMO", "1")
-    return path
-
-
-def _no_exception(at: AppTest) -> None:
-    assert not at.exception, [e.value for e in at.exception]
+    return serve_db(monkeypatch, path)
 
 
 def test_router_opens_on_overview_with_kpis(db):
     at = _app().run()
-    _no_exception(at)
+    no_exception(at)
     assert [t.value for t in at.title] == ["Overview"]
     labels = [m.label for m in at.metric]
     assert len(labels) == 5
@@ -56,15 +51,15 @@ def test_overview_filters_are_shared_and_change_the_numbers(db):
     options = at.sidebar.multiselect[0].options
     assert options
     at.sidebar.multiselect[0].set_value([options[0]]).run()
-    _no_exception(at)
+    no_exception(at)
     chosen = at.session_state["storelens_filters"].categories
     assert chosen == (options[0],)
     # The same filters are in force on the next page.
     at.switch_page("views/data.py").run()
-    _no_exception(at)
+    no_exception(at)
     assert at.session_state["storelens_filters"].categories == chosen
     at.switch_page("views/overview.py").run()
-    _no_exception(at)
+    no_exception(at)
     assert at.sidebar.multiselect[0].value == [options[0]]
     assert isinstance(before, str)
 
@@ -74,13 +69,13 @@ def test_period_presets_and_custom_dates(db):
     bounds = at.session_state["storelens_bounds"]
     assert at.session_state["storelens_filters"].end == bounds[1]
     at.sidebar.selectbox(key="storelens_preset").set_value("Last 30 days").run()
-    _no_exception(at)
+    no_exception(at)
     f = at.session_state["storelens_filters"]
     assert f.end == bounds[1] and f.start == max(bounds[0], bounds[1] - timedelta(days=29))
     at.sidebar.selectbox(key="storelens_preset").set_value("All time").run()
     assert (at.session_state["storelens_filters"].start, at.session_state["storelens_filters"].end) == bounds
     at.sidebar.date_input(key="storelens_dates").set_value((bounds[1], bounds[1])).run()
-    _no_exception(at)
+    no_exception(at)
     assert at.sidebar.selectbox(key="storelens_preset").value == "Custom"
     assert at.session_state["storelens_filters"].start == bounds[1]
 
@@ -88,16 +83,16 @@ def test_period_presets_and_custom_dates(db):
 def test_overview_frequency_and_top_n(db):
     at = _app().run()
     at.selectbox(key="overview_top_n").set_value(5).run()
-    _no_exception(at)
+    no_exception(at)
     at.button_group(key="overview_freq").set_value("M").run()
-    _no_exception(at)
+    no_exception(at)
     assert at.button_group(key="overview_freq").value == "M"
 
 
 def test_upload_page_runs(db):
     at = _app().run()
     at.switch_page("views/upload.py").run()
-    _no_exception(at)
+    no_exception(at)
     assert [t.value for t in at.title] == ["Upload"]
     assert not at.error
 
@@ -105,26 +100,25 @@ def test_upload_page_runs(db):
 def test_data_page_browses_every_table(db):
     at = _app().run()
     at.switch_page("views/data.py").run()
-    _no_exception(at)
+    no_exception(at)
     for table in ("orders", "reviews", "products", "uploads", "rejected_rows"):
         at.selectbox(key="data_table").set_value(table).run()
-        _no_exception(at)
+        no_exception(at)
         assert at.dataframe, table
     at.selectbox(key="data_table").set_value("orders").run()
     at.text_input(key="data_search").input("1001").run()
-    _no_exception(at)
+    no_exception(at)
     assert "matching the search" in at.caption[-1].value
 
 
 def test_empty_database_without_demo_says_what_to_do(tmp_path, monkeypatch):
-    monkeypatch.setenv("STORELENS_DB", str(tmp_path / "empty.duckdb"))
-    monkeypatch.setenv("STORELENS_NO_DEMO", "1")
+    serve_db(monkeypatch, tmp_path / "empty.duckdb")
     at = _app().run()
-    _no_exception(at)
+    no_exception(at)
     assert any("Upload" in i.value for i in at.info)
     for page in ("views/upload.py", "views/data.py"):
         at.switch_page(page).run()
-        _no_exception(at)
+        no_exception(at)
 
 
 def test_empty_database_opens_on_the_demo(tmp_path, monkeypatch):
@@ -140,7 +134,7 @@ def test_empty_database_opens_on_the_demo(tmp_path, monkeypatch):
     monkeypatch.setenv("STORELENS_DB", str(tmp_path / "demo.duckdb"))
     monkeypatch.delenv("STORELENS_NO_DEMO", raising=False)
     at = _app().run()
-    _no_exception(at)
+    no_exception(at)
     assert len(calls) == 1
     revenue = at.metric[0]
     assert revenue.label == "Revenue (EUR)" and revenue.value == "58.00"

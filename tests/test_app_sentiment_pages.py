@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from _helpers import no_exception, serve_db
 from streamlit.testing.v1 import AppTest
 
 from dashboard import APP_PATH, charts
@@ -82,10 +83,6 @@ def _app() -> AppTest:
     return AppTest.from_file(str(APP_PATH), default_timeout=TIMEOUT)
 
 
-def _no_exception(at: AppTest) -> None:
-    assert not at.exception, [e.value for e in at.exception]
-
-
 def _texts(elements) -> list[str]:
     """Element texts with the pages' Markdown escapes (services.plain) taken out."""
     return [str(e.value).replace("\\", "") for e in elements]
@@ -93,9 +90,9 @@ def _texts(elements) -> list[str]:
 
 def _open(page: str) -> AppTest:
     at = _app().run()
-    _no_exception(at)
+    no_exception(at)
     at.switch_page(page).run()
-    _no_exception(at)
+    no_exception(at)
     return at
 
 
@@ -103,9 +100,7 @@ def _open(page: str) -> AppTest:
 def db(tmp_path, monkeypatch) -> Path:
     path = tmp_path / "sent.duckdb"
     _build(path)
-    monkeypatch.setenv("STORELENS_DB", str(path))
-    monkeypatch.setenv("STORELENS_NO_DEMO", "1")
-    return path
+    return serve_db(monkeypatch, path)
 
 
 # ---------------------------------------------------------------------------------------------- no model
@@ -130,7 +125,7 @@ def test_sentiment_page_without_model_uses_star_ratings_and_flags_the_spike(db):
 def test_sentiment_page_alert_lists_the_reviews_behind_it_and_filters_them(db):
     at = _open("views/sentiment.py")
     at.button(key="sentiment_past_0").click().run()
-    _no_exception(at)
+    no_exception(at)
     spike = pd.Timestamp(START + timedelta(weeks=SPIKE_WEEK))
     assert at.selectbox(key="sentiment_pick_category").value == "Bags"
     assert at.selectbox(key="sentiment_pick_period").value == spike
@@ -139,7 +134,7 @@ def test_sentiment_page_alert_lists_the_reviews_behind_it_and_filters_them(db):
     assert len(table) == 9 and set(table["label"]) == {"negative"} and set(table["category"]) == {"Bags"}
     assert (pd.to_datetime(table["date"]) >= spike).all()
     at.text_input(key="sentiment_search").input("zipper").run()  # 1-star texts mention the zipper
-    _no_exception(at)
+    no_exception(at)
     assert set(at.dataframe[-1].value["rating"]) == {1.0} and len(at.dataframe[-1].value) == 5
     at.text_input(key="sentiment_search").input("100%_").run()  # wildcards are literal
     assert at.dataframe[-1].value.empty
@@ -148,15 +143,15 @@ def test_sentiment_page_alert_lists_the_reviews_behind_it_and_filters_them(db):
     assert len(at.dataframe[-1].value) == PER_WEEK
     # monthly periods, small multiples, one category: no exceptions, the month's alert is there too
     at.button_group(key="sentiment_freq").set_value("M").run()
-    _no_exception(at)
+    no_exception(at)
     assert at.selectbox(key="sentiment_pick_period").value == S.SENTIMENT_ALL  # a week is no month: back to all
     at.radio(key="sentiment_view").set_value("Small multiples").run()
-    _no_exception(at)
+    no_exception(at)
     at.radio(key="sentiment_view").set_value("One category").run()
     at.selectbox(key="sentiment_category").set_value("Home").run()
-    _no_exception(at)
+    no_exception(at)
     at.toggle(key="sentiment_shift_all").set_value(False).run()
-    _no_exception(at)
+    no_exception(at)
 
 
 def test_chart_selection_maps_to_period_category_and_label(db):
@@ -277,8 +272,7 @@ def trained(tmp_path_factory) -> dict:
 
 @pytest.fixture()
 def trained_db(trained, monkeypatch) -> dict:
-    monkeypatch.setenv("STORELENS_DB", str(trained["path"]))
-    monkeypatch.setenv("STORELENS_NO_DEMO", "1")
+    serve_db(monkeypatch, trained["path"])
     return trained
 
 
@@ -297,7 +291,7 @@ def test_sentiment_page_reads_the_model_labels(trained_db):
     at.selectbox(key="sentiment_pick_category").set_value("Home").run()
     at.selectbox(key="sentiment_pick_period").set_value(pd.Timestamp(START)).run()
     at.selectbox(key="sentiment_pick_label").set_value("negative").run()
-    _no_exception(at)
+    no_exception(at)
     table = at.dataframe[-1].value
     assert len(table) == PER_WEEK and set(table["label_source"]) == {"model"}  # stars say only 1 is negative
 
@@ -336,12 +330,12 @@ def test_rollback_to_an_older_version(trained_db):
         button = at.button(key=f"training_activate_{old}")
         assert button.label == "Roll back" and not button.disabled
         button.click().run()
-        _no_exception(at)
+        no_exception(at)
         assert any(f"Version {old} is active now" in t for t in _texts(at.success))
         assert any(f"Active version {old}" in t for t in _texts(at.subheader))
         assert at.metric[0].value == "0.123"
         at.button(key=f"training_activate_{version}").click().run()  # and forward again
-        _no_exception(at)
+        no_exception(at)
         assert any(f"Active version {version}" in t for t in _texts(at.subheader))
     finally:
         store = Store.open(trained_db["path"])
@@ -353,7 +347,7 @@ def test_rollback_to_an_older_version(trained_db):
 def test_scoring_job_started_from_the_training_page_scores_the_rest(trained_db):
     at = _open("views/training.py")
     at.button(key="training_score_new").click().run()
-    _no_exception(at)
+    no_exception(at)
     deadline = time.time() + 120
     while time.time() < deadline:
         job = S.jobs().latest(str(Path(trained_db["path"]).resolve()))
@@ -363,7 +357,7 @@ def test_scoring_job_started_from_the_training_page_scores_the_rest(trained_db):
     assert job is not None and job.status == "done", (job.status, job.error) if job else None
     assert job.result["n_scored"] == len(trained_db["unscored"])
     at.run()
-    _no_exception(at)
+    no_exception(at)
     assert any(f"Scored {len(trained_db['unscored'])} reviews" in t for t in _texts(at.success))
     store = Store.open(trained_db["path"])  # read-write like the app's own connection in this process
     try:

@@ -9,13 +9,13 @@ generated reviews where only the clause "the strap broke / is okay / is perfect"
 from __future__ import annotations
 
 import importlib.util
-import random
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
+from _helpers import planted_reviews
 
 from engine import drivers, explain
 from engine.explain import HFClassifier
@@ -24,21 +24,12 @@ from engine.store import Store
 
 FILLER = ["i ordered this bag in blue", "it came on tuesday", "the package was small", "my size is medium",
           "i wore it to work", "the fabric is cotton", "my sister saw it", "it has two pockets"]
-DECISIVE = {0: "the strap broke", 1: "the strap is okay", 2: "the strap is perfect"}
 START, END = date(2026, 3, 1), date(2026, 3, 31)  # current period [START, END): 30 days
 PREV_START = date(2026, 1, 30)
 
 
 def _reviews(n: int, seed: int) -> tuple[list[str], list[int]]:
-    rng = random.Random(seed)
-    texts, labels = [], []
-    for i in range(n):
-        y = i % 3
-        parts = rng.sample(FILLER, rng.randint(1, 3))
-        parts.insert(rng.randint(0, len(parts)), DECISIVE[y])
-        texts.append(". ".join(parts) + ".")
-        labels.append(y)
-    return texts, labels
+    return planted_reviews(n, seed, FILLER, (1, 3))
 
 
 @pytest.fixture(scope="module")

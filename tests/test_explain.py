@@ -11,7 +11,6 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
-import random
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Iterator
@@ -19,6 +18,7 @@ from typing import Iterator
 import numpy as np
 import pytest
 import torch
+from _helpers import planted_reviews
 
 from engine.explain import (
     HFClassifier,
@@ -36,20 +36,10 @@ _FILLER = [
     "i wore it to work", "the fabric is cotton", "my sister saw it", "it has two pockets", "i washed it once",
     "the color matches the photo", "we bought it online",
 ]
-_DECISIVE = {0: "the strap broke", 1: "the strap is okay", 2: "the strap is perfect"}
 
 
 def _reviews(n: int, seed: int) -> tuple[list[str], list[int]]:
-    """Filler sentences around one decisive clause; label = which clause."""
-    rng = random.Random(seed)
-    texts, labels = [], []
-    for i in range(n):
-        y = i % 3
-        parts = rng.sample(_FILLER, rng.randint(2, 4))
-        parts.insert(rng.randint(0, len(parts)), _DECISIVE[y])
-        texts.append(". ".join(parts) + ".")
-        labels.append(y)
-    return texts, labels
+    return planted_reviews(n, seed, _FILLER, (2, 4))
 
 
 @pytest.fixture(scope="module")
