@@ -77,7 +77,7 @@ class Detection:
     mapping: dict[str, tuple[str, ...]]
     missing: list[str] = field(default_factory=list)
     typed: frozenset[str] = frozenset()  # columns DuckDB's reader already parsed (set during ingest)
-    sample: list[list[str]] | None = field(default=None, repr=False)  # parsed head rows (set during ingest)
+    sample: list[tuple[str, ...]] | None = field(default=None, repr=False)  # head cells per column (ingest)
     head: str = field(default="", repr=False)  # the first ~1 MB, already read by the sniffer
 
     @property
@@ -438,13 +438,15 @@ _PLAIN_NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?\Z")
 _PLAIN_TIME = re.compile(r"\d{4}-\d{2}-\d{2}(?:[ T]\d{2}:\d{2}(?::\d{2})?)?\Z")
 
 
-def _sample_rows(det: Detection) -> list[list[str]]:
-    """The first rows of the sniffed head (a cut last line is dropped), parsed once per import."""
+def _sample_columns(det: Detection) -> list[tuple[str, ...]]:
+    """Cells of the sniffed head's first rows, per column (a cut last line and ragged rows are dropped, as the
+    reader rejects them); parsed once per import."""
     if det.sample is None:
         text = det.head[: det.head.rfind("\n") + 1] if "\n" in det.head else det.head
         reader = csv.reader(io.StringIO(text, newline=""), delimiter=det.delimiter)
         next(reader, None)
-        det.sample = list(itertools.islice(reader, _SAMPLE_ROWS))
+        rows = [r for r in itertools.islice(reader, _SAMPLE_ROWS) if len(r) == len(det.headers)]
+        det.sample = list(zip(*rows)) if rows else [() for _ in det.headers]
     return det.sample
 
 
@@ -459,15 +461,16 @@ def _is_time(value: str) -> bool:
     return True
 
 
-def _sample_stats(det: Detection, names: list[str], nums: set[str] | None = None,
-                  times: set[str] | None = None) -> dict[str, tuple[int, int, int, int]]:
-    """Per column of the head sample: (dirty, non-null, plain numbers, plain timestamps), as `_profile` counts.
+_Stats = tuple[int, int, int, int]  # (dirty, non-null, plain numbers, plain timestamps)
+
+
+def _sample_stats(det: Detection, names: list[str], nums: set[str], times: set[str]) -> dict[str, _Stats]:
+    """Per column of the head sample: the counts `_profile` reads (`_raw_stats` counts them over every row).
 
     An empty cell is NULL to DuckDB's reader unless it was quoted (`""`), which would keep an empty string; when
     the head holds `""` anywhere, empty cells count as dirty so the trimming path stays on.
     """
-    rows = [r for r in _sample_rows(det) if len(r) == len(det.headers)]  # the reader rejects ragged rows
-    columns = list(zip(*rows)) if rows else [() for _ in det.headers]
+    columns = _sample_columns(det)
     quoted_empty = '""' in det.head
     out = {}
     for c in names:
@@ -476,8 +479,8 @@ def _sample_stats(det: Detection, names: list[str], nums: set[str] | None = None
         dirty = sum(1 for v in present if v[0] == " " or v[-1] == " ")
         if quoted_empty:
             dirty += len(values) - len(present)
-        num = sum(1 for v in present if _PLAIN_NUMBER.match(v)) if c in (nums if nums is not None else ()) else 0
-        ts = sum(1 for v in present if _is_time(v)) if c in (times if times is not None else ()) else 0
+        num = sum(1 for v in present if _PLAIN_NUMBER.match(v)) if c in nums else 0
+        ts = sum(1 for v in present if _is_time(v)) if c in times else 0
         out[c] = (dirty, len(present), num, ts)
     return out
 
@@ -599,23 +602,12 @@ def _profile(con, det: Detection, cols: dict[str, str], number_fields: set[str],
     times = {c for f in time_fields for c in mapped.get(f, [])}
     typed = det.typed
     names = [c for c in names if c not in typed]
-    aggs = []
-    for c in names:
-        aggs.append(f"count({c}) FILTER (WHERE {c} = '' OR starts_with({c}, ' ') OR ends_with({c}, ' '))")
-        aggs.append(f"count({c})")
-        aggs.append(f"count(try_cast({c} AS DOUBLE))" if c in nums else "0")
-        # 'YYYY-MM-DD HH:MM:SS' is 19 characters; anything longer may carry an offset and takes the TZ path.
-        aggs.append(f"count(try_cast({c} AS TIMESTAMP)) FILTER (WHERE length({c}) <= 19)" if c in times else "0")
     # With the typed fast path the reader has validated numbers and dates over every row; whether text
     # needs trimming is then judged on the head sample, saving a full scan of the text columns.
-    if typed:
-        stats = _sample_stats(det, names, nums, times)
-        row = tuple(x for c in names for x in stats[c])
-    else:
-        row = con.execute(f"SELECT {', '.join(aggs)} FROM _raw").fetchall()[0] if aggs else ()
+    stats = _sample_stats(det, names, nums, times) if typed else _raw_stats(con, names, nums, times)
     clean, plain_n, plain_t = set(), set(), set()
-    for i, c in enumerate(names):
-        dirty, nonnull, dbl, ts = row[4 * i: 4 * i + 4]
+    for c in names:
+        dirty, nonnull, dbl, ts = stats[c]
         if dirty == 0:
             clean.add(c)
         if c in nums and dbl == nonnull and dirty == 0:
@@ -623,6 +615,21 @@ def _profile(con, det: Detection, cols: dict[str, str], number_fields: set[str],
         if c in times and ts == nonnull and dirty == 0:
             plain_t.add(c)
     return _Profile(frozenset(clean | typed), frozenset(plain_n | (typed & nums)), frozenset(plain_t | (typed & times)))
+
+
+def _raw_stats(con, names: list[str], nums: set[str], times: set[str]) -> dict[str, _Stats]:
+    """`_sample_stats`'s counts over every row of _raw, in one aggregate scan."""
+    aggs = []
+    for c in names:
+        aggs.append(f"count({c}) FILTER (WHERE {c} = '' OR starts_with({c}, ' ') OR ends_with({c}, ' '))")
+        aggs.append(f"count({c})")
+        aggs.append(f"count(try_cast({c} AS DOUBLE))" if c in nums else "0")
+        # 'YYYY-MM-DD HH:MM:SS' is 19 characters; anything longer may carry an offset and takes the TZ path.
+        aggs.append(f"count(try_cast({c} AS TIMESTAMP)) FILTER (WHERE length({c}) <= 19)" if c in times else "0")
+    if not aggs:
+        return {}
+    row = con.execute(f"SELECT {', '.join(aggs)} FROM _raw").fetchall()[0]
+    return {c: tuple(row[4 * i: 4 * i + 4]) for i, c in enumerate(names)}
 
 
 def _source_relation(det: Detection, spec: F.FormatSpec | None, cols: dict[str, str]) -> str:
