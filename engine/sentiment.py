@@ -516,6 +516,10 @@ def _fit_core(
     def infer_rate(res) -> float:  # tokens per second, measured on the early-stopping subset when available
         return res.infer_token_rate if res.infer_token_rate > 0 else rate0
 
+    def int8_check_seconds(rate: float) -> float:
+        """Export plus the int8 pass over the held-out reviews (planned at most a sixth of the budget)."""
+        return export_seconds + min(ev_tokens / (rate * int8_speedup), time_budget / 6) if quantize else 0.0
+
     def train_end(res) -> float:
         """Stop training early enough for the last checkpoint evaluation, the held-out pass, int8 and saving."""
         rate = infer_rate(res)
@@ -523,9 +527,7 @@ def _fit_core(
         rest_tokens = max(ev_tokens - sub_tokens, 0.0)  # the held-out pass beyond the early-stopping slice
         # Each pass stops at its deadline (scoring a random sample); plan at most a fifth of the budget for fp32
         # and a sixth for the int8 check, which scores the same held-out reviews again.
-        reserve += min(rest_tokens / rate, 0.2 * time_budget)
-        if quantize:
-            reserve += export_seconds + min(ev_tokens / (rate * int8_speedup), time_budget / 6)
+        reserve += min(rest_tokens / rate, 0.2 * time_budget) + int8_check_seconds(rate)
         reserve = reserve * 1.1 + 2.0 + 0.01 * time_budget + tune_seconds
         # Under heavy machine load the estimate can exceed the budget: training always keeps >= 55% of what is left.
         return deadline - min(reserve, 0.45 * max(deadline - train_start, 0.0))
@@ -545,9 +547,7 @@ def _fit_core(
         sub_fp = res.best_sub_logits
         logits_ev[sub] = sub_fp if sub_fp is not None else torch_logits(sm.model, sub_enc, sm.pad_id, device)
         rest = np.random.default_rng(seed + 2).permutation(np.setdiff1d(np.arange(len(ev)), sub))
-        int8_reserve = tune_seconds
-        if quantize:
-            int8_reserve += export_seconds + min(ev_tokens / (infer_rate(res) * int8_speedup), time_budget / 6)
+        int8_reserve = tune_seconds + int8_check_seconds(infer_rate(res))
         progress(0.86, "evaluating on the held-out split")
         _score_pass(rest, enc_ev, logits_ev, lambda e: torch_logits(sm.model, e, sm.pad_id, device),
                     infer_rate(res), deadline - int8_reserve, progress, (0.86, 0.9))
