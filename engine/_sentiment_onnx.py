@@ -95,14 +95,20 @@ def export_int8(model: MeanPoolClassifier, reduce_range: bool = False) -> bytes:
         except Exception as exc:  # fusion is an optimisation, not a requirement
             log.info("ONNX transformer fusion skipped: %s", exc)
         target = Path(tmp) / INT8_FILE
-        quantize_dynamic(
-            str(source),
-            str(target),
-            weight_type=QuantType.QInt8,
-            per_channel=True,  # per-tensor int8 weights lose ~2x more accuracy here at the same speed
-            reduce_range=reduce_range,
-            extra_options={"DefaultTensorType": 1},  # onnx.TensorProto.FLOAT for fused ops
-        )
+        root = logging.getLogger()
+        level = root.level
+        root.setLevel(logging.ERROR)  # its root-logger advice on pre-processing would land in the CLI's progress
+        try:
+            quantize_dynamic(
+                str(source),
+                str(target),
+                weight_type=QuantType.QInt8,
+                per_channel=True,  # per-tensor int8 weights lose ~2x more accuracy here at the same speed
+                reduce_range=reduce_range,
+                extra_options={"DefaultTensorType": 1},  # onnx.TensorProto.FLOAT for fused ops
+            )
+        finally:
+            root.setLevel(level)
         return target.read_bytes()
 
 
