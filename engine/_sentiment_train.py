@@ -212,6 +212,17 @@ def _param_groups(
     return [{"params": ps, "lr": r, "initial_lr": r, "weight_decay": w} for (r, w), ps in groups.items()]
 
 
+def set_dropout(module: nn.Module, p: float) -> None:
+    """Dropout rate of every dropout layer in `module` (attention reads it at call time in BERT-style encoders).
+
+    On CPU, attention dropout forces scaled-dot-product attention off its fused kernel: with encoder dropout at 0
+    a 4-layer MiniLM trained 31-37 instead of 23 reviews/s on the clothing reviews (more reviews per budget).
+    """
+    for m in module.modules():
+        if isinstance(m, nn.Dropout):
+            m.p = p
+
+
 def _balanced_stream(y: np.ndarray, rng: np.random.Generator) -> Iterator[int]:
     """Endless stream drawing the classes in turn; a class reshuffles only after all its rows were used."""
     pools = [np.flatnonzero(y == c) for c in range(K)]
@@ -259,6 +270,8 @@ class FitConfig:
     balanced: bool = True  # CPU: balanced stream; False: natural order with class-weighted loss (CUDA)
     freeze_layers: int = 2  # freeze embeddings + this many lowest layers (cheaper CPU steps)
     keep_layers: int = 0  # >0: fine-tune only the lowest N encoder layers (shallower, faster); 0: all
+    ema: float = 0.0  # >0: evaluate and keep an exponential moving average of the weights (this decay per step)
+    encoder_dropout: float | None = None  # None: the base model's own; 0 on CPU keeps attention on the fused path
 
 
 @dataclass
@@ -300,6 +313,8 @@ def fine_tune(
     lengths = np.asarray([len(s) for s in enc])
     cuda = device.type == "cuda"
     model.to(device).train()
+    if cfg.encoder_dropout is not None:
+        set_dropout(model.encoder, cfg.encoder_dropout)
     groups = _param_groups(model, cfg.lr, cfg.head_lr, cfg.layer_decay, cfg.weight_decay, cfg.freeze_layers)
     opt = torch.optim.AdamW(groups, lr=cfg.lr, fused=cuda) if cuda else torch.optim.AdamW(groups, lr=cfg.lr)
     counts = np.bincount(y3, minlength=K).astype(float)
@@ -345,6 +360,32 @@ def fine_tune(
         model.train()
         return f
 
+    trainable = [p for g in opt.param_groups for p in g["params"]]
+    ema = [p.detach().clone() for p in trainable] if cfg.ema > 0 else None
+
+    def swap_ema() -> None:
+        """Exchange the live weights with their moving average (evaluation and checkpoints use the average)."""
+        if ema is not None:
+            with torch.no_grad():
+                for e, p in zip(ema, trainable):
+                    tmp = p.detach().clone()
+                    p.copy_(e)
+                    e.copy_(tmp)
+
+    def checkpoint(seconds: float) -> bool:
+        """Score the weights on the early-stopping subset and keep them when best; True when they improved."""
+        nonlocal best_state
+        swap_ema()
+        score = evaluate()
+        res.history.append({"step": res.steps, "seconds": round(seconds, 1), "eval_macro_f1": round(score, 4)})
+        improved = score > res.best_score + 1e-9
+        if improved:
+            res.best_score, res.best_step = score, res.steps
+            best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
+            res.best_sub_logits = last_logits[0]
+        swap_ema()
+        return improved
+
     for idx in _batches(epochs_order, lengths, cfg.batch_size, 32 if not cuda else 64, rng):
         frac = frac_done()
         if frac >= 1.0:
@@ -374,6 +415,10 @@ def fine_tune(
         loss.backward()
         torch.nn.utils.clip_grad_norm_([p for g in opt.param_groups for p in g["params"]], 1.0)
         opt.step()
+        if ema is not None:
+            # Warm-up form of the decay, so the average is not dominated by the untrained start.
+            decay = min(cfg.ema, (1 + res.steps) / (10 + res.steps))
+            torch._foreach_lerp_(ema, [p.detach() for p in trainable], 1.0 - decay)
         if tuner is not None:
             tuner.after_step(time.monotonic() - t_step, int(ids.size), warm=res.steps >= 1)
         res.steps += 1
@@ -389,12 +434,8 @@ def fine_tune(
         if next_eval < len(cfg.eval_points) and frac >= cfg.eval_points[next_eval] - 1e-9:
             while next_eval < len(cfg.eval_points) and frac >= cfg.eval_points[next_eval] - 1e-9:
                 next_eval += 1
-            score = evaluate()
-            res.history.append({"step": res.steps, "seconds": round(elapsed, 1), "eval_macro_f1": round(score, 4)})
-            if score > res.best_score + 1e-9:
-                res.best_score, res.best_step, bad_evals = score, res.steps, 0
-                best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
-                res.best_sub_logits = last_logits[0]
+            if checkpoint(elapsed):
+                bad_evals = 0
             else:
                 bad_evals += 1
                 if bad_evals >= cfg.patience:
@@ -408,14 +449,7 @@ def fine_tune(
         torch.set_num_threads(max_threads)
     # The last stretch may have ended between evaluation points: score it too, then keep the best.
     if res.steps > 0 and (not res.history or res.history[-1]["step"] != res.steps):
-        score = evaluate()
-        res.history.append(
-            {"step": res.steps, "seconds": round(time.monotonic() - t0, 1), "eval_macro_f1": round(score, 4)}
-        )
-        if score > res.best_score + 1e-9:
-            res.best_score, res.best_step = score, res.steps
-            best_state = None
-            res.best_sub_logits = last_logits[0]
+        checkpoint(time.monotonic() - t0)
     if best_state is not None:
         model.load_state_dict(best_state)
     model.eval()

@@ -297,3 +297,32 @@ def test_shallower_encoder_round_trips(tiny_base_model, tmp_path):
     loaded = S.SentimentModel.load(tmp_path / "v")
     assert loaded.model.config.num_hidden_layers == 2 and len(loaded.model.encoder.encoder.layer) == 2
     assert np.allclose(loaded.transformer_logits(texts, runtime="torch"), before, atol=1e-5)
+
+
+def test_weight_average_checkpoint_is_the_one_scored(tiny_base_model):
+    import time
+
+    import torch
+    from transformers import AutoModel, AutoTokenizer
+
+    from engine._sentiment_nn import MeanPoolClassifier, log_softmax, torch_logits
+    from engine._sentiment_train import FitConfig, fine_index, fine_tune, label_index, tune_offsets
+
+    torch.manual_seed(0)
+    tok = AutoTokenizer.from_pretrained(str(tiny_base_model))
+    model = MeanPoolClassifier(AutoModel.from_pretrained(str(tiny_base_model), add_pooling_layer=False))
+    df = generate_reviews(240, seed=7)
+    enc = [tok(t, truncation=True, max_length=64)["input_ids"] for t in df["text"]]
+    y3, yf = label_index(df["rating"].to_numpy()), fine_index(df["rating"].to_numpy())
+    sub_enc, sub_y = enc[200:], y3[200:]
+    cfg = FitConfig(lr=1e-3, head_lr=1e-2, max_epochs=3.0, eval_points=(0.5, 1.0), patience=5, ema=0.9,
+                    encoder_dropout=0.0, freeze_layers=0)
+    start = time.monotonic()
+    res = fine_tune(model, enc[:200], y3[:200], yf[:200], sub_enc, sub_y, tok.pad_token_id, torch.device("cpu"),
+                    lambda _: start + 60.0, cfg)
+    assert res.steps > 0 and len(res.history) >= 2
+    # dropout was really off, and the restored weights (the moving average) are the ones that earned best_score
+    assert all(m.p == 0.0 for m in model.encoder.modules() if isinstance(m, torch.nn.Dropout))
+    logits = torch_logits(model, sub_enc, tok.pad_token_id, torch.device("cpu"))
+    assert tune_offsets(log_softmax(logits), sub_y, rounds=2)[1] == pytest.approx(res.best_score, abs=1e-9)
+    assert np.allclose(logits, res.best_sub_logits, atol=1e-5)
