@@ -28,8 +28,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from engine import sentiment as S  # noqa: E402
-from engine._sentiment_nn import configure_threads, log_softmax  # noqa: E402
-from engine._sentiment_train import FitConfig, label_index, macro_f1  # noqa: E402
+from engine._sentiment_nn import configure_threads, log_softmax, pick_device  # noqa: E402
+from engine._sentiment_train import label_index, macro_f1  # noqa: E402
 from engine.store import Store  # noqa: E402
 
 DEFAULT_DATA = ROOT.parent / "shared" / "datasets" / "womens_clothing_reviews.csv"
@@ -170,7 +170,8 @@ def markdown(info: dict, rep: dict, tp: dict | None, e2e: dict | None, args: arg
         f"| wall time of the whole run | {rep['seconds']:.0f} s (budget {args.budget:g} s) | "
         f"{rep['baseline_seconds']:.0f} s (inside the same run) |",
         "",
-        f"Training: {rep['device']}, {rep.get('encoder_layers', '?')} encoder layers, {rep['steps']} steps, {rep['transformer_examples_seen']} examples seen "
+        f"Training: {rep['device']} ({rep.get('train_precision', 'fp32')}), {rep.get('encoder_layers', '?')} encoder "
+        f"layers, {rep['steps']} steps, {rep['transformer_examples_seen']} examples seen "
         f"({rep['transformer_unique_examples']} distinct, class-balanced stream), "
         f"{rep['train_reviews_per_second']} reviews/s, max_length {rep['max_length']}, threads used "
         f"{rep.get('threads_chosen_while_training')}; early stopping history "
@@ -180,7 +181,9 @@ def markdown(info: dict, rep: dict, tp: dict | None, e2e: dict | None, args: arg
         "",
         "macro-F1 of the model is cross-fitted: the ensemble weight and the per-class prior offsets are tuned on "
         "one half of the held-out split and applied to the other half (both ways), so the figure is not tuned on "
-        "the reviews it is scored on. The baseline is the plain argmax of the class-balanced logistic regression.",
+        f"the reviews it is scored on; this is repeated over {S.CROSSFIT_REPEATS} random halvings and the confusion "
+        "counts pooled (the matrix above is their average per halving). The baseline is the plain argmax of the "
+        "class-balanced logistic regression.",
         "",
     ]
     if tp is not None:
@@ -237,7 +240,8 @@ def main(argv: list[str] | None = None) -> int:
     info["pressure_before"] = cpu_pressure()
     cfg = None
     if args.config:
-        cfg = dataclasses.replace(FitConfig(), **json.loads(args.config))
+        # Overrides apply on top of the configuration this machine would ship with, not the bare defaults.
+        cfg = dataclasses.replace(S._device_config(pick_device(None), 0), **json.loads(args.config))
     quantize = {"auto": None, "yes": True, "no": False}[args.quantize]
 
     def progress(frac: float, msg: str) -> None:

@@ -287,6 +287,14 @@ def pick_device(device: str | None = None) -> torch.device:
     return torch.device(device)
 
 
+def cpu_bf16_native() -> bool:
+    """Whether this CPU multiplies bf16 in hardware (AVX512-BF16 or AMX); elsewhere bf16 autocast is emulated, slower."""
+    try:
+        return bool(torch.cpu._is_avx512_bf16_supported() or torch.cpu._is_amx_tile_supported())
+    except AttributeError:  # pragma: no cover - older torch without the probes
+        return False
+
+
 def run_data_parallel(batches: list[np.ndarray], work: Callable[[list[np.ndarray]], None], workers: int) -> None:
     """Spread length-sorted batches over `workers` threads (interleaved, so loads match) and wait for all."""
     if workers <= 1 or len(batches) < 2:

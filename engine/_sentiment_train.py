@@ -13,9 +13,18 @@ import pandas as pd
 import torch
 from torch import nn
 
-from engine._sentiment_nn import LABELS, MeanPoolClassifier, ThreadTuner, log_softmax, pad, torch_logits
+from engine._sentiment_nn import (
+    LABELS,
+    MeanPoolClassifier,
+    ThreadTuner,
+    cpu_bf16_native,
+    log_softmax,
+    pad,
+    torch_logits,
+)
 
 K = len(LABELS)
+CROSSFIT_REPEATS = 10  # random halvings pooled for the reported (cross-fitted) held-out metrics
 Progress = Callable[[float, str], None]
 
 
@@ -69,9 +78,8 @@ def confusion(y: np.ndarray, pred: np.ndarray) -> np.ndarray:
     return np.bincount(y * K + pred, minlength=K * K).reshape(K, K)
 
 
-def macro_f1(y: np.ndarray, pred: np.ndarray) -> float:
-    """Macro-F1 over the labels present in `y` (fast numpy, used inside tuning loops)."""
-    cm = confusion(y, pred)
+def _f1_from_confusion(cm: np.ndarray) -> float:
+    """Macro-F1 over the labels present (rows with support) of a confusion matrix, pooled counts allowed."""
     tp = np.diag(cm).astype(float)
     denom = 2 * tp + (cm.sum(0) - tp) + (cm.sum(1) - tp)
     f1 = np.divide(2 * tp, denom, out=np.zeros(K), where=denom > 0)
@@ -79,9 +87,30 @@ def macro_f1(y: np.ndarray, pred: np.ndarray) -> float:
     return float(f1[present].mean()) if present.any() else 0.0
 
 
-def class_report(y: np.ndarray, pred: np.ndarray) -> dict:
-    """Per-class precision/recall/F1/support and the confusion matrix, JSON-ready."""
-    cm = confusion(y, pred)
+def macro_f1(y: np.ndarray, pred: np.ndarray) -> float:
+    """Macro-F1 over the labels present in `y` (fast numpy, used inside tuning loops)."""
+    return _f1_from_confusion(confusion(y, pred))
+
+
+def _round_rows(cm: np.ndarray) -> np.ndarray:
+    """Round each row to integers that keep the row's (integer) total: largest remainders get the leftover."""
+    out = np.floor(cm).astype(np.int64)
+    for r in range(cm.shape[0]):
+        short = int(round(cm[r].sum())) - int(out[r].sum())
+        if short > 0:
+            out[r, np.argsort(-(cm[r] - out[r]), kind="stable")[:short]] += 1
+    return out
+
+
+def class_report(y: np.ndarray, pred: np.ndarray | None = None, pooled: np.ndarray | None = None) -> dict:
+    """Per-class precision/recall/F1/support and the confusion matrix, JSON-ready.
+
+    `pooled` (a confusion matrix summed over repeated cross-fits) replaces `pred`: the metrics come from the pooled
+    counts, and the matrix shown is their per-repeat average, rounded so each row still sums to its support.
+    """
+    support = np.bincount(y, minlength=K)
+    cm = confusion(y, pred) if pooled is None else pooled
+    repeats = max(1, round(cm.sum() / max(len(y), 1)))
     tp = np.diag(cm).astype(float)
     report: dict = {}
     for c, name in enumerate(LABELS):
@@ -90,9 +119,10 @@ def class_report(y: np.ndarray, pred: np.ndarray) -> dict:
         rec = tp[c] / r_den if r_den else 0.0
         f1 = 2 * prec * rec / (prec + rec) if prec + rec else 0.0
         report[name] = {
-            "precision": round(prec, 4), "recall": round(rec, 4), "f1": round(f1, 4), "support": int(r_den)
+            "precision": round(prec, 4), "recall": round(rec, 4), "f1": round(f1, 4), "support": int(support[c])
         }
-    return {"per_class": report, "confusion_matrix": cm.tolist(), "macro_f1": round(macro_f1(y, pred), 4)}
+    shown = _round_rows(cm / repeats) if repeats > 1 else cm
+    return {"per_class": report, "confusion_matrix": shown.tolist(), "macro_f1": round(_f1_from_confusion(cm), 4)}
 
 
 def tune_offsets(scores: np.ndarray, y: np.ndarray, rounds: int = 3) -> tuple[np.ndarray, float]:
@@ -177,6 +207,21 @@ def crossfit_predictions(
     return pred
 
 
+def crossfit_confusion(
+    logp_tr: np.ndarray,
+    logp_base: np.ndarray | None,
+    y: np.ndarray,
+    weights: Sequence[float],
+    seed: int,
+    repeats: int = CROSSFIT_REPEATS,
+) -> np.ndarray:
+    """Confusion counts pooled over `repeats` random halvings: one halving's macro-F1 varies with sd 0.004-0.006."""
+    return sum(
+        (confusion(y, crossfit_predictions(logp_tr, logp_base, y, weights, seed + 1000 * r)) for r in range(repeats)),
+        np.zeros((K, K), dtype=np.int64),
+    )
+
+
 # --------------------------------------------------------------------------- fine-tuning loop
 
 
@@ -212,15 +257,21 @@ def _param_groups(
     return [{"params": ps, "lr": r, "initial_lr": r, "weight_decay": w} for (r, w), ps in groups.items()]
 
 
-def set_dropout(module: nn.Module, p: float) -> None:
-    """Dropout rate of every dropout layer in `module` (attention reads it at call time in BERT-style encoders).
+_ATTENTION_DROPOUT = re.compile(r"(self\.dropout|attn_dropout|attention\.dropout)$")  # BERT/RoBERTa, GPT-style, DistilBERT
+
+
+def set_dropout(module: nn.Module, hidden: float | None, attention: float | None) -> None:
+    """Dropout rates of `module`'s hidden-state and attention-probability dropout layers (None: leave as is).
 
     On CPU, attention dropout forces scaled-dot-product attention off its fused kernel: with encoder dropout at 0
-    a 4-layer MiniLM trained 31-39 instead of 23 reviews/s on the clothing reviews (more reviews per budget).
+    a 4-layer MiniLM trained 31-39 instead of 23 reviews/s on the clothing reviews (more reviews per budget), while
+    hidden-state dropout alone costs ~13% of a bf16 step.
     """
-    for m in module.modules():
+    for name, m in module.named_modules():
         if isinstance(m, nn.Dropout):
-            m.p = p
+            p = attention if _ATTENTION_DROPOUT.search(name) else hidden
+            if p is not None:
+                m.p = p
 
 
 def _balanced_stream(y: np.ndarray, rng: np.random.Generator) -> Iterator[int]:
@@ -264,14 +315,16 @@ class FitConfig:
     warmup: float = 0.06
     batch_size: int = 16
     loss: str = "fine"  # "fine": CE over star ratings; "coarse": CE over the 3 labels
-    max_epochs: float = 4.0
+    max_epochs: float = 4.0  # draws = max_epochs x training rows (balanced stream: minority rows repeat)
     patience: int = 2
     eval_points: tuple[float, ...] = (0.7, 1.0)
     balanced: bool = True  # CPU: balanced stream; False: natural order with class-weighted loss (CUDA)
     freeze_layers: int = 2  # freeze embeddings + this many lowest layers (cheaper CPU steps)
     keep_layers: int = 0  # >0: fine-tune only the lowest N encoder layers (shallower, faster); 0: all
     ema: float = 0.0  # >0: evaluate and keep an exponential moving average of the weights (this decay per step)
-    encoder_dropout: float | None = None  # None: the base model's own; 0 on CPU keeps attention on the fused path
+    encoder_dropout: float | None = None  # hidden-state dropout in the encoder; None: the base model's own
+    attention_dropout: float | None = None  # None: the base model's own; 0 on CPU keeps attention on the fused path
+    cpu_bf16: bool = False  # bf16 autocast on CPUs with native bf16 (CUDA always trains in bf16)
 
 
 @dataclass
@@ -289,6 +342,7 @@ class FitResult:
     stopped: str = ""
     threads_chosen: list[int] = field(default_factory=list)
     best_sub_logits: np.ndarray | None = None  # early-stopping subset logits of the restored checkpoint
+    bf16: bool = False  # whether the training steps ran under bf16 autocast
 
 
 def fine_tune(
@@ -312,9 +366,10 @@ def fine_tune(
     res = FitResult()
     lengths = np.asarray([len(s) for s in enc])
     cuda = device.type == "cuda"
+    bf16 = cuda or (cfg.cpu_bf16 and device.type == "cpu" and cpu_bf16_native())
+    res.bf16 = bf16
     model.to(device).train()
-    if cfg.encoder_dropout is not None:
-        set_dropout(model.encoder, cfg.encoder_dropout)
+    set_dropout(model.encoder, cfg.encoder_dropout, cfg.attention_dropout)
     groups = _param_groups(model, cfg.lr, cfg.head_lr, cfg.layer_decay, cfg.weight_decay, cfg.freeze_layers)
     opt = torch.optim.AdamW(groups, lr=cfg.lr, fused=cuda) if cuda else torch.optim.AdamW(groups, lr=cfg.lr)
     counts = np.bincount(y3, minlength=K).astype(float)
@@ -389,7 +444,7 @@ def fine_tune(
     for idx in _batches(epochs_order, lengths, cfg.batch_size, 32 if not cuda else 64, rng):
         frac = frac_done()
         if frac >= 1.0:
-            res.stopped = res.stopped or "time budget"
+            res.stopped = res.stopped or ("planned epochs done" if res.steps >= max_steps else "time budget")
             break
         # LR: linear warmup then linear decay over the (time-based) planned run.
         scale = frac / cfg.warmup if frac < cfg.warmup else max(0.0, (1.0 - frac) / (1.0 - cfg.warmup))
@@ -402,7 +457,7 @@ def fine_tune(
         if tuner is not None:
             tuner.before_step()
         t_step = time.monotonic()
-        with torch.autocast("cuda", dtype=torch.bfloat16, enabled=cuda):
+        with torch.autocast(device.type, dtype=torch.bfloat16, enabled=bf16):
             fine = model.fine_logits(t_ids, t_mask)
         fine = fine.float()
         if cfg.loss == "fine" and model.n_fine == 5:

@@ -299,13 +299,14 @@ def test_shallower_encoder_round_trips(tiny_base_model, tmp_path):
     assert np.allclose(loaded.transformer_logits(texts, runtime="torch"), before, atol=1e-5)
 
 
-def test_weight_average_checkpoint_is_the_one_scored(tiny_base_model):
+@pytest.mark.parametrize("cpu_bf16", [False, True])
+def test_weight_average_checkpoint_is_the_one_scored(tiny_base_model, cpu_bf16):
     import time
 
     import torch
     from transformers import AutoModel, AutoTokenizer
 
-    from engine._sentiment_nn import MeanPoolClassifier, log_softmax, torch_logits
+    from engine._sentiment_nn import MeanPoolClassifier, cpu_bf16_native, log_softmax, torch_logits
     from engine._sentiment_train import FitConfig, fine_index, fine_tune, label_index, tune_offsets
 
     torch.manual_seed(0)
@@ -316,13 +317,18 @@ def test_weight_average_checkpoint_is_the_one_scored(tiny_base_model):
     y3, yf = label_index(df["rating"].to_numpy()), fine_index(df["rating"].to_numpy())
     sub_enc, sub_y = enc[200:], y3[200:]
     cfg = FitConfig(lr=1e-3, head_lr=1e-2, max_epochs=3.0, eval_points=(0.5, 1.0), patience=5, ema=0.9,
-                    encoder_dropout=0.0, freeze_layers=0)
+                    encoder_dropout=0.0, attention_dropout=0.0, freeze_layers=0,
+                    cpu_bf16=cpu_bf16)
     start = time.monotonic()
     res = fine_tune(model, enc[:200], y3[:200], yf[:200], sub_enc, sub_y, tok.pad_token_id, torch.device("cpu"),
                     lambda _: start + 60.0, cfg)
     assert res.steps > 0 and len(res.history) >= 2
+    # bf16 autocast only where the CPU multiplies bf16 natively; the kept weights stay fp32 either way
+    assert res.bf16 == (cpu_bf16 and cpu_bf16_native())
+    assert all(p.dtype == torch.float32 for p in model.parameters())
     # dropout was really off, and the restored weights (the moving average) are the ones that earned best_score
     assert all(m.p == 0.0 for m in model.encoder.modules() if isinstance(m, torch.nn.Dropout))
     logits = torch_logits(model, sub_enc, tok.pad_token_id, torch.device("cpu"))
     assert tune_offsets(log_softmax(logits), sub_y, rounds=2)[1] == pytest.approx(res.best_score, abs=1e-9)
     assert np.allclose(logits, res.best_sub_logits, atol=1e-5)
+
