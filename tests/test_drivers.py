@@ -49,10 +49,16 @@ def model():
         max_position_embeddings=64, num_labels=3))
     opt = torch.optim.AdamW(net.parameters(), lr=5e-3)
     texts, labels = _reviews(16 * 100, seed=0)
+    # Filler alone carries no sentiment: taught as a uniform target, so the all-padding baseline of the attributions
+    # is not confidently any class on any CPU (otherwise attributions toward that class vanish by completeness).
+    rng = np.random.default_rng(0)
     net.train()
     for i in range(0, len(texts), 16):
         batch = tok(texts[i:i + 16], padding=True, return_tensors="pt")
-        net(**batch, labels=torch.tensor(labels[i:i + 16])).loss.backward()
+        loss = net(**batch, labels=torch.tensor(labels[i:i + 16])).loss
+        filler = [". ".join(rng.choice(FILLER, size=2, replace=False)) + "." for _ in range(4)]
+        neutral = net(**tok(filler, padding=True, return_tensors="pt")).logits
+        (loss - torch.log_softmax(neutral, dim=-1).mean()).backward()
         opt.step()
         opt.zero_grad()
     net.eval()
