@@ -78,7 +78,7 @@ def confusion(y: np.ndarray, pred: np.ndarray) -> np.ndarray:
     return np.bincount(y * K + pred, minlength=K * K).reshape(K, K)
 
 
-def _f1_from_confusion(cm: np.ndarray) -> float:
+def confusion_macro_f1(cm: np.ndarray) -> float:
     """Macro-F1 over the labels present (rows with support) of a confusion matrix, pooled counts allowed."""
     tp = np.diag(cm).astype(float)
     denom = 2 * tp + (cm.sum(0) - tp) + (cm.sum(1) - tp)
@@ -89,7 +89,7 @@ def _f1_from_confusion(cm: np.ndarray) -> float:
 
 def macro_f1(y: np.ndarray, pred: np.ndarray) -> float:
     """Macro-F1 over the labels present in `y` (fast numpy, used inside tuning loops)."""
-    return _f1_from_confusion(confusion(y, pred))
+    return confusion_macro_f1(confusion(y, pred))
 
 
 def _round_rows(cm: np.ndarray) -> np.ndarray:
@@ -122,7 +122,7 @@ def class_report(y: np.ndarray, pred: np.ndarray | None = None, pooled: np.ndarr
             "precision": round(prec, 4), "recall": round(rec, 4), "f1": round(f1, 4), "support": int(support[c])
         }
     shown = _round_rows(cm / repeats) if repeats > 1 else cm
-    return {"per_class": report, "confusion_matrix": shown.tolist(), "macro_f1": round(_f1_from_confusion(cm), 4)}
+    return {"per_class": report, "confusion_matrix": shown.tolist(), "macro_f1": round(confusion_macro_f1(cm), 4)}
 
 
 def tune_offsets(scores: np.ndarray, y: np.ndarray, rounds: int = 3) -> tuple[np.ndarray, float]:

@@ -49,6 +49,7 @@ from engine._sentiment_train import (
     Decision,
     FitConfig,
     class_report,
+    confusion_macro_f1,
     crossfit_confusion,
     fine_index,
     fine_tune,
@@ -581,8 +582,8 @@ def _fit_core(
             else:
 
                 def crossfit_f1(logits: np.ndarray) -> float:
-                    pooled = crossfit_confusion(log_softmax(logits[both]), logp_base[both], y_ev[both], weights, seed)
-                    return class_report(y_ev[both], pooled=pooled)["macro_f1"]
+                    return confusion_macro_f1(
+                        crossfit_confusion(log_softmax(logits[both]), logp_base[both], y_ev[both], weights, seed))
 
                 f_fp, f_q = crossfit_f1(logits_ev), crossfit_f1(logits_q)
                 keep = f_fp - f_q < 0.01
@@ -606,9 +607,9 @@ def _fit_core(
 
     progress(0.95, "tuning the decision rule on the held-out split")
     model_report = class_report(y_sc, pooled=crossfit_confusion(logp_tr, lb_sc, y_sc, weights, seed))
-    tr_only = (class_report(y_sc, pooled=crossfit_confusion(logp_tr, None, y_sc, [1.0], seed))["macro_f1"]
-               if res.steps > 0 else class_report(y_sc, base_pred[scored])["macro_f1"])
     base_report = class_report(y_sc, base_pred[scored])
+    tr_only = (round(confusion_macro_f1(crossfit_confusion(logp_tr, None, y_sc, [1.0], seed)), 4)
+               if res.steps > 0 else base_report["macro_f1"])
     f_model, f_base = model_report["macro_f1"], base_report["macro_f1"]
     report = {
         "model_version": None,
