@@ -511,9 +511,9 @@ def _fit_core(
     ev_tokens = float(sum(len(s) for s in enc_ev))
     sub_tokens = float(sum(len(s) for s in sub_enc))
     export_seconds, int8_speedup = 10.0, 2.0
-    # Cross-fitted decision tuning over CROSSFIT_REPEATS halvings after the passes: ~1.6 s per 1000 held-out reviews
-    # here, plus ~2.8 s for the int8 check (fp32 and int8 each cross-fitted).
-    tune_seconds = (5.0 if quantize else 2.0) * len(ev) / 1000.0
+    # Cross-fitted decision tuning over CROSSFIT_REPEATS halvings after the passes (ensemble and transformer alone):
+    # ~0.5 s per 1000 held-out reviews here, as much again for the int8 check; planned at 3x that.
+    tune_seconds = (3.0 if quantize else 1.5) * len(ev) / 1000.0
 
     # Calibrate inference speed on a few held-out reviews (also warms the kernels up) to plan the reserve.
     sm.model.to(device)
@@ -603,7 +603,7 @@ def _fit_core(
     scored = ~np.isnan(logits_ev[:, 0])
     y_sc, lb_sc = y_ev[scored], logp_base[scored]
     logp_tr = log_softmax(logits_ev[scored])
-    sm.decision, _ = fit_decision(logp_tr, lb_sc, y_sc, weights)
+    sm.decision, _ = fit_decision(logp_tr, lb_sc, y_sc, weights, seed)
 
     progress(0.95, "tuning the decision rule on the held-out split")
     model_report = class_report(y_sc, pooled=crossfit_confusion(logp_tr, lb_sc, y_sc, weights, seed))

@@ -242,6 +242,42 @@ def test_baseline_round_trip(tmp_path):
     assert again.predict(texts)[:2] == ["positive", "negative"]
 
 
+def test_decision_rule_undoes_the_balanced_prior_and_ignores_a_useless_member():
+    from engine._sentiment_train import fit_decision, macro_f1
+
+    rng = np.random.default_rng(0)
+    y = rng.choice(3, size=3000, p=[0.1, 0.15, 0.75])
+    # A transformer trained on a balanced stream: informative, but it over-predicts the two minority classes.
+    logits = 1.5 * np.eye(3)[y] + rng.normal(0, 1, (3000, 3)) + np.array([1.2, 1.2, 0.0])
+    lt = logits - np.log(np.exp(logits).sum(1, keepdims=True))
+    lb = np.log(rng.dirichlet([5, 5, 5], 3000))  # a member that knows nothing
+    weights = [round(w, 2) for w in np.arange(0.3, 1.0001, 0.05)]
+    d, f = fit_decision(lt, lb, y, weights, seed=3)
+    assert d.transformer_weight >= 0.9
+    assert d.offsets[0] < 0 and d.offsets[1] < 0 and d.offsets[2] == 0
+    assert f > macro_f1(y, np.argmax(lt, 1)) + 0.02
+    assert fit_decision(lt, lb, y, weights, seed=3)[0] == d  # seeded bootstrap: reproducible
+
+
+def test_offset_grid_matches_plain_argmax_including_ties():
+    from engine._sentiment_train import _grid_confusions, confusion
+
+    rng = np.random.default_rng(1)
+    grid = np.round(np.arange(-4.0, 4.0001, 0.1), 2)
+    for trial in range(20):
+        n = int(rng.integers(5, 200))
+        y = rng.integers(0, 3, n)
+        # Integer and 0.1-quantised scores make exact ties with the offsets common.
+        scores = rng.integers(-2, 3, (n, 3)).astype(float) if trial % 2 else np.round(rng.normal(0, 1, (n, 3)), 1)
+        off = np.array([rng.choice(grid), rng.choice(grid), 0.0])
+        for c in (0, 1):
+            fast = _grid_confusions(scores, y, off, c, grid)
+            for g, v in enumerate(grid):
+                trial_off = off.copy()
+                trial_off[c] = v
+                assert (fast[g] == confusion(y, np.argmax(scores + trial_off, axis=1))).all()
+
+
 def test_int8_runtime_round_trip(trained, tmp_path):
     pytest.importorskip("onnxruntime")
     from engine import _sentiment_onnx
