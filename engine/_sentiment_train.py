@@ -20,6 +20,7 @@ from engine._sentiment_nn import (
     cpu_bf16_native,
     log_softmax,
     pad,
+    softmax,
     torch_logits,
 )
 
@@ -138,9 +139,8 @@ def _grid_confusions(scores: np.ndarray, y: np.ndarray, off: np.ndarray, c: int,
     else its best other class; cumulative counts over that switch point give every matrix at once.
     """
     n, g = len(y), len(grid)
-    base = scores.astype(np.float64) + off
     sc = scores[:, c].astype(np.float64)
-    others = base.copy()
+    others = scores.astype(np.float64) + off
     others[:, c] = -np.inf
     o = np.argmax(others, axis=1)
     m = others[np.arange(n), o]
@@ -221,13 +221,9 @@ def _mean_nll(scores: np.ndarray, y: np.ndarray, prior_steps: int = 20) -> float
     prior = np.bincount(y, minlength=scores.shape[1]) / max(len(y), 1)
     b = np.zeros(scores.shape[1])
     for _ in range(prior_steps):
-        s = scores + b
-        p = np.exp(s - s.max(axis=1, keepdims=True))
-        p /= p.sum(axis=1, keepdims=True)
+        p = softmax(scores + b)
         b += np.log(np.maximum(prior, 1e-9) / np.maximum(p.mean(axis=0), 1e-9)) * (prior > 0)
-    s = scores + b
-    s = s - s.max(axis=1, keepdims=True)
-    return float(np.mean(np.log(np.exp(s).sum(axis=1)) - s[np.arange(len(y)), y]))
+    return float(-np.mean(log_softmax(scores + b)[np.arange(len(y)), y]))
 
 
 def fit_decision(
