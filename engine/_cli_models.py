@@ -16,14 +16,14 @@ def register(sub, common: argparse.ArgumentParser, db_path, emit, progress, usag
     """Add the model subcommands to the `storelens` parser."""
 
     def model_errors(fn):
-        """Turn 'no model yet' and 'not enough data' into the contract's exit 2 with one line."""
+        """Turn 'no model yet', 'not enough data' and a missing base model into the contract's exit 2 with one line."""
 
         def run(args: argparse.Namespace) -> int:
             from . import sentiment
 
             try:
                 return fn(args)
-            except (sentiment.ModelNotFoundError, sentiment.InsufficientDataError) as exc:
+            except (sentiment.ModelNotFoundError, sentiment.InsufficientDataError, sentiment.BaseModelError) as exc:
                 raise usage_error(str(exc).strip().rstrip(".") + ".") from exc
 
         return run

@@ -29,6 +29,10 @@ def packaged_base_model() -> str:
     return str(Path(spec.origin).resolve().parent / "model")
 
 
+class BaseModelError(FileNotFoundError):
+    """The base model (folder or hub id) cannot be found or loaded offline: the user's input, not a crash."""
+
+
 def resolve_base_model(base_model: str | None) -> tuple[str, bool]:
     """(where to load from, whether it is a local folder); None means the packaged MiniLM."""
     if base_model is None or base_model in ("", "default", "all-MiniLM-L6-v2"):
@@ -37,7 +41,7 @@ def resolve_base_model(base_model: str | None) -> tuple[str, bool]:
     if path.is_dir():
         return str(path.resolve()), True
     if path.suffix or base_model.startswith((".", "/", "~")):
-        raise FileNotFoundError(f"base model folder {base_model!r} does not exist")
+        raise BaseModelError(f"base model folder {base_model!r} does not exist")
     return base_model, False
 
 

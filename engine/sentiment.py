@@ -30,6 +30,7 @@ import torch
 from engine import _sentiment_onnx as _onnx
 from engine._sentiment_baseline import BaselineModel
 from engine._sentiment_nn import (
+    BaseModelError,
     DEFAULT_MAX_LENGTH,
     LABELS,
     MeanPoolClassifier,
@@ -67,6 +68,7 @@ __all__ = [
     "ModelNotFoundError",
     "ModelLoadError",
     "InsufficientDataError",
+    "BaseModelError",
     "labels_from_ratings",
     "compose_text",
     "train",
@@ -188,7 +190,7 @@ class SentimentModel:
         try:
             encoder, tokenizer = load_encoder(source, local)
         except OSError as exc:
-            raise FileNotFoundError(
+            raise BaseModelError(
                 f"base model {base_model or source!r} could not be loaded offline ({exc}); "
                 "pass a local folder with --base-model"
             ) from exc

@@ -40,6 +40,13 @@ def test_train_score_predict_explain(tmp_path, capsys, tiny_base_model):
     assert cli(["sentiment", "score", "--db", db, "--json"]) == 2  # no model yet: usage error, one line
     assert "no sentiment model yet" in capsys.readouterr().err
 
+    missing = str(tmp_path / "no-such-model")
+    assert cli(["sentiment", "train", "--db", db, "--json", "--base-model", missing]) == 2  # bad input, one line
+    err = capsys.readouterr().err.strip().splitlines()
+    assert "no-such-model" in err[-1] and "does not exist" in err[-1]
+    assert cli(["sentiment", "score", "--db", db, "--json"]) == 2  # and no version was registered
+
+    capsys.readouterr()
     assert cli(["sentiment", "train", "--db", db, "--json", "--time-budget", "8",
                 "--base-model", str(tiny_base_model)]) == 0
     report = _json(capsys)
