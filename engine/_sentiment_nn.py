@@ -317,8 +317,11 @@ def torch_logits(
     max_batch: int | None = None,
     max_tokens: int | None = None,
     workers: int | None = None,
+    bf16: bool = False,
 ) -> np.ndarray:
     """3-class logits in input order: length-sorted batches, dynamic padding, inference mode.
+
+    bf16 autocast on CUDA, and on CPU when `bf16` (about 1.8x faster where the CPU has native bf16).
 
     On CPU the batches go to one single-threaded worker per core (data parallel): for a model this small that is
     faster than intra-op threading, and it degrades gracefully when other processes hold a core.
@@ -343,10 +346,7 @@ def torch_logits(
                 ids, mask = pad([enc[i] for i in idx], pad_id)
                 t_ids = torch.from_numpy(ids).to(device, non_blocking=True)
                 t_mask = torch.from_numpy(mask).to(device, non_blocking=True)
-                if cuda:
-                    with torch.autocast("cuda", dtype=torch.bfloat16):
-                        logits = model(t_ids, t_mask)
-                else:
+                with torch.autocast(device.type, dtype=torch.bfloat16, enabled=cuda or bf16):
                     logits = model(t_ids, t_mask)
                 out[idx] = logits.float().cpu().numpy()
 

@@ -525,19 +525,21 @@ def _fit_core(
     def infer_rate(res) -> float:  # tokens per second, measured on the early-stopping subset when available
         return res.infer_token_rate if res.infer_token_rate > 0 else rate0
 
-    def int8_check_seconds(rate: float) -> float:
-        """Export plus the int8 pass over the held-out reviews (planned at most a sixth of the budget)."""
-        return export_seconds + min(ev_tokens / (rate * int8_speedup), time_budget / 6) if quantize else 0.0
+    def end_seconds(rate: float) -> float:
+        """After training: the int8 check on the early-stopping slice, then the rest of the held-out split once.
+
+        The fp32 pass over the rest is planned at most a fifth of the budget; with int8 it is planned at int8 speed
+        (if int8 is rejected, the fp32 pass scores what the deadline allows: a random sample).
+        """
+        rest = min(max(ev_tokens - sub_tokens, 0.0) / rate, 0.2 * time_budget)
+        if not quantize:
+            return rest
+        return export_seconds + min((sub_tokens / rate + rest) / int8_speedup, time_budget / 6)
 
     def train_end(res) -> float:
         """Stop training early enough for the last checkpoint evaluation, the held-out pass, int8 and saving."""
         rate = infer_rate(res)
-        reserve = sub_tokens / rate  # evaluation at the end of training
-        rest_tokens = max(ev_tokens - sub_tokens, 0.0)  # the held-out pass beyond the early-stopping slice
-        # Each pass stops at its deadline (scoring a random sample); plan at most a fifth of the budget for fp32
-        # and a sixth for the int8 check, which scores the same held-out reviews again.
-        reserve += min(rest_tokens / rate, 0.2 * time_budget) + int8_check_seconds(rate)
-        reserve = reserve * 1.1 + 2.0 + 0.01 * time_budget + tune_seconds
+        reserve = (sub_tokens / rate + end_seconds(rate)) * 1.1 + 2.0 + 0.01 * time_budget + tune_seconds
         # Under heavy machine load the estimate can exceed the budget: training always keeps >= 55% of what is left.
         return deadline - min(reserve, 0.45 * max(deadline - train_start, 0.0))
 
@@ -547,37 +549,42 @@ def _fit_core(
     weights = [round(w, 2) for w in np.arange(0.3, 1.0001, 0.05)] if res.steps > 0 else [0.0]
     runtime = "torch"
     int8_info: dict = {"tried": False}
-    # Held-out pass, bounded by the deadline: the early-stopping slice is already scored; the rest follows in
-    # random order, so if time runs short the scored part is still a random sample of the held-out split.
+    # The early-stopping slice is already scored by the restored checkpoint. With int8, it is scored again to check
+    # int8 against fp32 (same reviews, same cross-fitted decision procedure as the final report); then the rest of
+    # the held-out split is scored once, by the runtime kept, in random order: if time runs short, the scored part
+    # is still a random sample of the held-out split.
     logits_ev = np.full((len(ev), len(LABELS)), np.nan, dtype=np.float32)
+
+    def torch_scorer(e: list[list[int]]) -> np.ndarray:
+        return torch_logits(sm.model, e, sm.pad_id, device)
+
+    scorer: Callable[[list[list[int]]], np.ndarray] = torch_scorer
+    rate = infer_rate(res)
     if res.steps == 0:
         logits_ev[:] = 0.0  # untrained transformer: the decision uses the baseline alone
     else:
-        sub_fp = res.best_sub_logits
-        logits_ev[sub] = sub_fp if sub_fp is not None else torch_logits(sm.model, sub_enc, sm.pad_id, device)
-        rest = np.random.default_rng(seed + 2).permutation(np.setdiff1d(np.arange(len(ev)), sub))
-        int8_reserve = tune_seconds + int8_check_seconds(infer_rate(res))
-        progress(0.86, "evaluating on the held-out split")
-        _score_pass(rest, enc_ev, logits_ev, lambda e: torch_logits(sm.model, e, sm.pad_id, device),
-                    infer_rate(res), deadline - int8_reserve, progress, (0.86, 0.9))
+        logits_ev[sub] = res.best_sub_logits if res.best_sub_logits is not None else scorer(sub_enc)
     if quantize and res.steps > 0:
-        # Keep int8 only if it loses < 0.01 macro-F1 against fp32 on the same held-out reviews, each scored with
-        # the same cross-fitted decision procedure as the final report.
-        progress(0.9, "int8 quantisation (ONNX Runtime)")
+        progress(0.86, "int8 quantisation (ONNX Runtime)")
         try:
             t_q = time.monotonic()
             blob = _onnx.export_int8(sm.model)
             candidate = _onnx.OrtRunner(blob, threads, sm.model.n_fine)
             export_s = time.monotonic() - t_q
-            done = np.random.default_rng(seed + 3).permutation(np.flatnonzero(~np.isnan(logits_ev[:, 0])))
+
+            def int8_scorer(e: list[list[int]]) -> np.ndarray:
+                return candidate.logits(e, sm.pad_id)
+
             logits_q = np.full_like(logits_ev, np.nan)
             t_i = time.monotonic()
-            _score_pass(done, enc_ev, logits_q, lambda e: candidate.logits(e, sm.pad_id),
-                        infer_rate(res) * int8_speedup, deadline - tune_seconds, progress, (0.9, 0.95))
+            rest_plan = max(ev_tokens - sub_tokens, 0.0) / (rate * int8_speedup)
+            _score_pass(sub, enc_ev, logits_q, int8_scorer, rate * int8_speedup, deadline - tune_seconds - rest_plan,
+                        progress, (0.86, 0.88))
             both = ~np.isnan(logits_q[:, 0])
-            int8_rate = float(both.sum()) / max(time.monotonic() - t_i, 1e-6)
+            t_int8 = max(time.monotonic() - t_i, 1e-6)
+            int8_rate = float(both.sum()) / t_int8
             int8_info = {"tried": True, "kept": False, "checked_on": int(both.sum()),
-                         "export_seconds": round(export_s, 1)}
+                         "export_seconds": round(export_s, 1), "reference": "bf16 autocast" if res.bf16 else "fp32"}
             if not both.any():
                 # Unchecked int8 is never kept: the budget bounds the run, so fp32 stays.
                 int8_info["reason"] = "the time budget ran out before int8 could be checked against fp32"
@@ -597,9 +604,14 @@ def _fit_core(
                 if keep:
                     sm._int8, sm._runner, runtime = blob, candidate, "onnx-int8"
                     logits_ev = logits_q  # the report describes the runtime that will score
+                    scorer, rate = int8_scorer, sum(len(enc_ev[i]) for i in np.flatnonzero(both)) / t_int8
         except Exception as exc:  # int8 is an optimisation; never fail a training for it
             log.warning("int8 quantisation failed, keeping torch: %s", exc)
             int8_info = {"tried": True, "kept": False, "error": str(exc)[:300]}
+    if res.steps > 0:
+        rest = np.random.default_rng(seed + 2).permutation(np.flatnonzero(np.isnan(logits_ev[:, 0])))
+        progress(0.88, "evaluating on the held-out split")
+        _score_pass(rest, enc_ev, logits_ev, scorer, rate, deadline - tune_seconds, progress, (0.88, 0.95))
     sm.runtime = runtime
     sm.model.to("cpu")
     scored = ~np.isnan(logits_ev[:, 0])
@@ -748,11 +760,11 @@ def train(
     progress(0.0, "reading rated reviews")
     frame = _read_training_frame(store)
     family_dir = _family_dir(store)
-    family_dir.mkdir(parents=True, exist_ok=True)
     _clean_stale_staging(family_dir)
     sm = SentimentModel.from_pretrained(base_model)
     save_reserve = 4.0
     report = _fit_core(sm, frame, time_budget, start, progress, seed, device, quantize, reserve_after=save_reserve)
+    family_dir.mkdir(parents=True, exist_ok=True)  # only now: a failed run leaves no empty folder behind
     prepared = _prepare_frame(frame)
     data_hash = _data_hash(prepared["text"].tolist(), prepared["rating"].to_numpy())
     version = _new_version(family_dir)

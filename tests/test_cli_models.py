@@ -45,6 +45,7 @@ def test_train_score_predict_explain(tmp_path, capsys, tiny_base_model):
     err = capsys.readouterr().err.strip().splitlines()
     assert "no-such-model" in err[-1] and "does not exist" in err[-1]
     assert cli(["sentiment", "score", "--db", db, "--json"]) == 2  # and no version was registered
+    assert not list(tmp_path.glob("*.models/sentiment"))  # nor an empty version folder left behind
 
     capsys.readouterr()
     assert cli(["sentiment", "train", "--db", db, "--json", "--time-budget", "8",

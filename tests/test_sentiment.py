@@ -364,7 +364,7 @@ def test_weight_average_checkpoint_is_the_one_scored(tiny_base_model, cpu_bf16):
     assert all(p.dtype == torch.float32 for p in model.parameters())
     # dropout was really off, and the restored weights (the moving average) are the ones that earned best_score
     assert all(m.p == 0.0 for m in model.encoder.modules() if isinstance(m, torch.nn.Dropout))
-    logits = torch_logits(model, sub_enc, tok.pad_token_id, torch.device("cpu"))
+    logits = torch_logits(model, sub_enc, tok.pad_token_id, torch.device("cpu"), bf16=res.bf16)  # as evaluated
     assert tune_offsets(log_softmax(logits), sub_y, rounds=2)[1] == pytest.approx(res.best_score, abs=1e-9)
     assert np.allclose(logits, res.best_sub_logits, atol=1e-5)
 
