@@ -25,6 +25,11 @@ pages = [
 ]
 page = st.navigation(pages)
 
+problem = services.store_problem()
+if problem:
+    st.error(problem)
+    st.stop()
+
 # An empty database opens on the built-in demo store (imported through the real importer).
 if services.store().is_empty() and not st.session_state.get("storelens_demo_tried"):
     st.session_state["storelens_demo_tried"] = True

@@ -23,7 +23,7 @@ from engine import analytics, sentiment_trends
 from engine.analytics import Filters, Kpi
 from engine.ingest import CANONICAL, Detection, IngestError, IngestReport, detect, ingest
 from engine.sentiment_trends import Coverage
-from engine.store import Store, default_db_path
+from engine.store import DatabaseLockedError, Store, default_db_path
 
 __all__ = [
     "Filters",
@@ -92,6 +92,15 @@ def _store(path: str) -> Store:
 def store() -> Store:
     """The Store of this app's database."""
     return _store(db_path())
+
+
+def store_problem() -> str | None:
+    """Why the database cannot be opened (another process writes to it), to show instead of a traceback."""
+    try:
+        store()
+    except DatabaseLockedError as exc:  # not cached: the next rerun tries again
+        return f"StoreLens cannot open its database: {exc}. Reload this page once it is free."
+    return None
 
 
 def data_version() -> int:
@@ -642,6 +651,16 @@ def sentiment_activate(version: str) -> None:
         if current_job() is not None:
             raise JobBusyError("a training or scoring job is running; switch versions when it has finished")
         sentiment.activate(store(), version)
+
+
+def sentiment_delete(version: str) -> float:
+    """Delete an inactive version's files and row to free disk; returns the megabytes freed."""
+    from engine import sentiment
+
+    with _job_start_lock:  # not while a job may register or load versions
+        if current_job() is not None:
+            raise JobBusyError("a training or scoring job is running; delete versions when it has finished")
+        return sentiment.delete_version(store(), version) / 1e6
 
 
 def sentiment_min_reviews() -> int:

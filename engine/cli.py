@@ -11,7 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from .ingest import FORMAT_NAMES, IngestError, detect, ingest, max_upload_bytes, missing_message, parse_map_arg
-from .store import Store, default_db_path
+from .store import DatabaseLockedError, Store, default_db_path
 
 __all__ = ["main"]
 
@@ -189,6 +189,9 @@ def main(argv: list[str] | None = None) -> int:
     except (UsageError, IngestError) as exc:
         sys.stderr.write(f"storelens: {exc}\n")
         return 2
+    except DatabaseLockedError as exc:  # not bad input (exit 1), but a plain sentence rather than a class name
+        sys.stderr.write(f"storelens: {exc}\n")
+        return 1
     except KeyboardInterrupt:
         sys.stderr.write("storelens: interrupted\n")
         return 1

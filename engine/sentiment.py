@@ -75,6 +75,7 @@ __all__ = [
     "train_frame",
     "list_versions",
     "activate",
+    "delete_version",
     "load_active",
     "has_model",
     "score",
@@ -844,7 +845,8 @@ def list_versions(store: Store) -> pd.DataFrame:
     """All sentiment versions with their headline metrics, newest first (for the versions table)."""
     rows = _version_rows(store)
     columns = ["version", "created_at", "active", "model_kind", "macro_f1", "baseline_macro_f1", "beats_baseline",
-               "device", "n_train", "n_eval", "runtime", "seconds", "base_model", "data_hash", "path", "available"]
+               "device", "n_train", "n_eval", "runtime", "seconds", "base_model", "data_hash", "path", "available",
+               "size_mb"]
     records = []
     for r in rows.itertuples(index=False):
         try:
@@ -859,6 +861,7 @@ def list_versions(store: Store) -> pd.DataFrame:
             "device": m.get("device"), "n_train": m.get("n_train"), "n_eval": m.get("n_eval"),
             "runtime": m.get("runtime"), "seconds": m.get("seconds"), "base_model": r.base_model,
             "data_hash": r.data_hash, "path": str(path), "available": (path / META_FILE).is_file(),
+            "size_mb": _folder_bytes(path) / 1e6,
         })
     return pd.DataFrame.from_records(records, columns=columns)
 
@@ -873,6 +876,33 @@ def activate(store: Store, version: str) -> None:
     SentimentModel.load(_resolve_path(store, version, match.iloc[0]["path"]))  # refuse to activate a broken one
     with store.transaction() as con:
         con.execute("UPDATE model_versions SET active = (version = ?) WHERE family = ?", [version, FAMILY])
+
+
+def _folder_bytes(folder: Path) -> int:
+    """Disk used by a version's files (0 when the folder is gone)."""
+    return sum(f.stat().st_size for f in folder.rglob("*") if f.is_file()) if folder.is_dir() else 0
+
+
+def delete_version(store: Store, version: str) -> int:
+    """Unregister an inactive version and remove its files, since each keeps ~100 MB; returns the bytes freed.
+
+    Only a folder inside this database's model folder is removed; scores it wrote stay, labelled with its name.
+    """
+    rows = _version_rows(store)
+    match = rows[rows["version"] == version]
+    if match.empty:
+        known = ", ".join(rows["version"].tolist()) or "none"
+        raise ModelNotFoundError(f"no sentiment model version {version!r} (known: {known})")
+    if bool(match.iloc[0]["active"]):
+        raise ValueError(f"version {version} is the active one; activate another version before deleting it")
+    folder = _resolve_path(store, version, match.iloc[0]["path"])
+    owned = folder.resolve().parent == _family_dir(store).resolve()
+    freed = _folder_bytes(folder) if owned else 0
+    with store.transaction() as con:
+        con.execute("DELETE FROM model_versions WHERE family = ? AND version = ?", [FAMILY, version])
+    if owned:
+        shutil.rmtree(folder, ignore_errors=True)
+    return freed
 
 
 def has_model(store: Store) -> bool:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -14,7 +15,7 @@ import duckdb
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["Store", "default_db_path", "read_df", "read_rows", "SCHEMA_VERSION"]
+__all__ = ["Store", "DatabaseLockedError", "default_db_path", "read_df", "read_rows", "SCHEMA_VERSION"]
 
 _MIGRATIONS: list[str] = [
     # v1: the contract's tables plus the engine's model bookkeeping.
@@ -75,6 +76,10 @@ def default_db_path() -> Path:
     return Path(os.environ.get("STORELENS_DB") or "storelens.duckdb")
 
 
+class DatabaseLockedError(RuntimeError):
+    """The database file is open for writing in another process (DuckDB allows one writer process per file)."""
+
+
 class Store:
     """A DuckDB database with the StoreLens schema; the single owner of a connection."""
 
@@ -89,7 +94,17 @@ class Store:
         target = None if path in (None, ":memory:") else Path(path)
         if target is not None:
             target.parent.mkdir(parents=True, exist_ok=True)
-        con = duckdb.connect(str(target) if target else ":memory:", read_only=read_only)
+        try:
+            con = duckdb.connect(str(target) if target else ":memory:", read_only=read_only)
+        except duckdb.IOException as exc:
+            if "lock" not in str(exc).lower():
+                raise
+            holder = re.search(r"\(PID (\d+)\)", str(exc))
+            raise DatabaseLockedError(
+                f"the database {target} is in use by another process"
+                f"{f' (PID {holder.group(1)})' if holder else ''}, e.g. a running `storelens serve` or a training job;"
+                " stop it, or use another database file"
+            ) from None
         con.execute("SET TimeZone = 'UTC'")
         store = cls(con, target)
         if not read_only:

@@ -313,6 +313,27 @@ def test_training_page_with_a_model_shows_scores_confusion_and_versions(trained_
     assert active and active[0].label == "Active" and active[0].disabled
 
 
+def test_delete_an_older_version_from_the_versions_table(trained_db):
+    """An inactive version can be deleted (its files go); the active one offers no delete button."""
+    store = Store.open(trained_db["path"])
+    version = trained_db["version"]
+    folder = Path(store.con.execute("SELECT path FROM model_versions WHERE version = ?", [version]).fetchone()[0])
+    old = "20000102-000000"
+    shutil.copytree(folder, folder.parent / old)
+    store.con.execute("INSERT INTO model_versions SELECT family, ?, created_at - INTERVAL 1 DAY, ?, FALSE, metrics, "
+                      "base_model, data_hash FROM model_versions WHERE version = ?", [old, str(folder.parent / old), version])
+    store.close()
+    at = _open("views/training.py")
+    keys = {b.key for b in at.button}
+    assert f"training_delete_{old}" in keys and f"training_delete_{version}" not in keys
+    at.button(key=f"training_delete_{old}").click().run()
+    no_exception(at)
+    assert any(f"Version {old} was deleted" in t and "MB freed" in t for t in _texts(at.success))
+    assert not (folder.parent / old).exists()
+    assert f"training_activate_{old}" not in {b.key for b in at.button}
+    assert any(f"Active version {version}" in t for t in _texts(at.subheader))
+
+
 def test_rollback_to_an_older_version(trained_db):
     """A second registered version (a copy of the trained one, registered as older) can be rolled back to."""
     store = Store.open(trained_db["path"])

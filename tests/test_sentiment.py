@@ -173,6 +173,27 @@ def test_rollback_activates_the_previous_version(trained):
         S.activate(store, "nope")
 
 
+def test_delete_removes_an_inactive_version_and_refuses_the_active_one(trained):
+    store = trained["store"]
+    second = trained["second"]["model_version"]
+    family = trained["path"].with_suffix(".models") / "sentiment"
+    spare = "20000101-000000"  # a copy registered as an older version, so the shared versions stay intact
+    shutil.copytree(family / second, family / spare)
+    store.con.execute("INSERT INTO model_versions SELECT family, ?, created_at - INTERVAL 1 DAY, ?, FALSE, metrics, "
+                      "base_model, data_hash FROM model_versions WHERE version = ?", [spare, str(family / spare), second])
+    sizes = S.list_versions(store).set_index("version")["size_mb"]
+    assert sizes[spare] == pytest.approx(sizes[second]) and sizes[spare] > 0
+    with pytest.raises(ValueError, match="is the active one"):
+        S.delete_version(store, second)
+    freed = S.delete_version(store, spare)
+    assert freed / 1e6 == pytest.approx(sizes[spare])
+    assert not (family / spare).exists()
+    assert spare not in S.list_versions(store)["version"].tolist()
+    assert S.load_active(store).version == second
+    with pytest.raises(S.ModelNotFoundError, match="no sentiment model version"):
+        S.delete_version(store, spare)
+
+
 def test_corrupt_model_falls_back_to_previous_version(trained, caplog):
     store = trained["store"]
     first, second = trained["first"]["model_version"], trained["second"]["model_version"]

@@ -169,6 +169,14 @@ def _activate(v: str) -> None:
         st.session_state["training_flash"] = ("error", f"Could not activate version {v}: {exc}")
 
 
+def _delete(v: str) -> None:
+    try:
+        freed = services.sentiment_delete(v)
+        st.session_state["training_flash"] = ("success", f"Version {v} was deleted ({freed:,.1f} MB freed).")
+    except Exception as exc:  # the active version, a running job: say so, delete nothing
+        st.session_state["training_flash"] = ("error", f"Could not delete version {v}: {exc}")
+
+
 flash = st.session_state.pop("training_flash", None)
 if flash:
     (st.success if flash[0] == "success" else st.error)(services.plain(flash[1]))
@@ -176,10 +184,10 @@ if flash:
 if not versions.empty:
     active_idx = versions.index[versions["active"]].tolist()
     active_pos = active_idx[0] if active_idx else None
-    widths = [2, 2, 1, 1, 1, 2, 1, 2]
+    widths = [2, 2, 1, 1, 1, 2, 1, 1, 2, 1]
     head = st.columns(widths)
     for col, name in zip(head, ["version", "trained", "macro-F1", "baseline", "training s", "model",
-                                "files", ""]):
+                                "files", "MB", "", ""]):
         col.markdown(f"**{name}**" if name else "")
     for pos, row in versions.iterrows():
         cols = st.columns(widths)
@@ -190,12 +198,18 @@ if not versions.empty:
         cols[4].write("–" if pd.isna(row["seconds"]) else f"{row['seconds']:.0f}")
         cols[5].write(str(row["model_kind"] or "–"))
         cols[6].write("ok" if row["available"] else "missing")
+        cols[7].write(f"{row['size_mb']:,.1f}")
         if row["active"]:
-            cols[7].button("Active", key=f"training_activate_{row['version']}", disabled=True)
+            cols[8].button("Active", key=f"training_activate_{row['version']}", disabled=True)
         else:
             older = active_pos is not None and pos > active_pos  # newest first: a later row is an older version
-            cols[7].button("Roll back" if older else "Activate", key=f"training_activate_{row['version']}",
+            cols[8].button("Roll back" if older else "Activate", key=f"training_activate_{row['version']}",
                            on_click=_activate, args=(row["version"],), disabled=running or not row["available"])
+            with cols[9].popover("Delete", icon=":material/delete:", disabled=running):
+                st.write(f"Delete version {row['version']} and its {row['size_mb']:,.1f} MB of files? "
+                         "Reviews it scored keep their scores.")
+                st.button("Delete", key=f"training_delete_{row['version']}", type="primary",
+                          on_click=_delete, args=(row["version"],))
 
 # ---- scoring
 st.subheader("Scores")
