@@ -884,7 +884,7 @@ def _folder_bytes(folder: Path) -> int:
 
 
 def delete_version(store: Store, version: str) -> int:
-    """Unregister an inactive version and remove its files, since each keeps 74-92 MB; returns the bytes freed.
+    """Unregister an inactive version and remove its files, since each keeps 77-96 MB; returns the bytes freed.
 
     Only a folder inside this database's model folder is removed; scores it wrote stay, labelled with its name.
     """
