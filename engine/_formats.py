@@ -206,7 +206,8 @@ _SYNONYMS: dict[str, tuple[str, ...]] = {
     "customer_id": ("customer id", "customer", "email", "customer email", "buyer", "buyer id", "client id",
                     "user id"),
     "product_id": ("product id", "sku", "product code", "stock code", "item code", "asin", "article",
-                   "product sku", "handle", "product handle"),
+                   "product sku", "handle", "product handle", "item id", "item number", "product number",
+                   "article number", "style number", "model number", "listing id", "variant id", "part number"),
     "product_name": ("product name", "product", "item", "item name", "description", "title", "product title"),
     "category": ("category", "product category", "type", "product type", "department", "department name",
                  "class", "collection"),
@@ -220,7 +221,8 @@ _SYNONYMS: dict[str, tuple[str, ...]] = {
     "status": ("status", "order status", "financial status", "state"),
     "review_id": ("review id", "id", "review number"),
     "review_ts": ("review date", "date", "created at", "created", "review time", "submitted at", "timestamp"),
-    "author": ("author", "reviewer", "reviewer name", "name", "display name", "nickname"),
+    "author": ("author", "reviewer", "reviewer name", "name", "display name", "nickname", "customer name",
+               "username", "buyer name", "full name"),
     "rating": ("rating", "stars", "score", "review score", "star rating", "review rating"),
     "title": ("title", "review title", "headline", "summary", "subject"),
     "text": ("text", "review", "review text", "body", "content", "review content", "comment", "review body"),
@@ -236,6 +238,26 @@ def match_format(headers: list[str]) -> FormatSpec | None:
     return max(hits, key=lambda s: len(s.signature)) if hits else None
 
 
+# Bare words that name nothing on their own: "Clothing ID" is not a review id, "Division Name" is not an author.
+# They match only the whole header, never as one word of a longer one.
+_BARE = frozenset({"id", "name"})
+# First words of "<thing> id/number/code" headers that identify something other than the product.
+_NOT_PRODUCT = frozenset({
+    "review", "order", "customer", "user", "buyer", "client", "transaction", "invoice", "line", "batch", "session",
+    "account", "member", "reviewer", "author", "shop", "store", "seller", "merchant", "tracking", "zip", "postal",
+    "phone", "tax", "vat", "payment", "shipment", "shipping", "row", "record", "entry", "unique", "external",
+    "internal", "employee", "location", "warehouse", "discount", "coupon", "promo", "gift", "receipt", "cart",
+})
+_ID_WORDS = frozenset({"id", "number", "no", "code", "#"})
+# Fields whose header must say what it is (one of these words) unless it is exactly one of the field's synonyms:
+# "Order Number" is not a review id and "Shoe Name" is not an author, however close the spelling.
+_NEEDS: dict[str, frozenset[str]] = {
+    "review_id": frozenset({"review", "comment", "feedback"}),
+    "author": frozenset({"author", "reviewer", "customer", "user", "username", "buyer", "client", "display",
+                         "nickname", "nick", "full", "first", "writer", "poster", "by"}),
+}
+
+
 def _score(header: str, synonym: str) -> float:
     """Similarity of a header to one synonym, tolerant of punctuation and word order."""
     a = re.sub(r"[^a-z0-9#]+", " ", header).strip()
@@ -244,8 +266,25 @@ def _score(header: str, synonym: str) -> float:
         return 1.0
     ratio = difflib.SequenceMatcher(None, a, b).ratio()
     words_a, words_b = set(a.split()), set(b.split())
+    if words_b <= _BARE:
+        return ratio
     overlap = len(words_a & words_b) / max(len(words_b), 1)
     return max(ratio, 0.9 * overlap if words_b <= words_a else 0.75 * overlap)
+
+
+def _field_score(header: str, canon: str) -> float:
+    """Best synonym score; the field's own name wins a tie ("Title" in a reviews file is the review's title)."""
+    words = re.sub(r"[^a-z0-9#]+", " ", header).strip()
+    if words == canon.replace("_", " "):
+        return 1.05
+    best = max(_score(header, s) for s in _SYNONYMS.get(canon, (canon.replace("_", " "),)))
+    parts = words.split()
+    if best < 1.0 and canon in _NEEDS and not _NEEDS[canon] & set(parts):
+        return 0.0
+    if canon == "product_id" and 2 <= len(parts) <= 3 and parts[-1] in _ID_WORDS:
+        # "Clothing ID", "Style Code": an id of some thing that is not a person, order or review is the product's.
+        best = 0.0 if parts[0] in _NOT_PRODUCT else max(best, 0.8)
+    return best
 
 
 def similarity_mapping(headers: list[str], kind: str) -> dict[str, tuple[str, ...]]:
@@ -254,7 +293,7 @@ def similarity_mapping(headers: list[str], kind: str) -> dict[str, tuple[str, ..
     candidates = []
     for canon in CANONICAL[kind]:
         for h in norm:
-            best = max(_score(h, s) for s in _SYNONYMS.get(canon, (canon.replace("_", " "),)))
+            best = _field_score(h, canon)
             if best >= 0.72:
                 candidates.append((best, canon, h))
     mapping: dict[str, tuple[str, ...]] = {}

@@ -251,6 +251,34 @@ def test_generic_csv_detection_by_header_similarity(tmp_path):
     assert list(det.preview().columns)[:2] == ["order_id", "line_no"] or "order_id" in det.preview().columns
 
 
+def test_generic_reviews_keep_every_review_when_an_item_id_repeats(tmp_path, store):
+    # Shaped like a public clothing-reviews dataset: an unnamed index, the garment's id on every review of it.
+    path = write(tmp_path, "clothing.csv", (
+        ",Clothing ID,Age,Title,Review Text,Rating,Recommended IND,Division Name,Department Name,Class Name\n"
+        "0,767,33,,Silky and comfortable,4,1,Initmates,Intimate,Intimates\n"
+        "1,767,34,Love it,So pretty,5,1,General,Dresses,Dresses\n"
+        "2,767,60,Meh,Too big in the chest,3,0,General,Dresses,Dresses\n"
+        "3,1080,50,Nope,Fell apart after one wash,1,0,General Petite,Bottoms,Pants\n"
+    ))
+    det = detect(path)
+    assert (det.format, det.kind) == ("generic", "reviews")
+    assert det.mapping["product_id"] == ("clothing id",) and det.mapping["title"] == ("title",)
+    assert "review_id" not in det.mapping and "author" not in det.mapping and "product_name" not in det.mapping
+    report = ingest(store, path)
+    assert (report.rows_loaded, report.rows_duplicate) == (4, 0)
+    assert q(store, "SELECT product_id, count(*) FROM reviews GROUP BY 1 ORDER BY 1") == [("1080", 1), ("767", 3)]
+    assert q(store, "SELECT title FROM reviews WHERE text = 'So pretty'") == [("Love it",)]
+
+
+@pytest.mark.parametrize("header,field", [
+    ("Order Number", "review_id"), ("Shoe Name", "author"), ("Division Name", "author"), ("Customer ID", "product_id"),
+])
+def test_look_alike_headers_do_not_take_a_field(header, field):
+    from engine._formats import similarity_mapping
+
+    assert field not in similarity_mapping([header, "Rating", "Review Text"], "reviews")
+
+
 def test_old_database_is_upgraded(tmp_path):
     import duckdb
 
