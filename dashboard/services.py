@@ -11,7 +11,8 @@ import tempfile
 import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
@@ -23,7 +24,7 @@ from engine import analytics, sentiment_trends
 from engine.analytics import Filters, Kpi
 from engine.ingest import CANONICAL, Detection, IngestError, IngestReport, detect, ingest
 from engine.sentiment_trends import Coverage
-from engine.store import DatabaseLockedError, Store, default_db_path
+from engine.store import DatabaseLockedError, Store, default_db_path, open_shared
 
 __all__ = [
     "Filters",
@@ -85,8 +86,8 @@ def db_path() -> str:
 
 @st.cache_resource(show_spinner=False)
 def _store(path: str) -> Store:
-    """One open Store per database file, shared by every session and rerun."""
-    return Store.open(path)
+    """One Store per database file, shared by every session and rerun; it lets the file go between page runs."""
+    return open_shared(path)
 
 
 def store() -> Store:
@@ -94,13 +95,20 @@ def store() -> Store:
     return _store(db_path())
 
 
-def store_problem() -> str | None:
-    """Why the database cannot be opened (another process writes to it), to show instead of a traceback."""
-    try:
-        store()
-    except DatabaseLockedError as exc:  # not cached: the next rerun tries again
-        return f"StoreLens cannot open its database: {exc}. Reload this page once it is free."
-    return None
+@contextmanager
+def page_session() -> Iterator[str | None]:
+    """Hold the database for one page run (one open, however many queries); yields why not, if it is busy.
+
+    Between runs the file is free, so `storelens ingest` or `sentiment train` from a shell can use it while the
+    dashboard is open; the next run sees what they wrote.
+    """
+    with ExitStack() as stack:
+        try:
+            stack.enter_context(store().hold())
+        except DatabaseLockedError as exc:  # not cached: the next rerun tries again
+            yield f"StoreLens cannot open its database: {exc}. Reload this page once it is free."
+            return
+        yield None
 
 
 def data_version() -> int:

@@ -7,12 +7,11 @@ from pathlib import Path
 
 import pandas as pd
 
-from .store import Store
 
 __all__ = ["register"]
 
 
-def register(sub, common: argparse.ArgumentParser, db_path, emit, progress, usage_error) -> None:
+def register(sub, common: argparse.ArgumentParser, open_store, emit, progress, usage_error) -> None:
     """Add the model subcommands to the `storelens` parser."""
 
     def model_errors(fn):
@@ -42,7 +41,7 @@ def register(sub, common: argparse.ArgumentParser, db_path, emit, progress, usag
 
         if args.time_budget <= 0:
             raise usage_error("--time-budget must be a positive number of seconds.")
-        store = Store.open(db_path(args))
+        store = open_store(args)
         try:
             report = sentiment.train(store, time_budget=args.time_budget, base_model=args.base_model,
                                      progress=progress(True))
@@ -64,7 +63,7 @@ def register(sub, common: argparse.ArgumentParser, db_path, emit, progress, usag
     def score(args: argparse.Namespace) -> int:
         from . import sentiment
 
-        store = Store.open(db_path(args))
+        store = open_store(args)
         try:
             report = sentiment.score(store, progress=progress(True))
         finally:
@@ -94,7 +93,7 @@ def register(sub, common: argparse.ArgumentParser, db_path, emit, progress, usag
             raise usage_error(
                 f"{args.input.name} has no column '{args.text_column}'; its columns are: {', '.join(frame.columns)}."
             )
-        store = Store.open(db_path(args))
+        store = open_store(args)
         try:
             model = sentiment.load_active(store)
         finally:
@@ -121,7 +120,7 @@ def register(sub, common: argparse.ArgumentParser, db_path, emit, progress, usag
 
         if not args.text.strip():
             raise usage_error("--text is empty; give the review text to explain.")
-        store = Store.open(db_path(args))
+        store = open_store(args)
         try:
             model = sentiment.load_active(store)
         finally:

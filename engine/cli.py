@@ -11,7 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from .ingest import FORMAT_NAMES, IngestError, detect, ingest, max_upload_bytes, missing_message, parse_map_arg
-from .store import DatabaseLockedError, Store, default_db_path
+from .store import DatabaseLockedError, Store, default_db_path, open_shared
 
 __all__ = ["main"]
 
@@ -42,6 +42,17 @@ def _progress(enabled: bool) -> Callable[[float, str], None]:
     return show
 
 
+def _say_waiting(message: str) -> None:
+    """Tell the user why a command pauses (the dashboard or another command is using the database)."""
+    sys.stderr.write(f"storelens: {message}\n")
+    sys.stderr.flush()
+
+
+def _open_store(args: argparse.Namespace) -> Store:
+    """The command's database, shared with a running dashboard: held only while the command reads or writes."""
+    return open_shared(_db_path(args), on_wait=_say_waiting)
+
+
 def _db_path(args: argparse.Namespace) -> Path:
     """--db, else $STORELENS_DB, else ./storelens.duckdb."""
     return Path(args.db) if getattr(args, "db", None) else default_db_path()
@@ -65,7 +76,7 @@ def _cmd_ingest(args: argparse.Namespace) -> int:
         det = detect(f, args.kind, args.format, mapping)
         if det.missing:
             raise UsageError(missing_message(det))
-    store = Store.open(_db_path(args))
+    store = _open_store(args)
     try:
         reports = []
         for f in files:
@@ -119,7 +130,7 @@ def _serve(db: Path, port: int) -> int:
 def _cmd_serve(args: argparse.Namespace) -> int:
     """Serve the dashboard on an existing or new database."""
     db = _db_path(args)
-    Store.open(db).close()  # create/migrate before the app opens it
+    open_shared(db, on_wait=_say_waiting).close()  # create/migrate before the app opens it
     return _serve(db, args.port)
 
 
@@ -128,7 +139,7 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     from .demo import load_demo
 
     db = _db_path(args)
-    store = Store.open(db)
+    store = open_shared(db, on_wait=_say_waiting)
     try:
         if store.is_empty():
             reports = load_demo(store, progress=_progress(True))
@@ -174,7 +185,7 @@ def _add_model_commands(sub, common: argparse.ArgumentParser) -> None:
         from . import _cli_models
     except ImportError:
         return
-    _cli_models.register(sub, common, _db_path, _emit, _progress, UsageError)
+    _cli_models.register(sub, common, _open_store, _emit, _progress, UsageError)
 
 
 def main(argv: list[str] | None = None) -> int:

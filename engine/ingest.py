@@ -362,9 +362,8 @@ def ingest(
     digest.start()
     source = det.path if det.encoding == "utf-8" else _transcode(det.path, det.encoding)
     batch_id = uuid.uuid4().hex[:16]
-    con = store.con
-    try:
-        with store._lock:
+    with store.hold() as con, store._lock:
+        try:
             # Staging lives in connection-local temp tables; only the final writes form the transaction.
             say(0.1, "reading")
             types = _sample_types(det)
@@ -384,13 +383,13 @@ def ingest(
                 report = _commit(con, det, stage, batch_id, structural, digest)
                 say(0.95, "linking products and categories")
                 _link_products(con, det.kind, batch_id)
-    finally:
-        for view in ("_stage", "_stage_products", "_src", "_rawn"):
-            con.execute(f"DROP VIEW IF EXISTS {view}")
-        for table in ("_raw", "_groups"):
-            con.execute(f"DROP TABLE IF EXISTS {table}")
-        if source != det.path:
-            source.unlink(missing_ok=True)
+        finally:
+            for view in ("_stage", "_stage_products", "_src", "_rawn"):
+                con.execute(f"DROP VIEW IF EXISTS {view}")
+            for table in ("_raw", "_groups"):
+                con.execute(f"DROP TABLE IF EXISTS {table}")
+            if source != det.path:
+                source.unlink(missing_ok=True)
     say(1.0, f"{report.rows_loaded} loaded, {report.rows_duplicate} duplicate, {report.rows_rejected} rejected")
     return report
 
