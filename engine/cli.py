@@ -76,6 +76,9 @@ def _cmd_ingest(args: argparse.Namespace) -> int:
         det = detect(f, args.kind, args.format, mapping)
         if det.missing:
             raise UsageError(missing_message(det))
+        if det.format == "generic":  # matched by header names: show the guess, so a wrong one can be fixed
+            sys.stderr.write(f"storelens: {det.file_name} ({det.kind}) columns: {det.mapping_summary()}. "
+                             "Change any with --map FIELD=COLUMN.\n")
     store = _open_store(args)
     try:
         reports = []

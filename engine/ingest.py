@@ -103,6 +103,16 @@ class Detection:
             out[canon] = [next((r[i] for i in idx if i < len(r) and r[i].strip()), "") for r in rows]
         return pd.DataFrame(out)
 
+    def mapping_summary(self) -> str:
+        """Which column feeds which field, and which columns are not used, in the file's own header names."""
+        named = {F.normalise_header(h): h for h in reversed(self.headers)}
+        used = {s for sources in self.mapping.values() for s in sources}
+        order = {c: i for i, c in enumerate(CANONICAL.get(self.kind or "", ()))}
+        pairs = ", ".join(f"{canon} = {' / '.join(repr(named.get(s, s)) for s in sources)}"
+                          for canon, sources in sorted(self.mapping.items(), key=lambda kv: order.get(kv[0], 99)))
+        unused = [repr(h) for h in self.headers if F.normalise_header(h) not in used]
+        return f"{pairs}; not used: {', '.join(unused) or 'none'}"
+
 
 @dataclass
 class IngestReport:

@@ -270,6 +270,14 @@ def test_generic_reviews_keep_every_review_when_an_item_id_repeats(tmp_path, sto
     assert q(store, "SELECT title FROM reviews WHERE text = 'So pretty'") == [("Love it",)]
 
 
+def test_cli_shows_the_guessed_columns_of_a_generic_file(tmp_path, capsys):
+    path = write(tmp_path, "reviews.csv", "Review ID,Stars,Comment,Shoe Name\nr1,5,Great fit,Oxford\n")
+    assert cli(["ingest", "--db", str(tmp_path / "g.duckdb"), str(path)]) == 0
+    err = capsys.readouterr().err
+    assert ("storelens: reviews.csv (reviews) columns: review_id = 'Review ID', rating = 'Stars', "
+            "text = 'Comment'; not used: 'Shoe Name'. Change any with --map FIELD=COLUMN.") in err
+
+
 @pytest.mark.parametrize("header,field", [
     ("Order Number", "review_id"), ("Shoe Name", "author"), ("Division Name", "author"), ("Customer ID", "product_id"),
 ])
