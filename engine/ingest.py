@@ -904,8 +904,9 @@ def _commit(con, det: Detection, stage: _Stage, batch_id: str, structural, diges
             ) b JOIN _rawn r ON r._rid = b._rid"""
         params = {"batch": batch_id, "file": det.file_name, "delim": det.delimiter, **stage.sql.params}
         con.execute(statement, {k: v for k, v in params.items() if f"${k}" in statement})
-        if structural:
-            _shift_row_numbers(con, batch_id, sorted(line for line, *_ in structural))
+    n_conflict = _reject_conflicting_ids(con, det, batch_id) if table == "reviews" else 0
+    if structural and (n_bad or n_conflict):
+        _shift_row_numbers(con, batch_id, sorted(line for line, *_ in structural))
     if structural:
         con.executemany(
             "INSERT INTO rejected_rows VALUES (?, ?, ?, ?, ?)",
@@ -921,6 +922,8 @@ def _commit(con, det: Detection, stage: _Stage, batch_id: str, structural, diges
     good = "_stage s"
     if n_bad:
         good += " ANTI JOIN (SELECT DISTINCT _rid FROM _stage WHERE _reason IS NOT NULL) b ON s._rid = b._rid"
+    if n_conflict:
+        good += " ANTI JOIN _conflicts c ON s._rid = c._rid"
     on = " AND ".join(f"s.{k} = e.{k}" for k in keys)
     existing = con.execute(f"SELECT count(*) FROM (SELECT 1 FROM {table} LIMIT 1)").fetchall()[0][0]
     if existing:
@@ -943,7 +946,8 @@ def _commit(con, det: Detection, stage: _Stage, batch_id: str, structural, diges
             [batch_id],
         ).fetchall()[0][0]
     n_read = n_src + len(structural)
-    n_rejected = n_bad + len(structural)
+    n_rejected = n_bad + n_conflict + len(structural)
+    con.execute("DROP TABLE IF EXISTS _conflicts")
     n_dup = n_read - n_loaded - n_rejected
     digest.join()
     con.execute(
@@ -952,6 +956,35 @@ def _commit(con, det: Detection, stage: _Stage, batch_id: str, structural, diges
          json.dumps({k: list(v) for k, v in det.mapping.items()})],
     )
     return IngestReport(det.file_name, det.format, det.kind, n_read, n_loaded, n_rejected, n_dup, batch_id)
+
+
+def _reject_conflicting_ids(con, det: Detection, batch_id: str) -> int:
+    """Reject later rows whose review id an earlier, different review of the same file already uses.
+
+    A repeated id with the same review is a duplicate; with another review it means the column mapped to review_id
+    is not one (a product id, say), and counting those rows as duplicates would hide that behind a plausible number.
+    """
+    con.execute("DROP TABLE IF EXISTS _conflicts")
+    if not det.mapping.get("review_id"):
+        return 0  # ids hashed from the review itself: two different reviews never share one
+    con.execute("""CREATE TEMP TABLE _conflicts AS
+        SELECT _rid, review_id FROM (
+            SELECT _rid, review_id, h, first_value(h) OVER (PARTITION BY review_id ORDER BY _rid) AS first_h
+            FROM (SELECT _rid, review_id, hash(text, title, rating, product_id) AS h
+                  FROM _stage WHERE _reason IS NULL)
+        ) WHERE h <> first_h""")
+    n = con.execute("SELECT count(*) FROM _conflicts").fetchall()[0][0]
+    if n:
+        named = {F.normalise_header(h): h for h in reversed(det.headers)}
+        column = " / ".join(named.get(c, c) for c in det.mapping["review_id"])
+        statement = f"""INSERT INTO rejected_rows
+            SELECT $batch, $file, c._rid + 2, {_raw_line_sql(len(det.headers))},
+                   'review id ' || c.review_id || ' is already used by a different review earlier in this file; '
+                   || 'is column ' || $column || ' really a review id? Map another column to review_id, or none'
+            FROM _conflicts c JOIN _rawn r ON r._rid = c._rid"""
+        con.execute(statement, {"batch": batch_id, "file": det.file_name, "delim": det.delimiter,
+                                "column": repr(column)})
+    return n
 
 
 def _shift_row_numbers(con, batch_id: str, structural_lines: list[int]) -> None:

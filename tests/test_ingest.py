@@ -270,6 +270,18 @@ def test_generic_reviews_keep_every_review_when_an_item_id_repeats(tmp_path, sto
     assert q(store, "SELECT title FROM reviews WHERE text = 'So pretty'") == [("Love it",)]
 
 
+def test_a_review_id_shared_by_different_reviews_is_rejected_not_deduplicated(tmp_path, store):
+    path = write(tmp_path, "ids.csv", "Review ID,Stars,Comment\nr1,5,Great fit\nr1,5,Great fit\nr1,1,Fell apart\n"
+                                      "r2,4,Nice\n")
+    report = ingest(store, path)
+    assert (report.rows_read, report.rows_loaded, report.rows_rejected, report.rows_duplicate) == (4, 2, 1, 1)
+    [(line, reason)] = q(store, "SELECT row_number, reason FROM rejected_rows")
+    assert line == 4 and reason.startswith("review id r1 is already used by a different review earlier in this file")
+    assert "'Review ID'" in reason
+    again = ingest(store, path)
+    assert (again.rows_loaded, again.rows_rejected, again.rows_duplicate) == (0, 1, 3)
+
+
 def test_cli_shows_the_guessed_columns_of_a_generic_file(tmp_path, capsys):
     path = write(tmp_path, "reviews.csv", "Review ID,Stars,Comment,Shoe Name\nr1,5,Great fit,Oxford\n")
     assert cli(["ingest", "--db", str(tmp_path / "g.duckdb"), str(path)]) == 0
