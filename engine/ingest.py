@@ -390,13 +390,13 @@ def ingest(
             stage = _build_stage(con, det)
             say(0.7, "deduplicating and writing")
             with store.transaction():
-                report = _commit(con, det, stage, batch_id, structural, digest)
+                report = _commit(con, det, stage, batch_id, structural, digest, source)
                 say(0.95, "linking products and categories")
                 _link_products(con, det.kind, batch_id)
         finally:
-            for view in ("_stage", "_stage_products", "_src", "_rawn"):
+            for view in ("_stage", "_stage_products", "_src", "_rawn", "_rawtextn"):
                 con.execute(f"DROP VIEW IF EXISTS {view}")
-            for table in ("_raw", "_groups"):
+            for table in ("_raw", "_groups", "_rawtext", "_conflicts"):
                 con.execute(f"DROP TABLE IF EXISTS {table}")
             if source != det.path:
                 source.unlink(missing_ok=True)
@@ -494,19 +494,22 @@ def _sample_stats(det: Detection, names: list[str], nums: set[str], times: set[s
     return out
 
 
-def _read_raw(con, source: Path, det: Detection, types: dict[str, str] | None = None) -> list[tuple[int, str, str, str]]:
-    """Cells into temp table _raw (text, or typed where `types` says); malformed lines come back as rejects."""
+def _read_raw(con, source: Path, det: Detection, types: dict[str, str] | None = None,
+              table: str = "_raw") -> list[tuple[int, str, str, str]]:
+    """Cells into temp table `table` (text, or typed where `types` says); malformed lines come back as rejects."""
     types = types or {}
     cols = ", ".join(f"'c{i}': '{types.get(f'c{i}', 'VARCHAR')}'" for i in range(len(det.headers)))
-    con.execute("DROP TABLE IF EXISTS _raw; DROP TABLE IF EXISTS _rej_err; DROP TABLE IF EXISTS _rej_scan")
+    con.execute(f"DROP TABLE IF EXISTS {table}; DROP TABLE IF EXISTS _rej_err; DROP TABLE IF EXISTS _rej_scan")
     con.execute(
-        f"""CREATE TEMP TABLE _raw AS SELECT * FROM read_csv(?, delim = ?, quote = '"', escape = '"',
+        f"""CREATE TEMP TABLE {table} AS SELECT * FROM read_csv(?, delim = ?, quote = '"', escape = '"',
             header = false, skip = 1, columns = {{{cols}}}, ignore_errors = true, store_rejects = true,
             rejects_table = '_rej_err', rejects_scan = '_rej_scan', max_line_size = 16777216)""",
         [str(source), det.delimiter],
     )
-    # _raw is written outside any transaction, so its rowids are the record positions 0..n-1.
-    con.execute("CREATE OR REPLACE TEMP VIEW _rawn AS SELECT rowid AS _rid, * FROM _raw")
+    # Rowids follow the records from 0; a table written inside a transaction (the text re-read of rejected rows)
+    # starts them at a large offset, hence its minimum.
+    rid = "rowid" if table == "_raw" else f"rowid - (SELECT min(rowid) FROM {table})"
+    con.execute(f"CREATE OR REPLACE TEMP VIEW {table}n AS SELECT {rid} AS _rid, * FROM {table}")
     rows = con.execute(
         """SELECT line, any_value(csv_line), any_value(error_type), any_value(error_message)
            FROM _rej_err GROUP BY line ORDER BY line"""
@@ -884,13 +887,21 @@ def _raw_line_sql(n_cols: int) -> str:
     return " || $delim || ".join(cells)
 
 
-def _commit(con, det: Detection, stage: _Stage, batch_id: str, structural, digest: _Hasher) -> IngestReport:
+def _commit(con, det: Detection, stage: _Stage, batch_id: str, structural, digest: _Hasher,
+            source: Path) -> IngestReport:
     """Write rejects, count duplicates, insert new rows and the uploads record."""
     table = det.kind
     keys = {"orders": ("order_id", "line_no"), "reviews": ("review_id",), "products": ("product_id",)}[table]
     cols = ", ".join(c for c in F.CANONICAL[table] if c != "discount")
     n_src = con.execute("SELECT count(*) FROM _raw").fetchall()[0][0]
     n_bad = con.execute("SELECT count(DISTINCT _rid) FROM _stage WHERE _reason IS NOT NULL").fetchall()[0][0]
+    n_conflict = _find_conflicting_ids(con, det) if table == "reviews" else 0
+    lines = "_rawn"
+    if (n_bad or n_conflict) and det.typed:
+        # Typed cells print as DuckDB writes them ('1' would come back '1.0'): re-read the file as text so
+        # rejected_rows.raw keeps the line's own cells.
+        _read_raw(con, source, det, table="_rawtext")
+        lines = "_rawtextn"
     if n_bad:
         # One reason per source row (the first rule that fired on any of its lines).
         message = "CASE b0.code " + " ".join(f"WHEN {i} THEN {m}" for i, m in enumerate(stage.messages)) + " END"
@@ -901,10 +912,11 @@ def _commit(con, det: Detection, stage: _Stage, batch_id: str, structural, diges
                 FROM (SELECT _rid, min(_reason) AS code FROM _stage WHERE _reason IS NOT NULL GROUP BY _rid) b0
                 JOIN (SELECT * EXCLUDE (_rid), _rid AS _srid FROM _src QUALIFY row_number() OVER (PARTITION BY _rid) = 1) s
                   ON s._srid = b0._rid
-            ) b JOIN _rawn r ON r._rid = b._rid"""
+            ) b JOIN {lines} r ON r._rid = b._rid"""
         params = {"batch": batch_id, "file": det.file_name, "delim": det.delimiter, **stage.sql.params}
         con.execute(statement, {k: v for k, v in params.items() if f"${k}" in statement})
-    n_conflict = _reject_conflicting_ids(con, det, batch_id) if table == "reviews" else 0
+    if n_conflict:
+        _reject_conflicting_ids(con, det, batch_id, lines)
     if structural and (n_bad or n_conflict):
         _shift_row_numbers(con, batch_id, sorted(line for line, *_ in structural))
     if structural:
@@ -947,7 +959,6 @@ def _commit(con, det: Detection, stage: _Stage, batch_id: str, structural, diges
         ).fetchall()[0][0]
     n_read = n_src + len(structural)
     n_rejected = n_bad + n_conflict + len(structural)
-    con.execute("DROP TABLE IF EXISTS _conflicts")
     n_dup = n_read - n_loaded - n_rejected
     digest.join()
     con.execute(
@@ -958,8 +969,8 @@ def _commit(con, det: Detection, stage: _Stage, batch_id: str, structural, diges
     return IngestReport(det.file_name, det.format, det.kind, n_read, n_loaded, n_rejected, n_dup, batch_id)
 
 
-def _reject_conflicting_ids(con, det: Detection, batch_id: str) -> int:
-    """Reject later rows whose review id an earlier, different review of the same file already uses.
+def _find_conflicting_ids(con, det: Detection) -> int:
+    """Temp table _conflicts: later rows whose review id an earlier, different review of the same file uses.
 
     A repeated id with the same review is a duplicate; with another review it means the column mapped to review_id
     is not one (a product id, say), and counting those rows as duplicates would hide that behind a plausible number.
@@ -973,18 +984,19 @@ def _reject_conflicting_ids(con, det: Detection, batch_id: str) -> int:
             FROM (SELECT _rid, review_id, hash(text, title, rating, product_id) AS h
                   FROM _stage WHERE _reason IS NULL)
         ) WHERE h <> first_h""")
-    n = con.execute("SELECT count(*) FROM _conflicts").fetchall()[0][0]
-    if n:
-        named = {F.normalise_header(h): h for h in reversed(det.headers)}
-        column = " / ".join(named.get(c, c) for c in det.mapping["review_id"])
-        statement = f"""INSERT INTO rejected_rows
-            SELECT $batch, $file, c._rid + 2, {_raw_line_sql(len(det.headers))},
-                   'review id ' || c.review_id || ' is already used by a different review earlier in this file; '
-                   || 'is column ' || $column || ' really a review id? Map another column to review_id, or none'
-            FROM _conflicts c JOIN _rawn r ON r._rid = c._rid"""
-        con.execute(statement, {"batch": batch_id, "file": det.file_name, "delim": det.delimiter,
-                                "column": repr(column)})
-    return n
+    return con.execute("SELECT count(*) FROM _conflicts").fetchall()[0][0]
+
+
+def _reject_conflicting_ids(con, det: Detection, batch_id: str, lines: str) -> None:
+    """Keep the rows of _conflicts in rejected_rows, with a reason that names the suspect column."""
+    named = {F.normalise_header(h): h for h in reversed(det.headers)}
+    column = " / ".join(named.get(c, c) for c in det.mapping["review_id"])
+    statement = f"""INSERT INTO rejected_rows
+        SELECT $batch, $file, c._rid + 2, {_raw_line_sql(len(det.headers))},
+               'review id ' || c.review_id || ' is already used by a different review earlier in this file; '
+               || 'is column ' || $column || ' really a review id? Map another column to review_id, or none'
+        FROM _conflicts c JOIN {lines} r ON r._rid = c._rid"""
+    con.execute(statement, {"batch": batch_id, "file": det.file_name, "delim": det.delimiter, "column": repr(column)})
 
 
 def _shift_row_numbers(con, batch_id: str, structural_lines: list[int]) -> None:

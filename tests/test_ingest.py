@@ -183,6 +183,13 @@ def test_bad_rows_are_rejected_with_reasons_and_counted(tmp_path, store):
     assert raws[0] == "O2,not a date,Mug,1,3.5"
 
 
+def test_rejected_rows_keep_the_cells_of_columns_read_as_numbers(tmp_path, store):
+    path = write(tmp_path, "typed.csv", "order id,order date,product,quantity,price\n"
+                                        "O1,2024-01-05,Mug,2,3.50\nO2,someday,Mug,1,007\n")
+    assert ingest(store, path).rows_rejected == 1
+    assert q(store, "SELECT raw FROM rejected_rows") == [("O2,someday,Mug,1,007",)]
+
+
 def test_overlapping_exports_add_no_duplicates(tmp_path, store):
     header = "InvoiceNo,StockCode,Description,Quantity,InvoiceDate,UnitPrice,CustomerID,Country\n"
     rows = [f"{500 + i // 3},S{i % 3},Item,1,2024-01-{1 + i // 3:02d} 10:00:00,2.0,{i % 7},UK" for i in range(30)]
@@ -275,8 +282,9 @@ def test_a_review_id_shared_by_different_reviews_is_rejected_not_deduplicated(tm
                                       "r2,4,Nice\n")
     report = ingest(store, path)
     assert (report.rows_read, report.rows_loaded, report.rows_rejected, report.rows_duplicate) == (4, 2, 1, 1)
-    [(line, reason)] = q(store, "SELECT row_number, reason FROM rejected_rows")
-    assert line == 4 and reason.startswith("review id r1 is already used by a different review earlier in this file")
+    [(line, raw, reason)] = q(store, "SELECT row_number, raw, reason FROM rejected_rows")
+    assert line == 4 and raw == "r1,1,Fell apart"  # the line's own text, though Stars was read as numbers
+    assert reason.startswith("review id r1 is already used by a different review earlier in this file")
     assert "'Review ID'" in reason
     again = ingest(store, path)
     assert (again.rows_loaded, again.rows_rejected, again.rows_duplicate) == (0, 1, 3)
