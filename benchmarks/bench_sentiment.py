@@ -55,16 +55,14 @@ def cpu_pressure() -> str:
 
 def machine_info() -> dict:
     """What the figures were measured on."""
-    cpu, flags = platform.processor() or "", set()
+    fields: dict[str, str] = {}
     try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name") and cpu == (platform.processor() or ""):
-                cpu = line.split(":", 1)[1].strip()
-            elif line.startswith("flags"):
-                flags = set(line.split(":", 1)[1].split())
-                break
+        for line in Path("/proc/cpuinfo").read_text().splitlines():  # the first processor's block is enough
+            key, _, value = line.partition(":")
+            fields.setdefault(key.strip(), value.strip())
     except OSError:
         pass
+    cpu, flags = fields.get("model name") or platform.processor() or "", set(fields.get("flags", "").split())
     # int8 and bf16 speed depend on these more than on the model name (hosts of one name differ).
     isa = [f for f in ("avx512_vnni", "avx512_bf16", "avx512f", "avx2") if f in flags]
     cpu = f"{cpu} [{', '.join(isa) or 'no AVX2'}]"

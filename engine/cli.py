@@ -133,7 +133,7 @@ def _serve(db: Path, port: int) -> int:
 def _cmd_serve(args: argparse.Namespace) -> int:
     """Serve the dashboard on an existing or new database."""
     db = _db_path(args)
-    open_shared(db, on_wait=_say_waiting).close()  # create/migrate before the app opens it
+    _open_store(args).close()  # create/migrate before the app opens it
     return _serve(db, args.port)
 
 
@@ -142,7 +142,7 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     from .demo import load_demo
 
     db = _db_path(args)
-    store = open_shared(db, on_wait=_say_waiting)
+    store = _open_store(args)
     try:
         if store.is_empty():
             reports = load_demo(store, progress=_progress(True))

@@ -103,13 +103,17 @@ class Detection:
             out[canon] = [next((r[i] for i in idx if i < len(r) and r[i].strip()), "") for r in rows]
         return pd.DataFrame(out)
 
+    def source_headers(self, canon: str) -> list[str]:
+        """The file's own header names behind a canonical field, as messages quote them."""
+        cols = _columns(self)
+        return [self.headers[int(cols[s][1:])] for s in self.mapping.get(canon, ()) if s in cols]
+
     def mapping_summary(self) -> str:
         """Which column feeds which field, and which columns are not used, in the file's own header names."""
-        named = {F.normalise_header(h): h for h in reversed(self.headers)}
         used = {s for sources in self.mapping.values() for s in sources}
         order = {c: i for i, c in enumerate(CANONICAL.get(self.kind or "", ()))}
-        pairs = ", ".join(f"{canon} = {' / '.join(repr(named.get(s, s)) for s in sources)}"
-                          for canon, sources in sorted(self.mapping.items(), key=lambda kv: order.get(kv[0], 99)))
+        pairs = ", ".join(f"{canon} = {' / '.join(repr(h) for h in self.source_headers(canon))}"
+                          for canon in sorted(self.mapping, key=lambda c: order.get(c, 99)))
         unused = [repr(h) for h in self.headers if F.normalise_header(h) not in used]
         return f"{pairs}; not used: {', '.join(unused) or 'none'}"
 
@@ -685,7 +689,7 @@ def _canonical(con, det: Detection, spec: F.FormatSpec | None, cols: dict[str, s
     explode_field = {"packed_products": "product_name", "sku_list": "product_id"}.get(spec.explode if spec else None)
     prof = _profile(con, det, cols, _NUMBER_FIELDS - {explode_field}, _TIME_FIELDS)
     m = {k: _src_col(v, cols, prof.clean) for k, v in det.mapping.items()}
-    label = {k: " / ".join(det.headers[int(cols[s][1:])] for s in v if s in cols) for k, v in det.mapping.items()}
+    label = {k: " / ".join(det.source_headers(k)) for k in det.mapping}
     sources = {k: [cols[s] for s in v if s in cols] for k, v in det.mapping.items()}
 
     def num(field: str) -> str | None:
@@ -989,8 +993,7 @@ def _find_conflicting_ids(con, det: Detection) -> int:
 
 def _reject_conflicting_ids(con, det: Detection, batch_id: str, lines: str) -> None:
     """Keep the rows of _conflicts in rejected_rows, with a reason that names the suspect column."""
-    named = {F.normalise_header(h): h for h in reversed(det.headers)}
-    column = " / ".join(named.get(c, c) for c in det.mapping["review_id"])
+    column = " / ".join(det.source_headers("review_id"))
     statement = f"""INSERT INTO rejected_rows
         SELECT $batch, $file, c._rid + 2, {_raw_line_sql(len(det.headers))},
                'review id ' || c.review_id || ' is already used by a different review earlier in this file; '

@@ -17,7 +17,8 @@ if TYPE_CHECKING:
     import pandas as pd
 
 __all__ = [
-    "Store", "DatabaseLockedError", "default_db_path", "default_wait", "open_shared", "read_df", "read_rows", "SCHEMA_VERSION",
+    "Store", "DatabaseLockedError", "default_db_path", "default_wait", "open_shared", "read_df", "read_rows",
+    "SCHEMA_VERSION",
 ]
 
 _MIGRATIONS: list[str] = [
@@ -212,7 +213,7 @@ class Store:
                 if self.release_when_idle:
                     raise RuntimeError("this store releases its file when idle: use it inside `with store.hold()`")
                 self._acquire()
-                self._holders -= 1  # a store that stays open needs no holder to keep it
+                self._release()  # a store that stays open keeps the file without a holder
             return self._con
 
     @property
