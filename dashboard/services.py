@@ -106,7 +106,7 @@ def page_session() -> Iterator[str | None]:
         try:
             stack.enter_context(store().hold())
         except DatabaseLockedError as exc:  # not cached: the next rerun tries again
-            yield f"StoreLens cannot open its database: {exc}. Reload this page once it is free."
+            yield f"StoreLens cannot open its database: {exc}."  # the reason already says to try again
             return
         yield None
 
