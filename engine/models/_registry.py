@@ -1,0 +1,282 @@
+"""The one registry of model versions (table `model_versions`, keyed by family): register, list, activate, roll
+back, delete, load the active one with fallback. Every family uses it unchanged."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import shutil
+import time
+from collections.abc import Callable
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from ._artefacts import meta_path
+from ._errors import ModelLoadError, ModelNotFoundError
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from engine.store import Store
+
+log = logging.getLogger(__name__)
+
+LIST_COLUMNS = ["version", "created_at", "active", "metrics", "base_model", "data_hash", "path", "available",
+                "size_mb"]
+
+
+def _folder_bytes(folder: Path) -> int:
+    """Disk used by a version's files (0 when the folder is gone)."""
+    return sum(f.stat().st_size for f in folder.rglob("*") if f.is_file()) if folder.is_dir() else 0
+
+
+def _parse_metrics(raw: object) -> dict[str, Any]:
+    """The metrics JSON column as a dict (an unreadable value reads as empty)."""
+    if isinstance(raw, dict):
+        return dict(raw)
+    try:
+        return dict(json.loads(raw)) if isinstance(raw, str) else {}
+    except ValueError:
+        return {}
+
+
+class Registry:
+    """Versions of one family, stored as folders `<db>.models/<family>/<version>/` and rows of `model_versions`.
+
+    `loader(folder)` restores a model (raising ModelLoadError when its artefacts are broken); `train_hint` ends
+    the "no model yet" message with the command that makes one.
+    """
+
+    def __init__(self, family: str, loader: Callable[[Path], Any], train_hint: str | None = None,
+                 logger: logging.Logger | None = None) -> None:
+        self.family = family
+        self.loader = loader
+        self.train_hint = train_hint or f"storelens {family} train"
+        self.log = logger or log
+
+    # ------------------------------------------------------------------ paths
+
+    def family_dir(self, store: "Store") -> Path:
+        """Where this database keeps the family's versions."""
+        return store.models_dir / self.family
+
+    def resolve_path(self, store: "Store", version: str, stored: object) -> Path:
+        """A version's folder: stored relative to the model folder, so a copied database uses its own copy."""
+        if isinstance(stored, str) and stored and not Path(stored).is_absolute():
+            return store.models_dir / stored
+        if isinstance(stored, str) and stored and meta_path(Path(stored), self.family).is_file():
+            return Path(stored)  # written by an older StoreLens, which stored absolute paths
+        return self.family_dir(store) / version
+
+    # ------------------------------------------------------------------ writing
+
+    def _new_version(self, folder: Path) -> str:
+        """Sortable, unique version name: UTC timestamp (suffixed on collision)."""
+        base = datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S")
+        version, n = base, 1
+        while (folder / version).exists():
+            n += 1
+            version = f"{base}-{n}"
+        return version
+
+    def _clean_stale_staging(self, folder: Path) -> None:
+        """Remove staging folders of killed runs (older than 6 hours, so a concurrent run is left alone)."""
+        if not folder.is_dir():
+            return
+        for p in folder.glob(".staging-*"):
+            try:
+                if time.time() - p.stat().st_mtime > 6 * 3600:
+                    shutil.rmtree(p, ignore_errors=True)
+            except OSError:
+                pass
+
+    def register(self, store: "Store", save: Callable[[Path, str, datetime], None], metrics: dict[str, Any],
+                 base_model: str | None = None, data_hash: str | None = None, activate: bool = True) -> tuple[str, Path]:
+        """Save a new version under a staging name, rename it and register it in one transaction.
+
+        `save(folder, version, created_at)` writes the artefacts; a failure or a kill never leaves a
+        half-registered version. Returns (version, folder).
+        """
+        family_dir = self.family_dir(store)
+        self._clean_stale_staging(family_dir)
+        family_dir.mkdir(parents=True, exist_ok=True)
+        version = self._new_version(family_dir)
+        created = datetime.now(timezone.utc).replace(tzinfo=None)
+        staging = family_dir / f".staging-{version}-{os.getpid()}"
+        final = family_dir / version
+        try:
+            save(staging, version, created)
+            os.replace(staging, final)
+            with store.transaction() as con:
+                if activate:
+                    con.execute("UPDATE model_versions SET active = FALSE WHERE family = ?", [self.family])
+                con.execute(
+                    "INSERT INTO model_versions "
+                    "(family, version, created_at, path, active, metrics, base_model, data_hash) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    [self.family, version, created, f"{self.family}/{version}", activate,
+                     json.dumps(metrics, default=str), base_model, data_hash],
+                )
+        except BaseException:
+            shutil.rmtree(staging, ignore_errors=True)
+            if final.exists() and not self._is_registered(store, version):
+                shutil.rmtree(final, ignore_errors=True)
+            raise
+        return version, final
+
+    def _is_registered(self, store: "Store", version: str) -> bool:
+        """Whether a version row exists (used to clean up after a failed registration)."""
+        try:
+            cur = store.cursor()
+            try:
+                return bool(cur.execute(
+                    "SELECT count(*) FROM model_versions WHERE family = ? AND version = ?", [self.family, version]
+                ).fetchone()[0])
+            finally:
+                cur.close()
+        except Exception:
+            return False
+
+    # ------------------------------------------------------------------ reading
+
+    def rows(self, store: "Store") -> "pd.DataFrame":
+        """Raw registry rows of the family, newest first."""
+        cur = store.cursor()
+        try:
+            return cur.execute(
+                "SELECT version, created_at, path, active, metrics, base_model, data_hash FROM model_versions "
+                "WHERE family = ? ORDER BY created_at DESC, version DESC",
+                [self.family],
+            ).df()
+        finally:
+            cur.close()
+
+    def list(self, store: "Store") -> "pd.DataFrame":
+        """Every version with its metrics (a dict), folder, whether its files are there and their size."""
+        import pandas as pd
+
+        records = []
+        for r in self.rows(store).itertuples(index=False):
+            path = self.resolve_path(store, r.version, r.path)
+            records.append({
+                "version": r.version, "created_at": r.created_at, "active": bool(r.active),
+                "metrics": _parse_metrics(r.metrics), "base_model": r.base_model, "data_hash": r.data_hash,
+                "path": str(path), "available": meta_path(path, self.family).is_file(),
+                "size_mb": _folder_bytes(path) / 1e6,
+            })
+        return pd.DataFrame.from_records(records, columns=LIST_COLUMNS)
+
+    def has_model(self, store: "Store") -> bool:
+        """True when at least one version is registered."""
+        cur = store.cursor()
+        try:
+            return bool(cur.execute("SELECT count(*) FROM model_versions WHERE family = ?",
+                                    [self.family]).fetchone()[0])
+        finally:
+            cur.close()
+
+    def active_version(self, store: "Store") -> str | None:
+        """Name of the active version (None when there is none)."""
+        cur = store.cursor()
+        try:
+            row = cur.execute(
+                "SELECT version FROM model_versions WHERE family = ? AND active ORDER BY created_at DESC LIMIT 1",
+                [self.family],
+            ).fetchone()
+        finally:
+            cur.close()
+        return None if row is None else str(row[0])
+
+    def _match(self, store: "Store", version: str) -> "pd.Series":
+        """The registry row of `version`, or ModelNotFoundError listing the known ones."""
+        rows = self.rows(store)
+        match = rows[rows["version"] == version]
+        if match.empty:
+            known = ", ".join(rows["version"].tolist()) or "none"
+            raise ModelNotFoundError(f"no {self.family} model version {version!r} (known: {known})")
+        return match.iloc[0]
+
+    def load(self, store: "Store", version: str) -> Any:
+        """Load one named version."""
+        row = self._match(store, version)
+        model = self.loader(self.resolve_path(store, version, row["path"]))
+        model.version = version
+        return model
+
+    # ------------------------------------------------------------------ changing
+
+    def activate(self, store: "Store", version: str) -> None:
+        """Make `version` the active one (roll back or forward); it must exist and load."""
+        row = self._match(store, version)
+        self.loader(self.resolve_path(store, version, row["path"]))  # refuse to activate a broken one
+        with store.transaction() as con:
+            con.execute("UPDATE model_versions SET active = (version = ?) WHERE family = ?", [version, self.family])
+
+    def rollback(self, store: "Store") -> str:
+        """Activate the version registered before the active one; returns its name."""
+        rows = self.rows(store)
+        active = rows.index[rows["active"].fillna(False).astype(bool)].tolist()
+        if not active or active[0] + 1 >= len(rows):
+            raise ModelNotFoundError(f"no earlier {self.family} model version to roll back to")
+        previous = str(rows.iloc[active[0] + 1]["version"])
+        self.activate(store, previous)
+        return previous
+
+    def delete(self, store: "Store", version: str) -> int:
+        """Unregister an inactive version and remove its files; returns the bytes freed.
+
+        Only a folder inside this database's model folder is removed.
+        """
+        row = self._match(store, version)
+        if bool(row["active"]):
+            raise ValueError(f"version {version} is the active one; activate another version before deleting it")
+        folder = self.resolve_path(store, version, row["path"])
+        owned = folder.resolve().parent == self.family_dir(store).resolve()
+        freed = _folder_bytes(folder) if owned else 0
+        with store.transaction() as con:
+            con.execute("DELETE FROM model_versions WHERE family = ? AND version = ?", [self.family, version])
+        if owned:
+            shutil.rmtree(folder, ignore_errors=True)
+        return freed
+
+    def load_active(self, store: "Store") -> Any:
+        """The active version; if its files are missing or corrupt, warn and fall back to the previous good one.
+
+        A model loaded in place of the active one carries `meta["fallback_from"]` (the version that failed).
+        """
+        import pandas as pd
+
+        rows = self.rows(store)
+        if rows.empty:
+            raise ModelNotFoundError(f"no {self.family} model yet: run `{self.train_hint}`")
+        active = rows[rows["active"].fillna(False).astype(bool)]
+        if active.empty:
+            ordered = rows
+        else:
+            pos = int(active.index[0])
+            # active first, then older versions newest-first, then anything newer than the active one
+            ordered = pd.concat([rows.loc[[pos]], rows.loc[pos + 1:], rows.loc[: pos - 1]])
+        errors: list[str] = []
+        first = str(ordered.iloc[0]["version"])
+        for r in ordered.itertuples(index=False):
+            try:
+                model = self.loader(self.resolve_path(store, r.version, r.path))
+            except ModelLoadError as exc:
+                errors.append(f"{r.version}: {exc}")
+                self.log.warning("%s model version %s is unusable: %s", self.family, r.version, exc)
+                continue
+            model.version = str(r.version)
+            if str(r.version) != first:
+                self.log.warning("active %s model %s could not be loaded; falling back to previous version %s",
+                                 self.family, first, r.version)
+                meta = getattr(model, "meta", None)
+                if isinstance(meta, dict):
+                    meta["fallback_from"] = first
+                model.fallback_from = first
+            return model
+        raise ModelLoadError(
+            f"no usable {self.family} model: every version failed to load (" + "; ".join(errors)
+            + f"). Retrain with `{self.train_hint}`"
+        )
