@@ -1,32 +1,16 @@
-"""`storelens sentiment ...` and `storelens explain review`: the model commands of the contract."""
+"""`storelens sentiment train|score|predict`: fine-tune on the database's rated reviews, score them, score texts
+outside the database."""
 
 from __future__ import annotations
 
 import argparse
 from pathlib import Path
 
-import pandas as pd
+from ._common import UsageError, emit, model_errors, open_store, progress
 
 
-__all__ = ["register"]
-
-
-def register(sub, common: argparse.ArgumentParser, open_store, emit, progress, usage_error) -> None:
-    """Add the model subcommands to the `storelens` parser."""
-
-    def model_errors(fn):
-        """Turn 'no model yet', 'not enough data' and a missing base model into the contract's exit 2 with one line."""
-
-        def run(args: argparse.Namespace) -> int:
-            from . import sentiment
-
-            try:
-                return fn(args)
-            except (sentiment.ModelNotFoundError, sentiment.InsufficientDataError, sentiment.BaseModelError) as exc:
-                raise usage_error(str(exc).strip().rstrip(".") + ".") from exc
-
-        return run
-
+def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
+    """Add the `sentiment` group to the parser."""
     sentiment_parser = sub.add_parser("sentiment", help="train, score and predict review sentiment")
     ssub = sentiment_parser.add_subparsers(dest="sentiment_command", required=True)
 
@@ -37,10 +21,10 @@ def register(sub, common: argparse.ArgumentParser, open_store, emit, progress, u
 
     @model_errors
     def train(args: argparse.Namespace) -> int:
-        from . import sentiment
+        from engine import sentiment
 
         if args.time_budget <= 0:
-            raise usage_error("--time-budget must be a positive number of seconds.")
+            raise UsageError("--time-budget must be a positive number of seconds.")
         store = open_store(args)
         try:
             report = sentiment.train(store, time_budget=args.time_budget, base_model=args.base_model,
@@ -61,7 +45,7 @@ def register(sub, common: argparse.ArgumentParser, open_store, emit, progress, u
 
     @model_errors
     def score(args: argparse.Namespace) -> int:
-        from . import sentiment
+        from engine import sentiment
 
         store = open_store(args)
         try:
@@ -81,16 +65,18 @@ def register(sub, common: argparse.ArgumentParser, open_store, emit, progress, u
 
     @model_errors
     def predict(args: argparse.Namespace) -> int:
-        from . import sentiment
+        import pandas as pd
+
+        from engine import sentiment
 
         if not args.input.exists():
-            raise usage_error(f"{args.input} does not exist; check the path.")
+            raise UsageError(f"{args.input} does not exist; check the path.")
         try:
             frame = pd.read_csv(args.input, sep=None, engine="python", dtype=str, keep_default_na=False)
         except (pd.errors.ParserError, UnicodeDecodeError, pd.errors.EmptyDataError) as exc:
-            raise usage_error(f"{args.input.name} is not a readable CSV ({exc}).") from exc
+            raise UsageError(f"{args.input.name} is not a readable CSV ({exc}).") from exc
         if args.text_column not in frame.columns:
-            raise usage_error(
+            raise UsageError(
                 f"{args.input.name} has no column '{args.text_column}'; its columns are: {', '.join(frame.columns)}."
             )
         store = open_store(args)
@@ -107,33 +93,3 @@ def register(sub, common: argparse.ArgumentParser, open_store, emit, progress, u
 
     p.set_defaults(func=predict)
 
-    explain_parser = sub.add_parser("explain", help="explain a prediction")
-    esub = explain_parser.add_subparsers(dest="explain_command", required=True)
-    p = esub.add_parser("review", parents=[common], help="which words made this review negative/positive")
-    p.add_argument("--text", required=True)
-    p.add_argument("--target", choices=["negative", "neutral", "positive"], default=None,
-                   help="explain this class instead of the predicted one")
-
-    @model_errors
-    def explain_review(args: argparse.Namespace) -> int:
-        from . import explain, sentiment
-
-        if not args.text.strip():
-            raise usage_error("--text is empty; give the review text to explain.")
-        store = open_store(args)
-        try:
-            model = sentiment.load_active(store)
-        finally:
-            store.close()
-        result = explain.explain_review(model, args.text, target=args.target)
-        payload = result.as_dict()
-        payload["faithfulness"] = explain.faithfulness(model, args.text, result).as_dict()
-        top = sorted(payload["tokens"], key=lambda t: -abs(t["attribution"]))[:5]
-        emit(args, payload, (
-            f"{payload['label']} ({payload['probability']:.2f}); top words: "
-            + ", ".join(f"{t['token']} {t['attribution']:+.3f}" for t in top)
-            + f"; convergence delta {payload['convergence_delta']:.4f}"
-        ))
-        return 0
-
-    p.set_defaults(func=explain_review)

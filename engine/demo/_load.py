@@ -6,12 +6,10 @@ import os
 from collections.abc import Callable
 from pathlib import Path
 
-from .ingest import IngestReport, ingest
-from .store import Store
+from engine.ingest import IngestReport, ingest
+from engine.store import Store
 
-__all__ = ["SAMPLE_DIR", "DEMO_FILES", "load_demo"]
-
-SAMPLE_DIR = Path(__file__).resolve().parent.parent / "sample_data"
+SAMPLE_DIR = Path(__file__).resolve().parent.parent.parent / "sample_data"
 # Products first, so orders and reviews get their categories as they arrive.
 DEMO_FILES = ("shopify_products_export.csv", "shopify_orders_export.csv", "judgeme_reviews_export.csv")
 
@@ -20,7 +18,7 @@ def _sample_dir() -> Path:
     """sample_data/ of the checkout; an installed package regenerates the same files into a cache folder."""
     if all((SAMPLE_DIR / name).exists() for name in DEMO_FILES):
         return SAMPLE_DIR
-    from .sampledata import generate
+    from ._writers import generate
 
     cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "storelens" / "sample_data"
     if not all((cache / name).exists() for name in DEMO_FILES):

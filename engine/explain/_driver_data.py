@@ -1,9 +1,9 @@
 """Drivers over the database: the reviews of a category and period (and of the period before it) fed to
-`engine.explain.category_drivers`, cached per model version; one review by id; the reviews that contain a driver.
+`category_drivers`, cached per model version; one review by id; the reviews that contain a driver.
 
 No Streamlit. Every query is one DuckDB statement with `?` placeholders for user-supplied values (category, ids,
 dates, terms). Periods are half-open day ranges [start, end); the previous period is [start - (end - start), start).
-The text the model reads (and the drivers are computed from) is `engine.sentiment.compose_text(title, text)`.
+The text the model reads (and the drivers are computed from) is `engine.store.compose_text(title, text)`.
 """
 
 from __future__ import annotations
@@ -15,53 +15,31 @@ from typing import Any
 
 import pandas as pd
 
-from engine import explain
-from engine.analytics import UNCATEGORISED
-from engine.store import Store, read_df as _df
+from engine.sentiment import REGISTRY as SENTIMENT
+from engine.store import (
+    UNCATEGORISED,
+    Store,
+    compose_text,
+    day_start,
+    filter_where,
+    model_text_sql,
+    rating_label_sql,
+)
+from engine.store import read_df as _df
 
-__all__ = [
-    "DRIVER_STEPS",
-    "review_text",
-    "period_reviews",
-    "count_reviews",
-    "previous_period",
-    "review_bounds",
-    "drivers_for",
-    "reviews_containing",
-    "term_pattern",
-]
+from ._attributions import SentimentLike
+from ._drivers import cached_drivers, category_drivers
+
 
 DRIVER_STEPS = 16  # IG steps per review for drivers (explain.category_drivers' default)
-FAMILY = "sentiment"  # model family folder under Store.models_dir (engine.sentiment.FAMILY)
-
-# Title and body joined as engine.sentiment.compose_text does, for SQL: a title without closing punctuation gets ". ".
-# Only used to *search*; a punctuation mark always separates title and body, so a two-word term never spans them.
-_MODEL_TEXT = ("CASE WHEN nullif(trim(r.title), '') IS NULL THEN coalesce(trim(r.text), '') "
-               "WHEN nullif(trim(r.text), '') IS NULL THEN trim(r.title) "
-               "ELSE trim(r.title) || ' . ' || trim(r.text) END")
+_MODEL_TEXT = model_text_sql("r")  # only used to *search*
 # Label as the app shows it: the model's score when there is one, else the star rating's label.
-_LABEL = ("coalesce(s.label, CASE WHEN r.rating IS NULL OR isnan(r.rating) THEN NULL WHEN r.rating < 2.5 THEN "
-          "'negative' WHEN r.rating < 3.5 THEN 'neutral' ELSE 'positive' END)")
-
-
-
-def _compose(title: object, text: object) -> str:
-    from engine.sentiment import compose_text
-
-    return compose_text(title, text)
-
-
-def _ts(d: date | datetime | str | pd.Timestamp) -> datetime:
-    """A day (or timestamp) as the naive UTC timestamp reviews.review_ts is compared with."""
-    ts = pd.Timestamp(d)
-    if ts.tzinfo is not None:
-        ts = ts.tz_convert("UTC").tz_localize(None)
-    return ts.to_pydatetime()
+_LABEL = f"coalesce(s.label, {rating_label_sql('r.rating')})"
 
 
 def previous_period(start: date | datetime, end: date | datetime) -> tuple[datetime, datetime]:
     """The period of the same length right before [start, end)."""
-    s, e = _ts(start), _ts(end)
+    s, e = day_start(start), day_start(end)
     if e <= s:
         raise ValueError(f"empty period: end {e:%Y-%m-%d} is not after start {s:%Y-%m-%d}")
     return s - (e - s), s
@@ -69,15 +47,7 @@ def previous_period(start: date | datetime, end: date | datetime) -> tuple[datet
 
 def _where(category: str | None, start, end) -> tuple[str, list]:
     """Reviews `r` of one category (None: every category) in [start, end)."""
-    parts, params = ["r.review_ts >= ?", "r.review_ts < ?"], [_ts(start), _ts(end)]
-    if category is not None:
-        parts.append("coalesce(r.category, ?) = ?")
-        params += [UNCATEGORISED, category]
-    return " AND ".join(parts), params
-
-
-# ------------------------------------------------------------------------------------------------- one review
-
+    return filter_where("r.review_ts", period=(start, end), category_column="r.category", category=category)
 
 def review_text(store: Store, review_id: str) -> dict[str, Any] | None:
     """One review with the text the model reads (`model_text`), its stored score and label; None if unknown.
@@ -102,7 +72,7 @@ def review_text(store: Store, review_id: str) -> dict[str, Any] | None:
     if df.empty:
         return None
     row = {k: (None if _missing(v) else v) for k, v in df.iloc[0].to_dict().items()}
-    row["model_text"] = _compose(row["title"], row["text"])
+    row["model_text"] = compose_text(row["title"], row["text"])
     return row
 
 
@@ -134,7 +104,7 @@ def period_reviews(store: Store, category: str | None, start, end) -> pd.DataFra
     df = _df(store, f"SELECT r.review_id, r.title, r.text FROM reviews r WHERE {where} "
                     "AND (coalesce(trim(r.title), '') <> '' OR coalesce(trim(r.text), '') <> '') "
                     "ORDER BY r.review_id, r.review_ts", params)
-    texts = [_compose(a, b) for a, b in zip(df["title"], df["text"])]
+    texts = [compose_text(a, b) for a, b in zip(df["title"], df["text"])]
     return pd.DataFrame({"review_id": df["review_id"].astype(str), "text": texts})
 
 
@@ -165,7 +135,7 @@ def _digest(*frames: pd.DataFrame) -> str:
     return h.hexdigest()[:24]
 
 
-def drivers_for(store: Store, model: explain.SentimentLike, category: str | None, start, end,
+def drivers_for(store: Store, model: SentimentLike, category: str | None, start, end,
                 sample_size: int = 200, seed: int = 0, n_steps: int = DRIVER_STEPS,
                 progress: Callable[[float, str], None] | None = None,
                 cached_only: bool = False) -> pd.DataFrame | None:
@@ -180,7 +150,7 @@ def drivers_for(store: Store, model: explain.SentimentLike, category: str | None
     is never cached on disk. Columns: those of `explain.category_drivers` (with `prev_*` and `change_*`); attrs
     add category, start, end, prev_start, prev_end, n_available, prev_n_available, model_version.
     """
-    start_ts, end_ts = _ts(start), _ts(end)
+    start_ts, end_ts = day_start(start), day_start(end)
     prev_start, prev_end = previous_period(start_ts, end_ts)
     sample_size = max(1, int(sample_size))
     cur = period_reviews(store, category, start_ts, end_ts)
@@ -193,7 +163,7 @@ def drivers_for(store: Store, model: explain.SentimentLike, category: str | None
     def compute() -> pd.DataFrame:
         if cached_only:
             raise _NotCached()
-        return explain.category_drivers(
+        return category_drivers(
             model, cur["text"].tolist(), cur["review_id"].tolist(), sample_size=sample_size, seed=int(seed),
             prev_texts=prev["text"].tolist(), prev_review_ids=prev["review_id"].tolist(), n_steps=int(n_steps),
             progress=progress)
@@ -202,7 +172,7 @@ def drivers_for(store: Store, model: explain.SentimentLike, category: str | None
         if version is None:
             df = compute()
         else:
-            df = explain.cached_drivers(store.models_dir / FAMILY, str(version), key, compute)
+            df = cached_drivers(SENTIMENT.family_dir(store), str(version), key, compute)
     except _NotCached:
         return None
     df.attrs.update({

@@ -1,4 +1,4 @@
-"""Read-side queries for the app: KPIs, revenue over time, top products, table browsing and upload history.
+"""Sales figures for the Overview: KPIs against the period before, revenue over time, top products.
 
 Every query is one DuckDB statement with `?` placeholders for user-supplied values; identifiers (table and
 column names) only ever come from the engine's own lists. Results are pandas DataFrames or small dataclasses.
@@ -12,67 +12,30 @@ Revenue rules, shared by every figure here:
 
 from __future__ import annotations
 
-import os
-import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
-from pathlib import Path
+from datetime import date, timedelta
 
 import pandas as pd
 
-from .store import Store, read_df as _df, read_rows as _rows
+from engine.store import (
+    PURCHASE_LINE_SQL,
+    REVENUE_LINE_SQL,
+    UNCATEGORISED,
+    Filters,
+    Store,
+    check_freq,
+    day_start,
+    filter_where,
+)
+from engine.store import (
+    read_df as _df,
+)
+from engine.store import (
+    read_rows as _rows,
+)
 
-__all__ = [
-    "Filters",
-    "Kpi",
-    "UNCATEGORISED",
-    "TABLES",
-    "FREQS",
-    "OVERVIEW_QUERIES",
-    "date_bounds",
-    "categories",
-    "data_version",
-    "currency",
-    "kpis",
-    "revenue_by_category",
-    "top_products",
-    "browse",
-    "count_rows",
-    "table_columns",
-    "table_csv",
-    "uploads",
-    "rejected_rows",
-]
-
-UNCATEGORISED = "(no category)"
-TABLES: tuple[str, ...] = ("orders", "reviews", "products", "uploads", "rejected_rows")
-FREQS: dict[str, str] = {"D": "day", "W": "week", "M": "month"}
-
-# SQL fragments made by the engine (no user text): which lines count, and what a purchase line is.
-_COUNTS = "(status IS DISTINCT FROM 'cancelled' OR quantity < 0)"
-_PURCHASE = "(status IS DISTINCT FROM 'cancelled' AND quantity > 0)"
-_ORDER_BY = {
-    "orders": "order_ts, order_id, line_no",
-    "reviews": "review_ts, review_id",
-    "products": "product_id",
-    "uploads": "uploaded_at DESC",
-    "rejected_rows": "batch_id, row_number",
-}
-
-
-@dataclass(frozen=True)
-class Filters:
-    """What every page looks at: an inclusive date range (None = open end) and categories (empty = all)."""
-
-    start: date | None = None
-    end: date | None = None
-    categories: tuple[str, ...] = ()
-
-    def __post_init__(self) -> None:
-        if self.start and self.end and self.start > self.end:
-            raise ValueError(f"start {self.start} is after end {self.end}")
-        object.__setattr__(self, "categories", tuple(sorted(set(self.categories))))
+_COUNTS, _PURCHASE = REVENUE_LINE_SQL, PURCHASE_LINE_SQL
 
 
 @dataclass(frozen=True)
@@ -92,40 +55,6 @@ class Kpi:
         if self.value is None or not self.previous:
             return None
         return (self.value - self.previous) / abs(self.previous)
-
-
-# ----------------------------------------------------------------------------------------------- helpers
-
-
-
-
-def _ts(d: date) -> datetime:
-    """Midnight at the start of a day: ranges are [start, end + 1 day) on the TIMESTAMP column."""
-    return datetime.combine(d, time())
-
-
-def _where(filters: Filters, start: date | None = None, end: date | None = None) -> tuple[str, list]:
-    """WHERE clause for the orders table: date range (inclusive days) and categories."""
-    start = filters.start if start is None else start
-    end = filters.end if end is None else end
-    parts, params = ["TRUE"], []
-    if start is not None:
-        parts.append("order_ts >= ?")
-        params.append(_ts(start))
-    if end is not None:
-        parts.append("order_ts < ?")
-        params.append(_ts(end + timedelta(days=1)))
-    if filters.categories:
-        parts.append("list_contains(?::VARCHAR[], coalesce(category, ?))")
-        params += [list(filters.categories), UNCATEGORISED]
-    return " AND ".join(parts), params
-
-
-def _check_table(table: str) -> str:
-    """Only the engine's own table names are ever put into SQL text."""
-    if table not in TABLES:
-        raise ValueError(f"unknown table '{table}'; choose one of: {', '.join(TABLES)}")
-    return table
 
 
 # ----------------------------------------------------------------------------------------------- filters
@@ -170,7 +99,7 @@ def kpis(store: Store, filters: Filters) -> list[Kpi]:
     start, end = period
     days = (end - start).days + 1
     prev_start = start - timedelta(days=days)
-    where, params = _where(filters, prev_start, end)
+    where, params = filter_where("order_ts", filters, start=prev_start, end=end)
     # Two aggregations over the same lines, both keyed by period (True = current, False = previous).
     # A customer has ordered at least twice when the smallest and largest hash of their order ids differ:
     # min/max of a 64-bit integer per customer instead of a per-customer count(DISTINCT order_id), the
@@ -190,7 +119,7 @@ def kpis(store: Store, filters: Filters) -> list[Kpi]:
         )
         SELECT cur, t.revenue, t.orders, b.customers, b.repeaters FROM totals t FULL JOIN buyers b USING (cur)
     """
-    rows = _rows(store, sql, [_ts(start), *params, _ts(start), *params])
+    rows = _rows(store, sql, [day_start(start), *params, day_start(start), *params])
     got = {bool(r[0]): r[1:] for r in rows}
     values = {}
     for cur in (True, False):
@@ -229,9 +158,8 @@ _KINDS = {"revenue": "money", "orders": "count", "aov": "money", "customers": "c
 
 def revenue_by_category(store: Store, filters: Filters, freq: str = "W") -> pd.DataFrame:
     """Revenue per period start and category (long format: period, category, revenue) for the stacked chart."""
-    if freq not in FREQS:
-        raise ValueError(f"freq must be one of {', '.join(FREQS)}, not '{freq}'")
-    where, params = _where(filters)
+    part = check_freq(freq)
+    where, params = filter_where("order_ts", filters)
     sql = f"""
         SELECT date_trunc(?, day)::DATE AS period, coalesce(category, ?) AS category, sum(revenue) AS revenue
         FROM (  -- days first: grouping on a DATE is cheaper than truncating every line
@@ -239,14 +167,14 @@ def revenue_by_category(store: Store, filters: Filters, freq: str = "W") -> pd.D
             FROM orders WHERE {where} AND {_COUNTS} AND order_ts IS NOT NULL GROUP BY day, category
         ) GROUP BY ALL ORDER BY period, category
     """
-    df = _df(store, sql, [FREQS[freq], UNCATEGORISED, *params])
+    df = _df(store, sql, [part, UNCATEGORISED, *params])
     df["period"] = pd.to_datetime(df["period"])
     return df
 
 
 def top_products(store: Store, filters: Filters, n: int = 10) -> pd.DataFrame:
     """The n products with the most revenue in the filtered range, with units sold and order lines."""
-    where, params = _where(filters)
+    where, params = filter_where("order_ts", filters)
     # Sums per product id only (no string aggregates over a million lines); names and categories come from
     # the small products catalogue, and from the order lines only for ids the catalogue does not know.
     sql = f"""
@@ -287,75 +215,3 @@ OVERVIEW_QUERIES: dict[str, Callable[[Store, Filters], object]] = {
 }
 
 
-# ------------------------------------------------------------------------------------------------ browse
-
-
-def table_columns(store: Store, table: str, text_only: bool = False) -> list[str]:
-    """Column names of one of TABLES, in table order (only VARCHAR ones with text_only)."""
-    rows = _rows(
-        store,
-        "SELECT column_name FROM information_schema.columns WHERE table_name = ? AND table_schema = 'main' "
-        "AND (NOT ? OR data_type = 'VARCHAR') ORDER BY ordinal_position",
-        [_check_table(table), text_only],
-    )
-    return [r[0] for r in rows]
-
-
-def _search(store: Store, table: str, search: str | None) -> tuple[str, list]:
-    """Case-insensitive substring match on any text column (ILIKE per column is ~7x faster than one concat)."""
-    if not search or not search.strip():
-        return "TRUE", []
-    text = search.strip()
-    pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-    cols = table_columns(store, table, text_only=True)
-    if not cols:
-        return "FALSE", []
-    where = " OR ".join(f'"{c}" ILIKE ? ESCAPE \'\\\'' for c in cols)
-    return f"({where})", [pattern] * len(cols)
-
-
-def browse(store: Store, table: str, limit: int = 100, offset: int = 0, search: str | None = None) -> pd.DataFrame:
-    """One page of a table, optionally only rows containing `search`, for the Data page."""
-    table = _check_table(table)
-    where, params = _search(store, table, search)
-    sql = f"SELECT * FROM {table} WHERE {where} ORDER BY {_ORDER_BY[table]} LIMIT ? OFFSET ?"
-    return _df(store, sql, [*params, max(int(limit), 0), max(int(offset), 0)])
-
-
-def count_rows(store: Store, table: str, search: str | None = None) -> int:
-    """Number of rows browse() pages through, to size the pager."""
-    table = _check_table(table)
-    where, params = _search(store, table, search)
-    return int(_rows(store, f"SELECT count(*) FROM {table} WHERE {where}", params)[0][0])
-
-
-def table_csv(store: Store, table: str) -> bytes:
-    """The whole table as CSV bytes, written by DuckDB (not pandas) so big tables stay fast."""
-    table = _check_table(table)
-    fd, tmp = tempfile.mkstemp(suffix=".csv", prefix="storelens-export-")
-    os.close(fd)
-    try:
-        cur = store.cursor()
-        try:
-            cur.execute(f"COPY (SELECT * FROM {table} ORDER BY {_ORDER_BY[table]}) TO ? (HEADER, DELIMITER ',')", [tmp])
-        finally:
-            cur.close()
-        return Path(tmp).read_bytes()
-    finally:
-        Path(tmp).unlink(missing_ok=True)
-
-
-def uploads(store: Store) -> pd.DataFrame:
-    """Upload history, newest first, with per-file counts."""
-    return _df(
-        store,
-        """SELECT batch_id, file_name, format, kind, rows_read, rows_loaded, rows_rejected, rows_duplicate,
-                  uploaded_at, sha256 FROM uploads ORDER BY uploaded_at DESC, batch_id""",
-    )
-
-
-def rejected_rows(store: Store, batch_id: str | None = None) -> pd.DataFrame:
-    """Rows an upload could not load, with the line number and reason, so the user can fix the source."""
-    if batch_id is None:
-        return _df(store, "SELECT * FROM rejected_rows ORDER BY batch_id, row_number")
-    return _df(store, "SELECT * FROM rejected_rows WHERE batch_id = ? ORDER BY row_number", [batch_id])

@@ -10,7 +10,7 @@ import numpy as np
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 
-from engine._sentiment_nn import LABELS
+from engine.store import LABELS
 
 _VECTORIZER = {
     "ngram_range": (1, 2), "min_df": 2, "sublinear_tf": True, "strip_accents": "unicode", "dtype": np.float32,

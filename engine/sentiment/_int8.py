@@ -17,7 +17,10 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from engine._sentiment_nn import FINE_GROUPS, LABELS, MeanPoolClassifier, pad, run_data_parallel, sorted_batches
+from engine.models import run_data_parallel
+from engine.store import LABELS
+
+from ._network import FINE_GROUPS, MeanPoolClassifier, pad, sorted_batches
 
 log = logging.getLogger(__name__)
 

@@ -18,16 +18,31 @@ Bonferroni) across the tests made.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 
 import numpy as np
 import pandas as pd
 from scipy.stats import hypergeom, norm
 
-from .analytics import UNCATEGORISED, Filters
-from .store import Store, read_df as _df, read_rows as _rows
+from engine.store import (
+    LABELS,
+    UNCATEGORISED,
+    Filters,
+    Store,
+    check_freq,
+    filter_where,
+    period_bounds,
+    rating_label_sql,
+)
+from engine.store import (
+    read_df as _df,
+)
+from engine.store import (
+    read_rows as _rows,
+)
+
+from ._registry import REGISTRY, active_version
 
 __all__ = [
     "LABELS",
@@ -49,23 +64,15 @@ __all__ = [
     "period_bounds",
     "reviews_for",
     "count_reviews_for",
-    "active_version",
-    "version_count",
-    "version_metrics",
     "training_data",
 ]
 
-LABELS: tuple[str, ...] = ("negative", "neutral", "positive")
 TREND_FREQS: dict[str, str] = {"W": "week", "M": "month"}
 CORRECTIONS: tuple[str, ...] = ("bh", "bonferroni")
 TESTS: tuple[str, ...] = ("auto", "z", "exact")
-FAMILY = "sentiment"
 
 # The label of a rating (engine-made SQL, no user text): the thresholds of labels_from_ratings.
-_RATING_LABEL = (
-    "CASE WHEN r.rating IS NULL OR isnan(r.rating) THEN NULL WHEN r.rating < 2.5 THEN 'negative' "
-    "WHEN r.rating < 3.5 THEN 'neutral' ELSE 'positive' END"
-)
+_RATING_LABEL = rating_label_sql("r.rating")
 _SHIFT_COLUMNS = [
     "category", "period", "period_end", "n_negative", "n", "share_negative", "n_negative_before", "n_before",
     "share_negative_before", "periods_before", "z", "test", "p_value", "p_adjusted", "tested", "significant",
@@ -75,56 +82,6 @@ _SHIFT_COLUMNS = [
 # ----------------------------------------------------------------------------------------------- helpers
 
 
-
-
-def _check_freq(freq: str) -> str:
-    if freq not in TREND_FREQS:
-        raise ValueError(f"freq must be one of {', '.join(TREND_FREQS)}, not '{freq}'")
-    return TREND_FREQS[freq]
-
-
-def _day(value: date | datetime | str | pd.Timestamp) -> date:
-    """Any date-like value as a date."""
-    if isinstance(value, pd.Timestamp):
-        return value.date()
-    if isinstance(value, datetime):
-        return value.date()
-    if isinstance(value, date):
-        return value
-    return pd.Timestamp(value).date()
-
-
-def period_bounds(period: date | datetime | str | pd.Timestamp, freq: str) -> tuple[date, date]:
-    """[start, end) days of the week (Monday..Sunday) or month that contains `period`."""
-    _check_freq(freq)
-    d = _day(period)
-    if freq == "W":
-        start = d - timedelta(days=d.weekday())
-        return start, start + timedelta(days=7)
-    start = d.replace(day=1)
-    end = date(start.year + (start.month == 12), start.month % 12 + 1, 1)
-    return start, end
-
-
-def _where(filters: Filters, category: str | None = None, period: tuple[date, date] | None = None) -> tuple[str, list]:
-    """WHERE clause on reviews `r`: the filters' inclusive days, categories, and an optional [start, end) period."""
-    parts, params = ["TRUE"], []
-    if filters.start is not None:
-        parts.append("r.review_ts >= ?")
-        params.append(datetime.combine(filters.start, time()))
-    if filters.end is not None:
-        parts.append("r.review_ts < ?")
-        params.append(datetime.combine(filters.end + timedelta(days=1), time()))
-    if filters.categories:
-        parts.append("list_contains(?::VARCHAR[], coalesce(r.category, ?))")
-        params += [list(filters.categories), UNCATEGORISED]
-    if category is not None:
-        parts.append("coalesce(r.category, ?) = ?")
-        params += [UNCATEGORISED, category]
-    if period is not None:
-        parts.append("r.review_ts >= ? AND r.review_ts < ?")
-        params += [datetime.combine(period[0], time()), datetime.combine(period[1], time())]
-    return " AND ".join(parts), params
 
 
 def _labelled(where: str) -> str:
@@ -156,12 +113,9 @@ def data_version(store: Store) -> str:
     row = _rows(
         store,
         """SELECT (SELECT count(*) FROM uploads), (SELECT count(*) FROM reviews),
-                  (SELECT count(*) FROM review_sentiment), (SELECT max(scored_at) FROM review_sentiment),
-                  (SELECT string_agg(version || ':' || coalesce(active, FALSE)::VARCHAR, ',' ORDER BY version)
-                   FROM model_versions WHERE family = ?)""",
-        [FAMILY],
+                  (SELECT count(*) FROM review_sentiment), (SELECT max(scored_at) FROM review_sentiment)""",
     )[0]
-    return "|".join("" if v is None else str(v) for v in row)
+    return "|".join("" if v is None else str(v) for v in row) + "|" + REGISTRY.fingerprint(store)
 
 
 @dataclass(frozen=True)
@@ -227,7 +181,7 @@ def sentiment_by_period(store: Store, filters: Filters, freq: str = "W") -> pd.D
     share_positive, avg_rating, n_rated, n_model, avg_p_positive, avg_p_negative (the last two over the reviews
     the model scored; NaN where none). Reviews without a label or without a date are not counted.
     """
-    unit = _check_freq(freq)
+    unit = check_freq(freq, TREND_FREQS)
     where, params = _where(filters)
     sql = f"""
         SELECT date_trunc(?, review_ts)::DATE AS period, category, {_LABEL_COUNTS}
@@ -457,7 +411,7 @@ def significant_shifts(
     n_negative_before, n_before, share_negative_before, periods_before, z, test, p_value, p_adjusted, tested,
     significant.
     """
-    _check_freq(freq)
+    check_freq(freq, TREND_FREQS)
     df, last_complete = _tests(store, filters, freq, min_reviews, baseline_periods, test)
     if last_complete is None:
         return pd.DataFrame(columns=_SHIFT_COLUMNS)
@@ -482,7 +436,7 @@ def shift_history(
     The same test as significant_shifts, corrected across all (category, period) tests made. Returns the flagged
     rows (all tested rows with only_flagged=False), newest first.
     """
-    _check_freq(freq)
+    check_freq(freq, TREND_FREQS)
     df, last_complete = _tests(store, filters, freq, min_reviews, baseline_periods, test)
     if last_complete is None:
         return pd.DataFrame(columns=_SHIFT_COLUMNS)
@@ -546,7 +500,7 @@ def reviews_for(
     Columns: review_id, review_ts, product_id, product_name, category, rating, label, label_source,
     p_negative, p_neutral, p_positive, model_version, title, text.
     """
-    _check_freq(freq)
+    check_freq(freq, TREND_FREQS)
     sql, params = _reviews_sql(filters, category, period_start, freq, label, search)
     return _df(store, f"{sql} ORDER BY review_ts DESC NULLS LAST, review_id LIMIT ?", [*params, max(int(limit), 0)])
 
@@ -561,27 +515,9 @@ def count_reviews_for(
     search: str | None = None,
 ) -> int:
     """How many reviews reviews_for would return without its limit."""
-    _check_freq(freq)
+    check_freq(freq, TREND_FREQS)
     sql, params = _reviews_sql(filters, category, period_start, freq, label, search)
     return int(_rows(store, f"SELECT count(*) FROM ({sql})", params)[0][0])
-
-
-# -------------------------------------------------------------------------------------------- registry
-
-
-def active_version(store: Store) -> str | None:
-    """Version of the active sentiment model, None when there is none."""
-    rows = _rows(
-        store,
-        "SELECT version FROM model_versions WHERE family = ? AND active ORDER BY created_at DESC LIMIT 1",
-        [FAMILY],
-    )
-    return str(rows[0][0]) if rows else None
-
-
-def version_count(store: Store) -> int:
-    """How many sentiment versions are registered."""
-    return int(_rows(store, "SELECT count(*) FROM model_versions WHERE family = ?", [FAMILY])[0][0])
 
 
 def training_data(store: Store) -> dict:
@@ -600,28 +536,6 @@ def training_data(store: Store) -> dict:
             "labels": {"negative": int(row[2]), "neutral": int(row[3]), "positive": int(row[4])}}
 
 
-def version_metrics(store: Store, version: str | None = None) -> dict:
-    """The full training report of a version (the active one by default; else the newest); {} when none.
-
-    engine.sentiment.list_versions has the headline numbers only; the Training page also needs the confusion
-    matrix and per-class precision/recall, which are in the report stored with the version.
-    """
-    if version is None:
-        rows = _rows(
-            store,
-            "SELECT version, metrics FROM model_versions WHERE family = ? "
-            "ORDER BY active DESC NULLS LAST, created_at DESC, version DESC LIMIT 1",
-            [FAMILY],
-        )
-    else:
-        rows = _rows(store, "SELECT version, metrics FROM model_versions WHERE family = ? AND version = ?",
-                     [FAMILY, version])
-    if not rows:
-        return {}
-    raw = rows[0][1]
-    try:
-        metrics = json.loads(raw) if isinstance(raw, str) else dict(raw or {})
-    except ValueError:
-        metrics = {}
-    metrics.setdefault("model_version", rows[0][0])
-    return metrics
+def _where(filters: Filters, category: str | None = None, period: tuple[date, date] | None = None) -> tuple[str, list]:
+    """WHERE clause on reviews `r`: the filters' inclusive days, categories, and an optional [start, end) period."""
+    return filter_where("r.review_ts", filters, category_column="r.category", category=category, period=period)

@@ -1,9 +1,7 @@
-"""Sentiment model family: fine-tune on the shop's own rated reviews, keep versions, score every review.
+"""The sentiment model: a fine-tuned transformer (optionally ensembled with the TF-IDF baseline) under a
+prior-corrected decision rule, and its training on the shop's own rated reviews.
 
-Contract shared by model families: ``fit(texts, labels)``, ``predict_proba(texts) -> (n, 3)`` in ``LABELS`` order,
-``predict(texts) -> list[str]``, ``save(path)``, ``SentimentModel.load(path)``.
-
-Decision rule of a trained ``SentimentModel`` (what ``predict_proba``/``predict`` and the stored scores use):
+Decision rule (what ``predict_proba``/``predict`` and the stored scores use):
 ``softmax(w * log p_transformer + (1 - w) * log p_baseline + offsets)``, where ``w`` (ensemble weight, 1.0 means
 transformer only) and the per-class ``offsets`` (the correction from the balanced training prior back to the real
 one) are tuned on the held-out split for macro-F1. ``transformer_proba`` gives the fine-tuned transformer alone
@@ -13,130 +11,65 @@ one) are tuned on the held-out split for macro-F1. ``transformer_proba`` gives t
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
-import math
-import os
-import shutil
 import time
 from collections.abc import Callable, Sequence
-from datetime import datetime, timezone
+from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import torch
 
-from engine import _sentiment_onnx as _onnx
-from engine._sentiment_baseline import BaselineModel
-from engine._sentiment_nn import (
+from engine.models import (
     BaseModelError,
-    DEFAULT_MAX_LENGTH,
-    LABELS,
-    MeanPoolClassifier,
+    InsufficientDataError,
+    ModelFamily,
+    ModelLoadError,
+    Progress,
     configure_threads,
-    keep_lower_layers,
-    encode,
-    encoder_from_config,
-    load_encoder,
-    log_softmax,
+    no_progress,
     pick_device,
+    read_meta,
     resolve_base_model,
-    softmax,
-    torch_logits,
+    write_meta,
 )
-from engine._sentiment_train import (
+from engine.store import LABELS, Store, compose_text, label_index
+
+from . import _int8 as _onnx
+from ._baseline import BaselineModel
+from ._decision import (
     CROSSFIT_REPEATS,
     Decision,
-    FitConfig,
     class_report,
     confusion_macro_f1,
     crossfit_confusion,
-    fine_index,
-    fine_tune,
     fit_decision,
-    label_index,
-    split_frame,
 )
-from engine.store import Store, read_df
-
-__all__ = [
-    "LABELS",
-    "FAMILY",
-    "SentimentModel",
-    "BaselineModel",
-    "ModelNotFoundError",
-    "ModelLoadError",
-    "InsufficientDataError",
-    "BaseModelError",
-    "labels_from_ratings",
-    "compose_text",
-    "train",
-    "train_frame",
-    "list_versions",
-    "activate",
-    "delete_version",
-    "load_active",
-    "has_model",
-    "score",
-    "score_new",
-    "predict_frame",
-]
+from ._network import (
+    DEFAULT_MAX_LENGTH,
+    MeanPoolClassifier,
+    encode,
+    encoder_from_config,
+    keep_lower_layers,
+    load_encoder,
+    log_softmax,
+    softmax,
+    torch_logits,
+)
+from ._registry import FAMILY, REGISTRY
+from ._training import FitConfig, fine_index, fine_tune, split_frame
 
 log = logging.getLogger(__name__)
 
-FAMILY = "sentiment"
 FORMAT = 1
-META_FILE = "sentiment.json"
 WEIGHTS_FILE = "model.safetensors"
 CONFIG_FILE = "config.json"
 TOKENIZER_DIR = "tokenizer"
 EVAL_FRACTION = 0.15
 MIN_REVIEWS = 20
 EARLY_STOP_SLICE = 1200  # CPU: held-out reviews scored at each early-stopping point (~10 s each here)
-Progress = Callable[[float, str], None]
-
-
-class ModelNotFoundError(LookupError):
-    """No sentiment model has been trained for this database yet."""
-
-    def __init__(self, message: str = "no sentiment model yet: run `storelens sentiment train`") -> None:
-        super().__init__(message)
-
-
-class ModelLoadError(RuntimeError):
-    """A model version exists but its files are missing or corrupt."""
-
-
-class InsufficientDataError(ValueError):
-    """Too few rated reviews (or a single label) to train and evaluate a model."""
-
-
-def labels_from_ratings(ratings: Sequence[float | None] | np.ndarray | pd.Series) -> list[str | None]:
-    """Star rating -> label: 1–2 negative, 3 neutral, 4–5 positive (rescaled: <2.5, <3.5, else); None stays None."""
-    idx = label_index(pd.to_numeric(pd.Series(list(ratings), dtype=object), errors="coerce").to_numpy(dtype=float))
-    return [LABELS[i] if i >= 0 else None for i in idx]
-
-
-def compose_text(title: object, text: object) -> str:
-    """Title and body as one input, because titles often carry the verdict ("Runs small!")."""
-    parts = [str(p).strip() for p in (title, text) if isinstance(p, str) and p.strip()]
-    if len(parts) == 2 and parts[0][-1] not in ".!?:;":
-        return f"{parts[0]}. {parts[1]}"
-    return " ".join(parts)
-
-
-def _noop(_: float, __: str) -> None:
-    """Default progress sink."""
-
-
-def _sha256(path: Path) -> str:
-    """Checksum recorded at save time and verified at load time, to detect corrupt files."""
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 def _data_hash(texts: Sequence[str], ratings: np.ndarray) -> str:
@@ -148,7 +81,19 @@ def _data_hash(texts: Sequence[str], ratings: np.ndarray) -> str:
 # =========================================================================== the model
 
 
-class SentimentModel:
+@dataclass
+class SentimentConfig:
+    """How long and how to fine-tune (None: CUDA when present, int8 when it keeps macro-F1)."""
+
+    time_budget: float = 600.0
+    seed: int = 0
+    device: str | None = None
+    quantize: bool | None = None
+    reserve_after: float = 0.0  # seconds kept free at the end of the budget (saving a version)
+    fit_config: FitConfig | None = None
+
+
+class SentimentModel(ModelFamily):
     """Fine-tuned transformer (optionally ensembled with the baseline) with a prior-corrected decision rule.
 
     ``.model`` is the torch classifier (``forward(input_ids, attention_mask) -> logits (n, 3)`` in LABELS order;
@@ -278,25 +223,19 @@ class SentimentModel:
 
     # ----------------------------------------------------------------- training
 
-    def fit(
-        self,
-        texts: Sequence[str],
-        labels: Sequence[str] | Sequence[int],
-        *,
-        ratings: Sequence[float] | None = None,
-        time_budget: float = 60.0,
-        seed: int = 0,
-        progress: Progress | None = None,
-        device: str | None = None,
-        quantize: bool | None = False,
-    ) -> "SentimentModel":
-        """Fine-tune in place on a seeded 85/15 split (the 15% tunes the decision rule); metrics land in .report."""
-        if ratings is None:
-            idx = np.asarray([LABELS.index(v) if isinstance(v, str) else int(v) for v in labels])
-            ratings = np.asarray([1.0, 3.0, 5.0])[idx]
-        frame = pd.DataFrame({"text": list(texts), "rating": np.asarray(ratings, dtype=float)})
-        _fit_core(self, frame, time_budget, time.monotonic(), progress or _noop, seed, device, quantize)
-        return self
+    def fit(self, store: Store, config: SentimentConfig | None = None, progress: Progress = no_progress) -> dict:
+        """Fine-tune in place on the store's rated reviews (held-out split by time); the report lands in .report."""
+        config = config or SentimentConfig()
+        start = time.monotonic()
+        progress(0.0, "reading rated reviews")
+        frame = read_training_frame(store)
+        return _fit_core(self, frame, config.time_budget, start, progress, config.seed, config.device,
+                         config.quantize, reserve_after=config.reserve_after, fit_config=config.fit_config)
+
+    @property
+    def metrics(self) -> dict:
+        """The report of the fit that produced this version (restored from sentiment.json by load)."""
+        return self.report
 
     # ----------------------------------------------------------------- persistence
 
@@ -323,7 +262,6 @@ class SentimentModel:
         meta.update(
             {
                 "format": FORMAT,
-                "family": FAMILY,
                 "labels": list(LABELS),
                 "label_map": {"negative": [1, 2], "neutral": [3], "positive": [4, 5]},
                 "max_length": self.max_length,
@@ -332,13 +270,10 @@ class SentimentModel:
                 "decision": self.decision.to_json(),
                 "model_kind": self.model_kind,
                 "runtime": runtime,
-                "files": {str(p.relative_to(folder)): _sha256(p) for p in files},
+                "metrics": self.report,
             }
         )
-        tmp = folder / (META_FILE + ".tmp")
-        tmp.write_text(json.dumps(meta, indent=1, default=str), encoding="utf-8")
-        os.replace(tmp, folder / META_FILE)  # written last: a folder without it is incomplete
-        self.meta, self.path = meta, folder
+        self.meta, self.path = write_meta(folder, FAMILY, meta, files), folder
         return folder
 
     @classmethod
@@ -347,19 +282,7 @@ class SentimentModel:
         from safetensors.torch import load_file
 
         folder = Path(path)
-        meta_path = folder / META_FILE
-        if not meta_path.is_file():
-            raise ModelLoadError(f"sentiment model at {folder} is incomplete: {META_FILE} is missing")
-        try:
-            meta = json.loads(meta_path.read_text(encoding="utf-8"))
-        except (OSError, ValueError) as exc:
-            raise ModelLoadError(f"sentiment model at {folder} is corrupt: {META_FILE} is unreadable ({exc})") from exc
-        for name, digest in meta.get("files", {}).items():
-            file = folder / name
-            if not file.is_file():
-                raise ModelLoadError(f"sentiment model at {folder} is incomplete: file {name} is missing")
-            if _sha256(file) != digest:
-                raise ModelLoadError(f"sentiment model at {folder} is corrupt: file {name} fails its checksum")
+        meta = read_meta(folder, FAMILY)
         try:
             encoder = encoder_from_config(folder)
             net = MeanPoolClassifier(encoder, n_fine=int(meta.get("n_fine", 5)))
@@ -670,6 +593,7 @@ def _fit_core(
                        f"offsets) is cross-fitted: tuned on one half of them and scored on the other, over "
                        f"{CROSSFIT_REPEATS} random halvings pooled (confusion matrix: their average per halving)",
     }
+    report["data_hash"] = _data_hash(df["text"].tolist(), df["rating"].to_numpy())
     sm.report = report
     return report
 
@@ -687,7 +611,7 @@ def train_frame(
 ) -> tuple[SentimentModel, dict]:
     """Train on a DataFrame with `text`, `rating` and optional `ts` (no database needed, e.g. for benchmarks)."""
     start = time.monotonic()
-    progress = progress or _noop
+    progress = progress or no_progress
     progress(0.0, "loading the base model")
     sm = SentimentModel.from_pretrained(base_model, max_length=max_length)
     report = _fit_core(sm, df, time_budget, start, progress, seed, device, quantize, fit_config=fit_config)
@@ -696,7 +620,7 @@ def train_frame(
     return sm, report
 
 
-def _read_training_frame(store: Store) -> pd.DataFrame:
+def read_training_frame(store: Store) -> pd.DataFrame:
     """Rated reviews from the database as (review_id, ts, text, rating)."""
     cur = store.cursor()
     try:
@@ -715,33 +639,6 @@ def _read_training_frame(store: Store) -> pd.DataFrame:
     )
 
 
-def _family_dir(store: Store) -> Path:
-    """Where this database keeps its sentiment versions."""
-    return store.models_dir / FAMILY
-
-
-def _new_version(folder: Path) -> str:
-    """Sortable, unique version name: UTC timestamp (suffixed on collision)."""
-    base = datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S")
-    version, n = base, 1
-    while (folder / version).exists():
-        n += 1
-        version = f"{base}-{n}"
-    return version
-
-
-def _clean_stale_staging(folder: Path) -> None:
-    """Remove staging folders of killed runs (older than 6 hours, so a concurrent run is left alone)."""
-    if not folder.is_dir():
-        return
-    for p in folder.glob(".staging-*"):
-        try:
-            if time.time() - p.stat().st_mtime > 6 * 3600:
-                shutil.rmtree(p, ignore_errors=True)
-        except OSError:
-            pass
-
-
 def train(
     store: Store,
     time_budget: float = 600,
@@ -751,271 +648,25 @@ def train(
     device: str | None = None,
     quantize: bool | None = None,
 ) -> dict:
-    """Fine-tune on the database's rated reviews within `time_budget` seconds, save and activate a new version.
-
-    The version folder is written under a staging name and renamed, then registered in one transaction, so a
-    killed run never leaves a half-registered version.
-    """
+    """Fine-tune on the database's rated reviews within `time_budget` seconds, save and activate a new version."""
     start = time.monotonic()
-    progress = progress or _noop
-    progress(0.0, "reading rated reviews")
-    frame = _read_training_frame(store)
-    family_dir = _family_dir(store)
-    _clean_stale_staging(family_dir)
+    progress = progress or no_progress
+    frame = read_training_frame(store)
+    _prepare_frame(frame)  # too little data is refused before the base model loads
     sm = SentimentModel.from_pretrained(base_model)
-    save_reserve = 4.0
-    report = _fit_core(sm, frame, time_budget, start, progress, seed, device, quantize, reserve_after=save_reserve)
-    family_dir.mkdir(parents=True, exist_ok=True)  # only now: a failed run leaves no empty folder behind
-    prepared = _prepare_frame(frame)
-    data_hash = _data_hash(prepared["text"].tolist(), prepared["rating"].to_numpy())
-    version = _new_version(family_dir)
-    created = datetime.now(timezone.utc).replace(tzinfo=None)
-    report.update({"model_version": version, "base_model": sm.base_model, "data_hash": data_hash})
-    progress(0.97, f"saving version {version}")
-    staging = family_dir / f".staging-{version}-{os.getpid()}"
-    final = family_dir / version
-    try:
-        report["seconds"] = round(time.monotonic() - start, 1)
-        sm.meta = {"version": version, "created_at": created.isoformat() + "Z", "data_hash": data_hash,
+    report = _fit_core(sm, frame, time_budget, start, progress, seed, device, quantize, reserve_after=4.0)
+
+    def save(folder: Path, version: str, created: datetime) -> None:
+        report.update({"model_version": version, "base_model": sm.base_model,
+                       "seconds": round(time.monotonic() - start, 1)})
+        sm.meta = {"version": version, "created_at": created.isoformat() + "Z", "data_hash": report.get("data_hash"),
                    "metrics": report}
-        sm.save(staging)
-        os.replace(staging, final)
-        with store.transaction() as con:
-            con.execute("UPDATE model_versions SET active = FALSE WHERE family = ?", [FAMILY])
-            con.execute(
-                "INSERT INTO model_versions "
-                "(family, version, created_at, path, active, metrics, base_model, data_hash) "
-                "VALUES (?, ?, ?, ?, TRUE, ?, ?, ?)",
-                [FAMILY, version, created, str(final.resolve()), json.dumps(report, default=str), sm.base_model,
-                 data_hash],
-            )
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        if final.exists() and not _is_registered(store, version):
-            shutil.rmtree(final, ignore_errors=True)
-        raise
-    sm.version, sm.path = version, final
+        progress(0.97, f"saving version {version}")
+        sm.save(folder)
+
+    sm.version, sm.path = REGISTRY.register(store, save, report, base_model=sm.base_model,
+                                            data_hash=report.get("data_hash"))
     report["seconds"] = round(time.monotonic() - start, 1)
-    progress(1.0, f"done: version {version}, macro-F1 {report['macro_f1']:.3f} "
+    progress(1.0, f"done: version {sm.version}, macro-F1 {report['macro_f1']:.3f} "
                   f"(baseline {report['baseline_macro_f1']:.3f})")
     return report
-
-
-# =========================================================================== registry
-
-
-def _is_registered(store: Store, version: str) -> bool:
-    """Whether a version row exists (used to clean up after a failed registration)."""
-    try:
-        cur = store.cursor()
-        try:
-            return bool(cur.execute(
-                "SELECT count(*) FROM model_versions WHERE family = ? AND version = ?", [FAMILY, version]
-            ).fetchone()[0])
-        finally:
-            cur.close()
-    except Exception:
-        return False
-
-
-def _version_rows(store: Store) -> pd.DataFrame:
-    """Raw registry rows of the sentiment family, newest first."""
-    cur = store.cursor()
-    try:
-        return cur.execute(
-            "SELECT version, created_at, path, active, metrics, base_model, data_hash FROM model_versions "
-            "WHERE family = ? ORDER BY created_at DESC, version DESC",
-            [FAMILY],
-        ).df()
-    finally:
-        cur.close()
-
-
-def _resolve_path(store: Store, version: str, stored: object) -> Path:
-    """The stored path, or the conventional folder when the database moved with its .models folder."""
-    if isinstance(stored, str) and stored and (Path(stored) / META_FILE).is_file():
-        return Path(stored)
-    try:
-        return _family_dir(store) / version
-    except RuntimeError:
-        return Path(str(stored))
-
-
-def list_versions(store: Store) -> pd.DataFrame:
-    """All sentiment versions with their headline metrics, newest first (for the versions table)."""
-    rows = _version_rows(store)
-    columns = ["version", "created_at", "active", "model_kind", "macro_f1", "baseline_macro_f1", "beats_baseline",
-               "device", "n_train", "n_eval", "runtime", "seconds", "base_model", "data_hash", "path", "available",
-               "size_mb"]
-    records = []
-    for r in rows.itertuples(index=False):
-        try:
-            m = json.loads(r.metrics) if isinstance(r.metrics, str) else dict(r.metrics or {})
-        except ValueError:
-            m = {}
-        path = _resolve_path(store, r.version, r.path)
-        records.append({
-            "version": r.version, "created_at": r.created_at, "active": bool(r.active),
-            "model_kind": m.get("model_kind"), "macro_f1": m.get("macro_f1"),
-            "baseline_macro_f1": m.get("baseline_macro_f1"), "beats_baseline": m.get("beats_baseline"),
-            "device": m.get("device"), "n_train": m.get("n_train"), "n_eval": m.get("n_eval"),
-            "runtime": m.get("runtime"), "seconds": m.get("seconds"), "base_model": r.base_model,
-            "data_hash": r.data_hash, "path": str(path), "available": (path / META_FILE).is_file(),
-            "size_mb": _folder_bytes(path) / 1e6,
-        })
-    return pd.DataFrame.from_records(records, columns=columns)
-
-
-def activate(store: Store, version: str) -> None:
-    """Make `version` the active one (rollback or roll forward); it must exist and load."""
-    rows = _version_rows(store)
-    match = rows[rows["version"] == version]
-    if match.empty:
-        known = ", ".join(rows["version"].tolist()) or "none"
-        raise ModelNotFoundError(f"no sentiment model version {version!r} (known: {known})")
-    SentimentModel.load(_resolve_path(store, version, match.iloc[0]["path"]))  # refuse to activate a broken one
-    with store.transaction() as con:
-        con.execute("UPDATE model_versions SET active = (version = ?) WHERE family = ?", [version, FAMILY])
-
-
-def _folder_bytes(folder: Path) -> int:
-    """Disk used by a version's files (0 when the folder is gone)."""
-    return sum(f.stat().st_size for f in folder.rglob("*") if f.is_file()) if folder.is_dir() else 0
-
-
-def delete_version(store: Store, version: str) -> int:
-    """Unregister an inactive version and remove its files, since each keeps 77-96 MB; returns the bytes freed.
-
-    Only a folder inside this database's model folder is removed; scores it wrote stay, labelled with its name.
-    """
-    rows = _version_rows(store)
-    match = rows[rows["version"] == version]
-    if match.empty:
-        known = ", ".join(rows["version"].tolist()) or "none"
-        raise ModelNotFoundError(f"no sentiment model version {version!r} (known: {known})")
-    if bool(match.iloc[0]["active"]):
-        raise ValueError(f"version {version} is the active one; activate another version before deleting it")
-    folder = _resolve_path(store, version, match.iloc[0]["path"])
-    owned = folder.resolve().parent == _family_dir(store).resolve()
-    freed = _folder_bytes(folder) if owned else 0
-    with store.transaction() as con:
-        con.execute("DELETE FROM model_versions WHERE family = ? AND version = ?", [FAMILY, version])
-    if owned:
-        shutil.rmtree(folder, ignore_errors=True)
-    return freed
-
-
-def has_model(store: Store) -> bool:
-    """True when at least one sentiment version is registered (the importer scores new uploads then)."""
-    cur = store.cursor()
-    try:
-        return bool(cur.execute("SELECT count(*) FROM model_versions WHERE family = ?", [FAMILY]).fetchone()[0])
-    finally:
-        cur.close()
-
-
-def load_active(store: Store) -> SentimentModel:
-    """The active version; if its files are missing or corrupt, warn and fall back to the previous good one."""
-    rows = _version_rows(store)
-    if rows.empty:
-        raise ModelNotFoundError()
-    active = rows[rows["active"].fillna(False).astype(bool)]
-    if active.empty:
-        ordered = rows
-    else:
-        pos = int(active.index[0])
-        # active first, then older versions newest-first, then anything newer than the active one
-        ordered = pd.concat([rows.loc[[pos]], rows.loc[pos + 1 :], rows.loc[: pos - 1]])
-    errors: list[str] = []
-    first = str(ordered.iloc[0]["version"])
-    for r in ordered.itertuples(index=False):
-        try:
-            model = SentimentModel.load(_resolve_path(store, r.version, r.path))
-        except ModelLoadError as exc:
-            errors.append(f"{r.version}: {exc}")
-            log.warning("sentiment model version %s is unusable: %s", r.version, exc)
-            continue
-        model.version = str(r.version)
-        if str(r.version) != first:
-            log.warning(
-                "active sentiment model %s could not be loaded; falling back to previous version %s", first, r.version
-            )
-            model.meta["fallback_from"] = first
-        return model
-    raise ModelLoadError(
-        "no usable sentiment model: every version failed to load ("
-        + "; ".join(errors)
-        + "). Retrain with `storelens sentiment train`"
-    )
-
-
-# =========================================================================== scoring
-
-
-def predict_frame(model: SentimentModel | BaselineModel, texts: Sequence[str]) -> pd.DataFrame:
-    """label + p_negative/p_neutral/p_positive per text, in input order (for `sentiment predict`)."""
-    texts = ["" if t is None or (isinstance(t, float) and math.isnan(t)) else str(t) for t in texts]
-    proba = model.predict_proba(texts) if texts else np.zeros((0, len(LABELS)))
-    return pd.DataFrame(
-        {
-            "label": [LABELS[i] for i in np.argmax(proba, axis=1)] if len(texts) else [],
-            "p_negative": proba[:, 0],
-            "p_neutral": proba[:, 1],
-            "p_positive": proba[:, 2],
-        }
-    )
-
-
-def _score_rows(store: Store, rows: pd.DataFrame, model: SentimentModel, progress: Progress, batch_size: int) -> dict:
-    """Score `rows` (review_id, title, text) in chunks and upsert into review_sentiment."""
-    start = time.monotonic()
-    rows = rows.drop_duplicates("review_id")
-    n = len(rows)
-    version = model.version or "unversioned"
-    done = 0
-    for lo in range(0, n, batch_size):
-        part = rows.iloc[lo : lo + batch_size]
-        texts = [compose_text(a, b) for a, b in zip(part["title"], part["text"])]
-        scored = predict_frame(model, texts)
-        scored.insert(0, "review_id", part["review_id"].to_numpy())
-        scored["model_version"] = version
-        scored["scored_at"] = datetime.now(timezone.utc).replace(tzinfo=None)
-        with store.transaction() as con:
-            con.register("_sentiment_chunk", scored)
-            try:
-                con.execute(
-                    "INSERT OR REPLACE INTO review_sentiment "
-                    "(review_id, label, p_negative, p_neutral, p_positive, model_version, scored_at) "
-                    "SELECT review_id, label, p_negative, p_neutral, p_positive, model_version, scored_at "
-                    "FROM _sentiment_chunk"
-                )
-            finally:
-                con.unregister("_sentiment_chunk")
-        done += len(part)
-        progress(done / max(n, 1), f"scored {done}/{n} reviews")
-    seconds = time.monotonic() - start
-    return {"model_version": version, "n_scored": int(n), "reviews_per_second": round(n / seconds, 1) if n else 0.0}
-
-
-def score(
-    store: Store, model: SentimentModel | None = None, progress: Progress | None = None, batch_size: int = 2048
-) -> dict:
-    """Score every review with the active (or given) model; returns the contract's JSON object."""
-    model = model or load_active(store)
-    rows = read_df(store, "SELECT review_id, title, text FROM reviews ORDER BY review_id")
-    return _score_rows(store, rows, model, progress or _noop, batch_size)
-
-
-def score_new(
-    store: Store, model: SentimentModel | None = None, progress: Progress | None = None, batch_size: int = 2048
-) -> dict:
-    """Score only reviews that have no score from the active model's version (after an upload)."""
-    model = model or load_active(store)
-    rows = read_df(
-        store,
-        "SELECT r.review_id, r.title, r.text FROM reviews r "
-        "LEFT JOIN review_sentiment s ON s.review_id = r.review_id "
-        "WHERE s.review_id IS NULL OR s.model_version IS DISTINCT FROM ? ORDER BY r.review_id",
-        [model.version or "unversioned"],
-    )
-    return _score_rows(store, rows, model, progress or _noop, batch_size)
