@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from engine.store import Store
+from engine.store import Store, safe_select_sql
 from engine.store import read_df as _df
 from engine.store import read_rows as _rows
 
@@ -73,14 +73,18 @@ def count_rows(store: Store, table: str, search: str | None = None) -> int:
 
 
 def table_csv(store: Store, table: str) -> bytes:
-    """The whole table as CSV bytes, written by DuckDB (not pandas) so big tables stay fast."""
+    """The whole table as formula-safe CSV bytes, written by DuckDB (not pandas) so big tables stay fast."""
     table = _check_table(table)
     fd, tmp = tempfile.mkstemp(suffix=".csv", prefix="storelens-export-")
     os.close(fd)
     try:
         cur = store.cursor()
         try:
-            cur.execute(f"COPY (SELECT * FROM {table} ORDER BY {_ORDER_BY[table]}) TO ? (HEADER, DELIMITER ',')", [tmp])
+            types = cur.execute(
+                "SELECT column_name, data_type FROM information_schema.columns WHERE table_name = ? "
+                "AND table_schema = 'main' ORDER BY ordinal_position", [table]).fetchall()
+            cur.execute(f"COPY (SELECT {safe_select_sql(types)} FROM {table} ORDER BY {_ORDER_BY[table]}) "
+                        "TO ? (HEADER, DELIMITER ',')", [tmp])
         finally:
             cur.close()
         return Path(tmp).read_bytes()

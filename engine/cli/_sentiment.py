@@ -68,6 +68,7 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
         import pandas as pd
 
         from engine import sentiment
+        from engine.store import write_safe_csv
 
         if not args.input.exists():
             raise UsageError(f"{args.input} does not exist; check the path.")
@@ -86,7 +87,7 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
             store.close()
         scored = sentiment.predict_frame(model, frame[args.text_column].tolist())
         out = pd.concat([frame.reset_index(drop=True), scored], axis=1)
-        out.to_csv(args.output, index=False)
+        write_safe_csv(out, args.output)
         emit(args, {"n_scored": len(out), "output": str(args.output), "model_version": model.version},
              f"wrote {len(out)} rows to {args.output}")
         return 0

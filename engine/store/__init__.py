@@ -10,6 +10,7 @@ from ._connection import (
     read_df,
     read_rows,
 )
+from ._exports import safe_cell, safe_csv_bytes, safe_frame, safe_select_sql, write_safe_csv
 from ._migrations import MIGRATIONS, SCHEMA_VERSION
 from ._sql import (
     LABELS,
@@ -54,4 +55,9 @@ __all__ = [
     "labels_from_ratings",
     "compose_text",
     "model_text_sql",
+    "safe_cell",
+    "safe_frame",
+    "safe_csv_bytes",
+    "write_safe_csv",
+    "safe_select_sql",
 ]
