@@ -4,6 +4,7 @@ the torch runtime (device, threads) and background jobs, so a new family adds it
 from ._artefacts import read_meta, sha256_file, write_meta
 from ._contract import ModelFamily, Progress, no_progress
 from ._errors import InsufficientDataError, ModelLoadError, ModelNotFoundError
+from ._jobs import Job, JobBusyError, JobCancelled, JobRegistry, jobs, start_job
 from ._registry import Registry
 
 __all__ = [
@@ -17,4 +18,10 @@ __all__ = [
     "read_meta",
     "write_meta",
     "sha256_file",
+    "Job",
+    "JobBusyError",
+    "JobCancelled",
+    "JobRegistry",
+    "jobs",
+    "start_job",
 ]

@@ -8,9 +8,8 @@ html-escapes every character of the review; everything else goes through service
 import pandas as pd
 import streamlit as st
 
-from dashboard import charts, services
+from dashboard import charts, services, views
 
-TRAINING_PAGE = "views/training.py"
 SOURCES = ("A stored review", "Pasted text")
 TARGETS = (None, "negative", "neutral", "positive")
 _PICK = "explain_pick"  # selectbox of stored reviews
@@ -23,7 +22,7 @@ st.caption("Which words pushed the sentiment model toward its label, with a chec
 if services.sentiment_active_version() is None:
     st.info("No sentiment model yet: explanations need a trained model. Train one on the Training page "
             "(a few minutes on your own rated reviews), then come back here.", icon=":material/info:")
-    st.page_link(TRAINING_PAGE, label="Go to Training", icon=":material/model_training:")
+    st.page_link(views.TRAINING, label="Go to Training", icon=":material/model_training:")
     st.stop()
 
 
@@ -106,7 +105,7 @@ try:
         res = services.explanation(text, target)
 except services.ExplainUnavailable as exc:
     st.error(services.plain(exc), icon=":material/error:")
-    st.page_link(TRAINING_PAGE, label="Go to Training", icon=":material/model_training:")
+    st.page_link(views.TRAINING, label="Go to Training", icon=":material/model_training:")
     st.stop()
 e, fa = res.explanation, res.faithfulness
 

@@ -7,10 +7,9 @@ import pandas as pd
 import streamlit as st
 from streamlit.errors import StreamlitAPIException
 
-from dashboard import charts, services
+from dashboard import charts, services, views
 
 ALL = services.SENTIMENT_ALL  # the "all categories / periods / labels" option of the selectboxes
-EXPLAIN_PAGE = "views/explain.py"
 _PICK = {"category": "sentiment_pick_category", "period": "sentiment_pick_period", "label": "sentiment_pick_label"}
 
 
@@ -25,14 +24,14 @@ cov = services.sentiment_coverage(f)
 
 if cov.n_reviews == 0:
     st.info("No reviews in the selected range. Import a reviews export on the Upload page, or widen the dates.")
-    st.page_link("views/upload.py", label="Go to Upload", icon=":material/upload_file:")
+    st.page_link(views.UPLOAD, label="Go to Upload", icon=":material/upload_file:")
     st.stop()
 
 # Where the labels come from, and what is left out.
 if cov.active_version is None:
     st.info("Labels come from star ratings until a model is trained. Train one on the Training page to label "
             "reviews by their text (and to include reviews without a rating).", icon=":material/info:")
-    st.page_link("views/training.py", label="Go to Training", icon=":material/model_training:")
+    st.page_link(views.TRAINING, label="Go to Training", icon=":material/model_training:")
 else:
     st.caption(
         f"Labels: the sentiment model for {cov.n_model:,} reviews (active version {services.plain(cov.active_version)}), "
@@ -229,7 +228,7 @@ if rows and rows[0] < len(reviews):
         st.session_state["explain_review_id"] = str(r["review_id"])
         if (Path(__file__).resolve().parent / "explain.py").exists():
             try:
-                st.page_link(EXPLAIN_PAGE, label="Explain this review", icon=":material/psychology:",
+                st.page_link(views.EXPLAIN, label="Explain this review", icon=":material/psychology:",
                              help="Which words drove the model's label (the Explain page)")
             except StreamlitAPIException:  # the file is there but the router does not list it (yet)
                 st.caption("The Explain page is not part of this app yet.")

@@ -1,0 +1,114 @@
+"""What the Sentiment page asks for: label shares per period and category, significant rises in negative reviews,
+and the reviews behind a chart point. Reads engine.sentiment_trends only (no torch), so the page opens fast."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pandas as pd
+
+from engine import sentiment_trends
+from engine.analytics import Filters
+from engine.sentiment_trends import Coverage
+
+from . import cache
+from .display import plain
+from .sentiment_model import SENTIMENT_LABELS, sentiment_version
+from .session import db_path
+
+__all__ = [
+    "SENTIMENT_FREQS",
+    "SENTIMENT_LABELS",
+    "SENTIMENT_ALL",
+    "Coverage",
+    "sentiment_coverage",
+    "sentiment_by_period",
+    "sentiment_combined",
+    "sentiment_categories",
+    "sentiment_shifts",
+    "sentiment_shift_history",
+    "sentiment_reviews",
+    "sentiment_review_count",
+    "shift_sentence",
+]
+
+SENTIMENT_FREQS: dict[str, str] = {"W": "Week", "M": "Month"}
+# The "all categories / all periods / all labels" option of the Sentiment page's selectboxes. Not None: a
+# selectbox whose value is None shows its placeholder instead of the option's label. A NUL byte never reaches a
+# category name through the importer, so it cannot collide with one.
+SENTIMENT_ALL = "\x00all"
+
+
+def sentiment_coverage(f: Filters) -> Coverage:
+    """How many reviews in range the model labelled, their rating labelled, or nobody could label."""
+    return cache.sentiment_coverage(db_path(), sentiment_version(), f)
+
+
+def sentiment_by_period(f: Filters, freq: str) -> pd.DataFrame:
+    """Label counts and shares per period and category."""
+    return cache.sentiment_by_period(db_path(), sentiment_version(), f, freq)
+
+
+def sentiment_combined(f: Filters, freq: str, category: str | None = None) -> pd.DataFrame:
+    """Shares per period of one category, or of all categories in range together (category None)."""
+    df = sentiment_by_period(f, freq)
+    if category is not None:
+        return df[df["category"] == category].reset_index(drop=True)
+    return sentiment_trends.combine_categories(df)
+
+
+def sentiment_categories(f: Filters) -> pd.DataFrame:
+    """Per-category shares, average rating and average model probabilities over the whole range."""
+    return cache.sentiment_categories(db_path(), sentiment_version(), f)
+
+
+def sentiment_shifts(f: Filters, freq: str, alpha: float = 0.05, min_reviews: int = 10) -> pd.DataFrame:
+    """Per category: the last complete period's negative share against the periods before it."""
+    return cache.sentiment_shifts(db_path(), sentiment_version(), f, freq, float(alpha), int(min_reviews))
+
+
+def sentiment_shift_history(f: Filters, freq: str, alpha: float = 0.05, min_reviews: int = 10) -> pd.DataFrame:
+    """Every (category, period) whose negative share was significantly above the periods before it."""
+    return cache.sentiment_history(db_path(), sentiment_version(), f, freq, float(alpha), int(min_reviews))
+
+
+def _as_day(period) -> date | None:
+    if period is None or (isinstance(period, float) and pd.isna(period)):
+        return None
+    return pd.Timestamp(period).date()
+
+
+def sentiment_reviews(f: Filters, category: str | None = None, period=None, freq: str = "W",
+                      label: str | None = None, search: str | None = None, limit: int = 200) -> pd.DataFrame:
+    """The reviews behind a chart point (newest first), searchable and filterable by label."""
+    return cache.sentiment_reviews(db_path(), sentiment_version(), f, category, _as_day(period), freq, label,
+                              (search or "").strip() or None, int(limit))
+
+
+def sentiment_review_count(f: Filters, category: str | None = None, period=None, freq: str = "W",
+                           label: str | None = None, search: str | None = None) -> int:
+    """How many reviews sentiment_reviews would list without its limit."""
+    return cache.sentiment_review_count(db_path(), sentiment_version(), f, category, _as_day(period), freq, label,
+                                   (search or "").strip() or None)
+
+
+def _share(x: float) -> str:
+    return f"{x:.0%}" if pd.notna(x) else "–"
+
+
+def _pvalue(p: float) -> str:
+    if pd.isna(p):
+        return "p –"
+    return "p < 0.001" if p < 0.001 else f"p = {p:.3f}"
+
+
+def shift_sentence(row, freq: str) -> str:
+    """One flagged shift as a sentence with its counts (category escaped for Markdown), e.g.
+    'Bags: 68% negative in the week of 2026-06-08 (19 of 28) vs 13% before (78 of 622), p < 0.001'."""
+    unit = "week of" if freq == "W" else "month of"
+    when = pd.Timestamp(row["period"]).strftime("%Y-%m-%d" if freq == "W" else "%B %Y")
+    return (
+        f"{plain(row['category'])}: {_share(row['share_negative'])} negative in the {unit} {when} "
+        f"({int(row['n_negative'])} of {int(row['n'])}) vs {_share(row['share_negative_before'])} before "
+        f"({int(row['n_negative_before'])} of {int(row['n_before'])}), {_pvalue(row['p_value'])}"
+    )

@@ -1,0 +1,139 @@
+"""What the Training page asks for about the sentiment model: its versions and their reports, switching and deleting
+them, and training or scoring in the background. engine.sentiment (torch) is imported only when a model is used."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from engine import sentiment_trends
+
+from . import cache
+from .background import Job, JobBusyError, current_job, no_job_running, start_job
+from .session import db_path, store
+
+__all__ = [
+    "SENTIMENT_LABELS",
+    "sentiment_version",
+    "sentiment_active_version",
+    "sentiment_training_data",
+    "sentiment_metrics",
+    "sentiment_versions",
+    "sentiment_activate",
+    "sentiment_delete",
+    "sentiment_min_reviews",
+    "per_class_table",
+    "start_training",
+    "start_scoring",
+    "score_new_reviews_in_background",
+]
+
+SENTIMENT_LABELS: tuple[str, ...] = sentiment_trends.LABELS
+
+
+def sentiment_version() -> str:
+    """Changes when reviews, scores or the active model change (scoring adds no upload: data_version is not enough)."""
+    return sentiment_trends.data_version(store())
+
+
+def sentiment_training_data() -> dict:
+    """Rated reviews with text per label: what a training run would learn from."""
+    return cache.sentiment_training_data(db_path(), sentiment_version())
+
+
+def sentiment_active_version() -> str | None:
+    """The active model version, None before any training (cheap: no model is loaded)."""
+    return sentiment_trends.active_version(store())
+
+
+def sentiment_metrics(version: str | None = None) -> dict:
+    """The full training report of a version (default: the active one)."""
+    return sentiment_trends.version_metrics(store(), version)
+
+
+def sentiment_versions() -> pd.DataFrame:
+    """All trained versions with their headline metrics, newest first (empty before any training)."""
+    if sentiment_trends.version_count(store()) == 0:  # no torch import before there is a model
+        return pd.DataFrame()
+    from engine import sentiment
+
+    return sentiment.list_versions(store())
+
+
+def sentiment_activate(version: str) -> None:
+    """Make a version the active one (rollback); raises if its files are missing or corrupt."""
+    from engine import sentiment
+
+    with no_job_running("a training or scoring job is running; switch versions when it has finished"):
+        sentiment.activate(store(), version)
+
+
+def sentiment_delete(version: str) -> float:
+    """Delete an inactive version's files and row to free disk; returns the megabytes freed."""
+    from engine import sentiment
+
+    with no_job_running("a training or scoring job is running; delete versions when it has finished"):
+        return sentiment.delete_version(store(), version) / 1e6
+
+
+def sentiment_min_reviews() -> int:
+    """Fewest rated reviews a training run accepts (engine.sentiment.MIN_REVIEWS)."""
+    from engine import sentiment
+
+    return int(sentiment.MIN_REVIEWS)
+
+
+def per_class_table(metrics: dict) -> pd.DataFrame:
+    """Precision, recall, F1 and support per label for the model and the baseline, from a training report."""
+    model, base = metrics.get("per_class") or {}, metrics.get("baseline_per_class") or {}
+    rows = []
+    for label in metrics.get("labels") or SENTIMENT_LABELS:
+        m, b = model.get(label) or {}, base.get(label) or {}
+        rows.append({
+            "label": label, "precision": m.get("precision"), "recall": m.get("recall"), "F1": m.get("f1"),
+            "support": m.get("support", b.get("support")), "baseline precision": b.get("precision"),
+            "baseline recall": b.get("recall"), "baseline F1": b.get("f1"),
+        })
+    return pd.DataFrame(rows, columns=["label", "precision", "recall", "F1", "support", "baseline precision",
+                                       "baseline recall", "baseline F1"])
+
+
+def start_training(time_budget: float, base_model: str | None = None, score_after: bool = True) -> Job:
+    """Train a new version in a background thread (then score every review with it when score_after)."""
+    s = store()
+    base = (base_model or "").strip() or None
+
+    def work(job: Job) -> dict:
+        from engine import sentiment
+
+        report = sentiment.train(s, time_budget=float(time_budget), base_model=base,
+                                 progress=job.scaled(0.0, 0.85 if score_after else 1.0))
+        if score_after:
+            job.update(0.85, "scoring every review with the new model")
+            report = dict(report, scoring=sentiment.score(s, progress=job.scaled(0.85, 1.0)))
+        return report
+
+    return start_job("train", {"time_budget": float(time_budget), "base_model": base,
+                               "score_after": bool(score_after)}, work)
+
+
+def start_scoring(only_new: bool = False) -> Job:
+    """Score every review (or only those the active model has not scored) in a background thread."""
+    s = store()
+
+    def work(job: Job) -> dict:
+        from engine import sentiment
+
+        job.update(0.0, "loading the active model")
+        fn = sentiment.score_new if only_new else sentiment.score
+        return fn(s, progress=job.update)
+
+    return start_job("score_new" if only_new else "score", {}, work)
+
+
+def score_new_reviews_in_background() -> None:
+    """New reviews are scored in the background when a model exists and no other job runs."""
+    if current_job() is None and sentiment_trends.version_count(store()) > 0:  # no torch import without a model
+        try:
+            start_scoring(only_new=True)
+        except JobBusyError:
+            pass
