@@ -4,21 +4,6 @@ query is in engine, every import goes through engine.ingest. Pages import the do
 offers their names flat."""
 
 from . import background, cache, data, display, explain, sales, sentiment, sentiment_model, session, upload
-from .data import TABLES, browse, count_rows, table_csv
-from .display import plain
-from .explain import (
-    DRIVER_SAMPLE_SIZES,
-    Explained,
-    ExplainUnavailable,
-    driver_period,
-    driver_review_counts,
-    driver_reviews,
-    driver_table,
-    drivers,
-    explain_review_row,
-    explanation,
-    top_drivers,
-)
 from .background import (
     JOB_TEXT,
     Job,
@@ -31,11 +16,31 @@ from .background import (
     no_job_running,
     start_job,
 )
+from .data import TABLES, browse, count_rows, table_csv
+from .display import duration, first_text, one_line, plain
+from .explain import (
+    DRIVER_SAMPLE_SIZES,
+    Explained,
+    ExplainUnavailable,
+    driver_period,
+    driver_review_counts,
+    driver_reviews,
+    driver_table,
+    drivers,
+    explain_review_row,
+    explanation,
+    review_caption,
+    review_option_label,
+    top_drivers,
+)
 from .sales import FREQ_LABELS, kpi_delta, kpi_value, kpis, revenue_by_category, top_products
 from .sentiment import (
     SENTIMENT_ALL,
     SENTIMENT_FREQS,
     Coverage,
+    ShiftAlerts,
+    review_heading,
+    review_periods,
     sentiment_by_period,
     sentiment_categories,
     sentiment_combined,
@@ -44,10 +49,14 @@ from .sentiment import (
     sentiment_reviews,
     sentiment_shift_history,
     sentiment_shifts,
+    shift_alerts,
+    shift_method,
     shift_sentence,
 )
 from .sentiment_model import (
     SENTIMENT_LABELS,
+    job_outcome,
+    model_details,
     per_class_table,
     score_new_reviews_in_background,
     sentiment_activate,
@@ -103,7 +112,7 @@ __all__ = [
     "Filters", "PRESETS", "db_path", "store", "page_session", "data_version", "ensure_demo", "filters",
     "set_filters", "default_preset", "preset_range", "date_bounds", "categories",
     # display
-    "plain",
+    "plain", "first_text", "one_line", "duration",
     # sales
     "FREQ_LABELS", "kpis", "revenue_by_category", "top_products", "kpi_value", "kpi_delta",
     # data
@@ -118,12 +127,15 @@ __all__ = [
     # sentiment model
     "SENTIMENT_LABELS", "sentiment_version", "sentiment_active_version", "sentiment_training_data",
     "sentiment_metrics", "sentiment_versions", "sentiment_activate", "sentiment_delete", "sentiment_min_reviews",
-    "per_class_table", "start_training", "start_scoring", "score_new_reviews_in_background",
+    "per_class_table", "model_details", "job_outcome", "start_training", "start_scoring",
+    "score_new_reviews_in_background",
     # sentiment
     "SENTIMENT_FREQS", "SENTIMENT_ALL", "Coverage", "sentiment_coverage", "sentiment_by_period",
     "sentiment_combined", "sentiment_categories", "sentiment_shifts", "sentiment_shift_history",
-    "sentiment_reviews", "sentiment_review_count", "shift_sentence",
+    "sentiment_reviews", "sentiment_review_count", "shift_sentence", "ShiftAlerts", "shift_alerts",
+    "shift_method", "review_periods", "review_heading",
     # explain
     "ExplainUnavailable", "Explained", "DRIVER_SAMPLE_SIZES", "explanation", "explain_review_row",
-    "driver_review_counts", "driver_period", "drivers", "top_drivers", "driver_table", "driver_reviews",
+    "review_option_label", "review_caption", "driver_review_counts", "driver_period", "drivers", "top_drivers",
+    "driver_table", "driver_reviews",
 ]

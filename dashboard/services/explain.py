@@ -12,6 +12,7 @@ import pandas as pd
 from engine.analytics import Filters
 
 from . import cache
+from .display import first_text, one_line, plain
 from .sentiment_model import sentiment_active_version, sentiment_version
 from .session import data_version, db_path, store
 
@@ -21,6 +22,8 @@ __all__ = [
     "DRIVER_SAMPLE_SIZES",
     "explanation",
     "explain_review_row",
+    "review_option_label",
+    "review_caption",
     "driver_review_counts",
     "driver_period",
     "drivers",
@@ -70,6 +73,27 @@ def explain_review_row(review_id: str | None) -> dict | None:
     if review_id is None or not str(review_id).strip():
         return None
     return cache.review_row(db_path(), sentiment_version(), str(review_id).strip())
+
+
+def review_option_label(row: dict | None, review_id: str) -> str:
+    """Plain-text label of a review in the Explain page's picker (selectbox options are not Markdown)."""
+    if row is None:
+        return f"{review_id} (not found)"
+    when = "" if row.get("review_ts") is None else f"{pd.Timestamp(row['review_ts']):%Y-%m-%d} · "
+    stars = "" if row.get("rating") is None else f"{row['rating']:.0f}★ · "
+    return f"{when}{stars}{one_line(first_text(row.get('title'), row.get('text'), default='(no text)'))} [{review_id}]"
+
+
+def review_caption(review: dict, review_id: str) -> str:
+    """One Markdown-safe line about a stored review: date, stars, product, category, stored label, id."""
+    rating = ("no rating" if review.get("rating") is None
+              else f"{review['rating']:.0f} star" + ("" if review["rating"] == 1 else "s"))
+    when = "no date" if review.get("review_ts") is None else f"{pd.Timestamp(review['review_ts']):%Y-%m-%d}"
+    product = first_text(review.get("product_name"), review.get("product_id"), default="unknown product")
+    stored = ("no stored label" if review.get("label") is None
+              else f"stored label {review['label']} (from {review.get('label_source')})")
+    return (f"{when} · {rating} · {plain(product)} · {plain(review.get('category'))} · "
+            f"{plain(stored)} · review id {plain(review_id)}")
 
 
 def driver_review_counts(category: str | None, start: date, end: date) -> tuple[int, int]:

@@ -3,6 +3,7 @@ and the reviews behind a chart point. Reads engine.sentiment_trends only (no tor
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 
 import pandas as pd
@@ -12,7 +13,7 @@ from engine.analytics import Filters
 from engine.sentiment_trends import Coverage
 
 from . import cache
-from .display import plain
+from .display import first_text, plain
 from .sentiment_model import SENTIMENT_LABELS, sentiment_version
 from .session import db_path
 
@@ -30,6 +31,11 @@ __all__ = [
     "sentiment_reviews",
     "sentiment_review_count",
     "shift_sentence",
+    "ShiftAlerts",
+    "shift_alerts",
+    "shift_method",
+    "review_periods",
+    "review_heading",
 ]
 
 SENTIMENT_FREQS: dict[str, str] = {"W": "Week", "M": "Month"}
@@ -112,3 +118,58 @@ def shift_sentence(row, freq: str) -> str:
         f"({int(row['n_negative'])} of {int(row['n'])}) vs {_share(row['share_negative_before'])} before "
         f"({int(row['n_negative_before'])} of {int(row['n_before'])}), {_pvalue(row['p_value'])}"
     )
+
+
+@dataclass(frozen=True)
+class ShiftAlerts:
+    """The Sentiment page's alerts: significant rises in the last complete period, and earlier ones."""
+
+    now: pd.DataFrame  # sentiment_shifts rows that are significant
+    past: pd.DataFrame  # sentiment_shift_history rows not already in `now`
+    last_period: pd.Timestamp | None  # the last complete period tested
+
+    @property
+    def periods(self) -> set[pd.Timestamp]:
+        """Every flagged period (the review list offers them even outside the sidebar's dates)."""
+        if not len(self.now) + len(self.past):
+            return set()
+        return {pd.Timestamp(p) for p in pd.concat([self.now["period"], self.past["period"]]).unique()}
+
+
+def shift_alerts(f: Filters, freq: str, all_dates: bool) -> ShiftAlerts:
+    """Significant rises in negative reviews per category, in the sidebar's dates or (all_dates) the whole history."""
+    scope = Filters(None, None, f.categories) if all_dates else f
+    shifts = sentiment_shifts(scope, freq)
+    history = sentiment_shift_history(scope, freq)
+    now = shifts[shifts["significant"]] if not shifts.empty else shifts
+    past = history
+    if not now.empty:
+        past = history[~history.set_index(["category", "period"]).index.isin(
+            now.set_index(["category", "period"]).index)]
+    last = shifts["period"].max() if not shifts.empty else None
+    return ShiftAlerts(now, past, pd.Timestamp(last) if last is not None and pd.notna(last) else None)
+
+
+def shift_method(freq: str) -> str:
+    """How the alerts are tested, in one caption."""
+    unit = "week" if freq == "W" else "month"
+    return (f"One-sided test per category: the {unit}'s negative share against all earlier {unit}s in range "
+            "(two-proportion z-test; Fisher's exact test where counts are small), Benjamini–Hochberg corrected, "
+            f"5% level, {unit}s with at least 10 labelled reviews. Only complete {unit}s are tested.")
+
+
+def review_periods(by_period: pd.DataFrame, alerts: ShiftAlerts) -> tuple[list[pd.Timestamp], set[pd.Timestamp]]:
+    """(periods the review list offers, newest first; those inside the sidebar's dates): the charts' periods plus
+    flagged ones outside them (an alert's "Show reviews" can point there)."""
+    in_range = {pd.Timestamp(p) for p in by_period["period"].unique()} if not by_period.empty else set()
+    return sorted(in_range | alerts.periods, reverse=True), in_range
+
+
+def review_heading(r: pd.Series) -> tuple[str, str]:
+    """(bold title, caption) of one listed review, Markdown-safe: date, stars, product, category, label."""
+    rating = "no rating" if pd.isna(r["rating"]) else f"{r['rating']:.0f} star" + ("" if r["rating"] == 1 else "s")
+    when = "no date" if pd.isna(r["review_ts"]) else f"{pd.Timestamp(r['review_ts']):%Y-%m-%d}"
+    product = first_text(r["product_name"], r["product_id"], default="unknown product")
+    return (f"**{plain(first_text(r['title'], default='(no title)'))}**",
+            f"{when} · {rating} · {plain(product)} · {plain(r['category'])} · "
+            f"label {plain(r['label'])} (from {plain(r['label_source'])})")

@@ -8,7 +8,8 @@ import pandas as pd
 from engine import sentiment_trends
 
 from . import cache
-from .background import Job, JobBusyError, current_job, no_job_running, start_job
+from .background import JOB_TEXT, Job, JobBusyError, current_job, no_job_running, start_job
+from .display import duration, plain
 from .session import db_path, store
 
 __all__ = [
@@ -22,6 +23,8 @@ __all__ = [
     "sentiment_delete",
     "sentiment_min_reviews",
     "per_class_table",
+    "model_details",
+    "job_outcome",
     "start_training",
     "start_scoring",
     "score_new_reviews_in_background",
@@ -95,6 +98,51 @@ def per_class_table(metrics: dict) -> pd.DataFrame:
         })
     return pd.DataFrame(rows, columns=["label", "precision", "recall", "F1", "support", "baseline precision",
                                        "baseline recall", "baseline F1"])
+
+
+def model_details(metrics: dict) -> list[str]:
+    """The captions under a version's scores (Markdown-safe): model kind, runtime and base model, the int8 check,
+    when the baseline does the labelling, and the report's own note."""
+    kind = metrics.get("model_kind")
+    details = [f"model: {plain(kind)}"] if kind else []
+    if metrics.get("transformer_macro_f1") is not None and kind and kind != "transformer":
+        details.append(f"transformer alone: macro-F1 {metrics['transformer_macro_f1']:.3f}")
+    for key, text in (("device", "device"), ("runtime", "scoring runtime"), ("seconds", "training seconds"),
+                      ("base_model", "base model"), ("encoder_layers", "encoder layers")):
+        if metrics.get(key) not in (None, ""):
+            details.append(f"{text}: {plain(metrics[key])}")
+    out = [" · ".join(details)]
+    int8 = metrics.get("int8") or {}
+    if int8.get("tried") and "macro_f1_int8" in int8:
+        out.append(f"int8 check on {int8['checked_on']:,} held-out reviews: macro-F1 {int8['macro_f1_int8']:.3f} "
+                   f"vs {int8['macro_f1_fp32']:.3f} in fp32, so int8 was "
+                   f"{'kept' if int8['kept'] else 'not kept (it must lose less than 0.01)'}.")
+    if kind == "baseline":
+        out.append("The decision rule tuned on the held-out reviews gives the transformer no weight: this version "
+                   "labels reviews with the baseline.")
+    if metrics.get("metric_note"):
+        out.append(plain(metrics["metric_note"]))
+    return out
+
+
+def job_outcome(job: Job) -> tuple[str, str] | None:
+    """What a finished job did, as (level: 'success' | 'error' | 'info', Markdown-safe sentence); None while it runs."""
+    what = JOB_TEXT.get(job.kind, job.kind)
+    r = job.result or {}
+    if job.status == "done" and job.kind == "train":
+        text = (f"Trained version {plain(r.get('model_version'))} in {duration(job.elapsed)}: macro-F1 "
+                f"{r.get('macro_f1', float('nan')):.3f} (baseline {r.get('baseline_macro_f1', float('nan')):.3f}).")
+        if r.get("scoring"):
+            text += f" Scored {r['scoring'].get('n_scored', 0):,} reviews."
+        return "success", text
+    if job.status == "done":
+        return "success", (f"Scored {r.get('n_scored', 0):,} reviews with version {plain(r.get('model_version'))} "
+                           f"({r.get('reviews_per_second', 0):,.0f} reviews/s).")
+    if job.status == "failed":
+        return "error", f"{what} failed: {plain(job.error)}"
+    if job.status == "cancelled":
+        return "info", f"{what} was cancelled; nothing was kept from it."
+    return None
 
 
 def start_training(time_budget: float, base_model: str | None = None, score_after: bool = True) -> Job:

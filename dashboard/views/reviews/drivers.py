@@ -12,7 +12,6 @@ import streamlit as st
 
 from dashboard import charts, services, views
 
-
 st.title("Drivers")
 st.caption("What is driving negative (and positive) reviews in a category: the words the sentiment model leans on "
            "most, summed over the category's reviews in a period.")

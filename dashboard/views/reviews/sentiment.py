@@ -34,7 +34,8 @@ if cov.active_version is None:
     st.page_link(views.TRAINING, label="Go to Training", icon=":material/model_training:")
 else:
     st.caption(
-        f"Labels: the sentiment model for {cov.n_model:,} reviews (active version {services.plain(cov.active_version)}), "
+        f"Labels: the sentiment model for {cov.n_model:,} reviews "
+        f"(active version {services.plain(cov.active_version)}), "
         f"star ratings for {cov.n_rating:,} reviews it has not scored yet."
     )
 if cov.n_excluded:
@@ -73,20 +74,12 @@ def _show_reviews(category: str, period: pd.Timestamp) -> None:
 
 
 # ---- significant shifts: at the top, so a quality problem is seen without looking for it
-scope = services.Filters(None, None, f.categories) if scan_all else f
-shifts = services.sentiment_shifts(scope, freq)
-history = services.sentiment_shift_history(scope, freq)
-now = shifts[shifts["significant"]] if not shifts.empty else shifts
-past = history
-if not now.empty:
-    past = history[~history.set_index(["category", "period"]).index.isin(now.set_index(["category", "period"]).index)]
-method = (f"One-sided test per category: the {unit}'s negative share against all earlier {unit}s in range "
-          "(two-proportion z-test; Fisher's exact test where counts are small), Benjamini–Hochberg corrected, "
-          f"5% level, {unit}s with at least 10 labelled reviews. Only complete {unit}s are tested.")
+alerts = services.shift_alerts(f, freq, all_dates=scan_all)
+now, past = alerts.now, alerts.past
 with st.container(border=True):
     if now.empty and past.empty:
-        last = shifts["period"].max() if not shifts.empty else None
-        when = f" (last complete {unit}: {pd.Timestamp(last):%Y-%m-%d})" if last is not None and pd.notna(last) else ""
+        last = alerts.last_period
+        when = f" (last complete {unit}: {last:%Y-%m-%d})" if last is not None else ""
         st.success(f"No significant rise in negative reviews in any category{when}.", icon=":material/check_circle:")
     if not now.empty:
         st.error(f"**Negative reviews rose significantly in the last complete {unit}**", icon=":material/warning:")
@@ -110,7 +103,8 @@ with st.container(border=True):
                     "p_value": st.column_config.NumberColumn(format="%.2e"),
                     "p_adjusted": st.column_config.NumberColumn(format="%.2e"),
                 })
-    st.caption(method + (" Searched: all review dates." if scan_all else " Searched: the selected dates."))
+    st.caption(services.shift_method(freq)
+               + (" Searched: all review dates." if scan_all else " Searched: the selected dates."))
 
 # ---- charts
 by_period = services.sentiment_by_period(f, freq)
@@ -155,10 +149,7 @@ with right:
 
 # ---- the reviews behind a point
 st.subheader("Reviews")
-# Periods of the selected dates, plus flagged periods outside them (an alert's "Show reviews" can point there).
-in_range = {pd.Timestamp(p) for p in by_period["period"].unique()} if not by_period.empty else set()
-flagged = {pd.Timestamp(p) for p in pd.concat([now["period"], past["period"]]).unique()} if len(now) + len(past) else set()
-periods = sorted(in_range | flagged, reverse=True)
+periods, in_range = services.review_periods(by_period, alerts)
 if st.session_state.get(_PICK["category"]) not in [ALL, *categories]:
     st.session_state[_PICK["category"]] = ALL
 picked_period = _or_none(st.session_state.get(_PICK["period"]))
@@ -172,8 +163,9 @@ if st.session_state.get(_PICK["label"]) not in [ALL, *services.SENTIMENT_LABELS]
 c1, c2, c3, c4 = st.columns([2, 2, 1, 3])
 category = _or_none(c1.selectbox("Category", [ALL, *categories], key=_PICK["category"],
                                  format_func=lambda c: "All categories" if c == ALL else str(c)))
-period = _or_none(c2.selectbox(unit.capitalize(), [ALL, *periods], key=_PICK["period"],
-                               format_func=lambda p: f"All {unit}s" if isinstance(p, str) else f"{unit} of {p:%Y-%m-%d}"))
+period = _or_none(c2.selectbox(
+    unit.capitalize(), [ALL, *periods], key=_PICK["period"],
+    format_func=lambda p: f"All {unit}s" if isinstance(p, str) else f"{unit} of {p:%Y-%m-%d}"))
 label = _or_none(c3.selectbox("Label", [ALL, *services.SENTIMENT_LABELS], key=_PICK["label"],
                               format_func=lambda x: "All labels" if x == ALL else x))
 search = c4.text_input("Search", key="sentiment_search", placeholder="words in the title, text or product")
@@ -208,21 +200,13 @@ picked = st.dataframe(
 rows = picked.selection.rows if picked is not None and hasattr(picked, "selection") else []
 
 
-def _text(*values: object, default: str = "") -> str:
-    """The first value that is a non-empty string (review fields may be None or NaN)."""
-    return next((v for v in values if isinstance(v, str) and v.strip()), default)
-
-
 if rows and rows[0] < len(reviews):
     r = reviews.iloc[rows[0]]
     with st.container(border=True):
-        rating = "no rating" if pd.isna(r["rating"]) else f"{r['rating']:.0f} star" + ("" if r["rating"] == 1 else "s")
-        when = "no date" if pd.isna(r["review_ts"]) else f"{pd.Timestamp(r['review_ts']):%Y-%m-%d}"
-        st.markdown(f"**{services.plain(_text(r['title'], default='(no title)'))}**")
-        product = _text(r["product_name"], r["product_id"], default="unknown product")
-        st.caption(f"{when} · {rating} · {services.plain(product)} · {services.plain(r['category'])} · "
-                   f"label {services.plain(r['label'])} (from {services.plain(r['label_source'])})")
-        st.text(_text(r["text"]))
+        title, caption = services.review_heading(r)
+        st.markdown(title)
+        st.caption(caption)
+        st.text(services.first_text(r["text"]))
         # The selected review is the one the Explain page opens on. A page link, not st.switch_page: switching
         # pages from a script run drops the sidebar's widget state (streamlit#11115), a link keeps it.
         st.session_state["explain_review_id"] = str(r["review_id"])
