@@ -55,6 +55,7 @@ from .sentiment import (
 )
 from .sentiment_model import (
     SENTIMENT_LABELS,
+    VERSION_COLUMNS,
     job_outcome,
     model_details,
     per_class_table,
@@ -69,6 +70,7 @@ from .sentiment_model import (
     sentiment_versions,
     start_scoring,
     start_training,
+    version_rows,
 )
 from .session import (
     PRESETS,
@@ -127,7 +129,8 @@ __all__ = [
     # sentiment model
     "SENTIMENT_LABELS", "sentiment_version", "sentiment_active_version", "sentiment_training_data",
     "sentiment_metrics", "sentiment_versions", "sentiment_activate", "sentiment_delete", "sentiment_min_reviews",
-    "per_class_table", "model_details", "job_outcome", "start_training", "start_scoring",
+    "per_class_table", "model_details", "VERSION_COLUMNS", "version_rows",
+    "job_outcome", "start_training", "start_scoring",
     "score_new_reviews_in_background",
     # sentiment
     "SENTIMENT_FREQS", "SENTIMENT_ALL", "Coverage", "sentiment_coverage", "sentiment_by_period",

@@ -24,6 +24,8 @@ __all__ = [
     "sentiment_min_reviews",
     "per_class_table",
     "model_details",
+    "VERSION_COLUMNS",
+    "version_rows",
     "job_outcome",
     "start_training",
     "start_scoring",
@@ -31,6 +33,7 @@ __all__ = [
 ]
 
 SENTIMENT_LABELS: tuple[str, ...] = sentiment_trends.LABELS
+VERSION_COLUMNS: tuple[str, ...] = ("version", "trained", "macro-F1", "baseline", "training s", "model", "files", "MB")
 
 
 def sentiment_version() -> str:
@@ -98,6 +101,30 @@ def per_class_table(metrics: dict) -> pd.DataFrame:
         })
     return pd.DataFrame(rows, columns=["label", "precision", "recall", "F1", "support", "baseline precision",
                                        "baseline recall", "baseline F1"])
+
+
+def version_rows(versions: pd.DataFrame) -> list[dict]:
+    """The Training page's versions table (sentiment_versions, newest first): per version its cells as shown
+    (VERSION_COLUMNS) and what its buttons need: version, active, available, older (than the active one), size_mb."""
+    active_idx = versions.index[versions["active"]].tolist() if not versions.empty else []
+    active_pos = active_idx[0] if active_idx else None
+    rows = []
+    for pos, row in versions.iterrows():
+        rows.append({
+            "cells": [
+                f"{row['version']}" + (" (active)" if row["active"] else ""),
+                "–" if pd.isna(row["created_at"]) else f"{pd.Timestamp(row['created_at']):%Y-%m-%d %H:%M}",
+                "–" if pd.isna(row["macro_f1"]) else f"{row['macro_f1']:.3f}",
+                "–" if pd.isna(row["baseline_macro_f1"]) else f"{row['baseline_macro_f1']:.3f}",
+                "–" if pd.isna(row["seconds"]) else f"{row['seconds']:.0f}",
+                str(row["model_kind"] or "–"),
+                "ok" if row["available"] else "missing",
+                f"{row['size_mb']:,.1f}",
+            ],
+            "version": row["version"], "active": bool(row["active"]), "available": bool(row["available"]),
+            "older": active_pos is not None and pos > active_pos, "size_mb": float(row["size_mb"]),
+        })
+    return rows
 
 
 def model_details(metrics: dict) -> list[str]:

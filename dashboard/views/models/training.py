@@ -1,6 +1,5 @@
 """Training: fine-tune the sentiment model in the background, compare it with the baseline, manage versions."""
 
-import pandas as pd
 import streamlit as st
 
 from dashboard import charts, services
@@ -150,28 +149,17 @@ if flash:
     (st.success if flash[0] == "success" else st.error)(services.plain(flash[1]))
 
 if not versions.empty:
-    active_idx = versions.index[versions["active"]].tolist()
-    active_pos = active_idx[0] if active_idx else None
     widths = [2, 2, 1, 1, 1, 2, 1, 1, 2, 1]
-    head = st.columns(widths)
-    for col, name in zip(head, ["version", "trained", "macro-F1", "baseline", "training s", "model",
-                                "files", "MB", "", ""]):
+    for col, name in zip(st.columns(widths), [*services.VERSION_COLUMNS, "", ""]):
         col.markdown(f"**{name}**" if name else "")
-    for pos, row in versions.iterrows():
+    for row in services.version_rows(versions):  # newest first
         cols = st.columns(widths)
-        cols[0].write(f"{row['version']}" + (" (active)" if row["active"] else ""))
-        cols[1].write("–" if pd.isna(row["created_at"]) else f"{pd.Timestamp(row['created_at']):%Y-%m-%d %H:%M}")
-        cols[2].write("–" if pd.isna(row["macro_f1"]) else f"{row['macro_f1']:.3f}")
-        cols[3].write("–" if pd.isna(row["baseline_macro_f1"]) else f"{row['baseline_macro_f1']:.3f}")
-        cols[4].write("–" if pd.isna(row["seconds"]) else f"{row['seconds']:.0f}")
-        cols[5].write(str(row["model_kind"] or "–"))
-        cols[6].write("ok" if row["available"] else "missing")
-        cols[7].write(f"{row['size_mb']:,.1f}")
+        for col, cell in zip(cols, row["cells"]):
+            col.write(cell)
         if row["active"]:
             cols[8].button("Active", key=f"training_activate_{row['version']}", disabled=True)
         else:
-            older = active_pos is not None and pos > active_pos  # newest first: a later row is an older version
-            cols[8].button("Roll back" if older else "Activate", key=f"training_activate_{row['version']}",
+            cols[8].button("Roll back" if row["older"] else "Activate", key=f"training_activate_{row['version']}",
                            on_click=_activate, args=(row["version"],), disabled=running or not row["available"])
             with cols[9].popover("Delete", icon=":material/delete:", disabled=running):
                 st.write(f"Delete version {row['version']} and its {row['size_mb']:,.1f} MB of files? "
