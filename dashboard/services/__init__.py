@@ -11,6 +11,8 @@ from .background import (
     JobRegistry,
     cancel_job,
     current_job,
+    job_progress_text,
+    job_title,
     jobs,
     latest_job,
     no_job_running,
@@ -124,7 +126,8 @@ __all__ = [
     "kind_can_be_chosen", "preview", "canonical_columns", "header_choices", "mapped_header", "user_mapping",
     "import_files", "uploads", "rejected_rows", "rejected_csv",
     # jobs
-    "JOB_TEXT", "Job", "JobBusyError", "JobRegistry", "jobs", "current_job", "latest_job", "cancel_job",
+    "JOB_TEXT", "job_title", "job_progress_text", "Job", "JobBusyError", "JobRegistry", "jobs", "current_job",
+    "latest_job", "cancel_job",
     "start_job", "no_job_running",
     # sentiment model
     "SENTIMENT_LABELS", "sentiment_version", "sentiment_active_version", "sentiment_training_data",

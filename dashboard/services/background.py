@@ -9,14 +9,25 @@ from typing import Any
 
 from engine.models import Job, JobBusyError, JobRegistry, jobs
 
+from .display import duration, plain
 from .session import db_path
 
-__all__ = ["JOB_TEXT", "Job", "JobBusyError", "JobRegistry", "jobs", "current_job", "latest_job", "cancel_job",
-           "start_job", "no_job_running"]
+__all__ = ["JOB_TEXT", "job_title", "job_progress_text", "Job", "JobBusyError", "JobRegistry", "jobs", "current_job",
+           "latest_job", "cancel_job", "start_job", "no_job_running"]
 
 JOB_TEXT: dict[str, str] = {"train": "Training", "score": "Scoring every review",
                              "score_new": "Scoring the reviews the active model has not scored"}
 _BUSY = "a training or scoring job is already running; wait for it to finish"
+
+
+def job_title(job: Job) -> str:
+    """What a job does, in words ('Training', 'Scoring every review', ...; a new kind shows its own name)."""
+    return JOB_TEXT.get(job.kind, job.kind)
+
+
+def job_progress_text(job: Job) -> str:
+    """The progress bar's text of a running job (Markdown-safe): what, its latest message, how long so far."""
+    return f"{job_title(job)}: {plain(job.message)} · {duration(job.elapsed)}"
 
 
 def current_job() -> Job | None:

@@ -8,7 +8,7 @@ import pandas as pd
 from engine import sentiment_trends
 
 from . import cache
-from .background import JOB_TEXT, Job, JobBusyError, current_job, no_job_running, start_job
+from .background import Job, JobBusyError, current_job, job_title, no_job_running, start_job
 from .display import duration, plain
 from .session import db_path, store
 
@@ -154,7 +154,7 @@ def model_details(metrics: dict) -> list[str]:
 
 def job_outcome(job: Job) -> tuple[str, str] | None:
     """What a finished job did, as (level: 'success' | 'error' | 'info', Markdown-safe sentence); None while it runs."""
-    what = JOB_TEXT.get(job.kind, job.kind)
+    what = job_title(job)
     r = job.result or {}
     if job.status == "done" and job.kind == "train":
         text = (f"Trained version {plain(r.get('model_version'))} in {duration(job.elapsed)}: macro-F1 "

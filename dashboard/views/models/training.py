@@ -4,8 +4,6 @@ import streamlit as st
 
 from dashboard import charts, services
 
-KIND_TEXT = services.JOB_TEXT
-
 st.title("Sentiment model")
 st.caption("Fine-tunes a pretrained transformer on your own rated reviews (1–2 stars negative, 3 neutral, 4–5 "
            "positive), compares it with a TF-IDF + logistic-regression baseline on the latest 15% of reviews, "
@@ -20,8 +18,7 @@ def job_progress() -> None:
     if job is None:
         return
     if job.running:
-        what = KIND_TEXT.get(job.kind, job.kind)
-        st.progress(job.fraction, text=f"{what}: {services.plain(job.message)} · {services.duration(job.elapsed)}")
+        st.progress(job.fraction, text=services.job_progress_text(job))
         if job.cancel_requested:
             st.caption("Cancelling at the next step…")
         elif st.button("Cancel", key="training_cancel", icon=":material/cancel:"):

@@ -52,7 +52,7 @@ if cov.active_version is not None and cov.n_not_scored_by_active and job is None
         except services.JobBusyError as exc:
             st.warning(services.plain(exc))
 if job is not None:
-    st.caption(f"{services.JOB_TEXT.get(job.kind, job.kind)} in the background ({job.fraction:.0%}; progress on the "
+    st.caption(f"{services.job_title(job)} in the background ({job.fraction:.0%}; progress on the "
                "Training page): the figures use the new scores once it has finished.")
 
 c1, c2, c3 = st.columns([1, 1, 2])
