@@ -43,6 +43,7 @@ from .sentiment import (
     ShiftAlerts,
     review_heading,
     review_periods,
+    review_table,
     sentiment_by_period,
     sentiment_categories,
     sentiment_combined,
@@ -139,7 +140,7 @@ __all__ = [
     "SENTIMENT_FREQS", "SENTIMENT_ALL", "Coverage", "sentiment_coverage", "sentiment_by_period",
     "sentiment_combined", "sentiment_categories", "sentiment_shifts", "sentiment_shift_history",
     "sentiment_reviews", "sentiment_review_count", "shift_sentence", "ShiftAlerts", "shift_alerts",
-    "shift_method", "review_periods", "review_heading",
+    "shift_method", "review_periods", "review_heading", "review_table",
     # explain
     "ExplainUnavailable", "Explained", "DRIVER_SAMPLE_SIZES", "explanation", "explain_review_row",
     "review_option_label", "review_caption", "driver_review_counts", "driver_period", "drivers", "top_drivers",

@@ -36,6 +36,7 @@ __all__ = [
     "shift_method",
     "review_periods",
     "review_heading",
+    "review_table",
 ]
 
 SENTIMENT_FREQS: dict[str, str] = {"W": "Week", "M": "Month"}
@@ -173,3 +174,13 @@ def review_heading(r: pd.Series) -> tuple[str, str]:
     return (f"**{plain(first_text(r['title'], default='(no title)'))}**",
             f"{when} · {rating} · {plain(product)} · {plain(r['category'])} · "
             f"label {plain(r['label'])} (from {plain(r['label_source'])})")
+
+
+def review_table(reviews: pd.DataFrame) -> pd.DataFrame:
+    """sentiment_reviews rows as the review list shows them: a date column, no empty probability columns when no
+    model scored any of them."""
+    shown = ["date", "rating", "label", "label_source", "p_negative", "p_positive", "product_name", "category",
+             "title", "text", "review_id"]
+    if reviews["p_positive"].isna().all():
+        shown = [c for c in shown if c not in ("p_negative", "p_positive")]
+    return reviews.assign(date=pd.to_datetime(reviews["review_ts"]).dt.date)[shown]

@@ -179,11 +179,7 @@ reviews = services.sentiment_reviews(rf, category, period, freq, label, search, 
 total = services.sentiment_review_count(rf, category, period, freq, label, search)
 st.caption(f"{total:,} reviews" + (f", showing the newest {len(reviews):,}" if total > len(reviews) else "")
            + ". Select a row to read it in full.")
-shown = ["date", "rating", "label", "label_source", "p_negative", "p_positive", "product_name", "category", "title",
-         "text", "review_id"]
-if reviews["p_positive"].isna().all():  # nothing here was scored by a model: no empty probability columns
-    shown = [c for c in shown if c not in ("p_negative", "p_positive")]
-table = reviews.assign(date=pd.to_datetime(reviews["review_ts"]).dt.date)[shown]
+table = services.review_table(reviews)
 picked = st.dataframe(
     table, hide_index=True, key="sentiment_reviews", on_select="rerun", selection_mode="single-row",
     column_config={
