@@ -1,17 +1,23 @@
-"""Sales charts of the Overview page: revenue over time by category, top products."""
+"""Sales charts of the Overview page: revenue over time by category, top products. Every bar is clickable: its
+customdata says what it stands for (services.drilldown reads it back), and the money axis names its currency."""
 
 from __future__ import annotations
 
 import pandas as pd
 import plotly.graph_objects as go
 
-from ._common import FREQ_NAMES, empty_figure, safe
+from ._common import FREQ_NAMES, empty_figure, safe, template_safe
 
 __all__ = ["revenue_over_time", "top_products_bar"]
 
 
-def revenue_over_time(df: pd.DataFrame, freq: str = "W") -> go.Figure:
-    """Stacked area of revenue per period by category (df: period, category, revenue)."""
+def _money(unit: str | None) -> str:
+    return f"Revenue ({safe(unit)})" if unit else "Revenue"
+
+
+def revenue_over_time(df: pd.DataFrame, freq: str = "W", unit: str | None = None) -> go.Figure:
+    """Stacked bars of revenue per period by category (df: period, category, revenue); customdata
+    [period ISO date, category] per bar."""
     if df.empty:
         return empty_figure("No revenue in the selected range")
     wide = df.pivot_table(index="period", columns="category", values="revenue", aggfunc="sum", fill_value=0.0)
@@ -20,22 +26,25 @@ def revenue_over_time(df: pd.DataFrame, freq: str = "W") -> go.Figure:
     wide = wide[wide.sum().sort_values(ascending=False).index]
     fig = go.Figure()
     unit = FREQ_NAMES.get(freq, "period")
+    iso = [p.strftime("%Y-%m-%d") for p in wide.index]
+    money = _money(unit)
     for category in wide.columns:
-        name = safe(category)
-        fig.add_trace(go.Scatter(
-            x=wide.index, y=wide[category], name=name, mode="lines", stackgroup="revenue", line=dict(width=0.5),
-            hovertemplate=f"{name}<br>%{{x|%Y-%m-%d}}: %{{y:,.2f}}<extra></extra>",
+        name = template_safe(category)
+        fig.add_trace(go.Bar(
+            x=wide.index, y=wide[category], name=safe(category), customdata=[[d, category] for d in iso],
+            hovertemplate=f"{name}<br>{unit} of %{{x|%Y-%m-%d}}: %{{y:,.2f}}<extra></extra>",
         ))
     fig.update_layout(
-        title=f"Revenue per {unit} by category", height=380, margin=dict(l=10, r=10, t=50, b=10),
-        hovermode="x unified", legend=dict(orientation="h", yanchor="bottom", y=-0.3),
-        yaxis_title="Revenue", xaxis_title=None,
+        title=f"{money} per {unit} by category (click a bar for its orders)", height=380, barmode="stack",
+        margin=dict(l=10, r=10, t=50, b=10), legend=dict(orientation="h", yanchor="top", y=-0.12),
+        yaxis_title=money, xaxis_title=None, clickmode="event+select", bargap=0.15,
     )
     return fig
 
 
-def top_products_bar(df: pd.DataFrame) -> go.Figure:
-    """Horizontal bars of the top products' revenue, best at the top (df: product_id, product_name, revenue)."""
+def top_products_bar(df: pd.DataFrame, unit: str | None = None) -> go.Figure:
+    """Horizontal bars of the top products' revenue, best at the top (df: product_id, product_name, revenue);
+    customdata [product_id, product name] per bar."""
     if df.empty:
         return empty_figure("No products sold in the selected range")
     names = [
@@ -49,12 +58,15 @@ def top_products_bar(df: pd.DataFrame) -> go.Figure:
             label = f"{label} ({safe(pid)})"
         seen.add(label)
         labels.append(label)
+    raw = [name if isinstance(name, str) and name else pid for name, pid in zip(df["product_name"], df["product_id"])]
+    custom = [[pid, name] for pid, name in zip(df["product_id"], raw)]
     fig = go.Figure(go.Bar(
-        x=df["revenue"][::-1], y=labels[::-1], orientation="h", customdata=names[::-1],
-        hovertemplate="%{customdata}: %{x:,.2f}<extra></extra>",
+        x=df["revenue"][::-1], y=labels[::-1], orientation="h", customdata=custom[::-1],
+        hovertext=[template_safe(n) for n in raw[::-1]], hovertemplate="%{hovertext}: %{x:,.2f}<extra></extra>",
     ))
     fig.update_layout(
-        title="Top products by revenue", height=max(260, 28 * len(df) + 80), margin=dict(l=10, r=10, t=50, b=10),
-        xaxis_title="Revenue", yaxis=dict(type="category"),
+        title="Top products (click a bar for its orders)", height=max(260, 28 * len(df) + 80),
+        margin=dict(l=10, r=10, t=50, b=10), xaxis_title=_money(unit), yaxis=dict(type="category", automargin=True),
+        clickmode="event+select",
     )
     return fig

@@ -8,6 +8,7 @@ from . import (
     cache,
     data,
     display,
+    drilldown,
     explain,
     sales,
     sentiment,
@@ -46,11 +47,16 @@ from .explain import (
     review_option_label,
     top_drivers,
 )
+from .drilldown import RowsQuery, describe, from_kpi, from_product_bar, from_revenue_point
 from .sales import (
     FREQ_LABELS,
+    currencies,
+    currency_label,
     kpi_delta,
+    kpi_label,
     kpi_value,
     kpis,
+    order_rows,
     revenue_by_category,
     top_products,
 )
@@ -130,14 +136,17 @@ from .upload import (
 
 __all__ = [
     # modules
-    "background", "cache", "data", "display", "explain", "sales", "sentiment", "sentiment_model", "session", "upload",
+    "background", "cache", "data", "display", "drilldown", "explain", "sales", "sentiment", "sentiment_model", "session", "upload",
     # session
     "Filters", "PRESETS", "db_path", "store", "page_session", "data_version", "ensure_demo", "filters",
     "set_filters", "default_preset", "preset_range", "date_bounds", "categories",
     # display
     "plain", "first_text", "one_line", "duration",
     # sales
-    "FREQ_LABELS", "kpis", "revenue_by_category", "top_products", "kpi_value", "kpi_delta",
+    "FREQ_LABELS", "currencies", "currency_label", "kpis", "revenue_by_category", "top_products", "kpi_value",
+    "kpi_delta", "kpi_label", "order_rows",
+    # drill-down
+    "RowsQuery", "from_kpi", "from_revenue_point", "from_product_bar", "describe",
     # data
     "TABLES", "browse", "count_rows", "table_csv",
     # upload

@@ -26,7 +26,9 @@ __all__ = [
     "model",
     "date_bounds",
     "categories",
+    "currencies",
     "kpis",
+    "order_lines",
     "revenue_by_category",
     "top_products",
     "browse",
@@ -94,21 +96,35 @@ def categories(db: str, version: int) -> list[str]:
 
 
 @st.cache_data(**_DATA)
-def kpis(db: str, version: int, f: Filters) -> list[Kpi]:
+def currencies(db: str, version: int) -> list[str]:
+    """Currencies of the orders, the most revenue first ("" = none given)."""
+    return analytics.currencies(store(db))
+
+
+@st.cache_data(**_DATA)
+def kpis(db: str, version: int, f: Filters, currency: str | None) -> list[Kpi]:
     """Headline numbers with their previous-period values."""
-    return analytics.kpis(store(db), f)
+    return analytics.kpis(store(db), f, currency)
 
 
 @st.cache_data(**_DATA)
-def revenue_by_category(db: str, version: int, f: Filters, freq: str) -> pd.DataFrame:
+def revenue_by_category(db: str, version: int, f: Filters, freq: str, currency: str | None) -> pd.DataFrame:
     """Revenue per period and category."""
-    return analytics.revenue_by_category(store(db), f, freq)
+    return analytics.revenue_by_category(store(db), f, freq, currency)
 
 
 @st.cache_data(**_DATA)
-def top_products(db: str, version: int, f: Filters, n: int) -> pd.DataFrame:
+def top_products(db: str, version: int, f: Filters, n: int, currency: str | None) -> pd.DataFrame:
     """Best-selling products by revenue."""
-    return analytics.top_products(store(db), f, n)
+    return analytics.top_products(store(db), f, n, currency)
+
+
+@st.cache_data(**_DATA)
+def order_lines(db: str, version: int, f: Filters, currency: str | None, lines: str, category: str | None,
+                period: tuple[date, date] | None, product_id: str | None, limit: int) -> tuple[pd.DataFrame, int]:
+    """The order lines behind a figure, and how many there are."""
+    return analytics.order_lines(store(db), f, currency, lines=lines, category=category, period=period,
+                                 product_id=product_id, limit=limit)
 
 
 @st.cache_data(**_DATA)

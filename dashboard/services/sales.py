@@ -8,26 +8,49 @@ import pandas as pd
 from engine.analytics import Filters, Kpi
 
 from . import cache
+from .drilldown import CURRENCY_NONE, RowsQuery
 from .session import data_version, db_path
 
-__all__ = ["FREQ_LABELS", "kpis", "revenue_by_category", "top_products", "kpi_value", "kpi_delta"]
+__all__ = ["FREQ_LABELS", "currencies", "currency_label", "kpis", "revenue_by_category", "top_products", "kpi_value",
+           "kpi_delta", "kpi_label", "order_rows"]
 
 FREQ_LABELS: dict[str, str] = {"D": "Day", "W": "Week", "M": "Month"}
 
 
-def kpis(f: Filters) -> list[Kpi]:
-    """The five headline numbers with their previous-period values."""
-    return cache.kpis(db_path(), data_version(), f)
+def currencies() -> list[str]:
+    """The orders' currencies, the most revenue first ("" = lines without one): more than one needs a picker."""
+    return cache.currencies(db_path(), data_version())
 
 
-def revenue_by_category(f: Filters, freq: str) -> pd.DataFrame:
-    """Revenue per period and category."""
-    return cache.revenue_by_category(db_path(), data_version(), f, freq)
+def currency_label(currency: str | None) -> str:
+    """A currency as the picker and captions name it."""
+    return CURRENCY_NONE if currency == "" else str(currency or "")
 
 
-def top_products(f: Filters, n: int = 10) -> pd.DataFrame:
-    """Best-selling products by revenue."""
-    return cache.top_products(db_path(), data_version(), f, n)
+def kpis(f: Filters, currency: str | None = None) -> list[Kpi]:
+    """The five headline numbers with their previous-period values, in one currency."""
+    return cache.kpis(db_path(), data_version(), f, currency)
+
+
+def revenue_by_category(f: Filters, freq: str, currency: str | None = None) -> pd.DataFrame:
+    """Revenue per period and category, in one currency."""
+    return cache.revenue_by_category(db_path(), data_version(), f, freq, currency)
+
+
+def top_products(f: Filters, n: int = 10, currency: str | None = None) -> pd.DataFrame:
+    """Best-selling products by revenue, in one currency."""
+    return cache.top_products(db_path(), data_version(), f, n, currency)
+
+
+def order_rows(f: Filters, currency: str | None, q: RowsQuery, limit: int = 500) -> tuple[pd.DataFrame, int]:
+    """The order lines behind a clicked figure (at most `limit`, newest first) and how many there are."""
+    return cache.order_lines(db_path(), data_version(), f, currency, q.lines, q.category, q.period, q.product_id,
+                             int(limit))
+
+
+def kpi_label(k: Kpi) -> str:
+    """A KPI's label with its unit, short enough for a fifth of a 1280-pixel screen."""
+    return f"{k.label} ({k.unit})" if k.unit else k.label
 
 
 def kpi_value(k: Kpi, value: float | None = ...) -> str:  # type: ignore[assignment]

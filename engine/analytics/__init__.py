@@ -6,12 +6,15 @@ from engine.store import UNCATEGORISED, Filters
 
 from ._sales import (
     OVERVIEW_QUERIES,
+    LINE_SETS,
     Kpi,
     categories,
-    currency,
+    currencies,
     data_version,
     date_bounds,
     kpis,
+    only_currency,
+    order_lines,
     revenue_by_category,
     top_products,
 )
@@ -35,7 +38,10 @@ __all__ = [
     "date_bounds",
     "categories",
     "data_version",
-    "currency",
+    "currencies",
+    "only_currency",
+    "LINE_SETS",
+    "order_lines",
     "kpis",
     "revenue_by_category",
     "top_products",

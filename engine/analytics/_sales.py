@@ -3,6 +3,9 @@
 Every query is one DuckDB statement with `?` placeholders for user-supplied values; identifiers (table and
 column names) only ever come from the engine's own lists. Results are pandas DataFrames or small dataclasses.
 
+Money is never summed across currencies: every money figure takes a `currency` ("" for lines without one; None
+only when the data has at most one currency), and `currencies()` lists what there is to pick from.
+
 Revenue rules, shared by every figure here:
 - a line counts towards revenue unless its order is cancelled; negative lines (returns, credit notes such as
   the retail log's `C` invoices) always count, so returns reduce revenue;
@@ -90,8 +93,30 @@ def _period(store: Store, filters: Filters) -> tuple[date, date] | None:
     return filters.start or bounds[0], filters.end or bounds[1]
 
 
-def kpis(store: Store, filters: Filters) -> list[Kpi]:
-    """Revenue, orders, average order value, customers and repeat-purchase rate, each against the period before."""
+def _currency_where(currency: str | None) -> tuple[str, list]:
+    """The lines of one currency ("" = lines without a currency; None = no filter), as SQL and parameters."""
+    if currency is None:
+        return "TRUE", []
+    return "coalesce(currency, '') = ?", [str(currency)]
+
+
+def _where(filters: Filters, currency: str | None, **kwargs) -> tuple[str, list]:
+    """The page filters and the currency as one WHERE clause over orders."""
+    where, params = filter_where("order_ts", filters, **kwargs)
+    cur, cur_params = _currency_where(currency)
+    return f"{where} AND {cur}", [*params, *cur_params]
+
+
+def currencies(store: Store) -> list[str]:
+    """The currencies of the orders, the most revenue first ("" for lines without one), for the currency picker."""
+    rows = _rows(store, f"""SELECT coalesce(currency, '') AS c FROM orders WHERE {_COUNTS}
+                           GROUP BY c ORDER BY sum(abs(revenue)) DESC NULLS LAST, c""")
+    return [r[0] for r in rows]
+
+
+def kpis(store: Store, filters: Filters, currency: str | None = None) -> list[Kpi]:
+    """Revenue, orders, average order value, customers and repeat-purchase rate, each against the period before
+    (money in `currency` only: see the module's rules)."""
     period = _period(store, filters)
     keys = ("revenue", "orders", "aov", "customers", "repeat_rate")
     if period is None:
@@ -99,7 +124,7 @@ def kpis(store: Store, filters: Filters) -> list[Kpi]:
     start, end = period
     days = (end - start).days + 1
     prev_start = start - timedelta(days=days)
-    where, params = filter_where("order_ts", filters, start=prev_start, end=end)
+    where, params = _where(filters, currency, start=prev_start, end=end)
     # Two aggregations over the same lines, both keyed by period (True = current, False = previous).
     # A customer has ordered at least twice when the smallest and largest hash of their order ids differ:
     # min/max of a 64-bit integer per customer instead of a per-customer count(DISTINCT order_id), the
@@ -133,21 +158,21 @@ def kpis(store: Store, filters: Filters) -> list[Kpi]:
             "customers": float(customers),
             "repeat_rate": repeaters / customers if customers else None,
         }
-    unit = currency(store)
+    unit = (currency or None) if currency is not None else only_currency(store)
     return [
         Kpi(k, _LABELS[k], values[True][k], values[False][k], _KINDS[k], unit if _KINDS[k] == "money" else None)
         for k in keys
     ]
 
 
-def currency(store: Store) -> str | None:
+def only_currency(store: Store) -> str | None:
     """The one currency of all orders (for labels), or None when there are several or none."""
     lo, hi = _rows(store, "SELECT min(currency), max(currency) FROM orders")[0]
     return lo if lo is not None and lo == hi else None
 
 
 _LABELS = {
-    "revenue": "Revenue", "orders": "Orders", "aov": "Avg. order value", "customers": "Customers",
+    "revenue": "Revenue", "orders": "Orders", "aov": "Avg. order", "customers": "Customers",
     "repeat_rate": "Repeat-purchase rate",
 }
 _KINDS = {"revenue": "money", "orders": "count", "aov": "money", "customers": "count", "repeat_rate": "ratio"}
@@ -156,10 +181,11 @@ _KINDS = {"revenue": "money", "orders": "count", "aov": "money", "customers": "c
 # ------------------------------------------------------------------------------------------------ charts
 
 
-def revenue_by_category(store: Store, filters: Filters, freq: str = "W") -> pd.DataFrame:
+def revenue_by_category(store: Store, filters: Filters, freq: str = "W", currency: str | None = None
+                        ) -> pd.DataFrame:
     """Revenue per period start and category (long format: period, category, revenue) for the stacked chart."""
     part = check_freq(freq)
-    where, params = filter_where("order_ts", filters)
+    where, params = _where(filters, currency)
     sql = f"""
         SELECT date_trunc(?, day)::DATE AS period, coalesce(category, ?) AS category, sum(revenue) AS revenue
         FROM (  -- days first: grouping on a DATE is cheaper than truncating every line
@@ -172,9 +198,9 @@ def revenue_by_category(store: Store, filters: Filters, freq: str = "W") -> pd.D
     return df
 
 
-def top_products(store: Store, filters: Filters, n: int = 10) -> pd.DataFrame:
+def top_products(store: Store, filters: Filters, n: int = 10, currency: str | None = None) -> pd.DataFrame:
     """The n products with the most revenue in the filtered range, with units sold and order lines."""
-    where, params = filter_where("order_ts", filters)
+    where, params = _where(filters, currency)
     # Sums per product id only (no string aggregates over a million lines); names and categories come from
     # the small products catalogue, and from the order lines only for ids the catalogue does not know.
     sql = f"""
@@ -203,6 +229,47 @@ def top_products(store: Store, filters: Filters, n: int = 10) -> pd.DataFrame:
         df["product_name"] = df["product_name"].fillna(df["product_id"].map(names["name"]))
         df["category"] = df["category"].fillna(df["product_id"].map(names["cat"]))
     return df
+
+
+# ------------------------------------------------------------------------------------------- drill-down
+
+# Which lines stand behind each figure (engine-made SQL, no user text): revenue counts every non-cancelled line,
+# orders and average order value count purchase lines, customers those of known buyers, repeat rate those of
+# buyers with two or more orders in the range.
+LINE_SETS: dict[str, str] = {
+    "revenue": _COUNTS,
+    "purchases": _PURCHASE,
+    "customers": f"{_PURCHASE} AND customer_id IS NOT NULL",
+    "repeat": f"{_PURCHASE} AND customer_id IS NOT NULL",
+}
+_LINE_COLUMNS = ("order_ts, order_id, line_no, customer_id, product_id, product_name, coalesce(category, ?) AS category, "
+                 "quantity, unit_price, revenue, currency, country, status, batch_id")
+
+
+def order_lines(store: Store, filters: Filters, currency: str | None = None, *, lines: str = "revenue",
+                category: str | None = None, period: tuple[date, date] | None = None, product_id: str | None = None,
+                limit: int = 500) -> tuple[pd.DataFrame, int]:
+    """The order lines behind a figure, filtered as the figure is, newest first: (at most `limit` rows, how many).
+
+    `lines` names the figure's line set (LINE_SETS); `category`, the half-open day range `period` and
+    `product_id` narrow to one chart point or bar, on top of the page filters and the currency.
+    """
+    if lines not in LINE_SETS:
+        raise ValueError(f"lines must be one of {', '.join(LINE_SETS)}, not '{lines}'")
+    where, params = _where(filters, currency, category=category, period=period)
+    if product_id is not None:
+        where += " AND product_id = ?"
+        params.append(str(product_id))
+    where += f" AND {LINE_SETS[lines]}"
+    if lines == "repeat":  # buyers with at least two different orders among these lines
+        where += (f" AND customer_id IN (SELECT customer_id FROM orders WHERE {where} GROUP BY customer_id "
+                  "HAVING count(DISTINCT order_id) >= 2)")
+        params = [*params, *params]
+    total = int(_rows(store, f"SELECT count(*) FROM orders WHERE {where}", params)[0][0])
+    df = _df(store, f"SELECT {_LINE_COLUMNS} FROM orders WHERE {where} "
+                    "ORDER BY order_ts DESC NULLS LAST, order_id, line_no LIMIT ?",
+             [UNCATEGORISED, *params, max(int(limit), 0)])
+    return df, total
 
 
 # Each Overview query as f(store, filters), for the benchmark and anything else that times them.

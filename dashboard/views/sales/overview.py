@@ -1,8 +1,14 @@
-"""Overview: headline KPIs against the previous period, revenue over time by category, top products."""
+"""Overview: headline KPIs against the previous period, revenue over time by category, top products, one currency
+at a time, and the order lines behind any KPI or bar the merchant clicks (downloadable as formula-safe CSV)."""
 
 import streamlit as st
 
 from dashboard import charts, services, views
+from engine.store import safe_csv_bytes
+
+_DRILL = "overview_drill"  # the RowsQuery of the last clicked KPI or bar
+ROWS_SHOWN = 500
+DOWNLOAD_MAX = 50_000  # a download bigger than this is the Data page's whole-table export
 
 st.title("Overview")
 f = services.filters()
@@ -12,31 +18,96 @@ if services.date_bounds() is None:
     st.page_link(views.UPLOAD, label="Go to Upload", icon=":material/upload_file:")
     st.stop()
 
+# Money is never added up across currencies: with several, the merchant picks one.
+found = services.currencies()
+currency = None
+if len(found) > 1:
+    if st.session_state.get("overview_currency") not in found:
+        st.session_state["overview_currency"] = found[0]
+    currency = st.segmented_control(
+        "Currency", found, key="overview_currency", format_func=services.currency_label,
+        help="Your orders come in several currencies. Amounts are never added up across currencies: every figure "
+             "on this page counts the orders of the currency chosen here.") or found[0]
+
 # KPIs: one metric per headline number, delta against the equally long period before.
 period = f"{f.start:%d %b %Y} – {f.end:%d %b %Y}" if f.start and f.end else "all dates"
 scope = f"{len(f.categories)} categories" if f.categories else "all categories"
-st.caption(f"{period} · {scope} · change against the previous period of the same length")
-kpis = services.kpis(f)
-for column, k in zip(st.columns(len(kpis)), kpis):
-    label = f"{k.label} ({k.unit})" if k.unit else k.label
-    column.metric(label, services.kpi_value(k), services.kpi_delta(k), border=True,
-                  help=None if k.previous is None else f"Previous period: {services.kpi_value(k, k.previous)}")
+kpis = services.kpis(f, currency)
+unit = next((k.unit for k in kpis if k.unit), None)
+money = (f"amounts in {services.currency_label(currency)}" if currency is not None
+         else f"amounts in {unit}" if unit else "amounts as imported (no currency given)")
+st.caption(f"{period} · {scope} · {money} · change against the previous period of the same length")
 
-# Revenue over time by category.
+
+def _drill(q: services.RowsQuery | None) -> None:
+    """Show the rows behind a clicked figure (None clears them)."""
+    st.session_state[_DRILL] = q
+
+
+for column, k in zip(st.columns(len(kpis)), kpis):
+    column.metric(services.kpi_label(k), services.kpi_value(k), services.kpi_delta(k), border=True,
+                  help=None if k.previous is None else f"Previous period: {services.kpi_value(k, k.previous)}")
+    column.button("See the orders", key=f"overview_kpi_{k.key}", type="tertiary", icon=":material/table_rows:",
+                  on_click=_drill, args=(services.from_kpi(k.key, k.label),))
+
+# Revenue over time by category, and top products: a click on a bar lists its order lines below.
+freq = st.session_state.get("overview_freq") or "W"
+
+
+def _picked(chart: str) -> None:
+    """on_select callback of the two charts."""
+    state = st.session_state.get(chart)
+    q = (services.from_revenue_point(state, st.session_state.get("overview_freq") or "W") if chart == "revenue_chart"
+         else services.from_product_bar(state))
+    if q is not None:
+        _drill(q)
+
+
 left, right = st.columns([3, 2])
 with left:
     freq = st.segmented_control("Revenue per", list(services.FREQ_LABELS), default="W", key="overview_freq",
                                 format_func=services.FREQ_LABELS.get) or "W"
-    st.plotly_chart(charts.revenue_over_time(services.revenue_by_category(f, freq), freq), key="revenue_chart")
-
-# Top products.
+    st.plotly_chart(charts.revenue_over_time(services.revenue_by_category(f, freq, currency), freq, unit),
+                    key="revenue_chart", on_select=lambda: _picked("revenue_chart"), selection_mode="points")
 with right:
     n = st.selectbox("Top products", [5, 10, 20, 50], index=1, key="overview_top_n")
-    top = services.top_products(f, n)
-    st.plotly_chart(charts.top_products_bar(top), key="top_chart")
+    top = services.top_products(f, n, currency)
+    st.plotly_chart(charts.top_products_bar(top, unit), key="top_chart", on_select=lambda: _picked("top_chart"),
+                    selection_mode="points")
 
+money_label = f"revenue ({unit})" if unit else "revenue"
 st.dataframe(top, hide_index=True, column_config={
-    "revenue": st.column_config.NumberColumn("revenue", format="%.2f"),
-    "units": st.column_config.NumberColumn("units", format="%.0f"),
+    "product_id": st.column_config.TextColumn("product id"),
+    "product_name": st.column_config.TextColumn("product"),
+    "revenue": st.column_config.NumberColumn(money_label, format="%.2f"),
+    "units": st.column_config.NumberColumn("units sold", format="%.0f"),
     "order_lines": st.column_config.NumberColumn("order lines", format="%d"),
 })
+
+# ---- the rows behind the last clicked KPI or bar
+q = st.session_state.get(_DRILL)
+if isinstance(q, services.RowsQuery):
+    with st.container(border=True, key="overview_rows"):
+        head, clear = st.columns([5, 1])
+        head.subheader(services.plain(services.describe(q, currency if currency is not None else unit)))
+        clear.button("Close", key="overview_drill_close", icon=":material/close:", on_click=_drill, args=(None,))
+        rows, total = services.order_rows(f, currency, q, ROWS_SHOWN)
+        st.caption(f"{total:,} order lines in {period}"
+                   + (f", showing the newest {len(rows):,}" if total > len(rows) else "")
+                   + " · the same filters as the figure (dates, categories, currency).")
+        st.dataframe(rows, hide_index=True, key="overview_rows_table", column_config={
+            "order_ts": st.column_config.DatetimeColumn("ordered", format="YYYY-MM-DD HH:mm"),
+            "order_id": st.column_config.TextColumn("order"),
+            "line_no": st.column_config.NumberColumn("line", format="%d"),
+            "customer_id": st.column_config.TextColumn("customer"),
+            "product_id": st.column_config.TextColumn("product id"),
+            "product_name": st.column_config.TextColumn("product"),
+            "unit_price": st.column_config.NumberColumn("unit price", format="%.2f"),
+            "revenue": st.column_config.NumberColumn("revenue", format="%.2f"),
+            "batch_id": st.column_config.TextColumn("upload"),
+        })
+        if total > len(rows):
+            rows, _ = services.order_rows(f, currency, q, min(total, DOWNLOAD_MAX))
+        st.download_button(f"Download {'these' if total <= DOWNLOAD_MAX else f'the newest {DOWNLOAD_MAX:,}'} "
+                           "rows (CSV)", safe_csv_bytes(rows), file_name="storelens_rows.csv", mime="text/csv",
+                           key="overview_rows_download", icon=":material/download:")
