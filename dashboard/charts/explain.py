@@ -54,7 +54,8 @@ def explanation_words(tokens: list[dict], target: str | None = None, k: int = 15
 
 def drivers_bar(df: pd.DataFrame, toward: str, k: int = 10) -> go.Figure:
     """Top driver terms toward 'negative' or 'positive' (df: explain.top_drivers rows), strongest at the top:
-    bar = total attribution over the sampled reviews, label = how many of them contain the term."""
+    bar = total attribution over the sampled reviews, label = how many of them contain the term; customdata
+    [reviews, per review, change, term] (a click lists the term's reviews)."""
     if toward not in ("negative", "positive"):
         raise ValueError("toward must be 'negative' or 'positive'")
     if df is None or df.empty:
@@ -62,9 +63,9 @@ def drivers_bar(df: pd.DataFrame, toward: str, k: int = 10) -> go.Figure:
     df = df.head(k).iloc[::-1]
     col = f"total_toward_{toward}"
     change = df.get(f"change_toward_{toward}")
-    custom = [[int(n), float(m), ("new" if c is None or pd.isna(c) else f"{c:+.3f}")]
-              for n, m, c in zip(df["n_reviews"], df[f"mean_toward_{toward}"],
-                                 change if change is not None else [None] * len(df))]
+    custom = [[int(n), float(m), ("new" if c is None or pd.isna(c) else f"{c:+.3f}"), str(t)]
+              for n, m, c, t in zip(df["n_reviews"], df[f"mean_toward_{toward}"],
+                                    change if change is not None else [None] * len(df), df["term"])]
     fig = go.Figure(go.Bar(
         x=df[col], y=[safe(t) for t in df["term"]], orientation="h",
         marker_color=ATTRIBUTION_COLOURS[f"toward_{toward}"], customdata=custom,
@@ -74,6 +75,7 @@ def drivers_bar(df: pd.DataFrame, toward: str, k: int = 10) -> go.Figure:
     ))
     fig.update_layout(
         title=f"Toward {toward}", height=max(240, 28 * len(df) + 90), margin=dict(l=10, r=10, t=50, b=10),
-        xaxis_title=f"summed attribution to P({toward})", yaxis=dict(type="category"), showlegend=False,
+        xaxis_title=f"how strongly it pushes toward {toward} (all sampled reviews)",
+        yaxis=dict(type="category", automargin=True), showlegend=False, clickmode="event+select",
     )
     return fig

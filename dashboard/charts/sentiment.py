@@ -1,7 +1,8 @@
 """Sentiment charts of the Sentiment page: label shares over time and by category, rating beside sentiment, and the
 click-through from a chart point back to its reviews.
 
-Clickable charts carry customdata = [period ISO date or "", category or "", label, count of label, reviews];
+Clickable charts carry customdata = [period ISO date or "", category or "", label ("" for all), count of label,
+reviews];
 selected_point() turns a Streamlit selection back into (period, category, label) for the review list.
 """
 
@@ -62,7 +63,8 @@ def sentiment_small_multiples(df: pd.DataFrame, freq: str = "W", max_categories:
     order = df.groupby("category")["n"].sum().sort_values(ascending=False).index[:max_categories].tolist()
     cols = 2 if len(order) > 1 else 1
     rows = -(-len(order) // cols)
-    fig = make_subplots(rows=rows, cols=cols, shared_xaxes=True, shared_yaxes=True, vertical_spacing=0.06,
+    fig = make_subplots(rows=rows, cols=cols, shared_xaxes=True, shared_yaxes=True,
+                        vertical_spacing=min(0.08, 0.3 / max(rows, 1)),
                         horizontal_spacing=0.04, subplot_titles=[safe(c) for c in order])
     for i, category in enumerate(order):
         part = df[df["category"] == category].sort_values("period")
@@ -70,8 +72,8 @@ def sentiment_small_multiples(df: pd.DataFrame, freq: str = "W", max_categories:
             fig.add_trace(trace, row=i // cols + 1, col=i % cols + 1)
     fig.update_yaxes(tickformat=".0%", range=[0, 1])
     fig.update_layout(
-        barmode="stack", bargap=0.1, height=max(300, 190 * rows + 60), margin=dict(l=10, r=10, t=40, b=10),
-        legend=dict(orientation="h", yanchor="bottom", y=1.02), clickmode="event+select",
+        barmode="stack", bargap=0.1, height=max(320, 200 * rows + 110), margin=dict(l=10, r=10, t=70, b=60),
+        legend=dict(orientation="h", yanchor="top", y=-0.04, x=0), clickmode="event+select",
         title=f"Sentiment per {FREQ_NAMES.get(freq, 'period')} by category",
     )
     return fig
@@ -98,6 +100,7 @@ def category_sentiment(df: pd.DataFrame) -> go.Figure:
     fig.add_trace(go.Scatter(
         y=names, x=df["avg_rating"], mode="markers+text", name="avg. rating", marker=dict(size=11, color="#1f77b4"),
         text=[f"{v:.2f}" if pd.notna(v) else "" for v in df["avg_rating"]], textposition="middle right",
+        cliponaxis=False,
         hovertemplate="%{y}: average rating %{x:.2f}<extra></extra>", showlegend=False,
     ), row=1, col=2)
     if "avg_p_positive" in df and df["avg_p_positive"].notna().any():
@@ -109,10 +112,10 @@ def category_sentiment(df: pd.DataFrame) -> go.Figure:
                                                             "<extra></extra>",
         ), row=1, col=2)
     fig.update_xaxes(tickformat=".0%", range=[0, 1], row=1, col=1)
-    fig.update_xaxes(range=[1, 5.6], row=1, col=2)
+    fig.update_xaxes(range=[0.8, 6.2], tickvals=[1, 2, 3, 4, 5], row=1, col=2)
     fig.update_layout(
-        barmode="stack", height=max(300, 36 * len(df) + 130), margin=dict(l=10, r=10, t=50, b=10),
-        yaxis=dict(type="category"), legend=dict(orientation="h", yanchor="bottom", y=-0.35),
+        barmode="stack", height=max(300, 36 * len(df) + 130), margin=dict(l=10, r=30, t=50, b=10),
+        yaxis=dict(type="category", automargin=True), legend=dict(orientation="h", yanchor="bottom", y=-0.35),
         clickmode="event+select",
     )
     return fig
@@ -128,8 +131,10 @@ def rating_vs_sentiment(df: pd.DataFrame, freq: str = "W", category: str | None 
     df = df.sort_values("period")
     unit = FREQ_NAMES.get(freq, "period")
     fig = make_subplots(specs=[[{"secondary_y": True}]])
+    iso = [pd.Timestamp(p).strftime("%Y-%m-%d") for p in df["period"]]
     fig.add_trace(go.Scatter(
         x=df["period"], y=df["avg_rating"], name="average rating", mode="lines+markers", line=dict(color="#1f77b4"),
+        customdata=[[d, category or "", ""] for d in iso],
         hovertemplate=f"{unit} of %{{x|%Y-%m-%d}}: average rating %{{y:.2f}}<extra></extra>",
     ), secondary_y=False)
     fig.add_trace(go.Scatter(
@@ -148,7 +153,7 @@ def rating_vs_sentiment(df: pd.DataFrame, freq: str = "W", category: str | None 
     fig.update_yaxes(title_text="Net sentiment", range=[-1, 1], secondary_y=True, showgrid=False)
     fig.update_layout(
         title=f"Average rating beside sentiment per {unit}: {who}", height=340,
-        margin=dict(l=10, r=10, t=50, b=10), hovermode="x unified",
+        margin=dict(l=10, r=10, t=50, b=10), hovermode="closest", clickmode="event+select",
         legend=dict(orientation="h", yanchor="bottom", y=-0.35),
     )
     return fig
@@ -169,7 +174,7 @@ def selected_point(state: object) -> dict | None:
     points = selection.get("points") if hasattr(selection, "get") else getattr(selection, "points", None)
     for point in points or []:
         custom = point.get("customdata") if hasattr(point, "get") else None
-        if isinstance(custom, (list, tuple)) and len(custom) >= 3 and custom[2] in LABELS:
+        if isinstance(custom, (list, tuple)) and len(custom) >= 3 and custom[2] in (*LABELS, ""):
             period = pd.Timestamp(custom[0]) if custom[0] else None
-            return {"period": period, "category": custom[1] or None, "label": custom[2]}
+            return {"period": period, "category": custom[1] or None, "label": custom[2] or None}
     return None

@@ -36,7 +36,12 @@ from .explain import (
     DRIVER_SAMPLE_SIZES,
     Explained,
     ExplainUnavailable,
+    default_driver_category,
+    driver_change_text,
     driver_period,
+    driver_seconds,
+    drivers_job,
+    start_drivers,
     driver_review_counts,
     driver_reviews,
     driver_table,
@@ -47,7 +52,7 @@ from .explain import (
     review_option_label,
     top_drivers,
 )
-from .drilldown import RowsQuery, describe, from_kpi, from_product_bar, from_revenue_point
+from .drilldown import RowsQuery, describe, from_kpi, from_product_bar, from_revenue_point, selected_term
 from .sales import (
     FREQ_LABELS,
     currencies,
@@ -65,6 +70,9 @@ from .sentiment import (
     SENTIMENT_FREQS,
     Coverage,
     ShiftAlerts,
+    alert_window,
+    alerts_outside,
+    drivers_request,
     review_heading,
     review_periods,
     review_table,
@@ -146,7 +154,7 @@ __all__ = [
     "FREQ_LABELS", "currencies", "currency_label", "kpis", "revenue_by_category", "top_products", "kpi_value",
     "kpi_delta", "kpi_label", "order_rows",
     # drill-down
-    "RowsQuery", "from_kpi", "from_revenue_point", "from_product_bar", "describe",
+    "RowsQuery", "from_kpi", "from_revenue_point", "from_product_bar", "describe", "selected_term",
     # data
     "TABLES", "browse", "count_rows", "table_csv",
     # upload
@@ -167,9 +175,11 @@ __all__ = [
     "SENTIMENT_FREQS", "SENTIMENT_ALL", "Coverage", "sentiment_coverage", "sentiment_by_period",
     "sentiment_combined", "sentiment_categories", "sentiment_shifts", "sentiment_shift_history",
     "sentiment_reviews", "sentiment_review_count", "shift_sentence", "ShiftAlerts", "shift_alerts",
-    "shift_method", "review_periods", "review_heading", "review_table",
+    "shift_method", "review_periods", "review_heading", "review_table", "alert_window", "alerts_outside",
+    "drivers_request",
     # explain
     "ExplainUnavailable", "Explained", "DRIVER_SAMPLE_SIZES", "explanation", "explain_review_row",
     "review_option_label", "review_caption", "driver_review_counts", "driver_period", "drivers", "top_drivers",
-    "driver_table", "driver_reviews",
+    "driver_table", "driver_reviews", "default_driver_category", "driver_seconds", "drivers_job", "start_drivers",
+    "driver_change_text",
 ]

@@ -2,7 +2,7 @@
 (no Streamlit, no SQL), so what a click selects is tested without a browser; engine.analytics.order_lines runs it.
 
 Clickable sales charts carry customdata: the revenue chart [period ISO date, category], the top-products bars
-[product_id, product name]. Selections arrive as st.plotly_chart's event, its session-state value, or its
+[product_id, product name]; the Drivers bars [reviews, per review, change, term]. Selections arrive as st.plotly_chart's event, its session-state value, or its
 'selection' mapping.
 """
 
@@ -16,7 +16,7 @@ import pandas as pd
 from engine.store import period_bounds
 
 __all__ = ["KPI_LINES", "RowsQuery", "selected_points", "from_kpi", "from_revenue_point", "from_product_bar",
-           "describe", "CURRENCY_NONE"]
+           "selected_term", "describe", "CURRENCY_NONE"]
 
 # The line set behind each KPI (engine.analytics.LINE_SETS): what the number was computed from.
 KPI_LINES: dict[str, str] = {"revenue": "revenue", "orders": "purchases", "aov": "purchases",
@@ -82,6 +82,15 @@ def from_product_bar(state: object) -> RowsQuery | None:
         if custom and custom[0] not in (None, ""):
             name = custom[1] if len(custom) > 1 and custom[1] else custom[0]
             return RowsQuery(lines="revenue", product_id=str(custom[0]), what=f"Revenue of {name}")
+    return None
+
+
+def selected_term(state: object) -> str | None:
+    """The driver term of a clicked Drivers bar (customdata [reviews, per review, change, term]); None if none."""
+    for point in selected_points(state):
+        custom = _custom(point)
+        if len(custom) >= 4 and custom[3]:
+            return str(custom[3])
     return None
 
 

@@ -12,6 +12,7 @@ import pandas as pd
 from engine.analytics import Filters
 
 from . import cache
+from .background import Job, start_job
 from .display import first_text, one_line, plain
 from .sentiment_model import sentiment_active_version, sentiment_version
 from .session import data_version, db_path, store
@@ -30,9 +31,20 @@ __all__ = [
     "top_drivers",
     "driver_table",
     "driver_reviews",
+    "default_driver_category",
+    "driver_seconds",
+    "start_drivers",
+    "drivers_job",
+    "driver_change_text",
 ]
 
 DRIVER_SAMPLE_SIZES: tuple[int, ...] = (20, 50, 100, 200, 500)
+# Seconds one review takes to attribute (2 targets x 16 IG steps), per model version: measured by the last run in
+# this process, else the engine's figure for a 90-token review on two idle CPU cores.
+_SECONDS_PER_REVIEW: dict[str, float] = {}
+DEFAULT_SECONDS_PER_REVIEW = 1.2
+# The latest drivers job per (database, category, period, sample size, model version): the page follows its own.
+_DRIVER_JOBS: dict[tuple, Job] = {}
 
 
 class ExplainUnavailable(RuntimeError):
@@ -102,13 +114,72 @@ def driver_review_counts(category: str | None, start: date, end: date) -> tuple[
 
 
 def driver_period(f: Filters, category: str | None = None) -> tuple[date, date] | None:
-    """Default inclusive days for the drivers view: the sidebar's dates, else the last 90 days of reviews."""
+    """Default inclusive days for the drivers view: the sidebar's dates when the category has reviews with text in
+    them, else its last 90 days of reviews (so the first view is never an empty period)."""
     bounds = cache.review_bounds(db_path(), data_version(), category)
     if bounds is None:
         return (f.start, f.end) if f.start is not None and f.end is not None else None
     end = f.end or bounds[1]
     start = f.start or max(bounds[0], end - timedelta(days=89))
-    return (start, end) if start <= end else (end, end)
+    if start <= end and driver_review_counts(category, start, end + timedelta(days=1))[0] > 0:
+        return start, end
+    return max(bounds[0], bounds[1] - timedelta(days=89)), bounds[1]
+
+
+def default_driver_category(by_category: pd.DataFrame, latest_alert: tuple[str, object] | None = None) -> str | None:
+    """The category the Drivers page opens on: the latest alert's, else the one with the most reviews."""
+    if by_category.empty:
+        return None
+    names = by_category["category"].tolist()
+    if latest_alert is not None and latest_alert[0] in names:
+        return latest_alert[0]
+    return str(by_category.sort_values(["n", "category"], ascending=[False, True])["category"].iloc[0])
+
+
+def driver_seconds(n_reviews: int) -> float:
+    """About how long attributing n reviews takes with the active model (measured by the last run, else the
+    engine's CPU figure)."""
+    version = sentiment_active_version()
+    return max(1.0, n_reviews * _SECONDS_PER_REVIEW.get(str(version), DEFAULT_SECONDS_PER_REVIEW))
+
+
+def _driver_params(category: str | None, start: date, end: date, sample_size: int) -> dict:
+    return {"category": category, "start": str(start), "end": str(end), "sample_size": int(sample_size),
+            "model_version": sentiment_active_version()}
+
+
+def drivers_job(category: str | None, start: date, end: date, sample_size: int) -> Job | None:
+    """The latest drivers job of exactly this category, period, sample size and model version (running or not)."""
+    return _DRIVER_JOBS.get(_driver_key(category, start, end, sample_size))
+
+
+def _driver_key(category: str | None, start: date, end: date, sample_size: int) -> tuple:
+    return (db_path(), *_driver_params(category, start, end, sample_size).values())
+
+
+def start_drivers(category: str | None, start: date, end: date, sample_size: int, n_reviews: int) -> Job:
+    """Compute the drivers of [start, end) in the background (JobBusyError while another job runs); the result is
+    stored per model version, so the page reads it once the job is done."""
+    version, model = _active_model()
+    s = store()
+
+    def work(job: Job) -> dict:
+        from engine import explain
+
+        job.update(0.0, f"attributing up to {n_reviews:,} reviews")
+        t0 = pd.Timestamp.now()
+        with cache.MODEL_LOCK:
+            df = explain.drivers_for(s, model, category, start, end, int(sample_size), progress=job.update)
+        seconds = (pd.Timestamp.now() - t0).total_seconds()
+        attributed = int(df.attrs.get("sample_size", 0)) + int(df.attrs.get("prev_sample_size", 0)) if df is not None \
+            else 0
+        if attributed:
+            _SECONDS_PER_REVIEW[str(version)] = seconds / attributed
+        return {"terms": 0 if df is None else len(df), "seconds": seconds}
+
+    job = start_job("drivers", _driver_params(category, start, end, sample_size), work)
+    _DRIVER_JOBS[_driver_key(category, start, end, sample_size)] = job
+    return job
 
 
 def drivers(category: str | None, start: date, end: date, sample_size: int = 100, compute: bool = False,
@@ -144,14 +215,20 @@ def top_drivers(df: pd.DataFrame, toward: str, k: int = 10) -> pd.DataFrame:
 
 def driver_table(top: pd.DataFrame, toward: str) -> pd.DataFrame:
     """top_drivers rows as the Drivers page lists them: term, reviews, share, per review, change, reviews before."""
+    change = pd.to_numeric(top.get(f"change_toward_{toward}", pd.Series([None] * len(top), dtype=object)),
+                           errors="coerce")
     out = pd.DataFrame({
         "term": top["term"], "n_reviews": top["n_reviews"], "share_reviews": top["share_reviews"],
         "mean": top[f"mean_toward_{toward}"],
-        "change": pd.to_numeric(top.get(f"change_toward_{toward}", pd.Series([None] * len(top), dtype=object)),
-                                errors="coerce"),
+        "change": [driver_change_text(c) for c in change],
         "prev_n_reviews": top.get("prev_n_reviews", pd.Series([0] * len(top))),
     })
     return out.reset_index(drop=True)
+
+
+def driver_change_text(change: float | None) -> str:
+    """The change column's cell: the signed difference, or 'new' for a word the previous period did not use."""
+    return "new this period" if change is None or pd.isna(change) else f"{change:+.3f}"
 
 
 def driver_reviews(category: str | None, start: date, end: date, term: str, limit: int = 50) -> pd.DataFrame:

@@ -4,13 +4,14 @@ and the reviews behind a chart point. Reads engine.sentiment.trends only (no tor
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 import pandas as pd
 
 from engine.analytics import Filters
 from engine.sentiment import trends as sentiment_trends
 from engine.sentiment.trends import Coverage
+from engine.store import period_bounds
 
 from . import cache
 from .display import first_text, plain
@@ -37,6 +38,9 @@ __all__ = [
     "review_periods",
     "review_heading",
     "review_table",
+    "alert_window",
+    "alerts_outside",
+    "drivers_request",
 ]
 
 SENTIMENT_FREQS: dict[str, str] = {"W": "Week", "M": "Month"}
@@ -184,3 +188,31 @@ def review_table(reviews: pd.DataFrame) -> pd.DataFrame:
     if reviews["p_positive"].isna().all():
         shown = [c for c in shown if c not in ("p_negative", "p_positive")]
     return reviews.assign(date=pd.to_datetime(reviews["review_ts"]).dt.date)[shown]
+
+
+def alert_window(f: Filters, period: date | pd.Timestamp, freq: str, before: int = 12) -> Filters:
+    """The charts' dates while an alert is open: the sidebar's dates widened to take in the alerted period and the
+    `before` periods ahead of it (what it was compared with), so the chart shows the spike the alert names."""
+    start, end = period_bounds(pd.Timestamp(period), freq)
+    lead = timedelta(weeks=before) if freq == "W" else timedelta(days=31 * before)
+    lo = start - lead
+    new_start = lo if f.start is None or lo < f.start else f.start
+    new_end = end - timedelta(days=1) if f.end is not None and end - timedelta(days=1) > f.end else f.end
+    return Filters(new_start, new_end, f.categories)
+
+
+def alerts_outside(alerts: ShiftAlerts, f: Filters) -> tuple[int, pd.Timestamp | None]:
+    """(how many alerted periods lie before the sidebar's dates, the latest of them), for the one line that says
+    earlier alerts exist."""
+    if f.start is None or not alerts.periods:
+        return 0, None
+    flagged = pd.concat([alerts.now, alerts.past])
+    early = flagged[pd.to_datetime(flagged["period"]) < pd.Timestamp(f.start)]
+    return len(early), (pd.Timestamp(early["period"].max()) if len(early) else None)
+
+
+def drivers_request(category: str, period: date | pd.Timestamp, freq: str) -> dict:
+    """What the Drivers page opens on when it is reached from an alert or a review: a category and inclusive days
+    (the Drivers page reads it from session state `drivers_request`)."""
+    start, end = period_bounds(pd.Timestamp(period), freq)
+    return {"category": str(category), "start": start, "last": end - timedelta(days=1)}

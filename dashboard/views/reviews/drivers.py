@@ -1,8 +1,9 @@
 """Drivers: the words and phrases that push a category's reviews toward negative and toward positive in a period,
 how many reviews contain each, the change against the previous period, and the reviews behind any driver.
 
-Attributions come from the active sentiment model (Captum, engine.explain.category_drivers over a seeded sample);
-results are stored per model version, so a category and period is computed once.
+Attributions come from the active sentiment model (Captum, engine.explain.category_drivers over a seeded sample),
+computed in the background with progress; results are stored per model version, so a category and period is
+computed once.
 """
 
 from datetime import timedelta
@@ -11,6 +12,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import charts, services, views
+from engine.store import safe_csv_bytes
 
 st.title("Drivers")
 st.caption("What is driving negative (and positive) reviews in a category: the words the sentiment model leans on "
@@ -29,13 +31,28 @@ if by_category.empty:
     st.page_link(views.UPLOAD, label="Go to Upload", icon=":material/upload_file:")
     st.stop()
 
-# Most negative category first: where a merchant looks for a cause.
-categories = by_category.sort_values(["share_negative", "n"], ascending=[False, False])["category"].tolist()
-if st.session_state.get("drivers_category") not in categories:
-    st.session_state["drivers_category"] = categories[0]
+# Categories with the most reviews first. The page opens on what the merchant came for: the category and period an
+# alert or a review handed over (session state "drivers_request"), else the latest alert's, else the busiest one.
+categories = by_category.sort_values(["n", "category"], ascending=[False, True])["category"].tolist()
+request = st.session_state.get("drivers_request")
+if request and request != st.session_state.get("drivers_applied") and request["category"] in categories:
+    st.session_state["drivers_applied"] = request
+    st.session_state["drivers_category"] = request["category"]
+    st.session_state["drivers_defaults"] = (request["category"], services.driver_period(f, request["category"]))
+    st.session_state["drivers_dates"] = (request["start"], request["last"])
+elif st.session_state.get("drivers_category") not in categories:
+    alerts = services.shift_alerts(f, "W", all_dates=True)
+    flagged = pd.concat([alerts.now, alerts.past]) if alerts.periods else pd.DataFrame()
+    latest = flagged.sort_values("period").iloc[-1] if len(flagged) else None
+    first = services.default_driver_category(by_category, None if latest is None else (latest["category"],
+                                                                                       latest["period"]))
+    st.session_state["drivers_category"] = first
+    if latest is not None and latest["category"] == first:
+        week = services.drivers_request(first, latest["period"], "W")
+        st.session_state["drivers_defaults"] = (first, services.driver_period(f, first))
+        st.session_state["drivers_dates"] = (week["start"], week["last"])
 c1, c2, c3 = st.columns([2, 2, 1])
-category = c1.selectbox("Category", categories, key="drivers_category",
-                        help="Ordered by share of negative reviews, highest first.")
+category = c1.selectbox("Category", categories, key="drivers_category", help="Most reviews first.")
 default = services.driver_period(f, category)
 if default is None:
     st.info("The reviews of this category have no dates, so there is no period to look at.")
@@ -44,9 +61,11 @@ if st.session_state.get("drivers_defaults") != (category, default):  # new categ
     st.session_state["drivers_defaults"] = (category, default)
     st.session_state["drivers_dates"] = default
 dates = c2.date_input("Period", key="drivers_dates",
-                      help="Defaults to the sidebar's dates. Compared with the period of the same length before it.")
-sample = c3.select_slider("Sample size", services.DRIVER_SAMPLE_SIZES, value=100, key="drivers_sample",
-                          help="At most this many reviews per period are attributed (a seeded random sample).")
+                      help="Opens on an alert's week, or the sidebar's dates when this category has reviews in them "
+                           "(else its last 90 days of reviews). Compared with the period of the same length before.")
+sample = c3.select_slider("Reviews to read", services.DRIVER_SAMPLE_SIZES, value=100, key="drivers_sample",
+                          help="At most this many reviews per period are read (a fixed random sample): more is "
+                               "steadier and slower.")
 if not isinstance(dates, (tuple, list)) or len(dates) < 2:
     st.info("Pick the period's last day too.")
     st.stop()
@@ -54,8 +73,8 @@ start, last = dates[0], dates[1]
 end = last + timedelta(days=1)  # the engine's periods are [start, end)
 prev_start = start - (end - start)
 n_now, n_prev = services.driver_review_counts(category, start, end)
-st.caption(f"{n_now:,} reviews with text from {start:%Y-%m-%d} to {last:%Y-%m-%d}; the previous period "
-           f"({prev_start:%Y-%m-%d} to {start - timedelta(days=1):%Y-%m-%d}) has {n_prev:,}.")
+st.caption(f"{n_now:,} reviews with text from {start:%d %b %Y} to {last:%d %b %Y}; the period before "
+           f"({prev_start:%d %b %Y} to {start - timedelta(days=1):%d %b %Y}) has {n_prev:,}.")
 if n_now == 0:
     st.info("No reviews with text in this category and period. Widen the period or pick another category.")
     st.stop()
@@ -68,55 +87,75 @@ except services.ExplainUnavailable as exc:
     st.stop()
 
 if df is None:
+    job = services.drivers_job(category, start, end, sample)
+    if job is not None and job.running:
+        @st.fragment(run_every=1.0)
+        def _progress() -> None:
+            """Redrawn every second while the drivers are computed; the whole page reruns when they are done."""
+            if job.running:
+                st.progress(job.fraction, text=services.job_progress_text(job))
+            else:
+                st.rerun()
+
+        _progress()
+        st.caption("This runs in the background: you can use other pages meanwhile and come back.")
+        st.stop()
+    if job is not None and job.status == "failed":
+        st.error(f"The drivers could not be computed: {services.plain(job.error)}", icon=":material/error:")
     n = min(sample, n_now) + min(sample, n_prev)
-    st.info(f"Not computed yet for this category, period and sample size: {n:,} reviews will be attributed "
-            "(roughly 0.1–1 s each on a CPU). Results are kept for this model version.", icon=":material/info:")
-    if st.button("Find the drivers", key="drivers_compute", icon=":material/manage_search:", type="primary"):
-        bar = st.progress(0.0, text="Attributing reviews…")
+    st.info(f"Not computed yet for this category, period and sample: {n:,} reviews to read, about "
+            f"{services.duration(services.driver_seconds(n))} on this machine. It runs in the background; the result "
+            "is kept for this model version, so it is computed once.", icon=":material/info:")
+    other = services.current_job()
+    if other is not None:
+        st.caption(f"Waiting for: {services.job_title(other)} (running in the background).")
+    if st.button("Find the drivers", key="drivers_compute", icon=":material/manage_search:", type="primary",
+                 disabled=other is not None):
         try:
-            df = services.drivers(category, start, end, sample, compute=True,
-                                  progress=lambda x, m: bar.progress(min(max(float(x), 0.0), 1.0),
-                                                                     text=services.plain(m)))
-        except (OSError, RuntimeError, ValueError) as exc:  # e.g. the model folder is not writable
-            st.error(f"The drivers could not be computed: {services.plain(exc)}", icon=":material/error:")
-            st.stop()
-        finally:
-            bar.empty()
-        if df is not None:
-            st.rerun()  # redraw without the button
-        st.error("The drivers were computed but could not be stored next to the model; check that the "
-                 "database's .models folder is writable.", icon=":material/error:")
+            services.start_drivers(category, start, end, sample, n)
+            st.rerun()
+        except services.JobBusyError as exc:
+            st.warning(services.plain(exc))
     st.stop()
 
 meta = df.attrs
 st.caption(
     f"Sample: {meta.get('sample_size', 0):,} of {meta.get('n_available', n_now):,} reviews in the period, "
-    f"{meta.get('prev_sample_size', 0):,} of {meta.get('prev_n_available', n_prev):,} in the previous one (seeded). "
-    "Bars: attribution summed over the sampled reviews that contain the word (probability units, Layer "
-    "Integrated Gradients, 16 steps); 'change' is the per-review attribution minus the previous period's "
-    f"(empty where the word is new). Model version {services.plain(meta.get('model_version') or '–')}."
+    f"{meta.get('prev_sample_size', 0):,} of {meta.get('prev_n_available', n_prev):,} in the period before. "
+    "A bar is how much the word pushed the model's verdict, added up over the reviews that use it; 'change' is "
+    "its push per review against the period before ('new this period' when it was not used then). "
+    f"Model version {services.plain(meta.get('model_version') or '–')}. Click a bar to list its reviews."
 )
 
 neg = services.top_drivers(df, "negative", 10)
 pos = services.top_drivers(df, "positive", 10)
 table_columns = {
     "term": st.column_config.TextColumn("word or phrase"),
-    "n_reviews": st.column_config.NumberColumn("reviews", help="Sampled reviews in the period that contain it"),
-    "share_reviews": st.column_config.NumberColumn("share", format="percent"),
-    "mean": st.column_config.NumberColumn("per review", format="%+.3f"),
-    "change": st.column_config.NumberColumn("change", format="%+.3f",
-                                            help="Per-review attribution minus the previous period's"),
-    "prev_n_reviews": st.column_config.NumberColumn("reviews before"),
+    "n_reviews": st.column_config.NumberColumn("reviews", help="Sampled reviews in the period that use it"),
+    "share_reviews": st.column_config.NumberColumn("share", format="percent",
+                                                   help="Share of the sampled reviews that use it"),
+    "mean": st.column_config.NumberColumn("push", format="%+.3f", help="How much it pushes one review's verdict"),
+    "change": st.column_config.TextColumn("change", help="Push per review against the period before"),
+    "prev_n_reviews": st.column_config.NumberColumn("before", help="Reviews that used it in the period before"),
 }
+
+
+def _term_clicked(chart: str, toward: str) -> None:
+    """on_select callback of a drivers chart: the clicked word's reviews are listed below."""
+    term = services.selected_term(st.session_state.get(chart))
+    if term is not None:
+        st.session_state["drivers_term"] = f"{term} (toward {toward})"
 
 
 left, right = st.columns(2)
 with left:
-    st.plotly_chart(charts.drivers_bar(neg, "negative"), key="drivers_negative_chart")
+    st.plotly_chart(charts.drivers_bar(neg, "negative"), key="drivers_negative_chart", selection_mode="points",
+                    on_select=lambda: _term_clicked("drivers_negative_chart", "negative"))
     st.dataframe(services.driver_table(neg, "negative"), hide_index=True, column_config=table_columns,
                  key="drivers_negative")
 with right:
-    st.plotly_chart(charts.drivers_bar(pos, "positive"), key="drivers_positive_chart")
+    st.plotly_chart(charts.drivers_bar(pos, "positive"), key="drivers_positive_chart", selection_mode="points",
+                    on_select=lambda: _term_clicked("drivers_positive_chart", "positive"))
     st.dataframe(services.driver_table(pos, "positive"), hide_index=True, column_config=table_columns,
                  key="drivers_positive")
 
@@ -143,6 +182,8 @@ picked = st.dataframe(
                    "text": st.column_config.TextColumn("text", width="large"),
                    "review_id": st.column_config.TextColumn("review id")},
 )
+st.download_button("Download these reviews (CSV)", safe_csv_bytes(table), file_name="storelens_driver_reviews.csv",
+                   mime="text/csv", key="drivers_reviews_download", icon=":material/download:")
 rows = picked.selection.rows if picked is not None and hasattr(picked, "selection") else []
 if rows and rows[0] < len(found):
     r = found.iloc[rows[0]]

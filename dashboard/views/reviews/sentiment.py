@@ -11,6 +11,7 @@ from dashboard import charts, services, views
 
 ALL = services.SENTIMENT_ALL  # the "all categories / periods / labels" option of the selectboxes
 _PICK = {"category": "sentiment_pick_category", "period": "sentiment_pick_period", "label": "sentiment_pick_label"}
+_FOCUS = "sentiment_focus"  # (category, period, freq) of the alert whose reviews are open
 
 
 def _or_none(value):
@@ -71,6 +72,11 @@ def _show_reviews(category: str, period: pd.Timestamp) -> None:
     st.session_state[_PICK["label"]] = "negative"
     st.session_state["sentiment_view"] = "One category"
     st.session_state["sentiment_category"] = category
+    st.session_state[_FOCUS] = (category, pd.Timestamp(period), st.session_state.get("sentiment_freq") or "W")
+
+
+def _close_focus() -> None:
+    st.session_state[_FOCUS] = None
 
 
 # ---- significant shifts: at the top, so a quality problem is seen without looking for it
@@ -103,11 +109,52 @@ with st.container(border=True):
                     "p_value": st.column_config.NumberColumn(format="%.2e"),
                     "p_adjusted": st.column_config.NumberColumn(format="%.2e"),
                 })
-    st.caption(services.shift_method(freq)
-               + (" Searched: all review dates." if scan_all else " Searched: the selected dates."))
+    n_early, latest_early = services.alerts_outside(alerts, f)
+    if n_early:
+        st.caption(f"{n_early} of these {unit}s are before the sidebar's dates (the latest: {unit} of "
+                   f"{latest_early:%Y-%m-%d}): “Show reviews” opens one in the chart.")
+    with st.expander("How the alerts are tested"):
+        st.caption(services.shift_method(freq)
+                   + (" Searched: all review dates." if scan_all else " Searched: the selected dates."))
+
+# ---- the open alert: its week in the chart below, its reviews here (in view), and a way on to its drivers
+focus = st.session_state.get(_FOCUS)
+if focus and focus[2] == freq:
+    f_cat, f_period, _ = focus
+    with st.container(border=True, key="sentiment_alert_panel"):
+        head, close = st.columns([5, 1])
+        head.markdown(f"**Negative reviews of {services.plain(f_cat)}, {unit} of {f_period:%Y-%m-%d}**")
+        close.button("Close", key="sentiment_focus_close", icon=":material/close:", on_click=_close_focus)
+        scope = services.Filters(None, None, f.categories)
+        alert_reviews = services.sentiment_reviews(scope, f_cat, f_period, freq, "negative", None, limit=50)
+        st.caption(f"{len(alert_reviews):,} negative reviews that {unit}; the chart below shows the {unit} among "
+                   "those before it. Select a review to explain it.")
+        chosen_alert = st.dataframe(
+            services.review_table(alert_reviews), hide_index=True, key="sentiment_alert_reviews", on_select="rerun",
+            selection_mode="single-row", column_config={
+                "rating": st.column_config.NumberColumn("stars", format="%.0f ★"),
+                "label_source": st.column_config.TextColumn("from"),
+                "p_negative": st.column_config.ProgressColumn("P(neg)", min_value=0.0, max_value=1.0, format="%.2f"),
+                "p_positive": st.column_config.ProgressColumn("P(pos)", min_value=0.0, max_value=1.0, format="%.2f"),
+                "product_name": st.column_config.TextColumn("product"),
+                "text": st.column_config.TextColumn("text", width="large"),
+                "review_id": st.column_config.TextColumn("review id"),
+            })
+        alert_rows = chosen_alert.selection.rows if hasattr(chosen_alert, "selection") else []
+        a, b = st.columns(2)
+        if alert_rows and alert_rows[0] < len(alert_reviews):
+            st.session_state["explain_review_id"] = str(alert_reviews.iloc[alert_rows[0]]["review_id"])
+            a.page_link(views.EXPLAIN, label="Explain this review", icon=":material/psychology:")
+        # Drivers opens on this category and period (a page link keeps the sidebar's state; see below).
+        st.session_state["drivers_request"] = services.drivers_request(f_cat, f_period, freq)
+        b.page_link(views.DRIVERS, label=f"What drives {services.plain(f_cat)} reviews that {unit}",
+                    icon=":material/manage_search:")
+    chart_f = services.alert_window(f, f_period, freq)
+else:
+    chart_f = f
 
 # ---- charts
-by_period = services.sentiment_by_period(f, freq)
+by_period = services.sentiment_by_period(chart_f, freq)
 by_category = services.sentiment_categories(f)
 categories = by_category["category"].tolist()
 
@@ -132,20 +179,24 @@ with left:
                                   format_func=lambda c: "All categories" if c == ALL else str(c),
                                   disabled=view != "One category"))
     if view == "One category":
-        series = services.sentiment_combined(f, freq, chosen)
+        series = services.sentiment_combined(chart_f, freq, chosen)
         fig = charts.sentiment_shares(series, freq, chosen)
     else:
-        series = services.sentiment_combined(f, freq, None)
+        series = services.sentiment_combined(chart_f, freq, None)
         fig = charts.sentiment_small_multiples(by_period, freq)
     st.plotly_chart(fig, key="sentiment_share_chart", on_select=lambda: _picked("sentiment_share_chart"),
                     selection_mode="points")
     st.plotly_chart(charts.rating_vs_sentiment(series, freq, chosen if view == "One category" else None),
-                    key="sentiment_rating_chart")
+                    key="sentiment_rating_chart", on_select=lambda: _picked("sentiment_rating_chart"),
+                    selection_mode="points")
 with right:
     st.plotly_chart(charts.category_sentiment(by_category), key="sentiment_category_chart",
                     on_select=lambda: _picked("sentiment_category_chart"), selection_mode="points")
-    st.caption("Click a bar to list its reviews below. Average rating counts rated reviews only; "
+    st.caption("Click a bar or a point to list its reviews below. Average rating counts rated reviews only; "
                "the model's P(positive) only the reviews it scored.")
+if chart_f != f:
+    st.caption(f"The charts start on {chart_f.start:%d %b %Y}, before the sidebar's dates, so the open alert's "
+               f"{unit} and the {unit}s it was compared with are in view. Close the alert to go back.")
 
 # ---- the reviews behind a point
 st.subheader("Reviews")
@@ -170,7 +221,7 @@ label = _or_none(c3.selectbox("Label", [ALL, *services.SENTIMENT_LABELS], key=_P
                               format_func=lambda x: "All labels" if x == ALL else x))
 search = c4.text_input("Search", key="sentiment_search", placeholder="words in the title, text or product")
 
-rf = f
+rf = chart_f
 if period is not None and period not in in_range:
     rf = services.Filters(None, None, f.categories)
     st.caption(f"The {unit} of {period:%Y-%m-%d} is outside the sidebar's dates: its reviews are listed anyway "
