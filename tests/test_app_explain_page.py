@@ -236,3 +236,19 @@ def test_drivers_page_computes_drivers_and_lists_their_reviews(db) -> None:
     listed = at.dataframe[-1].value
     assert len(listed) > 0
     assert all(term.split()[0] in f"{a} {b}".lower() for a, b in zip(listed["title"], listed["text"]))
+
+
+def test_drivers_open_on_the_handed_over_category_and_period_and_never_print_none(db) -> None:
+    # no request: the latest alert's category, else the one with the most reviews (issue 21)
+    at = _open("views/reviews/drivers.py")
+    assert at.selectbox(key="drivers_category").value in ("Bags", "Home")
+    assert not any("No reviews with text in this category and period" in t for t in _texts(at.info))
+    # an alert or a review hands over a category and week
+    week = (START + timedelta(days=14), START + timedelta(days=20))
+    at = _open("views/reviews/drivers.py", drivers_request={"category": "Home", "start": week[0], "last": week[1]})
+    assert at.selectbox(key="drivers_category").value == "Home"
+    assert tuple(at.date_input(key="drivers_dates").value) == week
+    assert any("reviews to read, about" in t for t in _texts(at.info)) or any(
+        t.startswith("Sample:") for t in _texts(at.caption))
+    for frame in at.dataframe:
+        assert "None" not in frame.value.astype(str).to_numpy().ravel().tolist()

@@ -301,7 +301,7 @@ def test_training_page_with_a_model_shows_scores_confusion_and_versions(trained_
     report = trained_db["report"]
     assert any(f"Active version {trained_db['version']}" in t for t in _texts(at.subheader))
     labels = [m.label for m in at.metric]
-    assert labels[:2] == ["Macro-F1, fine-tuned model", "Macro-F1, baseline"]
+    assert labels[:2] == ["Your model's score", "Simple method's score"]  # merchant's words (issue 21)
     assert at.metric[0].value == f"{report['macro_f1']:.3f}" and at.metric[1].value == f"{report['baseline_macro_f1']:.3f}"
     warned = any("does not beat the baseline" in t for t in _texts(at.warning))
     assert warned == (not report["beats_baseline"])

@@ -15,7 +15,7 @@ def _money(unit: str | None) -> str:
     return f"Revenue ({safe(unit)})" if unit else "Revenue"
 
 
-def revenue_over_time(df: pd.DataFrame, freq: str = "W", unit: str | None = None) -> go.Figure:
+def revenue_over_time(df: pd.DataFrame, freq: str = "W", currency: str | None = None) -> go.Figure:
     """Stacked bars of revenue per period by category (df: period, category, revenue); customdata
     [period ISO date, category] per bar."""
     if df.empty:
@@ -27,7 +27,7 @@ def revenue_over_time(df: pd.DataFrame, freq: str = "W", unit: str | None = None
     fig = go.Figure()
     unit = FREQ_NAMES.get(freq, "period")
     iso = [p.strftime("%Y-%m-%d") for p in wide.index]
-    money = _money(unit)
+    money = _money(currency)
     for category in wide.columns:
         name = template_safe(category)
         fig.add_trace(go.Bar(
@@ -42,7 +42,7 @@ def revenue_over_time(df: pd.DataFrame, freq: str = "W", unit: str | None = None
     return fig
 
 
-def top_products_bar(df: pd.DataFrame, unit: str | None = None) -> go.Figure:
+def top_products_bar(df: pd.DataFrame, currency: str | None = None) -> go.Figure:
     """Horizontal bars of the top products' revenue, best at the top (df: product_id, product_name, revenue);
     customdata [product_id, product name] per bar."""
     if df.empty:
@@ -66,7 +66,7 @@ def top_products_bar(df: pd.DataFrame, unit: str | None = None) -> go.Figure:
     ))
     fig.update_layout(
         title="Top products (click a bar for its orders)", height=max(260, 28 * len(df) + 80),
-        margin=dict(l=10, r=10, t=50, b=10), xaxis_title=_money(unit), yaxis=dict(type="category", automargin=True),
+        margin=dict(l=10, r=10, t=50, b=10), xaxis_title=_money(currency), yaxis=dict(type="category", automargin=True),
         clickmode="event+select",
     )
     return fig

@@ -41,7 +41,7 @@ __all__ = [
 ]
 
 SENTIMENT_LABELS: tuple[str, ...] = LABELS
-VERSION_COLUMNS: tuple[str, ...] = ("version", "trained", "macro-F1", "baseline", "training s", "model", "files", "MB")
+VERSION_COLUMNS: tuple[str, ...] = ("Version", "Trained", "Score", "Simple", "Took", "Kind", "Files", "Size")
 
 
 def sentiment_version() -> str:
@@ -120,10 +120,10 @@ def version_rows(versions: pd.DataFrame) -> list[dict]:
                 "–" if pd.isna(row["created_at"]) else f"{pd.Timestamp(row['created_at']):%Y-%m-%d %H:%M}",
                 "–" if pd.isna(row["macro_f1"]) else f"{row['macro_f1']:.3f}",
                 "–" if pd.isna(row["baseline_macro_f1"]) else f"{row['baseline_macro_f1']:.3f}",
-                "–" if pd.isna(row["seconds"]) else f"{row['seconds']:.0f}",
+                "–" if pd.isna(row["seconds"]) else duration(float(row["seconds"])),
                 str(row["model_kind"] or "–"),
                 "ok" if row["available"] else "missing",
-                f"{row['size_mb']:,.1f}",
+                f"{row['size_mb']:,.1f} MB",
             ],
             "version": row["version"], "active": bool(row["active"]), "available": bool(row["available"]),
             "older": active_pos is not None and pos > active_pos, "size_mb": float(row["size_mb"]),
@@ -131,23 +131,29 @@ def version_rows(versions: pd.DataFrame) -> list[dict]:
     return rows
 
 
+_KIND_WORDS = {"transformer": "the fine-tuned language model", "baseline": "the simple word-counting method",
+               "ensemble(transformer+baseline)": "the language model and word counting together"}
+
+
 def model_details(metrics: dict) -> list[str]:
     """The captions under a version's scores (Markdown-safe): model kind, runtime and base model, the int8 check,
     when the baseline does the labelling, and the report's own note."""
     kind = metrics.get("model_kind")
-    details = [f"model: {plain(kind)}"] if kind else []
+    details = [f"labels reviews with: {plain(_KIND_WORDS.get(kind, kind))}"] if kind else []
     if metrics.get("transformer_macro_f1") is not None and kind and kind != "transformer":
-        details.append(f"transformer alone: macro-F1 {metrics['transformer_macro_f1']:.3f}")
-    for key, text in (("device", "device"), ("runtime", "scoring runtime"), ("seconds", "training seconds"),
-                      ("base_model", "base model"), ("encoder_layers", "encoder layers")):
+        details.append(f"the language model alone scores {metrics['transformer_macro_f1']:.3f}")
+    if metrics.get("seconds") not in (None, ""):
+        details.append(f"training took {duration(float(metrics['seconds']))}")
+    for key, text in (("device", "trained on"), ("runtime", "runs as"), ("base_model", "started from"),
+                      ("encoder_layers", "layers")):
         if metrics.get(key) not in (None, ""):
             details.append(f"{text}: {plain(metrics[key])}")
     out = [" · ".join(details)]
     int8 = metrics.get("int8") or {}
     if int8.get("tried") and "macro_f1_int8" in int8:
-        out.append(f"int8 check on {int8['checked_on']:,} held-out reviews: macro-F1 {int8['macro_f1_int8']:.3f} "
-                   f"vs {int8['macro_f1_fp32']:.3f} in fp32, so int8 was "
-                   f"{'kept' if int8['kept'] else 'not kept (it must lose less than 0.01)'}.")
+        out.append(f"A compressed copy (int8, faster) was checked on {int8['checked_on']:,} test reviews: score "
+                   f"{int8['macro_f1_int8']:.3f} against {int8['macro_f1_fp32']:.3f} uncompressed, so it was "
+                   f"{'kept' if int8['kept'] else 'not kept (it may lose at most 0.01)'}.")
     if kind == "baseline":
         out.append("The decision rule tuned on the held-out reviews gives the transformer no weight: this version "
                    "labels reviews with the baseline.")

@@ -5,9 +5,10 @@ import streamlit as st
 from dashboard import charts, services
 
 st.title("Sentiment model")
-st.caption("Fine-tunes a pretrained transformer on your own rated reviews (1–2 stars negative, 3 neutral, 4–5 "
-           "positive), compares it with a TF-IDF + logistic-regression baseline on the latest 15% of reviews, "
-           "and scores every review with it. Runs in the background: you can leave this page.")
+st.caption("Teaches a language model to read your reviews the way your star ratings do (1–2 stars negative, "
+           "3 neutral, 4–5 positive), tests it on your newest 15% of reviews against a simple word-counting method, "
+           "then labels every review with it, including those without stars. Runs in the background: you can leave "
+           "this page.")
 
 
 # ---- the running (or last) job
@@ -54,21 +55,21 @@ with st.container(border=True):
     st.subheader("Train a new version")
     if n_rated:
         pos = labels["positive"] / n_rated
-        st.caption(f"{n_rated:,} rated reviews with text: {labels['negative']:,} negative, {labels['neutral']:,} "
-                   f"neutral, {labels['positive']:,} positive ({pos:.0%} positive; the imbalance is handled in "
-                   "training and scores are macro-F1, the average over the three labels).")
+        st.caption(f"{n_rated:,} rated reviews with text to learn from: {labels['negative']:,} negative, "
+                   f"{labels['neutral']:,} neutral, {labels['positive']:,} positive ({pos:.0%} positive). Rare "
+                   "labels count as much as common ones, in training and in the score.")
     if not enough:
         st.warning(f"Training needs at least {services.sentiment_min_reviews()} rated reviews with text and at least "
                    "two different labels. Import a reviews export with star ratings on the Upload page.")
     with st.form("training_form", border=False):
-        budget = st.slider("Time budget (seconds)", min_value=30, max_value=1800, value=600, step=30,
+        budget = st.slider("Time to spend (seconds)", min_value=30, max_value=1800, value=600, step=30,
                            key="training_budget",
-                           help="Bounds the whole run: training uses as much data as fits and keeps the best "
-                                "checkpoint. On a 2-core CPU, 600 s is a good start.")
-        base = st.text_input("Base model", value="", key="training_base_model",
-                             placeholder="all-MiniLM-L6-v2 (packaged, default)",
-                             help="Leave empty for the packaged all-MiniLM-L6-v2, or give a local folder or a "
-                                  "Hugging Face model id already in the local cache.")
+                           help="The whole run stops within this time, keeping the best model it reached. On a "
+                                "2-core computer, 600 s (10 minutes) is a good start.")
+        base = st.text_input("Start from (advanced)", value="", key="training_base_model",
+                             placeholder="all-MiniLM-L6-v2 (included, default)",
+                             help="Leave empty to start from the included all-MiniLM-L6-v2, or give a local folder "
+                                  "or a Hugging Face model id already downloaded to this computer.")
         score_after = st.checkbox("Score every review with the new model when training finishes", value=True,
                                   key="training_score_after")
         go = st.form_submit_button("Train", type="primary", icon=":material/model_training:",
@@ -90,16 +91,20 @@ version = metrics.get("model_version")
 st.subheader(f"Active version {services.plain(version)}")
 f_model, f_base = metrics.get("macro_f1"), metrics.get("baseline_macro_f1")
 c1, c2, c3, c4 = st.columns(4)
-c1.metric("Macro-F1, fine-tuned model", "–" if f_model is None else f"{f_model:.3f}",
-          None if f_model is None or f_base is None else f"{f_model - f_base:+.3f} vs baseline", border=True)
-c2.metric("Macro-F1, baseline", "–" if f_base is None else f"{f_base:.3f}", border=True,
-          help="TF-IDF word 1–2-grams + class-balanced logistic regression, same split")
-c3.metric("Held-out reviews", f"{metrics.get('n_eval', 0):,}", border=True,
-          help=f"Split: {metrics.get('split', '?')} (latest reviews when dated)")
-c4.metric("Training reviews", f"{metrics.get('n_train', 0):,}", border=True)
+c1.metric("Your model's score", "–" if f_model is None else f"{f_model:.3f}",
+          None if f_model is None or f_base is None else f"{f_model - f_base:+.3f} vs simple", border=True,
+          help="Macro-F1 on the test reviews: 1.0 labels every one right; each label counts equally.")
+c2.metric("Simple method's score", "–" if f_base is None else f"{f_base:.3f}", border=True,
+          help="Macro-F1 of word counting (TF-IDF words and word pairs with logistic regression) on the same test "
+               "reviews: the model is worth using only when it beats this.")
+c3.metric("Reviews it was tested on", f"{metrics.get('n_eval', 0):,}", border=True,
+          help="Your newest reviews (when they are dated), kept aside during training, so the score shows how the "
+               "model does on reviews it has never seen.")
+c4.metric("Reviews it learned from", f"{metrics.get('n_train', 0):,}", border=True)
 if f_model is not None and f_base is not None and not metrics.get("beats_baseline", f_model > f_base):
     st.warning("The fine-tuned model does not beat the baseline on the held-out reviews "
-               f"(macro-F1 {f_model:.3f} vs {f_base:.3f}). Try a longer time budget, or more rated reviews.",
+               f"(score {f_model:.3f} vs {f_base:.3f} for the simple method). Give it more time, or import more "
+               "rated reviews.",
                icon=":material/warning:")
 for caption in services.model_details(metrics):
     st.caption(caption)
@@ -107,14 +112,17 @@ for caption in services.model_details(metrics):
 labels_order = metrics.get("labels") or list(services.SENTIMENT_LABELS)
 left, right = st.columns(2)
 with left:
-    tab_model, tab_base = st.tabs(["Fine-tuned model", "Baseline"])
+    tab_model, tab_base = st.tabs(["Your model", "Simple method"])
     with tab_model:
         st.plotly_chart(charts.confusion_matrix(metrics.get("confusion_matrix"), labels_order), key="training_cm")
     with tab_base:
         st.plotly_chart(charts.confusion_matrix(metrics.get("baseline_confusion_matrix"), labels_order,
-                                                "Baseline confusion matrix (held-out reviews)"), key="training_cm_base")
+                                                "Simple method: test reviews by true and given label"),
+                        key="training_cm_base")
 with right:
-    st.markdown("**Per-class precision and recall (held-out reviews)**")
+    st.markdown("**How often each label is right (test reviews)**")
+    st.caption("precision: of the reviews given this label, the share that had it; recall: of the reviews that "
+               "had it, the share that got it; support: how many test reviews had it.")
     st.dataframe(services.per_class_table(metrics), hide_index=True, column_config={
         c: st.column_config.NumberColumn(c, format="%.3f")
         for c in ("precision", "recall", "F1", "baseline precision", "baseline recall", "baseline F1")
@@ -146,7 +154,7 @@ if flash:
     (st.success if flash[0] == "success" else st.error)(services.plain(flash[1]))
 
 if not versions.empty:
-    widths = [2, 2, 1, 1, 1, 2, 1, 1, 2, 1]
+    widths = [3, 3, 2, 2, 2, 3, 2, 2, 3, 2]
     for col, name in zip(st.columns(widths), [*services.VERSION_COLUMNS, "", ""]):
         col.markdown(f"**{name}**" if name else "")
     for row in services.version_rows(versions):  # newest first
