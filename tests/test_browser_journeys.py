@@ -1,0 +1,184 @@
+"""Issue 21's journeys walked in a real headless Chromium, one test each: upload two exports -> the KPIs change ->
+click a bar -> its rows; a sentiment alert -> that week's reviews -> the explanation of one -> that category's
+drivers. The server, browser and options are test_browser's."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import time
+import urllib.request
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+from test_browser import CHROMIUM, CHROMIUM_ARGS, WAIT_MS, _free_port
+
+from dashboard import APP_PATH
+
+pytestmark = pytest.mark.browser
+
+FIXTURES = Path(__file__).parent / "fixtures" / "formats"
+
+
+@contextmanager
+def _serve(db: Path, workdir: Path):
+    """`streamlit run dashboard/app.py` on `db` (demo off); yields its URL."""
+    port = _free_port()
+    env = dict(os.environ, STORELENS_DB=str(db), STORELENS_NO_DEMO="1")
+    log = (workdir / "streamlit.log").open("w")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", str(APP_PATH), "--server.headless", "true",
+         "--server.port", str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false",
+         "--server.fileWatcherType", "none"],
+        env=env, stdout=log, stderr=subprocess.STDOUT, cwd=workdir)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    try:
+        while True:
+            try:
+                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
+                    if r.status == 200:
+                        break
+            except OSError:
+                pass
+            if proc.poll() is not None or time.monotonic() > deadline:
+                pytest.fail("streamlit did not start: " + (workdir / "streamlit.log").read_text()[-2000:])
+            time.sleep(0.2)
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        log.close()
+
+
+@contextmanager
+def _browser(tmp_path: Path):
+    if not Path(CHROMIUM).exists() and not shutil.which("chromium"):
+        if os.environ.get("CI"):
+            pytest.fail(f"chromium not found at {CHROMIUM}")
+        pytest.skip(f"chromium not found at {CHROMIUM}")
+    from playwright.sync_api import expect, sync_playwright
+
+    expect.set_options(timeout=WAIT_MS)  # a page run on a shared 2-core machine can take longer than 5 s
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1280, "height": 800})
+        page.set_default_timeout(WAIT_MS)
+        try:
+            yield page
+        except Exception:
+            page.screenshot(path=str(tmp_path / "failure.png"), full_page=True)
+            raise
+        finally:
+            browser.close()
+
+
+def _nav(page, name: str) -> None:
+    page.locator('[data-testid="stSidebarNav"]').get_by_text(name, exact=True).click()
+
+
+def _upload(page, path: Path, expect_text: str) -> None:
+    from playwright.sync_api import expect
+
+    _nav(page, "Upload")
+    page.locator('input[type="file"]').set_input_files(str(path))
+    page.get_by_role("button", name="Import", exact=True).click()
+    expect(page.get_by_text(expect_text).first).to_be_visible()
+
+
+def _click_bar(page, chart, index: int = 0) -> None:
+    """Hover then click the middle of a plotly bar (plotly hit-tests on its drag layer, not on the bar's path)."""
+    bar = chart.locator(".barlayer .point path").nth(index)
+    box = None
+    for _ in range(20):  # plotly redraws the chart once after its first paint
+        bar.wait_for()
+        bar.scroll_into_view_if_needed()
+        box = bar.bounding_box()
+        if box:
+            break
+        page.wait_for_timeout(250)
+    x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+    page.mouse.move(x, y)
+    page.wait_for_timeout(300)
+    page.mouse.click(x, y)
+
+
+def _select_first_row(page, frame) -> None:
+    """Tick the first row of a selectable st.dataframe (a canvas grid: its row-marker column is at the left)."""
+    frame.scroll_into_view_if_needed()
+    box = frame.bounding_box()
+    page.mouse.click(box["x"] + 16, box["y"] + 35 + 17)
+
+
+def test_upload_two_exports_kpis_change_click_a_bar_lists_its_rows(tmp_path):
+    from playwright.sync_api import expect
+
+    with _serve(tmp_path / "j1.duckdb", tmp_path) as url, _browser(tmp_path) as page:
+        page.goto(url)
+        expect(page.get_by_text("No orders yet")).to_be_visible()
+        _upload(page, FIXTURES / "shopify_orders_export.csv", "3 rows loaded")
+        _nav(page, "Overview")
+        revenue = page.locator('[data-testid="stMetric"]', has_text="Revenue").first
+        expect(revenue).to_contain_text("Revenue (EUR)")
+        expect(revenue.locator('[data-testid="stMetricValue"]')).to_have_text("58.00")
+
+        _upload(page, FIXTURES / "etsy_sold_orders.csv", "2 rows loaded")
+        _nav(page, "Overview")
+        # a second currency (USD) is never added to the euros: a picker says which one the figures count
+        expect(page.get_by_text("Currency", exact=True)).to_be_visible()
+        expect(revenue.locator('[data-testid="stMetricValue"]')).to_have_text("58.00")
+        page.get_by_text("USD", exact=True).click()
+        expect(revenue).to_contain_text("Revenue (USD)")
+        expect(revenue.locator('[data-testid="stMetricValue"]')).not_to_have_text("58.00")
+
+        top = page.locator('[data-testid="stPlotlyChart"]').nth(1)
+        _click_bar(page, top)
+        expect(page.get_by_text("Rows behind: Revenue of").first).to_be_visible()
+        expect(page.get_by_text("order lines in")).to_be_visible()
+        expect(page.get_by_role("button", name="Download these rows (CSV)")).to_be_visible()
+
+
+@pytest.fixture()
+def trained_reviews_db(tmp_path, tiny_base_model) -> Path:
+    """The Sentiment tests' reviews (a planted Bags spike) with one tiny model trained on them."""
+    from test_app_sentiment_pages import _build
+
+    from engine import sentiment
+    from engine.store import Store
+
+    path = tmp_path / "j2.duckdb"
+    _build(path)
+    store = Store.open(path)
+    try:
+        sentiment.train(store, time_budget=4, base_model=str(tiny_base_model), quantize=False)
+    finally:
+        store.close()
+    return path
+
+
+def test_sentiment_alert_to_its_reviews_to_an_explanation_to_the_category_drivers(trained_reviews_db, tmp_path):
+    from playwright.sync_api import expect
+
+    with _serve(trained_reviews_db, tmp_path) as url, _browser(tmp_path) as page:
+        page.goto(f"{url}/sentiment")
+        expect(page.get_by_text("Earlier spikes")).to_be_visible()
+        page.get_by_role("button", name="Show reviews").first.click()
+        panel = page.locator(".st-key-sentiment_alert_panel")
+        expect(panel.get_by_text("Negative reviews of Bags")).to_be_visible()
+        expect(panel).to_be_in_viewport()  # listed where the merchant is looking
+        _select_first_row(page, panel.locator('[data-testid="stDataFrame"]'))
+        panel.get_by_text("Explain this review").click()
+
+        expect(page.locator('[data-testid="stMetric"]', has_text="Predicted label")).to_be_visible()
+        page.get_by_text("What drives Bags reviews that week").click()
+
+        expect(page.locator("h1", has_text="Drivers")).to_be_visible()
+        category = page.locator('[data-testid="stSelectbox"]', has_text="Category")
+        expect(category).to_contain_text("Bags")
+        expect(page.get_by_text("reviews to read, about")).to_be_visible()
