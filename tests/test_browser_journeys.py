@@ -179,6 +179,5 @@ def test_sentiment_alert_to_its_reviews_to_an_explanation_to_the_category_driver
         page.get_by_text("What drives Bags reviews that week").click()
 
         expect(page.locator("h1", has_text="Drivers")).to_be_visible()
-        category = page.locator('[data-testid="stSelectbox"]', has_text="Category")
-        expect(category).to_contain_text("Bags")
+        expect(page.get_by_role("combobox", name="Category")).to_have_value("Bags")
         expect(page.get_by_text("reviews to read, about")).to_be_visible()
