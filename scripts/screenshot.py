@@ -1,10 +1,14 @@
-"""Screenshot of the app's Overview page for the README (docs/screenshot.png), taken in headless Chromium.
+"""Screenshots of the app's pages in headless Chromium: the README's picture (docs/screenshot.png, the Overview) and
+one picture per page and screen size under docs/screenshots/, to check by eye that nothing is clipped.
 
-    python scripts/screenshot.py                    # a fresh database: the app loads the demo store itself
+    python scripts/screenshot.py                          # README picture: Overview of the demo store
+    python scripts/screenshot.py --all                    # every page at 1280x800 and 1920x1080 too
+    python scripts/screenshot.py --all --train 120        # ... with a sentiment model trained for 120 s first
     python scripts/screenshot.py --db storelens.duckdb --page data --out /tmp/data.png
 
-Starts `streamlit run dashboard/app.py` on a free port, waits until the page has drawn its charts, saves the
-picture and stops the server.
+A new database is filled with the demo store through the real importer; `--train` trains a sentiment model on
+it (so Explain and Drivers have something to show). Starts `streamlit run dashboard/app.py` on a free port, waits
+until each page has drawn, saves the pictures and stops the server.
 """
 
 from __future__ import annotations
@@ -27,6 +31,10 @@ from dashboard import APP_PATH
 
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                  "--disable-sync", "--no-first-run", "--disable-quic"]
+# URL path of each page (st.navigation names them after their files) and how many charts it draws at most.
+PAGES = {"overview": "", "sentiment": "sentiment", "explain": "explain", "drivers": "drivers",
+         "training": "training", "upload": "upload", "data": "data"}
+SIZES = ((1280, 800), (1920, 1080))
 
 
 def _free_port() -> int:
@@ -49,20 +57,68 @@ def _wait_healthy(url: str, proc: subprocess.Popen, timeout: float = 60) -> None
     raise SystemExit("streamlit did not start in time")
 
 
+def _prepare(db: Path, train: float | None) -> None:
+    """The demo store in a new database, and a sentiment model trained on it when asked."""
+    from engine.demo import load_demo
+    from engine.store import Store
+
+    store = Store.open(db)
+    try:
+        if store.is_empty():
+            print("loading the demo store…", file=sys.stderr)
+            load_demo(store)
+        if train:
+            from engine import sentiment
+
+            if not sentiment.has_model(store):
+                print(f"training a sentiment model ({train:.0f} s)…", file=sys.stderr)
+                sentiment.train(store, time_budget=float(train))
+                sentiment.score(store)
+    finally:
+        store.close()
+
+
+def _shoot(page, url: str, name: str, out: Path, full_page: bool) -> None:
+    """Open one page, wait until it has drawn (no 'Running' indicator, charts painted), save the picture."""
+    page.goto(f"{url}/{PAGES[name]}")
+    page.locator('[data-testid="stMainBlockContainer"] h1').first.wait_for()
+    if name == "overview":
+        page.locator('[data-testid="stMetricValue"]').first.wait_for()
+    page.wait_for_load_state("networkidle")
+    page.wait_for_function("!document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=300_000)
+    page.wait_for_timeout(2000)  # let plotly finish its transitions
+    out.parent.mkdir(parents=True, exist_ok=True)
+    if full_page:  # the app scrolls inside its main block, so the window grows to the page's full height instead
+        size = page.viewport_size
+        tall = page.evaluate("document.querySelector('[data-testid=\"stMain\"]').scrollHeight")
+        page.set_viewport_size({"width": size["width"], "height": max(size["height"], int(tall))})
+        page.wait_for_timeout(1500)
+        page.screenshot(path=str(out))
+        page.set_viewport_size(size)
+    else:
+        page.screenshot(path=str(out))
+    print(out)
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--db", help="database to show (default: a new one, which the app fills with the demo store)")
-    ap.add_argument("--out", default=str(ROOT / "docs" / "screenshot.png"))
-    ap.add_argument("--page", default="overview", choices=["overview", "upload", "data"])
+    ap.add_argument("--db", help="database to show (default: a new one holding the demo store)")
+    ap.add_argument("--out", default=str(ROOT / "docs" / "screenshot.png"), help="the README picture (or --page's)")
+    ap.add_argument("--page", default="overview", choices=list(PAGES))
+    ap.add_argument("--all", action="store_true", help="also every page at 1280x800 and 1920x1080 (full height) "
+                                                       "into docs/screenshots/")
+    ap.add_argument("--train", type=float, metavar="SECONDS",
+                    help="train a sentiment model for this long first (Explain and Drivers need one)")
     ap.add_argument("--width", type=int, default=1440)
     ap.add_argument("--height", type=int, default=1000)
     ap.add_argument("--chromium", default=os.environ.get("STORELENS_CHROMIUM", "/usr/bin/chromium"))
     args = ap.parse_args(argv)
 
-    from playwright.sync_api import expect, sync_playwright
+    from playwright.sync_api import sync_playwright
 
     workdir = Path(tempfile.mkdtemp(prefix="storelens-shot-"))
     db = Path(args.db).resolve() if args.db else workdir / "demo.duckdb"
+    _prepare(db, args.train)
     env = dict(os.environ, STORELENS_DB=str(db))
     env.pop("STORELENS_NO_DEMO", None)
     port = _free_port()
@@ -78,20 +134,18 @@ def main(argv: list[str] | None = None) -> int:
             _wait_healthy(url, proc)
             with sync_playwright() as p:
                 browser = p.chromium.launch(executable_path=args.chromium, headless=True, args=CHROMIUM_ARGS)
-                page = browser.new_page(viewport={"width": args.width, "height": args.height},
-                                        device_scale_factor=1)
-                page.set_default_timeout(300_000)  # the first open of an empty database imports the demo
-                page.goto(url if args.page == "overview" else f"{url}/{args.page}")
-                if args.page == "overview":
-                    expect(page.locator('[data-testid="stMetricValue"]').first).to_be_visible(timeout=300_000)
-                    page.locator(".js-plotly-plot").nth(1).wait_for()
-                else:
-                    page.locator('[data-testid="stMainBlockContainer"] h1').wait_for()
-                page.wait_for_load_state("networkidle")
-                page.wait_for_timeout(1500)  # let plotly finish its transitions
-                out = Path(args.out)
-                out.parent.mkdir(parents=True, exist_ok=True)
-                page.screenshot(path=str(out))
+                page = browser.new_page(viewport={"width": args.width, "height": args.height}, device_scale_factor=1)
+                page.set_default_timeout(300_000)
+                _shoot(page, url, args.page, Path(args.out), full_page=False)
+                page.close()
+                if args.all:
+                    for width, height in SIZES:
+                        page = browser.new_page(viewport={"width": width, "height": height}, device_scale_factor=1)
+                        page.set_default_timeout(300_000)
+                        for name in PAGES:
+                            _shoot(page, url, name, ROOT / "docs" / "screenshots" / f"{name}_{width}x{height}.png",
+                                   full_page=True)
+                        page.close()
                 browser.close()
         finally:
             proc.terminate()
@@ -100,7 +154,6 @@ def main(argv: list[str] | None = None) -> int:
             except subprocess.TimeoutExpired:
                 proc.kill()
     shutil.rmtree(workdir, ignore_errors=True)
-    print(out)
     return 0
 
 

@@ -40,7 +40,7 @@ def test_router_opens_on_overview_with_kpis(db):
     assert [t.value for t in at.title] == ["Overview"]
     labels = [m.label for m in at.metric]
     assert len(labels) == 5
-    assert labels[0].startswith("Revenue") and labels[-1] == "Repeat-purchase rate"
+    assert labels[0].startswith("Revenue") and labels[-1] == "Repeat buyers"  # fits 1280 px (issue 21)
     assert at.sidebar.date_input  # the shared filters live in the sidebar
     assert at.sidebar.multiselect
 

@@ -35,8 +35,8 @@ def revenue_over_time(df: pd.DataFrame, freq: str = "W", currency: str | None = 
             hovertemplate=f"{name}<br>{unit} of %{{x|%Y-%m-%d}}: %{{y:,.2f}}<extra></extra>",
         ))
     fig.update_layout(
-        title=f"{money} per {unit} by category (click a bar for its orders)", height=380, barmode="stack",
-        margin=dict(l=10, r=10, t=50, b=10), legend=dict(orientation="h", yanchor="top", y=-0.12),
+        title=f"{money} per {unit} by category (click a bar for its orders)", height=400, barmode="stack",
+        margin=dict(l=10, r=10, t=50, b=10), legend=dict(orientation="h", yanchor="top", y=-0.2),
         yaxis_title=money, xaxis_title=None, clickmode="event+select", bargap=0.15,
     )
     return fig

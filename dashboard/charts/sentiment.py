@@ -71,10 +71,11 @@ def sentiment_small_multiples(df: pd.DataFrame, freq: str = "W", max_categories:
         for trace in _share_bars(part, freq, category, show_legend=i == 0):
             fig.add_trace(trace, row=i // cols + 1, col=i % cols + 1)
     fig.update_yaxes(tickformat=".0%", range=[0, 1])
-    fig.update_layout(
-        barmode="stack", bargap=0.1, height=max(320, 200 * rows + 110), margin=dict(l=10, r=10, t=70, b=60),
-        legend=dict(orientation="h", yanchor="top", y=-0.04, x=0), clickmode="event+select",
-        title=f"Sentiment per {FREQ_NAMES.get(freq, 'period')} by category",
+    fig.update_layout(  # no legend to collide with the panel titles: the title names the three colours
+        barmode="stack", bargap=0.1, height=max(300, 190 * rows + 70), margin=dict(l=10, r=10, t=70, b=10),
+        showlegend=False, clickmode="event+select",
+        title=f"Sentiment per {FREQ_NAMES.get(freq, 'period')} by category: <span style='color:#d62728'>negative"
+              "</span>, <span style='color:#7f7f7f'>neutral</span>, <span style='color:#2ca02c'>positive</span>",
     )
     return fig
 
@@ -88,8 +89,8 @@ def category_sentiment(df: pd.DataFrame) -> go.Figure:
 
     df = df.sort_values("share_negative")  # most negative at the top of the chart
     names = [safe(c) for c in df["category"]]
-    fig = make_subplots(rows=1, cols=2, shared_yaxes=True, column_widths=[0.66, 0.34], horizontal_spacing=0.07,
-                        subplot_titles=["Share of reviews", "Average rating (1–5)"])
+    fig = make_subplots(rows=1, cols=2, shared_yaxes=True, column_widths=[0.6, 0.4], horizontal_spacing=0.1,
+                        subplot_titles=["Share of reviews", "Stars (1–5)"])
     for label in LABELS:
         custom = [["", c, label, int(k), int(n)] for c, k, n in zip(df["category"], df[f"n_{label}"], df["n"])]
         fig.add_trace(go.Bar(
@@ -111,8 +112,8 @@ def category_sentiment(df: pd.DataFrame) -> go.Figure:
             customdata=df["avg_p_positive"], hovertemplate="%{y}: model's average P(positive) %{customdata:.2f}"
                                                             "<extra></extra>",
         ), row=1, col=2)
-    fig.update_xaxes(tickformat=".0%", range=[0, 1], row=1, col=1)
-    fig.update_xaxes(range=[0.8, 6.2], tickvals=[1, 2, 3, 4, 5], row=1, col=2)
+    fig.update_xaxes(tickformat=".0%", range=[0, 1], tickvals=[0, 0.5, 1], row=1, col=1)
+    fig.update_xaxes(range=[0.8, 6.2], tickvals=[1, 3, 5], row=1, col=2)
     fig.update_layout(
         barmode="stack", height=max(300, 36 * len(df) + 130), margin=dict(l=10, r=30, t=50, b=10),
         yaxis=dict(type="category", automargin=True), legend=dict(orientation="h", yanchor="bottom", y=-0.35),

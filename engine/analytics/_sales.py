@@ -173,7 +173,7 @@ def only_currency(store: Store) -> str | None:
 
 _LABELS = {
     "revenue": "Revenue", "orders": "Orders", "aov": "Avg. order", "customers": "Customers",
-    "repeat_rate": "Repeat-purchase rate",
+    "repeat_rate": "Repeat buyers",
 }
 _KINDS = {"revenue": "money", "orders": "count", "aov": "money", "customers": "count", "repeat_rate": "ratio"}
 

@@ -56,10 +56,10 @@ if job is not None:
     st.caption(f"{services.job_title(job)} in the background ({job.fraction:.0%}; progress on the "
                "Training page): the figures use the new scores once it has finished.")
 
-c1, c2, c3 = st.columns([1, 1, 2])
+c1, c2 = st.columns([1, 2])
 freq = c1.segmented_control("Periods", list(services.SENTIMENT_FREQS), default="W", key="sentiment_freq",
                             format_func=services.SENTIMENT_FREQS.get) or "W"
-scan_all = c2.toggle("Look for shifts in all dates", value=True, key="sentiment_shift_all",
+scan_all = c2.toggle("Alerts from all dates", value=True, key="sentiment_shift_all",
                      help="On: the shift alerts search the whole review history (the sidebar's categories still "
                           "apply). Off: only the selected dates.")
 unit = "week" if freq == "W" else "month"
@@ -211,7 +211,7 @@ else:
 if st.session_state.get(_PICK["label"]) not in [ALL, *services.SENTIMENT_LABELS]:
     st.session_state[_PICK["label"]] = ALL
 
-c1, c2, c3, c4 = st.columns([2, 2, 1, 3])
+c1, c2, c3, c4 = st.columns([2, 2, 2, 3])
 category = _or_none(c1.selectbox("Category", [ALL, *categories], key=_PICK["category"],
                                  format_func=lambda c: "All categories" if c == ALL else str(c)))
 period = _or_none(c2.selectbox(

@@ -8,6 +8,13 @@ from engine.store import safe_csv_bytes
 
 _DRILL = "overview_drill"  # the RowsQuery of the last clicked KPI or bar
 ROWS_SHOWN = 500
+KPI_HELP = {
+    "revenue": "What your orders brought in, returns taken off; cancelled orders do not count.",
+    "orders": "Orders with at least one item bought (not cancelled).",
+    "aov": "Average order value: revenue divided by orders.",
+    "customers": "Customers who ordered (guest checkouts without an email or id are not counted).",
+    "repeat_rate": "Share of those customers who ordered two or more times in the period.",
+}
 DOWNLOAD_MAX = 50_000  # a download bigger than this is the Data page's whole-table export
 
 st.title("Overview")
@@ -45,8 +52,9 @@ def _drill(q: services.RowsQuery | None) -> None:
 
 
 for column, k in zip(st.columns(len(kpis)), kpis):
+    before = "" if k.previous is None else f" Previous period: {services.kpi_value(k, k.previous)}."
     column.metric(services.kpi_label(k), services.kpi_value(k), services.kpi_delta(k), border=True,
-                  help=None if k.previous is None else f"Previous period: {services.kpi_value(k, k.previous)}")
+                  help=KPI_HELP.get(k.key, "") + before)
     column.button("See the orders", key=f"overview_kpi_{k.key}", type="tertiary", icon=":material/table_rows:",
                   on_click=_drill, args=(services.from_kpi(k.key, k.label),))
 
