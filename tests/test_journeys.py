@@ -218,6 +218,7 @@ def test_sentiment_alert_opens_its_week_lists_its_reviews_and_leads_to_drivers(r
     assert at.session_state["drivers_request"] == {"category": "Bags", "start": spike.date(),
                                                    "last": (spike + timedelta(days=6)).date()}
     assert len(at.dataframe[-1].value) == 9  # the review list below agrees
+    assert any(b.label.startswith("Download these reviews") for b in at.get("download_button"))
     at.button(key="sentiment_focus_close").click().run()
     no_exception(at)
     assert not any(c.value.startswith("The charts start on") for c in at.caption)

@@ -8,6 +8,7 @@ import streamlit as st
 from streamlit.errors import StreamlitAPIException
 
 from dashboard import charts, services, views
+from engine.store import safe_csv_bytes
 
 ALL = services.SENTIMENT_ALL  # the "all categories / periods / labels" option of the selectboxes
 _PICK = {"category": "sentiment_pick_category", "period": "sentiment_pick_period", "label": "sentiment_pick_label"}
@@ -244,6 +245,9 @@ picked = st.dataframe(
         "review_id": st.column_config.TextColumn("review id"),
     },
 )
+st.download_button(f"Download {'these' if total <= len(reviews) else f'the newest {len(reviews):,}'} reviews (CSV)",
+                   safe_csv_bytes(table), file_name="storelens_reviews.csv", mime="text/csv",
+                   key="sentiment_reviews_download", icon=":material/download:")
 rows = picked.selection.rows if picked is not None and hasattr(picked, "selection") else []
 
 
