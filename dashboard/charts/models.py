@@ -10,7 +10,7 @@ __all__ = ["confusion_matrix"]
 
 
 def confusion_matrix(cm: list[list[int]] | None, labels: list[str] | tuple[str, ...] = LABELS,
-                     title: str = "Confusion matrix (held-out reviews)") -> go.Figure:
+                     title: str = "Your model: test reviews by true and given label") -> go.Figure:
     """Heatmap of true (rows) against predicted (columns) labels, each cell with its count and row share."""
     if not cm:
         return empty_figure("No confusion matrix in this version's report")
@@ -27,6 +27,7 @@ def confusion_matrix(cm: list[list[int]] | None, labels: list[str] | tuple[str, 
     ))
     fig.update_layout(
         title=title, height=340, margin=dict(l=10, r=10, t=50, b=10),
-        xaxis=dict(title="Predicted", side="bottom"), yaxis=dict(title="True (from stars)", autorange="reversed"),
+        xaxis=dict(title="Label the model gave", side="bottom"),
+        yaxis=dict(title="True label (from stars)", autorange="reversed"),
     )
     return fig

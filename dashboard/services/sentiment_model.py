@@ -121,7 +121,7 @@ def version_rows(versions: pd.DataFrame) -> list[dict]:
                 "–" if pd.isna(row["macro_f1"]) else f"{row['macro_f1']:.3f}",
                 "–" if pd.isna(row["baseline_macro_f1"]) else f"{row['baseline_macro_f1']:.3f}",
                 "–" if pd.isna(row["seconds"]) else duration(float(row["seconds"])),
-                str(row["model_kind"] or "–"),
+                _KIND_WORDS.get(row["model_kind"], str(row["model_kind"] or "–")),
                 "ok" if row["available"] else "missing",
                 f"{row['size_mb']:,.1f} MB",
             ],
@@ -131,15 +131,15 @@ def version_rows(versions: pd.DataFrame) -> list[dict]:
     return rows
 
 
-_KIND_WORDS = {"transformer": "the fine-tuned language model", "baseline": "the simple word-counting method",
-               "ensemble(transformer+baseline)": "the language model and word counting together"}
+_KIND_WORDS = {"transformer": "language model", "baseline": "word counting",
+               "ensemble(transformer+baseline)": "both combined"}
 
 
 def model_details(metrics: dict) -> list[str]:
     """The captions under a version's scores (Markdown-safe): model kind, runtime and base model, the int8 check,
     when the baseline does the labelling, and the report's own note."""
     kind = metrics.get("model_kind")
-    details = [f"labels reviews with: {plain(_KIND_WORDS.get(kind, kind))}"] if kind else []
+    details = [f"labels reviews with: the {plain(_KIND_WORDS.get(kind, kind))}"] if kind else []
     if metrics.get("transformer_macro_f1") is not None and kind and kind != "transformer":
         details.append(f"the language model alone scores {metrics['transformer_macro_f1']:.3f}")
     if metrics.get("seconds") not in (None, ""):
@@ -157,9 +157,18 @@ def model_details(metrics: dict) -> list[str]:
     if kind == "baseline":
         out.append("The decision rule tuned on the held-out reviews gives the transformer no weight: this version "
                    "labels reviews with the baseline.")
-    if metrics.get("metric_note"):
-        out.append(plain(metrics["metric_note"]))
+    out.append(test_note(metrics))
     return out
+
+
+def test_note(metrics: dict) -> str:
+    """How the scores were measured, in a shop owner's words (the report's metric_note says it for engineers)."""
+    n_eval, n_heldout = int(metrics.get("n_eval") or 0), int(metrics.get("n_heldout") or 0)
+    sample = (f" ({n_eval:,} of the {n_heldout:,} set aside: as many as the time allowed, picked at random)"
+              if n_heldout > n_eval else "")
+    return (f"Both scores are measured on {n_eval:,} of your newest reviews that training never saw{sample}. "
+            "How much weight the model and the word counting each get is tuned on one half of those reviews and "
+            "scored on the other, ten times over, so the score is not flattered by the tuning.")
 
 
 def job_outcome(job: Job) -> tuple[str, str] | None:

@@ -97,10 +97,11 @@ c1.metric("Your model's score", "–" if f_model is None else f"{f_model:.3f}",
 c2.metric("Simple method's score", "–" if f_base is None else f"{f_base:.3f}", border=True,
           help="Macro-F1 of word counting (TF-IDF words and word pairs with logistic regression) on the same test "
                "reviews: the model is worth using only when it beats this.")
-c3.metric("Reviews it was tested on", f"{metrics.get('n_eval', 0):,}", border=True,
+c3.metric("Tested on", f"{metrics.get('n_eval', 0):,} reviews", border=True,
           help="Your newest reviews (when they are dated), kept aside during training, so the score shows how the "
                "model does on reviews it has never seen.")
-c4.metric("Reviews it learned from", f"{metrics.get('n_train', 0):,}", border=True)
+c4.metric("Learned from", f"{metrics.get('n_train', 0):,} reviews", border=True,
+          help="Your rated reviews with text, older than the test reviews.")
 if f_model is not None and f_base is not None and not metrics.get("beats_baseline", f_model > f_base):
     st.warning("The fine-tuned model does not beat the baseline on the held-out reviews "
                f"(score {f_model:.3f} vs {f_base:.3f} for the simple method). Give it more time, or import more "
@@ -122,10 +123,13 @@ with left:
 with right:
     st.markdown("**How often each label is right (test reviews)**")
     st.caption("precision: of the reviews given this label, the share that had it; recall: of the reviews that "
-               "had it, the share that got it; support: how many test reviews had it.")
+               "had it, the share that got it; F1: the two together; reviews: how many test reviews had it.")
     st.dataframe(services.per_class_table(metrics), hide_index=True, column_config={
-        c: st.column_config.NumberColumn(c, format="%.3f")
-        for c in ("precision", "recall", "F1", "baseline precision", "baseline recall", "baseline F1")
+        **{c: st.column_config.NumberColumn(c, format="%.3f") for c in ("precision", "recall", "F1")},
+        "support": st.column_config.NumberColumn("reviews"),
+        "baseline F1": st.column_config.NumberColumn("simple F1", format="%.3f",
+                                                     help="F1 of the simple word-counting method"),
+        "baseline precision": None, "baseline recall": None,  # the simple method's F1 says enough here
     })
 
 # ---- versions: activate / roll back
@@ -154,7 +158,7 @@ if flash:
     (st.success if flash[0] == "success" else st.error)(services.plain(flash[1]))
 
 if not versions.empty:
-    widths = [3, 3, 2, 2, 2, 3, 2, 2, 3, 2]
+    widths = [4, 3, 2, 2, 2, 3, 2, 2, 3, 2]
     for col, name in zip(st.columns(widths), [*services.VERSION_COLUMNS, "", ""]):
         col.markdown(f"**{name}**" if name else "")
     for row in services.version_rows(versions):  # newest first

@@ -59,9 +59,6 @@ for column, k in zip(st.columns(len(kpis)), kpis):
                   on_click=_drill, args=(services.from_kpi(k.key, k.label),))
 
 # Revenue over time by category, and top products: a click on a bar lists its order lines below.
-freq = st.session_state.get("overview_freq") or "W"
-
-
 def _picked(chart: str) -> None:
     """on_select callback of the two charts."""
     state = st.session_state.get(chart)
