@@ -1,0 +1,23 @@
+"""Product recommendations that beat the shop's simple baselines or say so, and explain every recommendation
+truthfully (exact attributions to past purchases and product features, checked by a counterfactual)."""
+
+from ._data import Columns
+from ._errors import UnknownCustomerError, UnknownProductError
+from ._explain import also_bought, explain, recommended_to
+from ._model import FAMILY, RecommendConfig, RecommendModel
+from ._train import REGISTRY, load_active, train
+
+__all__ = [
+    "FAMILY",
+    "REGISTRY",
+    "Columns",
+    "RecommendConfig",
+    "RecommendModel",
+    "UnknownCustomerError",
+    "UnknownProductError",
+    "also_bought",
+    "explain",
+    "load_active",
+    "recommended_to",
+    "train",
+]
