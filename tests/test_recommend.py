@@ -1,0 +1,123 @@
+"""Recommender: planted co-purchase pairs are learnt and explained, counterfactuals move the rank, returns and
+cold start are handled, unknown ids fail clearly, and the family passes the shared contract."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from _family_contract import FamilyContract
+from _recommend_data import COLD, PARTNER, PROBE, PROBE_HISTORY, RETURNED, RETURNER, planted_store
+
+from engine.models import InsufficientDataError
+from engine.recommend import (
+    REGISTRY,
+    RecommendModel,
+    UnknownCustomerError,
+    UnknownProductError,
+    also_bought,
+    explain,
+    recommended_to,
+)
+from engine.store import Store
+
+TINY = {"seed": 0, "use_text": False, "lambda_grid": [1.0], "recency_grid": [[None, 1.0, 0.0], [45.0, 0.5, 0.0]]}
+
+
+@pytest.fixture(scope="module")
+def fitted(tmp_path_factory):
+    store = planted_store(tmp_path_factory.mktemp("rec") / "shop.duckdb")
+    model = RecommendModel(dict(TINY, use_text=True))  # one fit with the packaged MiniLM name embeddings
+    model.fit(store)
+    return store, model
+
+
+def test_planted_partner_ranks_high_and_the_explanation_names_its_pair(fitted):
+    _, model = fitted
+    top = model.recommend([PROBE], k=3)
+    assert PARTNER in top["product_id"].tolist()
+    assert PROBE_HISTORY not in top["product_id"].tolist()  # discovery leaves out what they bought
+    why = explain(model, PROBE, PARTNER)
+    assert why["mode"] == "discovery" and why["rank"] <= 3
+    first = next(r for r in why["reasons"] if r["feature"] == "past_purchase")
+    assert first["product_id"] == PROBE_HISTORY
+    assert "Linen Shirt 0" in why["sentences"][0]
+    assert {"feature", "value", "attribution"} <= set(why["reasons"][0])
+    assert why["convergence_delta"] < 1e-3
+
+
+def test_counterfactual_lowers_the_rank(fitted):
+    _, model = fitted
+    cf = explain(model, PROBE, PARTNER)["counterfactual"]
+    assert cf["removed_product_id"] == PROBE_HISTORY
+    assert cf["rank_after"] > cf["rank_before"]
+    assert cf["smallest_set"] and cf["smallest_set"]["rank_after"] > 10
+    assert "#" in cf["sentence"]
+
+
+def test_also_bought_and_recommended_to(fitted):
+    _, model = fitted
+    also = also_bought(model, PROBE_HISTORY)
+    assert also.iloc[0]["product_id"] == PARTNER and also.iloc[0]["customers"] > 5
+    who = recommended_to(model, PARTNER, k=5)
+    assert PROBE in who["customer_id"].tolist() and (who["rank"] >= 1).all()
+
+
+def test_returns_cold_start_and_modes(fitted):
+    _, model = fitted
+    returner = model.customer_index(RETURNER)
+    assert model.product_index(RETURNED) not in set(model.purchased(returner).tolist())
+    cold = model.recommend([COLD], k=4)
+    assert cold["cold_start"].all() and cold.iloc[0]["product_id"].startswith("B")  # popular in their first category
+    again = model.recommend([PROBE], k=30, mode="replenishment")["product_id"].tolist()
+    assert PROBE_HISTORY in again  # repeats allowed
+    with pytest.raises(ValueError, match="mode"):
+        model.recommend([PROBE], mode="sometimes")
+
+
+def test_evaluation_reports_model_beside_baselines(fitted):
+    _, model = fitted
+    m = model.metrics
+    assert set(m["modes"]["discovery"]) >= {"model", "popularity", "item_knn"}
+    assert "previously_bought_popularity" in m["modes"]["replenishment"]
+    assert "item-kNN" in m["verdict"] and m["baseline_ndcg_at_10"] >= 0
+    assert 0 <= m["ndcg_at_10"] <= 1
+
+
+def test_unknown_ids_fail_clearly(fitted):
+    _, model = fitted
+    with pytest.raises(UnknownCustomerError, match="unknown customer 'nobody'"):
+        explain(model, "nobody", PARTNER)
+    with pytest.raises(UnknownProductError, match="unknown product 'NOPE'"):
+        explain(model, PROBE, "NOPE")
+    with pytest.raises(UnknownCustomerError):
+        model.predict(["nobody"])
+
+
+def test_explanation_is_fast(fitted):
+    _, model = fitted
+    started = time.perf_counter()
+    explain(model, PROBE, PARTNER)
+    assert time.perf_counter() - started < 1.0
+
+
+def test_too_little_data_is_a_plain_error(tmp_path):
+    store = Store.open(tmp_path / "empty.duckdb")
+    with pytest.raises(InsufficientDataError, match="too few purchases"):
+        RecommendModel(TINY).fit(store)
+
+
+class TestRecommendContract(FamilyContract):
+    registry = REGISTRY
+
+    def make_store(self, path):
+        return planted_store(path, n_customers=60, seed=1)
+
+    def new_model(self):
+        return RecommendModel(TINY)
+
+    def config(self):
+        return TINY
+
+    def predict_input(self, store):
+        return {"customers": [PROBE, "C001", COLD], "k": 5}
