@@ -171,8 +171,8 @@ def main(argv: list[str] | None = None) -> int:
         f"Training (`fit`: name embeddings, validation search, time-split evaluation of model and baselines, refit on "
         f"all orders): {train_s:.0f} s on {m['device']}. Steps: "
         + ", ".join(f"{msg} at {s:.0f} s" for s, msg in steps) + ".", "",
-        f"Chosen settings: EASE λ {m['params']['lam']:.0f}, history half-life {m['params']['half_life_days']} days, "
-        f"alpha {m['params']['alpha']}, count power {m['params']['count_power']}; mixing weights (on unit-spread "
+        f"Chosen settings: EASE λ {m['params']['lam']:.0f}; history (half-life days, alpha, count power) per mode "
+        f"{m['params']['history']}; mixing weights (on unit-spread "
         f"terms) discovery {m['params']['weights']['discovery']}, replenishment "
         f"{m['params']['weights']['replenishment']}.", "",
         f"Verdict recorded with the model: {m['verdict']}.", "",

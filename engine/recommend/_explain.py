@@ -22,7 +22,7 @@ FEATURE_GROUPS = ("name_similarity", "category", "price_band", "popularity", "re
 def _rank(model: "RecommendModel", ci: int, j: int, mode: str, drop: set[int] | None = None) -> tuple[int, float]:
     """(1-based rank, score) of item j for the customer, optionally as if `drop` had never been bought."""
     rows = np.array([ci])
-    x = model.history_vectors(rows, {0: drop} if drop else None)
+    x = model.history_vectors(rows, {0: drop} if drop else None, mode)
     bought = model.purchased(ci)
     if drop:
         bought = np.setdiff1d(bought, np.fromiter(drop, dtype=np.int64))
@@ -40,7 +40,7 @@ def attributions(model: "RecommendModel", ci: int, j: int, mode: str) -> dict[st
 
     scorer = model.scorer
     dev = next(iter(scorer.buffers())).device
-    x = model.history_vectors(np.array([ci])).to(dev)
+    x = model.history_vectors(np.array([ci]), mode=mode).to(dev)
     items = torch.tensor([j], device=dev)
     f = scorer.item_features(items)
     ig = IntegratedGradients(scorer)
@@ -235,14 +235,14 @@ def recommended_to(model: "RecommendModel", product_id: str, k: int = 20, mode: 
     rows = []
     for start in range(0, len(cand), 512):
         part = cand[start:start + 512]
-        x = model.history_vectors(part)
+        x = model.history_vectors(part, mode=mode)
         col = model.scorer.score_all(x.to(next(iter(model.scorer.buffers())).device), mode)[:, j].cpu().numpy()
         rows.extend(zip(part.tolist(), col.tolist()))
     rows.sort(key=lambda t: -t[1])
     best = np.array([c for c, _ in rows[:shortlist]], dtype=np.int64)
     out = []
     if len(best):
-        scores = model.rank_scores(model.history_vectors(best), [model.purchased(int(c)) for c in best], mode)
+        scores = model.rank_scores(model.history_vectors(best, mode=mode), [model.purchased(int(c)) for c in best], mode)
         sj = scores[:, j]
         ranks = (scores > sj.unsqueeze(1)).sum(1) + 1
         out = [(model.meta["customer_ids"][c], int(r), float(v)) for c, r, v in zip(best, ranks, sj)]

@@ -43,7 +43,7 @@ class RecommendConfig:
     # (recency half-life in days or None, alpha: history divided by total^alpha, power of the order count)
     recency_grid: tuple[tuple[float | None, float, float], ...] = (
         (None, 1.0, 0.0), (None, 0.5, 0.0), (120.0, 0.5, 0.0), (45.0, 0.5, 0.0), (120.0, 0.5, 0.5),
-        (120.0, 0.5, 1.0), (45.0, 0.5, 1.0))
+        (120.0, 0.5, 1.0), (45.0, 0.5, 1.0), (None, 0.5, 1.0), (20.0, 0.5, 1.0))
     max_eval_customers: int | None = 2000
     device: str | None = None
     columns: Columns = field(default_factory=Columns)
@@ -140,10 +140,10 @@ class RecommendModel(ModelFamily):
         if not len(test.rows_mode["discovery"]):
             raise InsufficientDataError("no customer with earlier history bought new products after the cut-off")
         scorer = self._build_scorer(test.train, test.gram, feats, params, test.ref, device)
-        x = self._hist(test.train, test.rows, params, test.ref)
         modes: dict[str, Any] = {}
         for mode in MODES:
-            res = {"model": evaluate_scores(test, scorer.score_all(x.to(device), mode).cpu(), mode)}
+            x = self._hist(test.train, test.rows, params, test.ref, mode).to(device)
+            res = {"model": evaluate_scores(test, scorer.score_all(x, mode).cpu(), mode)}
             for b in BASELINES[mode]:
                 res[b] = evaluate_scores(test, baseline_scores(test, b), mode)
             res["n_customers"] = int(len(test.rows_mode[mode]))
@@ -163,44 +163,45 @@ class RecommendModel(ModelFamily):
         return self._metrics
 
     def _search(self, val: Any, feats: Any, device: str, progress: Progress) -> dict[str, Any]:
-        """EASE strength and history recency by co-purchase NDCG, then mixing weights per mode."""
+        """EASE strength and each mode's history recency on validation NDCG, then mixing weights per mode."""
         from ._evaluate import evaluate_scores, normalised_components, search_weights
 
         cfg = self.config
         mean_diag = float(val.gram.diagonal().mean().clamp_min(1.0))
         best: tuple[float, Any] = (-1.0, None)
-        base = {"half_life_days": None, "alpha": 1.0, "weights": {m: [1.0] + [0.0] * 6 for m in MODES}}
+        base = {"weights": {m: [1.0] + [0.0] * 6 for m in MODES}}
         for lam in cfg.lambda_grid:
-            scorer = self._build_scorer(val.train, val.gram, feats, dict(base, lam=lam * mean_diag), val.ref, device,
-                                        unit_scales=True)
+            p = dict(base, lam=lam * mean_diag)
+            scorer = self._build_scorer(val.train, val.gram, feats, p, val.ref, device, unit_scales=True)
+            found: dict[str, tuple[float, dict[str, Any]]] = {m: (-1.0, {}) for m in MODES}
             for hl, alpha, power in cfg.recency_grid:
-                p = dict(base, lam=lam * mean_diag, half_life_days=hl, alpha=alpha, count_power=power)
-                x = self._hist(val.train, val.rows, p, val.ref).to(device)
+                h = {"half_life_days": hl, "alpha": alpha, "count_power": power}
+                x = history_for(val.train, val.rows, len(self.meta["product_ids"]), h, val.ref).to(device)
                 co = x @ scorer.ease
                 co = co / co.std().clamp_min(1e-12)
                 own = x / x.std().clamp_min(1e-12)
-                # both modes' validation NDCG with default mixing (co-purchase; + own repeats for replenishment)
-                ndcg = (evaluate_scores(val, co.cpu(), "discovery")["ndcg_at_10"]
-                        + evaluate_scores(val, (co + own).cpu(), "replenishment")["ndcg_at_10"])
-                if ndcg > best[0]:
-                    best = (ndcg, (p, scorer, x))
-        p, scorer, x = best[1]
+                # default mixing: co-purchase alone (discovery); co-purchase + own repeats (replenishment)
+                for mode, sc in (("discovery", co), ("replenishment", co + own)):
+                    ndcg = evaluate_scores(val, sc.cpu(), mode)["ndcg_at_10"]
+                    if ndcg > found[mode][0]:
+                        found[mode] = (ndcg, h)
+            total = sum(v for v, _ in found.values())
+            if total > best[0]:
+                best = (total, (dict(p, history={m: h for m, (_, h) in found.items()}), scorer))
+        p, scorer = best[1]
         progress(0.4, "choosing the mixing weights")
-        comps, _ = normalised_components(scorer, x)
-        comps = [c.cpu() for c in comps]
         usable = [True, feats.text.shape[1] > 0, len(feats.categories) > 0, bool((feats.band >= 0).any()), True,
                   bool(feats.n_reviews.sum() > 0), True]
         weights, val_ndcg = {}, {}
         for mode in MODES:
-            weights[mode], val_ndcg[mode] = search_weights(val, comps, mode, usable)
+            comps, _ = normalised_components(scorer, self._hist(val.train, val.rows, p, val.ref, mode).to(device))
+            weights[mode], val_ndcg[mode] = search_weights(val, [c.cpu() for c in comps], mode, usable)
         return dict(p, weights=weights, validation_ndcg_at_10=val_ndcg)
 
-    def _hist(self, inter: Interactions, rows: np.ndarray, params: dict[str, Any], ref: np.datetime64) -> "torch.Tensor":
-        """History vectors of customers `rows` under the chosen recency settings."""
-        from ._evaluate import history_matrix
-
-        return history_matrix(inter, rows, len(self.meta["product_ids"]), ref, params["half_life_days"],
-                              params["alpha"], params.get("count_power", 0.0))
+    def _hist(self, inter: Interactions, rows: np.ndarray, params: dict[str, Any], ref: np.datetime64,
+              mode: str) -> "torch.Tensor":
+        """History vectors of customers `rows` under the mode's chosen recency settings."""
+        return history_for(inter, rows, len(self.meta["product_ids"]), params["history"][mode], ref)
 
     def _build_scorer(self, inter: Interactions, gram: "torch.Tensor", feats: Any, params: dict[str, Any],
                       ref: np.datetime64, device: str, unit_scales: bool = False) -> "HybridScorer":
@@ -224,8 +225,11 @@ class RecommendModel(ModelFamily):
         rows = np.unique(inter.cust)
         if len(rows) > 1000:
             rows = np.sort(np.random.default_rng(self.config.seed).choice(rows, 1000, replace=False))
-        _, scales = normalised_components(scorer, self._hist(inter, rows, params, ref).to(device))
-        scorer.weights = {m: torch.tensor([w * s for w, s in zip(params["weights"][m], scales)]) for m in MODES}
+        weights = {}
+        for m in MODES:
+            _, scales = normalised_components(scorer, self._hist(inter, rows, params, ref, m).to(device))
+            weights[m] = torch.tensor([w * s for w, s in zip(params["weights"][m], scales)])
+        scorer.weights = weights
         self.meta["params"] = {k: v for k, v in params.items() if k != "weights"}
         self.meta["params"]["weights"] = params["weights"]
         self.meta["effective_weights"] = {m: scorer.weights[m].tolist() for m in MODES}
@@ -254,8 +258,7 @@ class RecommendModel(ModelFamily):
             "beats_item_knn": beats, "verdict": "; ".join(verdicts), "modes": modes,
             "cutoff": str(cutoff), "validation_cutoff": str(vcut), "n_customers": n_c, "n_items": n_i,
             "n_interactions": n_inter, "seconds": round(seconds, 2), "device": device,
-            "params": {"lam": params["lam"], "half_life_days": params["half_life_days"], "alpha": params["alpha"],
-                       "count_power": params.get("count_power", 0.0),
+            "params": {"lam": params["lam"], "history": params["history"],
                        "weights": {m: dict(zip(TERMS, params["weights"][m])) for m in MODES},
                        "validation_ndcg_at_10": params.get("validation_ndcg_at_10")},
         }
@@ -335,15 +338,16 @@ class RecommendModel(ModelFamily):
         """Display name of item index i."""
         return self.meta["product_names"][i]
 
-    def history_vectors(self, rows: np.ndarray, drop: dict[int, set[int]] | None = None) -> "torch.Tensor":
-        """History vectors of customers `rows`; `drop[row position]` removes purchases (counterfactuals)."""
+    def history_vectors(self, rows: np.ndarray, drop: dict[int, set[int]] | None = None,
+                        mode: str = "discovery") -> "torch.Tensor":
+        """History vectors of customers `rows` for `mode`; `drop[row position]` removes purchases (counterfactuals)."""
         inter = self._inter
         mine = np.isin(inter.cust, rows)
         if drop:
             for r, items in drop.items():
                 mine &= ~((inter.cust == rows[r]) & np.isin(inter.item, list(items)))
         inter = Interactions(inter.cust[mine], inter.item[mine], inter.count[mine], inter.last_ts[mine])
-        return self._hist(inter, rows, self.meta["params"], np.datetime64(self.meta["ref"], "s"))
+        return self._hist(inter, rows, self.meta["params"], np.datetime64(self.meta["ref"], "s"), mode)
 
     def purchased(self, ci: int) -> np.ndarray:
         """Item indices the customer bought (net of returns)."""
@@ -382,7 +386,7 @@ class RecommendModel(ModelFamily):
         for start in range(0, len(idx), 256):
             rows = idx[start:start + 256]
             bought = [self.purchased(int(c)) for c in rows]
-            scores = self.rank_scores(self.history_vectors(rows), bought, mode)
+            scores = self.rank_scores(self.history_vectors(rows, mode=mode), bought, mode)
             kk = min(k, scores.shape[1])
             top = scores.topk(kk, dim=1)
             for r, c in enumerate(rows):
@@ -453,6 +457,14 @@ class RecommendModel(ModelFamily):
         inter = Interactions(a["hist_cust"], a["hist_item"], a["hist_count"], a["hist_last"].astype("datetime64[s]"))
         model._set_history(inter, np.datetime64(catalogue["ref"], "s"))
         return model
+
+
+def history_for(inter: Interactions, rows: np.ndarray, n_items: int, h: dict[str, Any],
+                ref: np.datetime64) -> "torch.Tensor":
+    """History vectors under one recency setting {half_life_days, alpha, count_power}."""
+    from ._evaluate import history_matrix
+
+    return history_matrix(inter, rows, n_items, ref, h["half_life_days"], h["alpha"], h["count_power"])
 
 
 def _jsonable(x: Any) -> Any:
