@@ -153,8 +153,8 @@ def _sentences(model: "RecommendModel", ci: int, j: int, past: list[tuple[int, f
     if features.get("price_band", 0) > 0:
         b = m["band"][j]
         same = int(sum(m["band"][i] == b for i in hist))
-        out.append((features["price_band"], f"in their usual price band, {_band_words(model, j)}: {same} of their "
-                                             "purchases"))
+        words = f"in their usual price band, {_band_words(model, j)}: {same} of their purchases"
+        out.append((features["price_band"], words))
     if features.get("name_similarity", 0) > 0:
         out.append((features["name_similarity"], "its name is similar to products they bought"))
     if features.get("popularity", 0) > 0:

