@@ -3,12 +3,15 @@ cold start are handled, unknown ids fail clearly, and the family passes the shar
 
 from __future__ import annotations
 
+import csv
+import json
 import time
 
 import pytest
 from _family_contract import FamilyContract
-from _recommend_data import COLD, PARTNER, PROBE, PROBE_HISTORY, RETURNED, RETURNER, planted_store
+from _recommend_data import COLD, FORMULA, PARTNER, PROBE, PROBE_HISTORY, RETURNED, RETURNER, planted_store
 
+from engine.cli import main as cli
 from engine.models import InsufficientDataError
 from engine.recommend import (
     REGISTRY,
@@ -105,6 +108,33 @@ def test_too_little_data_is_a_plain_error(tmp_path):
     store = Store.open(tmp_path / "empty.duckdb")
     with pytest.raises(InsufficientDataError, match="too few purchases"):
         RecommendModel(TINY).fit(store)
+
+
+def test_cli_train_export_explain(tmp_path, capsys):
+    db = str(tmp_path / "shop.duckdb")
+    planted_store(db).close()
+    assert cli(["recommend", "export", "--db", db, "--k", "3", "--output", str(tmp_path / "x.csv")]) == 2
+    assert "storelens recommend train" in capsys.readouterr().err
+    assert cli(["recommend", "train", "--db", db, "--json"]) == 0
+    trained = json.loads(capsys.readouterr().out)
+    assert {"model_version", "ndcg_at_10", "baseline_ndcg_at_10"} <= set(trained)
+    out = tmp_path / "top.csv"
+    assert cli(["recommend", "export", "--db", db, "--k", "3", "--exclude-purchased", "--output", str(out)]) == 0
+    rows = list(csv.DictReader(out.open(encoding="utf-8")))
+    assert list(rows[0]) == ["customer_id", "rank", "product_id", "score"]
+    assert {r["customer_id"] for r in rows} >= {PROBE, "'" + FORMULA}  # formula-safe
+    probe = [r for r in rows if r["customer_id"] == PROBE]
+    assert [r["rank"] for r in probe] == ["1", "2", "3"] and PROBE_HISTORY not in {r["product_id"] for r in probe}
+    capsys.readouterr()
+    assert cli(["explain", "recommendation", "--db", db, "--customer", PROBE, "--product", PARTNER, "--json"]) == 0
+    why = json.loads(capsys.readouterr().out)
+    assert {"customer_id", "product_id", "rank", "score", "reasons", "counterfactual"} <= set(why)
+    assert why["reasons"][0]["value"].startswith("Linen Shirt 0")
+    assert cli(["explain", "recommendation", "--db", db, "--customer", "nobody", "--product", PARTNER]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "unknown customer 'nobody'" in err and len(err.splitlines()) == 1
+    assert cli(["explain", "recommendation", "--db", db, "--customer", PROBE, "--product", "NOPE"]) == 2
+    assert "unknown product 'NOPE'" in capsys.readouterr().err
 
 
 class TestRecommendContract(FamilyContract):

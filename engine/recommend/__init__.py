@@ -5,7 +5,7 @@ from ._data import Columns
 from ._errors import UnknownCustomerError, UnknownProductError
 from ._explain import also_bought, explain, recommended_to
 from ._model import FAMILY, RecommendConfig, RecommendModel
-from ._train import REGISTRY, load_active, train
+from ._train import REGISTRY, load_active, top_k_all, train
 
 __all__ = [
     "FAMILY",
@@ -19,5 +19,6 @@ __all__ = [
     "explain",
     "load_active",
     "recommended_to",
+    "top_k_all",
     "train",
 ]
