@@ -5,10 +5,12 @@ from ._data import Columns
 from ._errors import UnknownCustomerError, UnknownProductError
 from ._explain import also_bought, explain, recommended_to
 from ._model import FAMILY, RecommendConfig, RecommendModel
+from ._terms import MODES
 from ._train import REGISTRY, load_active, top_k_all, train
 
 __all__ = [
     "FAMILY",
+    "MODES",
     "REGISTRY",
     "Columns",
     "RecommendConfig",

@@ -11,7 +11,8 @@ import numpy as np
 import torch
 
 from ._data import Interactions
-from ._module import MODES, TERMS, HybridScorer
+from ._module import HybridScorer
+from ._terms import MODES, TERMS
 
 K = 10
 BASELINES = {"discovery": ("popularity", "item_knn"),

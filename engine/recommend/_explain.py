@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ._module import MODES
+from ._terms import MODES
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -141,9 +141,7 @@ def _sentences(model: "RecommendModel", ci: int, j: int, past: list[tuple[int, f
             acc += v
             if acc >= 0.6 * pos_sum:
                 break
-        label = " and ".join(f"*{names[i]}*" for i, _ in chosen)
-        if any(i == j for i, _ in chosen):
-            label = label.replace(f"*{names[j]}*", f"*{names[j]}* before")
+        label = " and ".join(names[i] + (" before" if i == j else "") for i, _ in chosen)
         out.append((acc, f"bought {label}{_share(acc, total)}"))
     hist = model.purchased(ci)
     if features.get("category", 0) > 0:

@@ -24,7 +24,7 @@ from engine.models import (
 
 from ._data import Columns, Interactions
 from ._errors import UnknownCustomerError, UnknownProductError
-from ._module import MODES, TERMS
+from ._terms import MODES, TERMS
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -352,6 +352,25 @@ class RecommendModel(ModelFamily):
                 mine &= ~((inter.cust == rows[r]) & np.isin(inter.item, list(items)))
         inter = Interactions(inter.cust[mine], inter.item[mine], inter.count[mine], inter.last_ts[mine])
         return self._hist(inter, rows, self.meta["params"], np.datetime64(self.meta["ref"], "s"), mode)
+
+    def history(self, customer_id: str) -> "pd.DataFrame":
+        """What a customer bought, net of returns (product_id, product_name, orders, last_purchase), latest first."""
+        import pandas as pd
+
+        ci = self.customer_index(customer_id)
+        mine = self._inter.cust == ci
+        items = self._inter.item[mine]
+        df = pd.DataFrame({"product_id": [self.meta["product_ids"][i] for i in items],
+                           "product_name": [self.meta["product_names"][i] for i in items],
+                           "orders": self._inter.count[mine].astype(int),
+                           "last_purchase": pd.to_datetime(self._inter.last_ts[mine])})
+        return df.sort_values(["last_purchase", "product_id"], ascending=[False, True]).reset_index(drop=True)
+
+    def catalogue(self) -> "pd.DataFrame":
+        """Products the model knows (product_id, product_name), for pickers."""
+        import pandas as pd
+
+        return pd.DataFrame({"product_id": self.meta["product_ids"], "product_name": self.meta["product_names"]})
 
     def purchased(self, ci: int) -> np.ndarray:
         """Item indices the customer bought (net of returns)."""

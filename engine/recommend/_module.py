@@ -7,9 +7,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-# Order of the mixing weights (one vector per mode).
-TERMS = ("co_purchase", "name_similarity", "category", "price_band", "popularity", "reviews", "repeat")
-MODES = ("discovery", "replenishment")
+from ._terms import MODES
+
 
 
 def fit_ease(gram: torch.Tensor, lam: float) -> torch.Tensor:
