@@ -41,7 +41,8 @@ def test_planted_partner_ranks_high_and_the_explanation_names_its_pair(fitted):
     assert PARTNER in top["product_id"].tolist()
     assert PROBE_HISTORY not in top["product_id"].tolist()  # discovery leaves out what they bought
     why = explain(model, PROBE, PARTNER)
-    assert why["mode"] == "discovery" and why["rank"] <= 3
+    assert why["mode"] == "discovery" and why["rank"] == top["product_id"].tolist().index(PARTNER) + 1
+    assert why["score"] == pytest.approx(float(top.set_index("product_id").loc[PARTNER, "score"]), rel=1e-4)
     first = next(r for r in why["reasons"] if r["feature"] == "past_purchase")
     assert first["product_id"] == PROBE_HISTORY
     assert "Linen Shirt 0" in why["sentences"][0]
@@ -72,8 +73,11 @@ def test_returns_cold_start_and_modes(fitted):
     assert model.product_index(RETURNED) not in set(model.purchased(returner).tolist())
     cold = model.recommend([COLD], k=4)
     assert cold["cold_start"].all() and cold.iloc[0]["product_id"].startswith("B")  # popular in their first category
-    again = model.recommend([PROBE], k=30, mode="replenishment")["product_id"].tolist()
-    assert PROBE_HISTORY in again  # repeats allowed
+    again = model.recommend([PROBE], k=30, mode="replenishment")
+    assert PROBE_HISTORY in again["product_id"].tolist()  # repeats allowed
+    repeat = explain(model, PROBE, PROBE_HISTORY)  # bought before: explained in replenishment mode
+    assert repeat["mode"] == "replenishment"
+    assert repeat["rank"] == again["product_id"].tolist().index(PROBE_HISTORY) + 1
     with pytest.raises(ValueError, match="mode"):
         model.recommend([PROBE], mode="sometimes")
 

@@ -19,22 +19,52 @@ MAX_REMOVALS = 25  # greedy search budget for the smallest set of past purchases
 FEATURE_GROUPS = ("name_similarity", "category", "price_band", "popularity", "reviews")
 
 
+class _Ranker:
+    """Ranks of one product for one customer under edited histories, re-scored through the linear history terms."""
+
+    def __init__(self, model: "RecommendModel", ci: int, j: int, mode: str) -> None:
+        import torch
+
+        self.model, self.ci, self.j, self.mode = model, ci, j, mode
+        self.base = model.purchased(ci)
+        dev = next(iter(model.scorer.buffers())).device
+        self.hist = torch.from_numpy(np.sort(self.base)).to(dev)
+        with torch.no_grad():
+            self.rows = model.scorer.history_rows(self.hist, mode) if len(self.base) else None
+
+    def ranks(self, drops: list[set[int]]) -> list[tuple[int, float]]:
+        """(1-based rank, score) of the product as if each set in `drops` had never been bought (one batch)."""
+        import torch
+
+        model, j = self.model, self.j
+        with torch.no_grad():
+            if self.rows is None:
+                s = model.rank_scores(model.history_without(self.ci, drops, self.mode), [self.base] * len(drops),
+                                      self.mode)
+            else:
+                x = model.history_without(self.ci, drops, self.mode)
+                xh = x[:, self.hist.cpu()].to(self.hist.device)
+                s = model.scorer.score_from_rows(xh, self.rows, self.mode).cpu()
+                if self.mode == "discovery":
+                    for r, d in enumerate(drops):
+                        gone = np.setdiff1d(self.base, np.fromiter(d, dtype=np.int64)) if d else self.base
+                        s[r, torch.from_numpy(gone[gone != j])] = -torch.inf
+        sj = s[:, j]
+        ranks = (s > sj.unsqueeze(1)).sum(1) + 1
+        return [(int(r), float(v)) for r, v in zip(ranks, sj)]
+
+
 def _rank(model: "RecommendModel", ci: int, j: int, mode: str, drop: set[int] | None = None) -> tuple[int, float]:
     """(1-based rank, score) of item j for the customer, optionally as if `drop` had never been bought."""
-    rows = np.array([ci])
-    x = model.history_vectors(rows, {0: drop} if drop else None, mode)
-    bought = model.purchased(ci)
-    if drop:
-        bought = np.setdiff1d(bought, np.fromiter(drop, dtype=np.int64))
-    if mode == "discovery":
-        bought = bought[bought != j]
-    s = model.rank_scores(x, [bought], mode)[0]
-    sj = float(s[j])
-    return int((s > sj).sum().item()) + 1, sj
+    return _Ranker(model, ci, j, mode).ranks([drop or set()])[0]
 
 
 def attributions(model: "RecommendModel", ci: int, j: int, mode: str) -> dict[str, Any]:
-    """Integrated gradients (exact here: the score is bilinear) per past item and per product-feature group."""
+    """Integrated gradients per past item and per product-feature group.
+
+    The score is at most bilinear in (history, features), so along the straight path its gradient is linear and
+    4-point Gauss-Legendre integrates it exactly (the convergence delta is rounding only).
+    """
     import torch
     from captum.attr import IntegratedGradients
 
@@ -45,7 +75,7 @@ def attributions(model: "RecommendModel", ci: int, j: int, mode: str) -> dict[st
     f = scorer.item_features(items)
     ig = IntegratedGradients(scorer)
     (ax, af), delta = ig.attribute((x, f), baselines=(torch.zeros_like(x), torch.zeros_like(f)),
-                                   additional_forward_args=(items, mode), n_steps=8, method="gausslegendre",
+                                   additional_forward_args=(items, mode), n_steps=4, method="gausslegendre",
                                    return_convergence_delta=True)
     blocks = scorer.split_features(af)
     groups = {g: float(b.sum()) for g, b in zip(FEATURE_GROUPS, blocks)}
@@ -73,7 +103,8 @@ def explain(model: "RecommendModel", customer_id: str, product_id: str, mode: st
     if mode not in MODES:
         raise ValueError(f"mode must be one of {', '.join(MODES)}, not {mode!r}")
     names = model.meta["product_names"]
-    rank, score = _rank(model, ci, j, mode)
+    ranker = _Ranker(model, ci, j, mode)
+    rank, score = ranker.ranks([set()])[0]
     out: dict[str, Any] = {"customer_id": str(customer_id), "product_id": str(product_id),
                            "product_name": names[j], "mode": mode, "rank": rank, "score": score}
     if len(hist) == 0:
@@ -92,7 +123,7 @@ def explain(model: "RecommendModel", customer_id: str, product_id: str, mode: st
     reasons.sort(key=lambda r: -r["attribution"])
     out.update(reasons=reasons, sentences=_sentences(model, ci, j, past, att["features"], pos_total),
                convergence_delta=att["delta"])
-    out["counterfactual"] = counterfactual(model, ci, j, mode, [i for i, v in past if v > 0], rank)
+    out["counterfactual"] = counterfactual(model, ranker, [i for i, v in past if v > 0], rank)
     out["also_bought"] = also_bought(model, product_id).to_dict("records")
     return out
 
@@ -163,14 +194,14 @@ def _sentences(model: "RecommendModel", ci: int, j: int, past: list[tuple[int, f
     return [s for _, s in sorted(out, key=lambda t: -t[0])]
 
 
-def counterfactual(model: "RecommendModel", ci: int, j: int, mode: str, ranked_past: list[int],
+def counterfactual(model: "RecommendModel", ranker: _Ranker, ranked_past: list[int],
                    rank: int) -> dict[str, Any] | None:
     """Re-score without the top-attributed past item; then the smallest set (greedy, pruned) leaving the top 10."""
     if not ranked_past:
         return None
     names = model.meta["product_names"]
     first = ranked_past[0]
-    new_rank, _ = _rank(model, ci, j, mode, {first})
+    new_rank, _ = ranker.ranks([{first}])[0]
     out: dict[str, Any] = {
         "removed_product_id": model.meta["product_ids"][first], "removed_product_name": names[first],
         "rank_before": rank, "rank_after": new_rank,
@@ -180,24 +211,22 @@ def counterfactual(model: "RecommendModel", ci: int, j: int, mode: str, ranked_p
     if rank > TOP_K:
         out["smallest_set"] = None
         return out
-    chosen: list[int] = []
-    after = rank
-    for i in ranked_past[:MAX_REMOVALS]:
-        chosen.append(i)
-        after, _ = _rank(model, ci, j, mode, set(chosen))
-        if after > TOP_K:
-            break
-    if after <= TOP_K:
+    budget = ranked_past[:MAX_REMOVALS]
+    prefixes = ranker.ranks([set(budget[:n]) for n in range(1, len(budget) + 1)])
+    first_out = next((n for n, (r, _) in enumerate(prefixes, start=1) if r > TOP_K), None)
+    if first_out is None:
         out["smallest_set"] = None
-        out["smallest_set_sentence"] = (f"removing its {len(chosen)} most-attributed past purchases still leaves it "
-                                        f"in the top {TOP_K} (#{after})")
+        out["smallest_set_sentence"] = (f"removing its {len(budget)} most-attributed past purchases still leaves it "
+                                        f"in the top {TOP_K} (#{prefixes[-1][0]})")
         return out
-    for i in list(chosen):  # prune: drop members the set does not need
-        trial = [c for c in chosen if c != i]
-        if trial:
-            r, _ = _rank(model, ci, j, mode, set(trial))
-            if r > TOP_K:
-                chosen, after = trial, r
+    chosen, after = budget[:first_out], prefixes[first_out - 1][0]
+    while len(chosen) > 1:  # prune: drop the member whose removal keeps it out of the top 10 by the most
+        trials = ranker.ranks([set(chosen) - {i} for i in chosen])
+        best = max(range(len(chosen)), key=lambda t: trials[t][0])
+        if trials[best][0] <= TOP_K:
+            break
+        after = trials[best][0]
+        chosen = [c for t, c in enumerate(chosen) if t != best]
     out["smallest_set"] = {"product_ids": [model.meta["product_ids"][i] for i in chosen],
                            "product_names": [names[i] for i in chosen], "rank_after": after}
     out["smallest_set_sentence"] = (f"without {' and '.join(names[i] for i in chosen)} it leaves the top {TOP_K} "
@@ -222,25 +251,34 @@ def also_bought(model: "RecommendModel", product_id: str, k: int = 10) -> "pd.Da
 
 
 def recommended_to(model: "RecommendModel", product_id: str, k: int = 20, mode: str = "discovery",
-                   shortlist: int = 200) -> "pd.DataFrame":
+                   shortlist: int = 100) -> "pd.DataFrame":
     """Customers who get this product highest: the `shortlist` best scores for it, ranked exactly, best first."""
     import pandas as pd
 
+    import torch
+
     j = model.product_index(product_id)
-    n = len(model.meta["customer_ids"])
-    bought_j = set(model._csr.getcol(j).nonzero()[0].tolist()) if mode == "discovery" else set()
-    cand = np.array([c for c in range(n) if c not in bought_j and model._csr.getrow(c).nnz], dtype=np.int64)
+    csr = model._csr
+    eligible = np.diff(csr.indptr) > 0  # customers with a history (cold-start ones get popular lists)
+    if mode == "discovery":
+        eligible[csr.getcol(j).nonzero()[0]] = False
+    cand = np.flatnonzero(eligible)
+    scorer = model.scorer
+    dev = next(iter(scorer.buffers())).device
     rows = []
-    for start in range(0, len(cand), 512):
-        part = cand[start:start + 512]
-        x = model.history_vectors(part, mode=mode)
-        col = model.scorer.score_all(x.to(next(iter(model.scorer.buffers())).device), mode)[:, j].cpu().numpy()
-        rows.extend(zip(part.tolist(), col.tolist()))
+    with torch.no_grad():
+        for start in range(0, len(cand), 1024):
+            part = cand[start:start + 1024]
+            x = model.history_vectors(part, mode=mode).to(dev)
+            items = torch.full((len(part),), j, dtype=torch.long, device=dev)
+            col = scorer(x, scorer.item_features(items), items, mode).cpu().numpy()  # this product's column only
+            rows.extend(zip(part.tolist(), col.tolist()))
     rows.sort(key=lambda t: -t[1])
     best = np.array([c for c, _ in rows[:shortlist]], dtype=np.int64)
     out = []
     if len(best):
-        scores = model.rank_scores(model.history_vectors(best, mode=mode), [model.purchased(int(c)) for c in best], mode)
+        bought = [model.purchased(int(c)) for c in best]
+        scores = model.rank_scores(model.history_vectors(best, mode=mode), bought, mode)
         sj = scores[:, j]
         ranks = (scores > sj.unsqueeze(1)).sum(1) + 1
         out = [(model.meta["customer_ids"][c], int(r), float(v)) for c, r, v in zip(best, ranks, sj)]

@@ -342,16 +342,23 @@ class RecommendModel(ModelFamily):
         """Display name of item index i."""
         return self.meta["product_names"][i]
 
-    def history_vectors(self, rows: np.ndarray, drop: dict[int, set[int]] | None = None,
-                        mode: str = "discovery") -> "torch.Tensor":
-        """History vectors of customers `rows` for `mode`; `drop[row position]` removes purchases (counterfactuals)."""
+    def history_vectors(self, rows: np.ndarray, mode: str = "discovery") -> "torch.Tensor":
+        """History vectors of customers `rows` for `mode`."""
         inter = self._inter
         mine = np.isin(inter.cust, rows)
-        if drop:
-            for r, items in drop.items():
-                mine &= ~((inter.cust == rows[r]) & np.isin(inter.item, list(items)))
         inter = Interactions(inter.cust[mine], inter.item[mine], inter.count[mine], inter.last_ts[mine])
         return self._hist(inter, rows, self.meta["params"], np.datetime64(self.meta["ref"], "s"), mode)
+
+    def history_without(self, ci: int, drops: list[set[int]], mode: str = "discovery") -> "torch.Tensor":
+        """One history vector of customer `ci` per set in `drops`, as if those items had never been bought."""
+        inter = self._inter
+        mine = np.flatnonzero(inter.cust == ci)
+        keep = [mine[~np.isin(inter.item[mine], list(d))] if d else mine for d in drops]
+        idx = np.concatenate(keep) if keep else np.zeros(0, dtype=np.int64)
+        rows = np.repeat(np.arange(len(drops)), [len(k) for k in keep])
+        fake = Interactions(rows, inter.item[idx], inter.count[idx], inter.last_ts[idx])
+        return self._hist(fake, np.arange(len(drops)), self.meta["params"], np.datetime64(self.meta["ref"], "s"),
+                          mode)
 
     def history(self, customer_id: str) -> "pd.DataFrame":
         """What a customer bought, net of returns (product_id, product_name, orders, last_purchase), latest first."""

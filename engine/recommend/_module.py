@@ -18,7 +18,7 @@ def fit_ease(gram: torch.Tensor, lam: float) -> torch.Tensor:
     p = torch.linalg.inv(g)
     b = -p / p.diagonal().unsqueeze(0)
     b.diagonal().zero_()
-    return b.float()
+    return b.float().contiguous()  # LAPACK's inverse is column-major; row gathers must stay cheap
 
 
 def cosine_item_knn(gram: torch.Tensor) -> torch.Tensor:
@@ -41,8 +41,8 @@ class HybridScorer(nn.Module):
     def __init__(self, ease: torch.Tensor, text: torch.Tensor, cat: torch.Tensor, band: torch.Tensor,
                  pop: torch.Tensor, sent: torch.Tensor, weights: dict[str, list[float]]) -> None:
         super().__init__()
-        self.register_buffer("ease", ease.float())
-        self.register_buffer("text", text.float())
+        self.register_buffer("ease", ease.float().contiguous())
+        self.register_buffer("text", text.float().contiguous())
         self.register_buffer("cat", cat.float())
         self.register_buffer("band", band.float())
         self.register_buffer("pop", pop.float())
@@ -62,7 +62,7 @@ class HybridScorer(nn.Module):
     def terms(self, x: torch.Tensor, f: torch.Tensor, items: torch.Tensor) -> torch.Tensor:
         """Unweighted term values, (batch, len(TERMS))."""
         ft, fc, fb, fp, fs = self.split_features(f)
-        co = (x * self.ease[:, items].T).sum(1)
+        co = (x * self.ease.index_select(1, items).T).sum(1)  # index_select: a strided column gather is slow
         name = ((x @ self.text) * ft).sum(1)
         cat = ((x @ self.cat) * fc).sum(1)
         band = ((x @ self.band) * fb).sum(1)
@@ -94,3 +94,25 @@ class HybridScorer(nn.Module):
             if weight:
                 out += weight * comp
         return out
+
+    def history_rows(self, hist: torch.Tensor, mode: str = "discovery") -> torch.Tensor:
+        """The score rows each past item adds per unit of history weight, (len(hist), n_items).
+
+        Every history-dependent term is linear in x, so for x supported on `hist`,
+        score_all(x) = x[:, hist] @ history_rows(hist) + the popularity and review terms: counterfactuals re-score
+        many edited histories of one customer at the cost of one small product.
+        """
+        w = self.weights[mode].tolist()
+        rows = w[0] * self.ease.index_select(0, hist)
+        for weight, feats in ((w[1], self.text), (w[2], self.cat), (w[3], self.band)):
+            if weight and feats.shape[1]:
+                rows = rows + weight * (feats.index_select(0, hist) @ feats.T)
+        if w[6]:
+            rows = rows.clone()
+            rows[torch.arange(len(hist), device=rows.device), hist] += w[6]
+        return rows
+
+    def score_from_rows(self, xh: torch.Tensor, rows: torch.Tensor, mode: str = "discovery") -> torch.Tensor:
+        """score_all for histories given on the columns of history_rows (xh: batch × len(hist))."""
+        w = self.weights[mode].tolist()
+        return xh @ rows + (w[4] * self.pop + w[5] * self.sent).unsqueeze(0)
