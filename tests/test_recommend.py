@@ -9,7 +9,16 @@ import time
 
 import pytest
 from _family_contract import FamilyContract
-from _recommend_data import COLD, FORMULA, PARTNER, PROBE, PROBE_HISTORY, RETURNED, RETURNER, planted_store
+from _recommend_data import (
+    COLD,
+    FORMULA,
+    PARTNER,
+    PROBE,
+    PROBE_HISTORY,
+    RETURNED,
+    RETURNER,
+    planted_store,
+)
 
 from engine.cli import main as cli
 from engine.models import InsufficientDataError

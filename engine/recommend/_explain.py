@@ -254,7 +254,6 @@ def recommended_to(model: "RecommendModel", product_id: str, k: int = 20, mode: 
                    shortlist: int = 100) -> "pd.DataFrame":
     """Customers who get this product highest: the `shortlist` best scores for it, ranked exactly, best first."""
     import pandas as pd
-
     import torch
 
     j = model.product_index(product_id)

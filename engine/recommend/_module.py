@@ -10,7 +10,6 @@ from torch import nn
 from ._terms import MODES
 
 
-
 def fit_ease(gram: torch.Tensor, lam: float) -> torch.Tensor:
     """EASE (Steck 2019) item-item weights from the item Gram matrix: B = I - P diagMat(1/diag(P)), diag(B) = 0."""
     g = gram.double().clone()
