@@ -51,6 +51,14 @@ def machine_info() -> dict:
             "python": platform.python_version()}
 
 
+def load_average() -> str:
+    """The 1-minute load average: on a shared machine, times depend on it."""
+    try:
+        return Path("/proc/loadavg").read_text().split()[0]
+    except OSError:
+        return "n/a"
+
+
 def open_store(csv: Path) -> Store:
     """The cached benchmark database (imported with the product's importer on first use)."""
     if not DB.exists():
@@ -119,6 +127,7 @@ def main(argv: list[str] | None = None) -> int:
     store = open_store(args.data)
     n_lines = store.cursor().execute("SELECT count(*) FROM orders").fetchone()[0]
     model = RecommendModel({"cutoff": args.cutoff, "seed": args.seed})
+    load_start = load_average()
     t = time.perf_counter()
     steps: list[tuple[float, str]] = []
     m = model.fit(store, progress=lambda f, msg: steps.append((time.perf_counter() - t, msg)))
@@ -126,6 +135,7 @@ def main(argv: list[str] | None = None) -> int:
     print(m["verdict"], flush=True)
     faith = faithfulness(model, args.n_faith, args.seed)
     lat = latency(model, args.n_latency, args.seed)
+    load_end = load_average()
     info = machine_info()
     d, r = m["modes"]["discovery"], m["modes"]["replenishment"]
 
@@ -138,7 +148,8 @@ def main(argv: list[str] | None = None) -> int:
     pb = r["previously_bought_popularity"]
     lines = [
         "## Recommendations (`bench_recommend.py`)", "",
-        f"Machine: {info['cpu']}, {info['cores']} cores (shared), torch {info['torch']}, CUDA: {info['cuda']}. "
+        f"Machine: {info['cpu']}, {info['cores']} cores (shared; 1-minute load average {load_start} at the start, "
+        f"{load_end} at the end), torch {info['torch']}, CUDA: {info['cuda']}. "
         f"Data: `{args.data.name}`, {n_lines:,} order lines; {m['n_customers']:,} customers, {m['n_items']:,} "
         f"products, {m['n_interactions']:,} customer-product purchases net of returns and cancellations.", "",
         f"Time split: train before {m['cutoff'][:10]}, test = purchases from then to the end of the log; "
