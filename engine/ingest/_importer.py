@@ -7,12 +7,12 @@ from pathlib import Path
 
 from engine.store import Store
 
-from ._commit import _commit, _Hasher, _link_products
+from ._commit import KEYS, _commit, _Hasher, _link_products
 from ._detect import detect
 from ._sniff import _transcode
 from ._stage import _build_stage, _read_raw, _sample_types
 from ._types import IngestError, IngestReport, Progress, missing_message
-from ._undo import UndoReport, undo_in_transaction
+from ._undo import undo_in_transaction
 
 
 def ingest(
@@ -57,10 +57,9 @@ def ingest(
             stage = _build_stage(con, det)
             say(0.7, "deduplicating and writing")
             with store.transaction():
-                replaced = _replace_earlier(con, digest) if replace else []
+                replaced, n_replaced = _replace_earlier(con, digest) if replace else ([], 0)
                 report = _commit(con, det, stage, batch_id, structural, digest, source)
-                report.replaced = [r.batch_id for r in replaced]
-                report.rows_replaced = sum(r.rows_removed + r.rows_restored for r in replaced)
+                report.replaced, report.rows_replaced = replaced, n_replaced
                 say(0.95, "linking products and categories")
                 _link_products(con, det.kind, batch_id)
         finally:
@@ -74,9 +73,14 @@ def ingest(
     return report
 
 
-def _replace_earlier(con, digest: _Hasher) -> list[UndoReport]:
-    """Undo every earlier upload of this file, newest first, inside the import's transaction."""
+def _replace_earlier(con, digest: _Hasher) -> tuple[list[str], int]:
+    """Undo every earlier upload of this file, newest first, inside the import's transaction: (their batch ids,
+    the rows they had stored)."""
     digest.join()
-    earlier = con.execute("SELECT batch_id FROM uploads WHERE sha256 = ? ORDER BY uploaded_at DESC, batch_id DESC",
+    earlier = con.execute("SELECT batch_id, kind FROM uploads WHERE sha256 = ? ORDER BY uploaded_at DESC, batch_id DESC",
                           [digest.hexdigest]).fetchall()
-    return [undo_in_transaction(con, batch) for (batch,) in earlier]
+    stored = sum(con.execute(f"SELECT count(*) FROM {kind} WHERE batch_id = ?", [batch]).fetchall()[0][0]
+                 for batch, kind in earlier if kind in KEYS)
+    for batch, _ in earlier:
+        undo_in_transaction(con, batch)
+    return [batch for batch, _ in earlier], int(stored)

@@ -115,10 +115,10 @@ class IngestReport:
         """One line of counts for people (CLI, app): every row read is in exactly one of them."""
         parts = [f"read {self.rows_read:,}", f"loaded {self.rows_loaded:,}", f"updated {self.rows_updated:,}",
                  f"rejected {self.rows_rejected:,}", f"duplicate {self.rows_duplicate:,}"]
-        if self.replaced:
-            parts.insert(0, f"replaced {self.rows_replaced:,} rows of the earlier upload "
-                            f"{', '.join(self.replaced)}")
         text = ", ".join(parts)
+        if self.replaced:
+            text = (f"replaced {self.rows_replaced:,} rows of the earlier upload{'s' * (len(self.replaced) > 1)} "
+                    f"{', '.join(self.replaced)}: " + text)
         if not self.changed:
             text += " - nothing changed: every row was already stored or rejected"
         return text
