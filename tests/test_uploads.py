@@ -227,7 +227,7 @@ def test_unknown_batch_and_dry_run(tmp_path, store):
     before = snapshot(store)
     preview = undo_upload(store, a.batch_id, dry_run=True)
     assert (preview.rows_removed, preview.rejected_removed, preview.products_removed) == (1, 1, 0)
-    assert "1 reviews rows" in preview.summary() and snapshot(store) == before
+    assert "1 reviews removed; 1 rejected rows removed" in preview.summary() and snapshot(store) == before
 
 
 def test_cli_uploads_list_and_undo(tmp_path, capsys):

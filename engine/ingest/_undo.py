@@ -68,16 +68,17 @@ class UndoReport:
 
     def summary(self) -> str:
         """One sentence saying what goes (or went), for the confirmation and the CLI."""
-        parts = [f"{self.rows_removed:,} {self.kind or 'data'} rows"]
+        rows = {"orders": "order lines", "reviews": "reviews", "products": "products"}.get(self.kind or "", "rows")
+        parts = [f"{self.rows_removed:,} {rows} removed"]
         if self.rows_restored:
-            parts.append(f"{self.rows_restored:,} rows it updated go back to their earlier version")
+            parts.append(f"{self.rows_restored:,} {rows} it updated back to their earlier version")
         if self.rows_kept:
-            parts.append(f"{self.rows_kept:,} rows other uploads also hold stay")
-        parts.append(f"{self.rejected_removed:,} rejected rows")
-        if self.products_removed:
-            parts.append(f"{self.products_removed:,} products no other row refers to")
+            parts.append(f"{self.rows_kept:,} {rows} that other uploads also hold kept")
+        parts.append(f"{self.rejected_removed:,} rejected rows removed")
+        if self.products_removed and self.kind != "products":
+            parts.append(f"{self.products_removed:,} products no other row refers to removed")
         if self.scores_removed:
-            parts.append(f"{self.scores_removed:,} sentiment scores")
+            parts.append(f"{self.scores_removed:,} sentiment scores removed")
         return f"{self.file} (batch {self.batch_id}): " + "; ".join(parts)
 
 
