@@ -219,10 +219,14 @@ REJECTED_COLUMNS = {"row_number": "Line in file", "raw": "Line", "reason": "Reas
 
 def result_message(report: IngestReport) -> tuple[bool, str]:
     """(success, sentence) for one imported file: a success only when the store changed."""
+    counts = (f"{report.rows_loaded:,} rows loaded, {report.rows_updated:,} updated, "
+              f"{report.rows_duplicate:,} duplicates skipped, {report.rows_rejected:,} rejected")
+    if report.replaced:
+        counts = f"replaced {report.rows_replaced:,} rows of the earlier upload: " + counts
     if report.changed:
-        return True, f"{report.file}: {report.summary()}."
-    return False, (f"{report.file}: nothing changed. Every row was already stored or rejected ({report.summary()}). "
-                   "To import it again with another mapping, correct the mapping and keep 'Replace' ticked.")
+        return True, f"{report.file}: {counts}."
+    return False, (f"{report.file}: nothing changed ({counts}): every row was already stored or rejected. To import "
+                   "it again with another mapping, correct the mapping and tick 'Replace'.")
 
 
 def history() -> pd.DataFrame:
