@@ -12,7 +12,13 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from engine.ingest import detect_date_dialect, detect_number_dialect, ingest, number_expr, timestamp_expr
+from engine.ingest import (
+    detect_date_dialect,
+    detect_number_dialect,
+    ingest,
+    number_expr,
+    timestamp_expr,
+)
 from engine.store import Store
 
 SETTINGS = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

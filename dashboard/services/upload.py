@@ -1,5 +1,5 @@
 """What the Upload page asks for: save an upload, recognise its format, kind and columns, take the user's mapping,
-import each file, and show what was loaded or rejected."""
+import each file (replacing an earlier import of it), show what was loaded, updated or rejected, and undo an upload."""
 
 from __future__ import annotations
 
@@ -26,7 +26,7 @@ from engine.ingest import (
 )
 
 from . import cache
-from .sentiment_model import score_new_reviews_in_background
+from .sentiment_model import score_new_reviews_in_background, sentiment_version
 from .session import data_version, db_path, store
 
 __all__ = [
@@ -269,7 +269,7 @@ def upload_label(batch_id: str) -> str:
 
 def undo_preview(batch_id: str) -> UndoReport:
     """What undoing an upload would take out, counted in a transaction that is rolled back."""
-    return undo_upload(store(), batch_id, dry_run=True)
+    return cache.undo_preview(db_path(), data_version(), sentiment_version(), batch_id)
 
 
 def undo(batch_id: str) -> UndoReport:

@@ -9,6 +9,7 @@ import threading
 from pathlib import Path
 
 from . import _formats as F
+from ._lines import LineNumbers, line_numbers
 from ._stage import (
     _positional_lines,
     _raw_line_sql,
@@ -17,7 +18,6 @@ from ._stage import (
     _Stage,
     _structural_reason,
 )
-from ._lines import LineNumbers, line_numbers
 from ._types import Detection, IngestReport
 
 
