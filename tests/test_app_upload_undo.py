@@ -69,3 +69,22 @@ def test_an_import_that_changes_nothing_is_not_a_success(tmp_path, monkeypatch):
     [again] = services.import_files([item])
     ok, message = services.result_message(again.report)
     assert not ok and "nothing changed" in message
+
+
+def test_the_same_file_with_another_mapping_is_offered_as_a_replace(tmp_path, monkeypatch):
+    from dashboard import services
+
+    serve_db(monkeypatch, tmp_path / "replace.duckdb")
+    path = tmp_path / "r.csv"
+    path.write_text("Review ID,Product,Product Name,Stars,Comment\nr1,P1,Mug,5,Great\nr2,P2,Cup,4,Nice\n")
+    [first] = services.import_files([services.ImportItem(str(path), "r.csv", "reviews")])
+    det = services.detect_upload(path, "r.csv", kind="reviews")
+    earlier, differs = services.earlier_upload(path, det)
+    assert earlier.batch_id == first.report.batch_id and not differs
+    swapped = {"product_id": "Product Name", "product_name": "Product"}
+    earlier, differs = services.earlier_upload(path, services.detect_upload(path, "r.csv", "reviews", swapped))
+    assert differs
+    [again] = services.import_files([services.ImportItem(str(path), "r.csv", "reviews", tuple(swapped.items()), True)])
+    ok, message = services.result_message(again.report)
+    assert ok and "replaced 2 rows of the earlier upload: 2 rows loaded" in message
+    assert list(services.history()["batch_id"]) == [again.report.batch_id]

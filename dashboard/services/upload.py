@@ -234,12 +234,12 @@ def history() -> pd.DataFrame:
     df = uploads()
     if df.empty:
         return pd.DataFrame(columns=["file", "format", "kind", "loaded", "updated", "rejected", "duplicate",
-                                     "uploaded at", "mapping", "batch_id"])
+                                     "uploaded at (UTC)", "mapping", "batch_id"])
     info = [_info_row(r) for r in df.itertuples(index=False)]
     return pd.DataFrame({
         "file": df["file_name"], "format": df["format"], "kind": df["kind"], "loaded": df["rows_loaded"],
         "updated": df["rows_updated"], "rejected": df["rows_rejected"], "duplicate": df["rows_duplicate"],
-        "uploaded at": df["uploaded_at"], "mapping": [i.mapping_text() for i in info], "batch_id": df["batch_id"],
+        "uploaded at (UTC)": df["uploaded_at"], "mapping": [i.mapping_text() for i in info], "batch_id": df["batch_id"],
     })
 
 
@@ -263,7 +263,8 @@ def upload_label(batch_id: str) -> str:
     if row.empty:
         return batch_id
     r = row.iloc[0]
-    when = pd.Timestamp(r["uploaded at"]).strftime("%Y-%m-%d %H:%M") if pd.notna(r["uploaded at"]) else ""
+    at = r["uploaded at (UTC)"]
+    when = pd.Timestamp(at).strftime("%Y-%m-%d %H:%M UTC") if pd.notna(at) else ""
     return f"{r['file']} ({r['kind']}, {when}, {int(r['loaded']):,} loaded) [{batch_id}]"
 
 

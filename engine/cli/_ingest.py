@@ -29,7 +29,8 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     p.add_argument("--format", choices=list(FORMAT_NAMES))
     p.add_argument("--map", help="canonical=source column pairs, comma-separated (e.g. order_ts=Date,revenue=Total)")
     p.add_argument("--replace", action="store_true",
-                   help="undo earlier uploads of the same file first (same transaction): re-import with a fixed mapping")
+                   help="undo earlier uploads of the same file first, in the same transaction "
+                        "(re-import with a fixed mapping)")
     p.set_defaults(func=_cmd_ingest)
 
 

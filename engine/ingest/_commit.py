@@ -281,7 +281,8 @@ def _link_products(con, kind: str, batch_id: str) -> None:
             # A catalog fills in rows other uploads own: keep their before-images so undoing it takes that back.
             kept = ", ".join(stored_columns(table)) + ", batch_id"
             con.execute(
-                f"""INSERT INTO {table}_versions ({kept}, replaced_by) SELECT {', '.join('t.' + c for c in kept.split(', '))}, $batch
+                f"""INSERT INTO {table}_versions ({kept}, replaced_by)
+                    SELECT {', '.join('t.' + c for c in kept.split(', '))}, $batch
                     FROM {table} t JOIN ({_PRODUCT_KEYS}) p ON t.product_id = p.key
                     WHERE (t.category IS NULL AND p.category IS NOT NULL)
                        OR (t.product_name IS NULL AND p.product_name IS NOT NULL)""",

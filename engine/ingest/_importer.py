@@ -77,8 +77,9 @@ def _replace_earlier(con, digest: _Hasher) -> tuple[list[str], int]:
     """Undo every earlier upload of this file, newest first, inside the import's transaction: (their batch ids,
     the rows they had stored)."""
     digest.join()
-    earlier = con.execute("SELECT batch_id, kind FROM uploads WHERE sha256 = ? ORDER BY uploaded_at DESC, batch_id DESC",
-                          [digest.hexdigest]).fetchall()
+    earlier = con.execute(
+        "SELECT batch_id, kind FROM uploads WHERE sha256 = ? ORDER BY uploaded_at DESC, batch_id DESC",
+        [digest.hexdigest]).fetchall()
     stored = sum(con.execute(f"SELECT count(*) FROM {kind} WHERE batch_id = ?", [batch]).fetchall()[0][0]
                  for batch, kind in earlier if kind in KEYS)
     for batch, _ in earlier:

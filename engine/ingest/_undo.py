@@ -166,7 +166,8 @@ def _on(a: str, b: str, keys: tuple[str, ...]) -> str:
 def _held(table: str, h: str, m: str) -> str:
     """Condition: hold `h` is on the row of `table` whose key `m` carries."""
     line = f"{m}.line_no" if table == "orders" else "NULL"
-    return f"{h}.held_table = '{table}' AND {h}.row_key = {m}.{KEYS[table][0]}::VARCHAR AND {h}.line_no IS NOT DISTINCT FROM {line}"
+    return (f"{h}.held_table = '{table}' AND {h}.row_key = {m}.{KEYS[table][0]}::VARCHAR "
+            f"AND {h}.line_no IS NOT DISTINCT FROM {line}")
 
 
 def _take_back_rows(con, table: str, batch: str, report: UndoReport) -> None:
@@ -190,7 +191,8 @@ def _take_back_rows(con, table: str, batch: str, report: UndoReport) -> None:
             """DELETE FROM review_sentiment WHERE review_id IN (SELECT review_id FROM _mine)
                AND review_id NOT IN (SELECT review_id FROM _heir)""").fetchall()[0][0]
         con.execute(f"""INSERT INTO review_sentiment ({SCORE_COLUMNS}) SELECT {SCORE_COLUMNS}
-                        FROM review_sentiment_versions WHERE replaced_by = ? AND review_id IN (SELECT review_id FROM _back)""",
+                        FROM review_sentiment_versions
+                        WHERE replaced_by = ? AND review_id IN (SELECT review_id FROM _back)""",
                     [batch])
         con.execute("""DELETE FROM review_sentiment_versions WHERE replaced_by = ?
                        AND review_id IN (SELECT review_id FROM _back)""", [batch])
@@ -213,7 +215,8 @@ def _splice_versions(con, table: str, batch: str) -> None:
     keys = KEYS[table]
     con.execute(f"""CREATE OR REPLACE TEMP TABLE _heir AS
         SELECT {', '.join('v.' + k for k in keys)}, v.replaced_by, arg_min(h.batch_id, u.uploaded_at) AS heir
-        FROM {table}_versions v JOIN upload_holds h ON {_held(table, 'h', 'v')} JOIN uploads u ON u.batch_id = h.batch_id
+        FROM {table}_versions v JOIN upload_holds h ON {_held(table, 'h', 'v')}
+        JOIN uploads u ON u.batch_id = h.batch_id
         WHERE v.batch_id = ? AND h.batch_id <> ? GROUP BY ALL""", [batch, batch])
     con.execute(f"""UPDATE {table}_versions v SET batch_id = h.heir FROM _heir h
                     WHERE v.batch_id = ? AND v.replaced_by = h.replaced_by AND {_on('v', 'h', keys)}""", [batch])
@@ -227,7 +230,8 @@ def _splice_versions(con, table: str, batch: str) -> None:
     if table == "reviews":
         # The scores of this upload's superseded versions go; the chain A -> this upload -> C becomes A -> C.
         con.execute("""DELETE FROM review_sentiment_versions s WHERE EXISTS (SELECT 1 FROM reviews_versions v
-                       WHERE v.batch_id = ? AND v.review_id = s.review_id AND v.replaced_by = s.replaced_by)""", [batch])
+                       WHERE v.batch_id = ? AND v.review_id = s.review_id AND v.replaced_by = s.replaced_by)""",
+                    [batch])
         con.execute("""UPDATE review_sentiment_versions s SET replaced_by = v.replaced_by FROM reviews_versions v
                        WHERE s.replaced_by = ? AND v.batch_id = ? AND v.review_id = s.review_id""", [batch, batch])
     con.execute(f"""UPDATE {table}_versions w SET replaced_by = v.replaced_by FROM {table}_versions v
@@ -243,7 +247,8 @@ def _undo_fills(con, table: str, batch: str) -> None:
     left = f"FROM {table}_versions v WHERE v.replaced_by = ?"
     if not con.execute(f"SELECT count(*) {left}", [batch]).fetchall()[0][0]:
         return
-    same_owner = f"EXISTS (SELECT 1 FROM {table} t WHERE {_on('t', 'v', keys)} AND t.batch_id IS NOT DISTINCT FROM v.batch_id)"
+    same_owner = (f"EXISTS (SELECT 1 FROM {table} t WHERE {_on('t', 'v', keys)} "
+                  "AND t.batch_id IS NOT DISTINCT FROM v.batch_id)")
     con.execute(f"CREATE OR REPLACE TEMP TABLE _back AS SELECT v.* {left} AND {same_owner}", [batch])
     con.execute(f"DELETE FROM {table} t WHERE EXISTS (SELECT 1 FROM _back b WHERE {_on('t', 'b', keys)})")
     con.execute(f"INSERT INTO {table} ({kept}) SELECT {kept} FROM _back")
@@ -256,7 +261,8 @@ def _drop_orphan_products(con, batch: str) -> int:
     """Products this upload added: gone when no order or review refers to them, else kept as a referring upload's."""
     referring = "SELECT product_id, batch_id FROM orders UNION ALL SELECT product_id, batch_id FROM reviews"
     n = con.execute(f"""DELETE FROM products WHERE batch_id = ? AND product_id NOT IN
-                        (SELECT product_id FROM ({referring}) WHERE product_id IS NOT NULL)""", [batch]).fetchall()[0][0]
+                        (SELECT product_id FROM ({referring}) WHERE product_id IS NOT NULL)""",
+                    [batch]).fetchall()[0][0]
     con.execute(f"""UPDATE products p SET batch_id = r.owner
                     FROM (SELECT product_id, min(batch_id) AS owner FROM ({referring}) GROUP BY product_id) r
                     WHERE p.batch_id = ? AND p.product_id = r.product_id""", [batch])
@@ -268,7 +274,8 @@ def _take_back_rejects(con, batch: str) -> int:
     con.execute("""CREATE OR REPLACE TEMP TABLE _heir AS
         SELECT h.line_no, arg_min(h.batch_id, u.uploaded_at) AS heir FROM upload_holds h
         JOIN uploads u ON u.batch_id = h.batch_id
-        WHERE h.held_table = 'rejected_rows' AND h.row_key = ? AND h.batch_id <> ? GROUP BY h.line_no""", [batch, batch])
+        WHERE h.held_table = 'rejected_rows' AND h.row_key = ? AND h.batch_id <> ? GROUP BY h.line_no""",
+        [batch, batch])
     con.execute("""UPDATE rejected_rows r SET batch_id = h.heir FROM _heir h
                    WHERE r.batch_id = ? AND r.row_number = h.line_no""", [batch])
     con.execute("""UPDATE upload_holds d SET row_key = h.heir FROM _heir h

@@ -122,7 +122,7 @@ else:
     else:
         what = services.undo_preview(pending)
         st.warning(services.plain(f"Undo {what.summary()}. To have them back, import the file again."))
-        confirm, cancel = st.columns(2)
+        confirm, cancel, _ = st.columns([1, 1, 4])
         if confirm.button("Yes, undo it", type="primary", key="undo_confirm"):
             st.session_state["undo_result"] = services.undo(pending)
             st.session_state["undo_pending"] = None
