@@ -9,7 +9,7 @@ from _helpers import no_exception, serve_db
 from streamlit.testing.v1 import AppTest
 
 from dashboard import APP_PATH
-from engine.ingest import ingest
+from engine.ingest import ingest, undo_upload
 from engine.store import Store
 
 TIMEOUT = 60
@@ -54,7 +54,17 @@ def test_undo_flow_confirms_then_removes_the_upload(tmp_path, monkeypatch):
     assert list(at.dataframe[-1].value["file"]) == ["first.csv"]
     check = Store.open(db, read_only=True)
     assert check.con.execute("SELECT review_id, rating FROM reviews").fetchall() == [("A", 5.0)]
+    [(first_batch,)] = check.con.execute("SELECT batch_id FROM uploads").fetchall()
     check.close()
+
+    # Undone from a shell while the confirmation is open: the page drops the stale confirmation.
+    at.button(key="undo_start").click().run()
+    store = Store.open(db)
+    undo_upload(store, first_batch)
+    store.close()
+    at.button(key="undo_confirm").click().run()
+    no_exception(at)
+    assert not at.error and any("No uploads yet" in c.value for c in at.caption)
 
 
 def test_an_import_that_changes_nothing_is_not_a_success(tmp_path, monkeypatch):

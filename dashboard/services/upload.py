@@ -274,8 +274,17 @@ def undo_preview(batch_id: str) -> UndoReport:
 
 
 def undo(batch_id: str) -> UndoReport:
-    """Undo an upload (one transaction); every cached query follows, as the set of uploads changed."""
-    return undo_upload(store(), batch_id)
+    """Undo an upload (one transaction); every cached query follows, as the set of uploads changed.
+
+    IngestError with one sentence when it cannot: the upload is gone already, or the database refused the
+    transaction (a background job writing at the same moment); either way nothing was changed.
+    """
+    import duckdb
+
+    try:
+        return undo_upload(store(), batch_id)
+    except duckdb.Error as exc:
+        raise IngestError(f"The undo could not finish ({exc}); nothing was changed. Try again.") from exc
 
 
 def earlier_upload(path: str | Path, det: Detection) -> tuple[UploadInfo | None, bool]:

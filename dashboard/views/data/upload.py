@@ -105,6 +105,8 @@ st.subheader("Upload history")
 undone = st.session_state.pop("undo_result", None)
 if undone is not None:
     st.success(services.plain(f"Undone: {undone.summary()}."))
+if st.session_state.get("undo_error"):
+    st.error(services.plain(st.session_state.pop("undo_error")))
 history = services.history()
 if history.empty:
     st.caption("No uploads yet.")
@@ -124,7 +126,10 @@ else:
         st.warning(services.plain(f"Undo {what.summary()}. To have them back, import the file again."))
         confirm, cancel, _ = st.columns([1, 1, 4])
         if confirm.button("Yes, undo it", type="primary", key="undo_confirm"):
-            st.session_state["undo_result"] = services.undo(pending)
+            try:
+                st.session_state["undo_result"] = services.undo(pending)
+            except IngestError as exc:  # already undone elsewhere, or the database refused: nothing changed
+                st.session_state["undo_error"] = str(exc)
             st.session_state["undo_pending"] = None
             st.session_state.pop("import_results", None)  # the last import's counts may describe the undone upload
             st.rerun()
