@@ -115,7 +115,8 @@ def _commit(con, det: Detection, stage: _Stage, batch_id: str, structural, diges
     existing = con.execute(f"SELECT count(*) FROM (SELECT 1 FROM {table} LIMIT 1)").fetchall()[0][0]
     n_updated = 0
     if existing:
-        n_loaded, n_updated = _merge(con, table, keys, cols, f"SELECT s.* FROM {good}{where}{dedup}", batch_id)
+        n_loaded, n_updated = _merge(con, table, keys, cols, f"SELECT s.* FROM {good}{where}{dedup}", batch_id,
+                                     exploded)
     elif exploded:
         con.execute(f"CREATE OR REPLACE TEMP TABLE _new AS SELECT s.* FROM {good}{where}{dedup}")
         con.execute(f"INSERT INTO {table} ({cols}, batch_id) SELECT {cols}, ? FROM _new", [batch_id])
@@ -150,7 +151,8 @@ def mapping_json(mapping: dict[str, tuple[str, ...]]) -> str:
     return json.dumps({k: list(v) for k, v in sorted(mapping.items())})
 
 
-def _merge(con, table: str, keys: tuple[str, ...], cols: str, rows_sql: str, batch_id: str) -> tuple[int, int]:
+def _merge(con, table: str, keys: tuple[str, ...], cols: str, rows_sql: str, batch_id: str,
+           exploded: bool) -> tuple[int, int]:
     """Write a file's good rows into a table that has rows: (source rows loaded, source rows updated).
 
     A row whose key is stored with the same information is a duplicate: the upload holds it (upload_holds), so
@@ -184,11 +186,15 @@ def _merge(con, table: str, keys: tuple[str, ...], cols: str, rows_sql: str, bat
                 con.execute(f"DELETE {scored}")
             con.execute(f"DELETE FROM {table} e WHERE EXISTS (SELECT 1 FROM {changed} u WHERE "
                         f"{on.replace('n.', 'u.')})")
-        con.execute(f"""INSERT INTO upload_holds SELECT DISTINCT ?, ?, {row_key}, {line_no}
+        # Keys are unique in _new (one row per key), so each held row is written once.
+        con.execute(f"""INSERT INTO upload_holds SELECT ?, ?, {row_key}, {line_no}
                         FROM _match WHERE same""", [batch_id, table])
         con.execute(f"INSERT INTO {table} ({cols}, batch_id) SELECT {', '.join('n.' + c for c in cols.split(', '))}, ? "
                     f"FROM _new n ANTI JOIN (SELECT {key_list} FROM _match WHERE same) d ON {on.replace('e.', 'd.')}",
                     [batch_id])
+        if not exploded:  # one line per source row
+            n_new, n_matched = (con.execute(f"SELECT count(*) FROM {t}").fetchall()[0][0] for t in ("_new", "_match"))
+            return n_new - n_matched, n_upd_lines
         # A source row (several lines for packed formats) is loaded when any line is new, else updated when any
         # line changed, else a duplicate.
         loaded, updated = con.execute(f"""
