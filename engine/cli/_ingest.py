@@ -12,6 +12,7 @@ from engine.ingest import (
     detect,
     earlier_uploads,
     ingest,
+    list_uploads,
     mapping_differs,
     missing_message,
     parse_map_arg,
@@ -65,8 +66,10 @@ def _cmd_ingest(args: argparse.Namespace) -> int:
 def _say_earlier(store: Store, path: Path, det, replace: bool) -> None:
     """Offer --replace when the same file was imported before with another mapping (else its rows come back as
     duplicates, and the wrong ones stay)."""
+    if replace or not any(u.file == det.file_name for u in list_uploads(store)):
+        return  # hashing a large file only for a hint is not worth it when no upload had its name
     earlier = earlier_uploads(store, path)
-    if not earlier or replace:
+    if not earlier:
         return
     last = earlier[0]
     when = f"{last.created_at:%Y-%m-%d %H:%M}" if last.created_at else "earlier"
