@@ -19,6 +19,7 @@ START = datetime(2026, 1, 1)
 PROBE, PROBE_HISTORY, PARTNER = "C-PROBE", "A0", "B0"
 RETURNER, RETURNED = "C-RETURNS", "F3"
 COLD = "C-COLD"
+CANCELLED_ONLY = "C-CANCELLED"  # their one order was cancelled: known, but with nothing bought
 FORMULA = "=HYPERLINK(1)"  # a customer id a spreadsheet would run: exports must neutralise it
 
 
@@ -59,6 +60,7 @@ def planted_store(path: Path, n_customers: int = 90, seed: int = 0) -> Store:
     order(COLD, 40, ["B2"])
     order(COLD, 42, ["B2"], qty=-1.0, status="cancelled")
     order(FORMULA, 50, ["A2", "F4"])
+    order(CANCELLED_ONLY, 55, ["F6"], status="cancelled")
     store = Store.open(path)
     with store.transaction() as con:
         con.executemany("INSERT INTO orders VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)

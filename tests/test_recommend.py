@@ -10,6 +10,7 @@ import time
 import pytest
 from _family_contract import FamilyContract
 from _recommend_data import (
+    CANCELLED_ONLY,
     COLD,
     FORMULA,
     PARTNER,
@@ -82,6 +83,8 @@ def test_returns_cold_start_and_modes(fitted):
     assert model.product_index(RETURNED) not in set(model.purchased(returner).tolist())
     cold = model.recommend([COLD], k=4)
     assert cold["cold_start"].all() and cold.iloc[0]["product_id"].startswith("B")  # popular in their first category
+    cancelled = model.recommend([CANCELLED_ONLY], k=3)
+    assert cancelled["cold_start"].all() and cancelled.iloc[0]["product_id"].startswith("F")
     again = model.recommend([PROBE], k=30, mode="replenishment")
     assert PROBE_HISTORY in again["product_id"].tolist()  # repeats allowed
     repeat = explain(model, PROBE, PROBE_HISTORY)  # bought before: explained in replenishment mode

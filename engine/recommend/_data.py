@@ -92,13 +92,16 @@ def read_review_sentiment(store: "Store") -> "pd.DataFrame":
     """, ["positive"])
 
 
-def first_categories(events: "pd.DataFrame", catalogue: "pd.DataFrame") -> dict[str, str]:
-    """Each customer's first purchased category (used for cold start)."""
-    cat = catalogue.set_index("product_id")["category"]
-    ev = events[events["qty"] > 0]
-    ev = ev.assign(category=ev["product_id"].map(cat)).dropna(subset=["category"])
-    first = ev.sort_values("ts").drop_duplicates("customer_id")
-    return dict(zip(first["customer_id"], first["category"]))
+def read_customers(store: "Store", cols: Columns = Columns()) -> "pd.DataFrame":
+    """Every customer with an order line (cancelled ones too) and the category of their first categorised line."""
+    from engine.store import read_df
+
+    c = {k: _ident(v) for k, v in cols.__dict__.items()}
+    return read_df(store, f"""
+        SELECT CAST({c['customer']} AS VARCHAR) AS customer_id,
+               arg_min({c['category']}, {c['ts']}) FILTER (WHERE {c['category']} IS NOT NULL) AS first_category
+        FROM orders WHERE {c['customer']} IS NOT NULL GROUP BY 1 ORDER BY 1
+    """)
 
 
 @dataclass

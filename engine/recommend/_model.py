@@ -88,6 +88,7 @@ class RecommendModel(ModelFamily):
 
     def fit(self, store: "Store", config: Any = None, progress: Progress = no_progress) -> dict[str, Any]:
         """Evaluate on a time split (weights picked on an earlier validation split), then refit on all data."""
+        import pandas as pd
         import torch
 
         from . import _data
@@ -110,12 +111,14 @@ class RecommendModel(ModelFamily):
         catalogue = _data.read_catalogue(store, cfg.columns)
         catalogue = catalogue[catalogue["product_id"].isin(events["product_id"])].reset_index(drop=True)
         sentiment = _data.read_review_sentiment(store)
-        customers = sorted(events["customer_id"].unique().tolist())
+        known = _data.read_customers(store, cfg.columns)  # cold-start customers (nothing kept) included
+        customers = sorted(set(known["customer_id"]) | set(events["customer_id"]))
+        first_cat = {c: f for c, f in zip(known["customer_id"], known["first_category"]) if pd.notna(f)}
         cust_index = {c: i for i, c in enumerate(customers)}
         item_index = {p: i for i, p in enumerate(catalogue["product_id"])}
         progress(0.05, "embedding product names" if cfg.use_text else "building item features")
         feats = build_features(catalogue, sentiment, cfg.use_text, device=device)
-        self._set_catalogue(catalogue, customers, feats, _data.first_categories(events, catalogue))
+        self._set_catalogue(catalogue, customers, feats, first_cat)
 
         cutoff = np.datetime64(cfg.cutoff, "s") if cfg.cutoff else _data.default_cutoff(events, cfg.test_fraction)
         before = events[events["ts"] < cutoff]
