@@ -27,6 +27,11 @@ def job_progress() -> None:
         return
     if job.running:
         st.progress(job.fraction, text=services.job_progress_text(job))
+        if job.cancel_requested:
+            st.caption("Cancelling at the next step…")
+        elif st.button("Cancel", key="rec_cancel", icon=":material/cancel:"):
+            services.cancel_job(job)
+            st.rerun(scope="fragment")
     elif st.session_state.get(_SEEN) != job.id:
         st.rerun()
 
