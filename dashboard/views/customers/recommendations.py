@@ -133,13 +133,18 @@ with tab_product:
     product = st.selectbox("Product", list(labels), index=None, key="rec_product",
                            format_func=lambda p: f"{labels.get(p, '')} ({p})", placeholder="Type or pick a product")
     if product is not None:
+        try:
+            also, audience = services.also_bought(product, 15), services.recommended_to(product, 20)
+        except Exception as exc:
+            st.error(services.plain(exc))
+            st.stop()
         a, b = st.columns(2)
         with a:
             st.markdown("**Customers who bought this also bought**")
-            st.dataframe(services.also_bought(product, 15), hide_index=True)
+            st.dataframe(also, hide_index=True)
         with b:
             st.markdown("**Recommended to** (discovery mode, best rank first)")
-            st.dataframe(services.recommended_to(product, 20), hide_index=True,
+            st.dataframe(audience, hide_index=True,
                          column_config={"score": st.column_config.NumberColumn(format="%.3f")})
 
 with tab_export:
