@@ -71,6 +71,7 @@ def test_customer_to_expanded_explanation_in_chromium(server, tmp_path):
         pytest.skip(f"chromium not found at {CHROMIUM}")
     from playwright.sync_api import expect, sync_playwright
 
+    expect.set_options(timeout=WAIT_MS)  # expect() has its own 5 s default; a shared machine needs longer
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
         page = browser.new_page(viewport={"width": 1400, "height": 1000})
