@@ -31,9 +31,9 @@ from dashboard import APP_PATH
 
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                  "--disable-sync", "--no-first-run", "--disable-quic"]
-# URL path of each page (st.navigation names them after their files) and how many charts it draws at most.
+# URL path of each page (st.navigation names them after their files).
 PAGES = {"overview": "", "sentiment": "sentiment", "explain": "explain", "drivers": "drivers",
-         "training": "training", "upload": "upload", "data": "data"}
+         "recommendations": "recommendations", "training": "training", "upload": "upload", "data": "data"}
 SIZES = ((1280, 800), (1920, 1080))
 
 

@@ -1,7 +1,7 @@
 """What the pages ask for, one module per domain: the session's database and filters (session), sales, data,
-upload, sentiment, the sentiment model, background jobs, explanations; cache holds every st.cache_*. No SQL here: every
-query is in engine, every import goes through engine.ingest. Pages import the domain modules; this package also
-offers their names flat."""
+upload, sentiment, the sentiment model, background jobs, explanations, recommendations; cache holds every
+st.cache_*. No SQL here: every query is in engine, every import goes through engine.ingest. Pages import the domain
+modules; this package also offers their names flat."""
 
 from . import (
     background,
@@ -10,6 +10,7 @@ from . import (
     display,
     drilldown,
     explain,
+    recommend,
     sales,
     sentiment,
     sentiment_model,
@@ -53,6 +54,23 @@ from .explain import (
     top_drivers,
 )
 from .drilldown import RowsQuery, describe, from_kpi, from_product_bar, from_revenue_point, selected_term
+from .recommend import (
+    RECOMMEND_JOB,
+    also_bought,
+    customer_recommendations,
+    evaluation_table,
+    model_verdicts,
+    purchase_history,
+    recommend_active_version,
+    recommend_customers,
+    recommend_job_outcome,
+    recommend_metrics,
+    recommend_products,
+    recommendation_explanations,
+    recommended_to,
+    start_recommend_training,
+    top_k_csv,
+)
 from .sales import (
     FREQ_LABELS,
     currencies,
@@ -128,23 +146,31 @@ from .upload import (
     ImportItem,
     ImportResult,
     IngestError,
+    REJECTED_COLUMNS,
     canonical_columns,
     detect_upload,
+    earlier_upload,
     header_choices,
+    history,
     import_files,
     kind_can_be_chosen,
     mapped_header,
     preview,
     rejected_csv,
     rejected_rows,
+    result_message,
     save_upload,
+    undo,
+    undo_preview,
+    upload_label,
     uploads,
     user_mapping,
 )
 
 __all__ = [
     # modules
-    "background", "cache", "data", "display", "drilldown", "explain", "sales", "sentiment", "sentiment_model", "session", "upload",
+    "background", "cache", "data", "display", "drilldown", "explain", "recommend", "sales", "sentiment",
+    "sentiment_model", "session", "upload",
     # session
     "Filters", "PRESETS", "db_path", "store", "page_session", "data_version", "ensure_demo", "filters",
     "set_filters", "default_preset", "preset_range", "date_bounds", "categories",
@@ -160,7 +186,8 @@ __all__ = [
     # upload
     "KINDS", "NONE_CHOICE", "IngestError", "ImportItem", "ImportResult", "save_upload", "detect_upload",
     "kind_can_be_chosen", "preview", "canonical_columns", "header_choices", "mapped_header", "user_mapping",
-    "import_files", "uploads", "rejected_rows", "rejected_csv",
+    "import_files", "uploads", "rejected_rows", "rejected_csv", "REJECTED_COLUMNS", "result_message", "history",
+    "upload_label", "undo_preview", "undo", "earlier_upload",
     # jobs
     "JOB_TEXT", "job_title", "job_progress_text", "Job", "JobBusyError", "JobRegistry", "jobs", "current_job",
     "latest_job", "cancel_job",
@@ -182,4 +209,9 @@ __all__ = [
     "review_option_label", "review_caption", "driver_review_counts", "driver_period", "drivers", "top_drivers",
     "driver_table", "driver_reviews", "default_driver_category", "driver_seconds", "drivers_job", "start_drivers",
     "driver_change_text",
+    # recommendations
+    "RECOMMEND_JOB", "recommend_active_version", "recommend_metrics", "evaluation_table", "model_verdicts",
+    "recommend_customers", "recommend_products", "purchase_history", "customer_recommendations",
+    "recommendation_explanations", "also_bought", "recommended_to", "top_k_csv", "start_recommend_training",
+    "recommend_job_outcome",
 ]
