@@ -222,3 +222,14 @@ def test_sentiment_alert_opens_its_week_lists_its_reviews_and_leads_to_drivers(r
     at.button(key="sentiment_focus_close").click().run()
     no_exception(at)
     assert not any(c.value.startswith("The charts start on") for c in at.caption)
+
+
+def test_category_chart_star_points_select_the_category():
+    cats = pd.DataFrame({"category": ["Bags", "Home"], "n": [10, 20], "n_negative": [5, 2], "n_neutral": [1, 2],
+                         "n_positive": [4, 16], "share_negative": [0.5, 0.1], "share_neutral": [0.1, 0.1],
+                         "share_positive": [0.4, 0.8], "avg_rating": [2.5, 4.5]})
+    fig = charts.category_sentiment(cats)
+    stars = fig.data[3]
+    assert stars.cliponaxis is False  # the rating labels are never clipped
+    picked = charts.selected_point({"selection": {"points": [{"customdata": list(stars.customdata[0])}]}})
+    assert picked == {"period": None, "category": "Home", "label": None}  # least negative first (bottom row)

@@ -102,6 +102,7 @@ def category_sentiment(df: pd.DataFrame) -> go.Figure:
         y=names, x=df["avg_rating"], mode="markers+text", name="avg. rating", marker=dict(size=11, color="#1f77b4"),
         text=[f"{v:.2f}" if pd.notna(v) else "" for v in df["avg_rating"]], textposition="middle right",
         cliponaxis=False,
+        customdata=[["", c, "", 0, int(n)] for c, n in zip(df["category"], df["n"])],
         hovertemplate="%{y}: average rating %{x:.2f}<extra></extra>", showlegend=False,
     ), row=1, col=2)
     if "avg_p_positive" in df and df["avg_p_positive"].notna().any():
