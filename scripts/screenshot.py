@@ -3,11 +3,11 @@ one picture per page and screen size under docs/screenshots/, to check by eye th
 
     python scripts/screenshot.py                          # README picture: Overview of the demo store
     python scripts/screenshot.py --all                    # every page at 1280x800 and 1920x1080 too
-    python scripts/screenshot.py --all --train 120        # ... with a sentiment model trained for 120 s first
+    python scripts/screenshot.py --all --train 150        # ... with the models trained first (150 s sentiment)
     python scripts/screenshot.py --db storelens.duckdb --page data --out /tmp/data.png
 
 A new database is filled with the demo store through the real importer; `--train` trains a sentiment model on
-it (so Explain and Drivers have something to show). Starts `streamlit run dashboard/app.py` on a free port, waits
+it, finds the drivers the Drivers page opens on and trains the recommender (so every page has something to show). Starts `streamlit run dashboard/app.py` on a free port, waits
 until each page has drawn, saves the pictures and stops the server.
 """
 
@@ -68,14 +68,34 @@ def _prepare(db: Path, train: float | None) -> None:
             print("loading the demo store…", file=sys.stderr)
             load_demo(store)
         if train:
-            from engine import sentiment
-
-            if not sentiment.has_model(store):
-                print(f"training a sentiment model ({train:.0f} s)…", file=sys.stderr)
-                sentiment.train(store, time_budget=float(train))
-                sentiment.score(store)
+            _train(store, train)
     finally:
         store.close()
+
+
+def _train(store, seconds: float) -> None:
+    """A sentiment model (and the drivers the Drivers page opens on: the latest alert's category and week) and a
+    recommender, so every page has something to show."""
+    from engine import explain, recommend, sentiment
+    from engine.analytics import Filters
+    from engine.sentiment import trends
+    from engine.store import period_bounds
+
+    if not sentiment.has_model(store):
+        print(f"training a sentiment model ({seconds:.0f} s)…", file=sys.stderr)
+        sentiment.train(store, time_budget=float(seconds))
+        sentiment.score(store)
+    alerts = trends.shift_history(store, Filters(), "W")
+    if len(alerts):
+        latest = alerts.sort_values("period").iloc[-1]
+        start, end = period_bounds(latest["period"], "W")
+        print(f"finding the drivers of {latest['category']} in the week of {start}…", file=sys.stderr)
+        explain.drivers_for(store, sentiment.load_active(store), latest["category"], start, end, 100)
+    try:
+        recommend.load_active(store)
+    except Exception:  # none trained yet (or unreadable): train one
+        print("training the recommender…", file=sys.stderr)
+        recommend.train(store)
 
 
 def _shoot(page, url: str, name: str, out: Path, full_page: bool) -> None:

@@ -75,7 +75,7 @@ def drivers_bar(df: pd.DataFrame, toward: str, k: int = 10) -> go.Figure:
     ))
     fig.update_layout(
         title=f"Toward {toward}", height=max(240, 28 * len(df) + 90), margin=dict(l=10, r=10, t=50, b=10),
-        xaxis_title=f"how strongly it pushes toward {toward} (all sampled reviews)",
+        xaxis_title=f"push toward {toward}, added up over reviews",
         yaxis=dict(type="category", automargin=True), showlegend=False, clickmode="event+select",
     )
     return fig

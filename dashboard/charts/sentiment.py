@@ -90,7 +90,9 @@ def category_sentiment(df: pd.DataFrame) -> go.Figure:
     df = df.sort_values("share_negative")  # most negative at the top of the chart
     names = [safe(c) for c in df["category"]]
     fig = make_subplots(rows=1, cols=2, shared_yaxes=True, column_widths=[0.6, 0.4], horizontal_spacing=0.1,
-                        subplot_titles=["Share of reviews", "Stars (1–5)"])
+                        subplot_titles=["Share <span style='color:#d62728'>negative</span>, "
+                                        "<span style='color:#7f7f7f'>neutral</span>, "
+                                        "<span style='color:#2ca02c'>positive</span>", "Stars (1–5)"])
     for label in LABELS:
         custom = [["", c, label, int(k), int(n)] for c, k, n in zip(df["category"], df[f"n_{label}"], df["n"])]
         fig.add_trace(go.Bar(
@@ -117,7 +119,7 @@ def category_sentiment(df: pd.DataFrame) -> go.Figure:
     fig.update_xaxes(range=[0.8, 6.2], tickvals=[1, 3, 5], row=1, col=2)
     fig.update_layout(
         barmode="stack", height=max(300, 36 * len(df) + 130), margin=dict(l=10, r=30, t=50, b=10),
-        yaxis=dict(type="category", automargin=True), legend=dict(orientation="h", yanchor="bottom", y=-0.35),
+        yaxis=dict(type="category", automargin=True), showlegend=False,  # the titles name the colours
         clickmode="event+select",
     )
     return fig

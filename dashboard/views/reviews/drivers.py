@@ -132,8 +132,7 @@ pos = services.top_drivers(df, "positive", 10)
 table_columns = {
     "term": st.column_config.TextColumn("word or phrase"),
     "n_reviews": st.column_config.NumberColumn("reviews", help="Sampled reviews in the period that use it"),
-    "share_reviews": st.column_config.NumberColumn("share", format="percent",
-                                                   help="Share of the sampled reviews that use it"),
+    "share_reviews": None,  # the reviews column says it; a half-width table has no room for both
     "mean": st.column_config.NumberColumn("push", format="%+.3f", help="How much it pushes one review's verdict"),
     "change": st.column_config.TextColumn("change", help="Push per review against the period before"),
     "prev_n_reviews": st.column_config.NumberColumn("before", help="Reviews that used it in the period before"),

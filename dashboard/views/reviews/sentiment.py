@@ -193,8 +193,8 @@ with left:
 with right:
     st.plotly_chart(charts.category_sentiment(by_category), key="sentiment_category_chart",
                     on_select=lambda: _picked("sentiment_category_chart"), selection_mode="points")
-    st.caption("Click a bar or a point to list its reviews below. Average rating counts rated reviews only; "
-               "the model's P(positive) only the reviews it scored.")
+    st.caption("Click a bar or a point to list its reviews below. Dots: the average star rating (rated reviews "
+               "only); diamonds: the model's average P(positive) on the same 1–5 scale (the reviews it scored).")
 if chart_f != f:
     st.caption(f"The charts start on {chart_f.start:%d %b %Y}, before the sidebar's dates, so the open alert's "
                f"{unit} and the {unit}s it was compared with are in view. Close the alert to go back.")
