@@ -90,9 +90,7 @@ def category_sentiment(df: pd.DataFrame) -> go.Figure:
     df = df.sort_values("share_negative")  # most negative at the top of the chart
     names = [safe(c) for c in df["category"]]
     fig = make_subplots(rows=1, cols=2, shared_yaxes=True, column_widths=[0.6, 0.4], horizontal_spacing=0.1,
-                        subplot_titles=["Share <span style='color:#d62728'>negative</span>, "
-                                        "<span style='color:#7f7f7f'>neutral</span>, "
-                                        "<span style='color:#2ca02c'>positive</span>", "Stars (1–5)"])
+                        subplot_titles=["Share of reviews", "Stars"])
     for label in LABELS:
         custom = [["", c, label, int(k), int(n)] for c, k, n in zip(df["category"], df[f"n_{label}"], df["n"])]
         fig.add_trace(go.Bar(
@@ -118,8 +116,11 @@ def category_sentiment(df: pd.DataFrame) -> go.Figure:
     fig.update_xaxes(tickformat=".0%", range=[0, 1], tickvals=[0, 0.5, 1], row=1, col=1)
     fig.update_xaxes(range=[0.8, 6.2], tickvals=[1, 3, 5], row=1, col=2)
     fig.update_layout(
-        barmode="stack", height=max(300, 36 * len(df) + 130), margin=dict(l=10, r=30, t=50, b=10),
-        yaxis=dict(type="category", automargin=True), showlegend=False,  # the titles name the colours
+        barmode="stack", height=max(300, 36 * len(df) + 150), margin=dict(l=10, r=30, t=80, b=10),
+        yaxis=dict(type="category", automargin=True), showlegend=False,  # the title names the colours
+        title=dict(text="By category: <span style='color:#d62728'>negative</span>, "
+                        "<span style='color:#7f7f7f'>neutral</span>, <span style='color:#2ca02c'>positive</span>",
+                   y=0.98, yanchor="top"),
         clickmode="event+select",
     )
     return fig
