@@ -91,9 +91,7 @@ def _train(store, seconds: float) -> None:
         start, end = period_bounds(latest["period"], "W")
         print(f"finding the drivers of {latest['category']} in the week of {start}…", file=sys.stderr)
         explain.drivers_for(store, sentiment.load_active(store), latest["category"], start, end, 100)
-    try:
-        recommend.load_active(store)
-    except Exception:  # none trained yet (or unreadable): train one
+    if not recommend.REGISTRY.has_model(store):
         print("training the recommender…", file=sys.stderr)
         recommend.train(store)
 

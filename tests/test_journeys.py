@@ -69,8 +69,8 @@ def test_kpis_and_charts_never_add_currencies(store):
     weekly = A.revenue_by_category(store, Filters(), "W", "USD")
     assert weekly["revenue"].sum() == 400.0
     top = A.top_products(store, Filters(), 10, "EUR")
-    assert set(top["product_id"]) == {"p1", "p2", "=HYPERLINK(1)"} or set(top["product_id"]) == {"p1", "p2"}
-    assert top["revenue"].sum() == pytest.approx(60.0)  # the cancelled line never counts
+    assert set(top["product_id"]) == {"p1", "p2"}  # the cancelled line never counts
+    assert top["revenue"].sum() == pytest.approx(60.0)
 
 
 def test_order_lines_are_the_rows_behind_each_figure(store):
@@ -121,16 +121,14 @@ def test_clicks_become_row_queries(store):
     assert D.from_kpi("aov", "Avg. order").lines == "purchases"
     assert D.from_revenue_point({"selection": {"points": []}}, "W") is None
     assert D.from_product_bar(None) is None
-    assert D.describe(q, "") .endswith("(no currency given)")
+    assert D.describe(q, "").endswith("(no currency given)")
     assert D.selected_term({"selection": {"points": [{"customdata": [3, 0.1, "new", "zipper"]}]}}) == "zipper"
     # the rating chart's points select a period (all labels)
-    from engine.sentiment import trends as T
     shares = pd.DataFrame({"period": pd.to_datetime(["2024-01-01"]), "avg_rating": [3.0], "share_positive": [0.5],
                            "share_negative": [0.2], "n_model": [0]})
     fig = charts.rating_vs_sentiment(shares, "W", "Bags")
     picked = charts.selected_point({"selection": {"points": [{"customdata": list(fig.data[0].customdata[0])}]}})
     assert picked == {"period": pd.Timestamp("2024-01-01"), "category": "Bags", "label": None}
-    assert T is not None
 
 
 def test_alert_window_and_drivers_request():

@@ -5,8 +5,8 @@ from engine.store import PERIOD_FREQS as FREQS
 from engine.store import UNCATEGORISED, Filters
 
 from ._sales import (
-    OVERVIEW_QUERIES,
     LINE_SETS,
+    OVERVIEW_QUERIES,
     Kpi,
     categories,
     currencies,
