@@ -245,7 +245,11 @@ def test_drivers_open_on_the_handed_over_category_and_period_and_never_print_non
     assert not any("No reviews with text in this category and period" in t for t in _texts(at.info))
     # an alert or a review hands over a category and week
     week = (START + timedelta(days=14), START + timedelta(days=20))
-    at = _open("views/reviews/drivers.py", drivers_request={"category": "Home", "start": week[0], "last": week[1]})
+    at = AppTest.from_file(str(APP_PATH), default_timeout=TIMEOUT)
+    at.query_params.update({"category": "Home", "from": week[0].isoformat(), "to": week[1].isoformat()})
+    at.run()
+    at.switch_page("views/reviews/drivers.py").run()
+    no_exception(at)
     assert at.selectbox(key="drivers_category").value == "Home"
     assert tuple(at.date_input(key="drivers_dates").value) == week
     assert any("reviews to read, about" in t for t in _texts(at.info)) or any(

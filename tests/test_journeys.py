@@ -138,8 +138,12 @@ def test_alert_window_and_drivers_request():
     wide = S.alert_window(f, pd.Timestamp("2026-03-02"), "W")
     assert wide.start == date(2026, 3, 2) - timedelta(weeks=12) and wide.end == f.end
     assert S.alert_window(f, pd.Timestamp("2026-07-06"), "W") == Filters(date(2026, 4, 13), f.end)
-    assert S.drivers_request("Bags", pd.Timestamp("2026-07-08"), "W") == {
-        "category": "Bags", "start": date(2026, 7, 6), "last": date(2026, 7, 12)}
+    params = S.drivers_request("Bags", pd.Timestamp("2026-07-08"), "W")
+    assert params == {"category": "Bags", "from": "2026-07-06", "to": "2026-07-12"}
+    assert S.read_drivers_request(params) == ("Bags", date(2026, 7, 6), date(2026, 7, 12))
+    assert S.read_drivers_request({"category": "Bags", "from": "2026-07-12", "to": "2026-07-06"}) is None
+    assert S.read_drivers_request({"category": "Bags", "from": "x'; DROP", "to": "2026-07-06"}) is None
+    assert S.read_drivers_request({}) is None
     assert S.driver_change_text(float("nan")) == "new this period" and S.driver_change_text(0.0123) == "+0.012"
 
 
@@ -213,8 +217,8 @@ def test_sentiment_alert_opens_its_week_lists_its_reviews_and_leads_to_drivers(r
     captions = [c.value.replace("\\", "") for c in at.caption]
     assert any(c.startswith("The charts start on") for c in captions)  # the chart's window follows the alert
     assert at.selectbox(key="sentiment_category").value == "Bags"
-    assert at.session_state["drivers_request"] == {"category": "Bags", "start": spike.date(),
-                                                   "last": (spike + timedelta(days=6)).date()}
+    link = next(p for p in at.get("page_link") if "What drives Bags" in p.proto.label)
+    assert "category=Bags" in link.proto.query_string and f"from={spike:%Y-%m-%d}" in link.proto.query_string
     assert len(at.dataframe[-1].value) == 9  # the review list below agrees
     assert any(b.label.startswith("Download these reviews") for b in at.get("download_button"))
     at.button(key="sentiment_focus_close").click().run()

@@ -91,6 +91,7 @@ from .sentiment import (
     alert_window,
     alerts_outside,
     drivers_request,
+    read_drivers_request,
     review_heading,
     review_periods,
     review_table,
@@ -203,7 +204,7 @@ __all__ = [
     "sentiment_combined", "sentiment_categories", "sentiment_shifts", "sentiment_shift_history",
     "sentiment_reviews", "sentiment_review_count", "shift_sentence", "ShiftAlerts", "shift_alerts",
     "shift_method", "review_periods", "review_heading", "review_table", "alert_window", "alerts_outside",
-    "drivers_request",
+    "drivers_request", "read_drivers_request",
     # explain
     "ExplainUnavailable", "Explained", "DRIVER_SAMPLE_SIZES", "explanation", "explain_review_row",
     "review_option_label", "review_caption", "driver_review_counts", "driver_period", "drivers", "top_drivers",

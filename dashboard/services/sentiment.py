@@ -41,6 +41,7 @@ __all__ = [
     "alert_window",
     "alerts_outside",
     "drivers_request",
+    "read_drivers_request",
 ]
 
 SENTIMENT_FREQS: dict[str, str] = {"W": "Week", "M": "Month"}
@@ -211,8 +212,17 @@ def alerts_outside(alerts: ShiftAlerts, f: Filters) -> tuple[int, pd.Timestamp |
     return len(early), (pd.Timestamp(early["period"].max()) if len(early) else None)
 
 
-def drivers_request(category: str, period: date | pd.Timestamp, freq: str) -> dict:
-    """What the Drivers page opens on when it is reached from an alert or a review: a category and inclusive days
-    (the Drivers page reads it from session state `drivers_request`)."""
+def drivers_request(category: str, period: date | pd.Timestamp, freq: str) -> dict[str, str]:
+    """The Drivers page's query parameters for a category and the period holding `period`: what an alert or a
+    review hands over (in the link's URL, so the sidebar's state stays and the view can be shared)."""
     start, end = period_bounds(pd.Timestamp(period), freq)
-    return {"category": str(category), "start": start, "last": end - timedelta(days=1)}
+    return {"category": str(category), "from": start.isoformat(), "to": (end - timedelta(days=1)).isoformat()}
+
+
+def read_drivers_request(params: dict) -> tuple[str, date, date] | None:
+    """(category, first day, last day) from the Drivers page's query parameters; None when absent or malformed."""
+    try:
+        category, first, last = params["category"], date.fromisoformat(params["from"]), date.fromisoformat(params["to"])
+    except (KeyError, TypeError, ValueError):
+        return None
+    return (str(category), first, last) if first <= last else None

@@ -32,14 +32,15 @@ if by_category.empty:
     st.stop()
 
 # Categories with the most reviews first. The page opens on what the merchant came for: the category and period an
-# alert or a review handed over (session state "drivers_request"), else the latest alert's, else the busiest one.
+# alert or a review handed over (the link's query parameters: category, from, to), else the latest alert's, else the
+# busiest one. A request is applied once, so the merchant can change the view afterwards.
 categories = by_category.sort_values(["n", "category"], ascending=[False, True])["category"].tolist()
-request = st.session_state.get("drivers_request")
-if request and request != st.session_state.get("drivers_applied") and request["category"] in categories:
+request = services.read_drivers_request(st.query_params.to_dict())
+if request and request != st.session_state.get("drivers_applied") and request[0] in categories:
     st.session_state["drivers_applied"] = request
-    st.session_state["drivers_category"] = request["category"]
-    st.session_state["drivers_defaults"] = (request["category"], services.driver_period(f, request["category"]))
-    st.session_state["drivers_dates"] = (request["start"], request["last"])
+    st.session_state["drivers_category"] = request[0]
+    st.session_state["drivers_defaults"] = (request[0], services.driver_period(f, request[0]))
+    st.session_state["drivers_dates"] = (request[1], request[2])
 elif st.session_state.get("drivers_category") not in categories:
     alerts = services.shift_alerts(f, "W", all_dates=True)
     flagged = pd.concat([alerts.now, alerts.past]) if alerts.periods else pd.DataFrame()
@@ -48,9 +49,9 @@ elif st.session_state.get("drivers_category") not in categories:
                                                                                        latest["period"]))
     st.session_state["drivers_category"] = first
     if latest is not None and latest["category"] == first:
-        week = services.drivers_request(first, latest["period"], "W")
+        _, first_day, last_day = services.read_drivers_request(services.drivers_request(first, latest["period"], "W"))
         st.session_state["drivers_defaults"] = (first, services.driver_period(f, first))
-        st.session_state["drivers_dates"] = (week["start"], week["last"])
+        st.session_state["drivers_dates"] = (first_day, last_day)
 c1, c2, c3 = st.columns([2, 2, 1])
 category = c1.selectbox("Category", categories, key="drivers_category", help="Most reviews first.")
 default = services.driver_period(f, category)

@@ -64,9 +64,9 @@ if source == SOURCES[0]:
     st.caption(services.review_caption(review, pick))
     if review.get("review_ts") is not None and review.get("category") is not None:
         # The journey goes on to what drives this category's reviews in the review's week.
-        st.session_state["drivers_request"] = services.drivers_request(review["category"], review["review_ts"], "W")
         st.page_link(views.DRIVERS, label=f"What drives {services.plain(review['category'])} reviews that week",
-                     icon=":material/manage_search:")
+                     icon=":material/manage_search:",
+                     query_params=services.drivers_request(review["category"], review["review_ts"], "W"))
 else:
     text = st.text_area("Review text", key="explain_text", height=140, max_chars=20_000,
                         placeholder="Paste a review, e.g. “The zipper broke after two days.”")

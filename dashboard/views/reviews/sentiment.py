@@ -147,9 +147,8 @@ if focus and focus[2] == freq:
             st.session_state["explain_review_id"] = str(alert_reviews.iloc[alert_rows[0]]["review_id"])
             a.page_link(views.EXPLAIN, label="Explain this review", icon=":material/psychology:")
         # Drivers opens on this category and period (a page link keeps the sidebar's state; see below).
-        st.session_state["drivers_request"] = services.drivers_request(f_cat, f_period, freq)
         b.page_link(views.DRIVERS, label=f"What drives {services.plain(f_cat)} reviews that {unit}",
-                    icon=":material/manage_search:")
+                    icon=":material/manage_search:", query_params=services.drivers_request(f_cat, f_period, freq))
     chart_f = services.alert_window(f, f_period, freq)
 else:
     chart_f = f
