@@ -45,6 +45,7 @@ _SECONDS_PER_REVIEW: dict[str, float] = {}
 DEFAULT_SECONDS_PER_REVIEW = 1.2
 # The latest drivers job per (database, category, period, sample size, model version): the page follows its own.
 _DRIVER_JOBS: dict[tuple, Job] = {}
+KEEP_DRIVER_JOBS = 20
 
 
 class ExplainUnavailable(RuntimeError):
@@ -179,6 +180,9 @@ def start_drivers(category: str | None, start: date, end: date, sample_size: int
 
     job = start_job("drivers", _driver_params(category, start, end, sample_size), work)
     _DRIVER_JOBS[_driver_key(category, start, end, sample_size)] = job
+    for old in list(_DRIVER_JOBS)[:-KEEP_DRIVER_JOBS]:  # finished ones are on disk; keep the dict small
+        if not _DRIVER_JOBS[old].running:
+            del _DRIVER_JOBS[old]
     return job
 
 
