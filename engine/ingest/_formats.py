@@ -33,7 +33,9 @@ CANONICAL: dict[str, tuple[str, ...]] = {
 
 # Each entry is a set of alternatives; one field of each set must be mapped.
 REQUIRED: dict[str, tuple[tuple[str, ...], ...]] = {
-    "orders": (("order_id",), ("order_ts",), ("product_id", "product_name"), ("unit_price", "revenue")),
+    # An order line needs its date and an amount; without an order id each line is its own order, and the
+    # product may be unknown (an export of order totals).
+    "orders": (("order_ts",), ("unit_price", "revenue")),
     "reviews": (("text", "rating"),),
     "products": (("product_id",),),
 }

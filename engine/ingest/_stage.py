@@ -19,6 +19,7 @@ from ._parsing import (
     number_expr,
     timestamp_expr,
 )
+from ._sniff import FIELD_LIMIT, sample_rows
 from ._types import Detection, _columns
 
 
@@ -50,11 +51,11 @@ class _Stage:
 
     messages: list[str]
     sql: _Sql
+    optional: list[tuple[str, str, str]]  # (what, source text, parsed) of optional fields: unreadable → NULL
 
 
 _NUMBER_FIELDS = {"quantity", "unit_price", "revenue", "discount", "line_no", "rating"}
 _TIME_FIELDS = {"order_ts", "review_ts"}
-_SAMPLE_ROWS = 5_000  # a wrong guess only costs a re-read as text; a bigger sample costs every import
 
 
 def _sample_types(det: Detection) -> dict[str, str]:
@@ -80,18 +81,6 @@ _PLAIN_NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?\Z")
 _PLAIN_TIME = re.compile(r"\d{4}-\d{2}-\d{2}(?:[ T]\d{2}:\d{2}(?::\d{2})?)?\Z")
 
 
-def _sample_columns(det: Detection) -> list[tuple[str, ...]]:
-    """Cells of the sniffed head's first rows, per column (a cut last line and ragged rows are dropped, as the
-    reader rejects them); parsed once per import."""
-    if det.sample is None:
-        text = det.head[: det.head.rfind("\n") + 1] if "\n" in det.head else det.head
-        reader = csv.reader(io.StringIO(text, newline=""), delimiter=det.delimiter)
-        next(reader, None)
-        rows = [r for r in itertools.islice(reader, _SAMPLE_ROWS) if len(r) == len(det.headers)]
-        det.sample = list(zip(*rows)) if rows else [() for _ in det.headers]
-    return det.sample
-
-
 def _is_time(value: str) -> bool:
     """A naive ISO date or timestamp that also exists on the calendar."""
     if not _PLAIN_TIME.match(value):
@@ -112,7 +101,7 @@ def _sample_stats(det: Detection, names: list[str], nums: set[str], times: set[s
     An empty cell is NULL to DuckDB's reader unless it was quoted (`""`), which would keep an empty string; when
     the head holds `""` anywhere, empty cells count as dirty so the trimming path stays on.
     """
-    columns = _sample_columns(det)
+    columns = sample_rows(det)
     quoted_empty = '""' in det.head
     out = {}
     for c in names:
@@ -134,10 +123,10 @@ def _read_raw(con, source: Path, det: Detection, types: dict[str, str] | None = 
     cols = ", ".join(f"'c{i}': '{types.get(f'c{i}', 'VARCHAR')}'" for i in range(len(det.headers)))
     con.execute(f"DROP TABLE IF EXISTS {table}; DROP TABLE IF EXISTS _rej_err; DROP TABLE IF EXISTS _rej_scan")
     con.execute(
-        f"""CREATE TEMP TABLE {table} AS SELECT * FROM read_csv(?, delim = ?, quote = '"', escape = '"',
-            header = false, skip = 1, columns = {{{cols}}}, ignore_errors = true, store_rejects = true,
-            rejects_table = '_rej_err', rejects_scan = '_rej_scan', max_line_size = 16777216)""",
-        [str(source), det.delimiter],
+        f"""CREATE TEMP TABLE {table} AS SELECT * FROM read_csv(?, auto_detect = false, delim = ?, quote = ?,
+            escape = ?, header = false, skip = 1, columns = {{{cols}}}, ignore_errors = true, store_rejects = true,
+            rejects_table = '_rej_err', rejects_scan = '_rej_scan', max_line_size = {FIELD_LIMIT})""",
+        [str(source), det.delimiter, det.quote, det.quote],
     )
     # Rowids follow the records from 0; a table written inside a transaction (the text re-read of rejected rows)
     # starts them at a large offset, hence its minimum.
@@ -161,12 +150,26 @@ def _structural_reason(etype: str, message: str, n_cols: int) -> str:
     if etype == "INVALID UNICODE":
         return "text is not valid UTF-8 or Windows-1252"
     if etype == "LINE SIZE OVER MAXIMUM":
-        return "line longer than 16 MB"
+        return "line longer than 128 KiB (a cell that long is not shop data)"
+    if etype in _OWN_REASONS:
+        return _OWN_REASONS[etype]
     return f"unreadable CSV line ({etype.lower()})"
 
 
+# Lines the tolerant reader sets aside (see _fallback): reason per error type.
+_OWN_REASONS = {
+    "BLANK LINE": "blank line",
+    "REPEATED HEADER": "repeated header row",
+    "NUL BYTE": "line contains a NUL byte (binary data)",
+    "UNBALANCED QUOTE": "malformed quoting: a quote opened in this line is never closed",
+    "FIELD TOO LONG": "a cell longer than 128 KiB (not shop data)",
+}
+
+
 def _spec(det: Detection) -> F.FormatSpec | None:
-    """The format spec behind a detection, None for generic files."""
+    """The format spec behind a detection, None for generic files (a wide file being unpivoted explodes)."""
+    if det.unpivot and det.wide:
+        return F.FormatSpec("generic", "orders", frozenset(), det.mapping, explode="wide")
     return next((s for s in F.FORMATS if s.name == det.format), None)
 
 
@@ -180,9 +183,14 @@ def _build_stage(con, det: Detection) -> _Stage:
     spec = _spec(det)
     cols = _columns(det)
     src = _source_relation(det, spec, cols)
+    if spec and spec.explode == "wide":
+        con.execute("CREATE OR REPLACE TEMP TABLE _wide_names (idx INTEGER, name VARCHAR)")
+        con.executemany("INSERT INTO _wide_names VALUES (?, ?)",
+                        [[i + 1, det.headers[int(cols[w][1:])]] for i, w in enumerate(det.wide)])
     con.execute(f"CREATE OR REPLACE TEMP VIEW _src AS {src}")
     sql = _Sql()
-    exprs, reasons = _canonical(con, det, spec, cols, sql)
+    optional: list[tuple[str, str, str]] = []
+    exprs, reasons = _canonical(con, det, spec, cols, sql, optional)
     codes = "CASE " + " ".join(f"WHEN {c} THEN {i}" for i, (c, _) in enumerate(reasons)) + " END" if reasons else "NULL"
     source = "_src"
     if _positional_lines(det) and _orders_contiguous(con, exprs["order_id"]):
@@ -195,7 +203,31 @@ def _build_stage(con, det: Detection) -> _Stage:
     # The product columns alone, without the line-number join, for deriving the products table cheaply.
     product_cols = ", ".join(f"{exprs[k]} AS {k}" for k in ("product_id", "product_name", "category") if k in exprs)
     con.execute(f"CREATE OR REPLACE TEMP VIEW _stage_products AS SELECT {product_cols}, {codes} AS _reason FROM _src")
-    return _Stage([m for _, m in reasons], sql)
+    return _Stage([m for _, m in reasons], sql, optional)
+
+
+def optional_warnings(con, stage: _Stage) -> list[str]:
+    """One sentence per optional column with values that could not be read (they were loaded as NULL)."""
+    if not stage.optional:
+        return []
+    aggs = ", ".join(f"count(*) FILTER (WHERE {src} IS NOT NULL AND ({parsed}) IS NULL), "
+                     f"min({src}) FILTER (WHERE {src} IS NOT NULL AND ({parsed}) IS NULL)"
+                     for _, src, parsed in stage.optional)
+    row = con.execute(f"SELECT {aggs} FROM _src").fetchall()[0]
+    out = []
+    for i, (what, _, _) in enumerate(stage.optional):
+        n, example = row[2 * i], row[2 * i + 1]
+        if n:
+            noun, kept = what.split("|")
+            out.append(f"{n:,} {noun} could not be read, e.g. {str(example)[:40]!r}; {kept}.")
+    return out
+
+
+def _order_ids_absent(con, order_id: str | None) -> bool:
+    """The mapped order id column has no value in any row (or there is none)."""
+    if order_id is None:
+        return True
+    return con.execute(f"SELECT count({order_id}) = 0 FROM _src").fetchall()[0][0]
 
 
 def _positional_lines(det: Detection) -> bool:
@@ -295,6 +327,14 @@ def _source_relation(det: Detection, spec: F.FormatSpec | None, cols: dict[str, 
             f"SELECT b.*, u.part AS _part, u.idx AS _idx, len({parts}) AS _nparts FROM ({base}) b, "
             f"LATERAL (SELECT unnest({parts}) AS part, generate_subscripts({parts}, 1) AS idx) u"
         )
+    if spec and spec.explode == "wide":
+        # One column per product holding quantities → one line per product with a quantity (a row with none
+        # keeps one line without a product, which its reject rule names).
+        qtys = "[" + ", ".join(f"try_cast(trim({cols[w]}) AS DOUBLE)" for w in det.wide) + "]"
+        return (
+            f"SELECT b.*, w.name AS _part, w.idx AS _idx, {qtys}[w.idx] AS _wq FROM ({base}) b "
+            f"LEFT JOIN _wide_names w ON coalesce({qtys}[w.idx], 0) <> 0"
+        )
     if spec and spec.explode == "sku_list":
         skus = _src_col(spec.mapping.get("product_id"), cols) or "NULL"
         parts = f"string_split(trim(coalesce({skus}, ''), '\" '), ',')"
@@ -305,12 +345,24 @@ def _source_relation(det: Detection, spec: F.FormatSpec | None, cols: dict[str, 
     return base
 
 
-def _canonical(con, det: Detection, spec: F.FormatSpec | None, cols: dict[str, str], sql: _Sql):
-    """Canonical column expressions and (condition, message) reject rules for the detected kind."""
+def _canonical(con, det: Detection, spec: F.FormatSpec | None, cols: dict[str, str], sql: _Sql,
+               optional: list[tuple[str, str, str]]):
+    """Canonical column expressions and (condition, message) reject rules for the detected kind; optional fields
+    that cannot be read go into `optional` (they load as NULL and are counted)."""
     explode_field = {"packed_products": "product_name", "sku_list": "product_id"}.get(spec.explode if spec else None)
     prof = _profile(con, det, cols, _NUMBER_FIELDS - {explode_field}, _TIME_FIELDS)
-    m = {k: _src_col(v, cols, prof.clean) for k, v in det.mapping.items()}
     label = {k: " / ".join(det.source_headers(k)) for k in det.mapping}
+    m = {k: _src_col(v, cols, prof.clean) for k, v in det.mapping.items()}
+    for k, v in det.mapping.items():
+        if m.get(k) and set(v) & det.sci_ids:  # '1.01E+11': the spreadsheet dropped the id's digits
+            m[k] = f"CASE WHEN regexp_matches({m[k]}, '^[+-]?[0-9](\\.[0-9]+)?[eE]\\+?[0-9]+$') THEN NULL ELSE {m[k]} END"
+    if det.kind == "orders" and det.synthetic_order_id and _order_ids_absent(con, m.get("order_id")):
+        # No order ids at all: each line is its own order, keyed by its content so a re-import deduplicates.
+        every = ", ".join(f"coalesce(c{i}::VARCHAR, '')" for i in range(len(det.headers)))
+        m["order_id"] = f"'line-' || substr(md5(concat_ws(chr(31), {every})), 1, 16)"
+        label["order_id"] = "(one order per line)"
+    elif det.kind == "orders" and det.synthetic_order_id:
+        det.notes[:] = [n for n in det.notes if "each line is loaded as its own order" not in n]
     sources = {k: [cols[s] for s in v if s in cols] for k, v in det.mapping.items()}
 
     def num(field: str) -> str | None:
@@ -331,8 +383,14 @@ def _canonical(con, det: Detection, spec: F.FormatSpec | None, cols: dict[str, s
         if len(sources[field]) == 1 and sources[field][0] in det.typed:
             return col
         if all(c in prof.plain_times for c in sources[field]):
-            return f"try_cast({col} AS TIMESTAMP)"
-        return timestamp_expr(col, detect_date_dialect(con, "_src", col, det.european))
+            parsed = f"try_cast({col} AS TIMESTAMP)"
+        else:
+            parsed = timestamp_expr(col, detect_date_dialect(con, "_src", col, det.european))
+        clock = cols.get(det.clock.get(field, ""))
+        if clock:  # a separate time-of-day column
+            parsed = (f"CASE WHEN try_cast(trim({clock}) AS TIME) IS NULL THEN {parsed} "
+                      f"ELSE ({parsed})::DATE + try_cast(trim({clock}) AS TIME) END")
+        return parsed
 
     def bad(field: str, parsed: str, what: str) -> tuple[str, str]:
         col = m[field]
@@ -344,7 +402,7 @@ def _canonical(con, det: Detection, spec: F.FormatSpec | None, cols: dict[str, s
     if det.kind == "orders":
         return _orders(det, spec, m, num, ts, bad, text, reasons, label, sql)
     if det.kind == "reviews":
-        return _reviews(con, m, num, ts, bad, text, reasons, label, sql)
+        return _reviews(con, m, num, ts, bad, text, reasons, label, sql, optional)
     exprs = {k: text(k) for k in F.CANONICAL["products"]}
     if m.get("category"):
         # Shopify's 'Product Category' is a taxonomy path; its last segment is the category.
@@ -390,6 +448,15 @@ def _orders(det, spec, m, num, ts, bad, text, reasons, label, sql):
         qty_e = f"coalesce({part_qty}, 1)"
         revenue = f"({revenue_src}) * {qty_e} / {total_qty}"
         price_e = f"{revenue} / nullif({qty_e}, 0)"
+    elif explode == "wide":
+        exprs["line_no"] = "row_number() OVER (PARTITION BY _rid ORDER BY _idx)::INTEGER"
+        exprs["product_id"] = "_part"
+        exprs["product_name"] = "_part"
+        qty_e = "_wq"
+        total = revenue_src or "NULL"
+        revenue = f"({total}) * _wq / nullif(sum(_wq) OVER (PARTITION BY _rid), 0)"
+        price_e = f"{revenue} / nullif(_wq, 0)"
+        reasons.append(("_part IS NULL", "'no quantity in any product column'"))
     elif explode == "sku_list":
         exprs["line_no"] = "_idx::INTEGER"
         exprs["product_id"] = "coalesce(nullif(_part, ''), 'unknown')"
@@ -446,11 +513,10 @@ def _orders(det, spec, m, num, ts, bad, text, reasons, label, sql):
         f"NOT {cancelled} AND ({price_e}) IS NULL AND ({revenue}) IS NULL",
         f"'missing price (column ' || {sql.p(label.get('unit_price') or label.get('revenue', ''))} || ')'",
     ))
-    reasons.append((f"({exprs['product_id']}) IS NULL", "'missing product id and name'"))
     return exprs, reasons
 
 
-def _reviews(con, m, num, ts, bad, text, reasons, label, sql):
+def _reviews(con, m, num, ts, bad, text, reasons, label, sql, optional):
     """Canonical review expressions, with ratings rescaled to 1..5 and HTML entities decoded."""
     _register_unescape(con)
     rating_raw = num("rating")
@@ -458,7 +524,9 @@ def _reviews(con, m, num, ts, bad, text, reasons, label, sql):
     if rating_raw:
         top = con.execute(f"SELECT max({rating_raw}) FROM _src").fetchall()[0][0] or 5
         scale = 5.0 if top <= 5 else 10.0 if top <= 10 else 100.0
-    rating = f"round(({rating_raw}) * 5.0 / {scale}, 2)" if rating_raw else "NULL"
+    # A rating outside any known scale is unreadable: the review keeps its text without a rating.
+    rating = (f"CASE WHEN ({rating_raw}) > 0 AND ({rating_raw}) <= 100 THEN round(({rating_raw}) * 5.0 / {scale}, 2) END"
+              if rating_raw else "NULL")
     review_ts = ts("review_ts")
     title = f"sl_html_unescape({text('title')})" if m.get("title") else "NULL"
     body = f"sl_html_unescape({text('text')})" if m.get("text") else "NULL"
@@ -476,10 +544,10 @@ def _reviews(con, m, num, ts, bad, text, reasons, label, sql):
         "text": body,
     }
     if review_ts:
-        reasons.append(bad("review_ts", review_ts, "unreadable date"))
+        optional.append(("review dates|kept without a date", m["review_ts"], review_ts))
     if rating_raw:
-        reasons.append(bad("rating", rating_raw, "rating is not a number:"))
-        reasons.append((f"({rating_raw}) <= 0 OR ({rating_raw}) > 100", f"'rating ' || {m['rating']} || ' is outside any known scale'"))
+        optional.append(("ratings (not a number or outside any known scale)|kept without a rating", m["rating"],
+                         rating))
     reasons.append((f"{text('text')} IS NULL AND {text('title')} IS NULL AND ({rating}) IS NULL", "'review has neither text nor rating'"))
     return exprs, reasons
 

@@ -47,6 +47,17 @@ class Detection:
     typed: frozenset[str] = frozenset()  # columns DuckDB's reader already parsed (set during ingest)
     sample: list[tuple[str, ...]] | None = field(default=None, repr=False)  # head cells per column (ingest)
     head: str = field(default="", repr=False)  # the first ~1 MB, already read by the sniffer
+    quote: str = '"'  # '' for files that use no quoting (quotes in cells are literal)
+    confidence: dict[str, float] = field(default_factory=dict)  # per mapped field (1.0: format or --map)
+    suggestions: dict[str, tuple[str, float]] = field(default_factory=dict)  # guesses below the threshold
+    low: frozenset[str] = frozenset()  # required fields filled by a guess below the threshold
+    profiles: list = field(default_factory=list, repr=False)  # ColumnProfile per source column (generic files)
+    notes: list[str] = field(default_factory=list)  # what the importer decided that the user should know
+    wide: tuple[str, ...] = ()  # product columns holding quantities (one column per product)
+    unpivot: bool = False  # load `wide` as order lines
+    synthetic_order_id: bool = False  # no usable order id column: each line is its own order
+    clock: dict[str, str] = field(default_factory=dict)  # time field → a separate time-of-day column
+    sci_ids: frozenset[str] = frozenset()  # id columns with spreadsheet-mangled values ('1.01E+11')
 
     @property
     def european(self) -> bool:
@@ -85,10 +96,52 @@ class Detection:
         unused = [repr(h) for h in self.headers if F.normalise_header(h) not in used]
         return f"{pairs}; not used: {', '.join(unused) or 'none'}"
 
+    def mapping_table(self) -> list[dict]:
+        """Every source column with three sample values, the field it feeds (or the guess held back below the
+        confidence threshold) and the confidence, for the CLI table and the mapping form."""
+        cols = _columns(self)
+        by_col = {s: f for f, sources in self.mapping.items() for s in sources}
+        held = {s: (f, c) for f, (s, c) in self.suggestions.items()}
+        samples = {p.norm: p.samples for p in self.profiles}
+        rows = []
+        for h in self.headers:
+            norm = F.normalise_header(h)
+            if cols.get(norm) is None:
+                continue
+            field_ = by_col.get(norm)
+            if field_:
+                conf, applied = self.confidence.get(field_, 1.0), True
+            elif norm in held:
+                field_, conf = held[norm]
+                applied = False
+            else:
+                conf, applied = None, False
+            if norm in self.wide:
+                field_, conf, applied = "(product column: quantities)", None, self.unpivot
+            rows.append({"column": h, "samples": list(samples.get(norm, ())), "field": field_,
+                         "confidence": conf, "applied": applied, "low": field_ in self.low})
+        return rows
+
+    def format_mapping_table(self) -> str:
+        """The mapping table as aligned text lines (stderr of `storelens ingest`)."""
+        lines = [f"{'column':<28} {'sample values':<44} {'field':<22} confidence"]
+        for r in self.mapping_table():
+            sample = ", ".join(repr(s[:18]) for s in r["samples"])
+            if r["field"] is None:
+                guess, conf = "-", ""
+            elif r["applied"]:
+                guess = r["field"]
+                conf = "" if r["confidence"] is None else f"{r['confidence']:.2f}" + (" (low: check it)" if r["low"] else "")
+            else:
+                guess = f"({r['field']}?)"
+                conf = "" if r["confidence"] is None else f"{r['confidence']:.2f} not applied"
+            lines.append(f"{r['column'][:28]:<28} {sample[:44]:<44} {guess[:22]:<22} {conf}")
+        return "\n".join(lines)
+
 
 @dataclass
 class IngestReport:
-    """Per-file counts; rows_read == rows_loaded + rows_rejected + rows_duplicate."""
+    """Per-file counts; rows_read == rows_loaded + rows_rejected + rows_duplicate; warnings in plain sentences."""
 
     file: str
     format: str
@@ -98,6 +151,7 @@ class IngestReport:
     rows_rejected: int
     rows_duplicate: int
     batch_id: str
+    warnings: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict:
         """The contract's JSON shape."""
