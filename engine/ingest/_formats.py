@@ -216,7 +216,8 @@ _SYNONYMS: dict[str, tuple[str, ...]] = {
     "quantity": ("quantity", "qty", "units", "items", "count", "amount ordered"),
     "unit_price": ("unit price", "price", "item price", "unit cost", "item cost", "price each", "each",
                    "price per unit"),
-    "revenue": ("revenue", "total", "line total", "sales", "net sales", "amount", "subtotal"),
+    # Goods revenue first: a subtotal leaves out shipping and tax, which the contract's revenue does not hold.
+    "revenue": ("revenue", "net sales", "line total", "subtotal", "sales", "total", "amount"),
     "discount": ("discount", "discount amount", "line discount"),
     "currency": ("currency", "currency code"),
     "country": ("country", "shipping country", "billing country", "ship country", "country code"),

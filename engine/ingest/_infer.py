@@ -5,10 +5,13 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 from dataclasses import dataclass, field
 
 from . import _formats as F
 from ._profile import ColumnProfile
+
+from difflib import SequenceMatcher
 
 # A field is filled by a guess only at this confidence or above; the mapping table shows the rest as suggestions.
 THRESHOLD = 0.5
@@ -71,9 +74,14 @@ _NOT_GOODS = frozenset({"tax", "taxes", "vat", "shipping", "shipment", "freight"
 _TIME_WORDS = frozenset({"date", "time", "ts", "timestamp", "datetime", "created", "epoch", "unix", "when", "at",
                          "day"})
 _FIELD_TIME = {"order_ts", "review_ts"}
+_MEASURES = {"quantity", "unit_price", "revenue", "discount", "rating"}
+_ID_TOKENS = frozenset({"asin", "key", "ref", "uuid", "guid", "id"})
+_PLACE = frozenset({"ship", "shipping", "billing", "province", "city", "address", "region", "zip"})
 _MONEY = {"unit_price", "revenue"}
+_IDS = {"order_id", "review_id", "customer_id", "product_id"}
 
 
+@lru_cache(maxsize=4096)
 def split_header(header: str) -> str:
     """Header as comparable words: camelCase and snake_case split, accents removed, plural 's' dropped."""
     h = re.sub(r"([a-z])([A-Z])", r"\1 \2", header.replace("\ufeff", "").strip())
@@ -84,13 +92,11 @@ def split_header(header: str) -> str:
     return " ".join(w[:-1] if len(w) > 3 and w.endswith("s") and not w.endswith("ss") else w for w in h.split())
 
 
-def _synonyms(canon: str) -> list[str]:
+@lru_cache(maxsize=64)
+def _synonyms(canon: str) -> tuple[str, ...]:
     """English synonyms first (their order ranks ties), then the other languages'."""
     base = F._SYNONYMS.get(canon, (canon.replace("_", " "),))
-    return [split_header(s) for s in (*base, *_WORLD.get(canon, ()))]
-
-
-_SYN_CACHE: dict[str, list[str]] = {}
+    return tuple(split_header(s) for s in (*base, *_WORLD.get(canon, ())))
 
 
 def name_score(header: str, canon: str) -> float:
@@ -100,7 +106,7 @@ def name_score(header: str, canon: str) -> float:
         return 0.0
     if words == split_header(canon.replace("_", " ")):
         return 1.1
-    syns = _SYN_CACHE.setdefault(canon, _synonyms(canon))
+    syns = _synonyms(canon)
     parts = set(words.split())
     best = 0.0
     for rank, syn in enumerate(syns):
@@ -115,14 +121,12 @@ def name_score(header: str, canon: str) -> float:
         if syn_words <= F._BARE:
             continue  # 'id' or 'name' alone only match the whole header
         if syn_words <= parts:
-            best = max(best, 0.9 * len(syn_words) / max(len(parts), len(syn_words)) ** 0.25 - decay)
-        from difflib import SequenceMatcher
-
+            best = max(best, 0.9 * (len(syn_words) / len(parts)) ** 0.25 - decay)
         ratio = SequenceMatcher(None, words, syn).ratio()
         if ratio >= 0.85:
             best = max(best, ratio - 0.05 - decay)
     if best < 1.0 - 0.005 * 20 and _exact_elsewhere(words, canon):
-        best = min(best, 0.4)  # 'Review ID' is exactly another field's name: no near match for this one
+        best = 0.0  # 'Review ID' is exactly another field's name: no near match for this one
     if canon in F._NEEDS and best < 1.0 - 0.005 * 20 and not F._NEEDS[canon] & parts:
         return 0.0
     if canon == "product_id":
@@ -131,6 +135,12 @@ def name_score(header: str, canon: str) -> float:
             best = 0.0 if plist[0] in F._NOT_PRODUCT else max(best, 0.8)
     if canon in _FIELD_TIME and parts & _OTHER_EVENT:
         return 0.0
+    if canon in _MEASURES and words.split()[-1] in F._ID_WORDS | {"key", "ref", "uuid", "guid"}:
+        return 0.0  # '<thing> id' identifies; it does not measure
+    if canon == "review_id" and "review" in parts and parts & (F._ID_WORDS | _ID_TOKENS):
+        best = max(best, 0.8)  # 'Review_ASIN', 'review key': the review's own identifier
+    if canon == "status" and parts & _PLACE:
+        return 0.0  # 'Ship State' is a region
     if canon in _MONEY and parts & _NOT_GOODS:
         return best * 0.3
     if canon in _FIELD_TIME and best == 0 and parts & _TIME_WORDS:
@@ -141,7 +151,7 @@ def name_score(header: str, canon: str) -> float:
 def _exact_elsewhere(words: str, canon: str) -> bool:
     """The header is exactly a synonym of another field."""
     for other in F.CANONICAL["orders"] + F.CANONICAL["reviews"]:
-        if other != canon and words in _SYN_CACHE.setdefault(other, _synonyms(other)):
+        if other != canon and words in _synonyms(other):
             return True
     return False
 
@@ -216,13 +226,16 @@ def score(p: ColumnProfile, canon: str) -> float:
         return 0.0
     if canon in _FIELD_TIME and p.date < 0.6 and p.epoch >= 0.9 and n < 0.6:
         return 0.0  # ten-digit numbers are dates only when the header says so (ASINs look alike)
+    if canon in _IDS and not p.empty:
+        v *= 0.5 + 0.5 * p.filled / max(p.rows, 1)  # a sparse id column identifies few rows
     s = 0.6 * min(n, 1.1) + 0.4 * v
-    if n == 0:
-        # Content alone: long free text is review text; a 1..n counter within orders is the line number.
-        if canon == "text" and p.mean_len >= 40:
-            s = 0.55 + min(0.1, p.mean_len / 2000)
-        elif canon == "line_no" and p.order_sequence:
-            s = 0.55
+    if n >= 1.1 and p.empty and p.rows:
+        s = 0.95  # named exactly as the field, blanked by whoever exported it: still that field
+    # Content alone: long free text is review text; a 1..n counter within orders is the line number.
+    if n == 0 and canon == "text" and p.mean_len >= 40:
+        s = 0.55 + min(0.1, p.mean_len / 2000)
+    if canon == "line_no" and p.order_sequence:
+        s = max(s, 0.75)
     return round(s, 3)
 
 

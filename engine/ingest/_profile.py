@@ -3,6 +3,7 @@ text), the evidence the mapper weighs beside the header names."""
 
 from __future__ import annotations
 
+import math
 import re
 from collections import Counter
 from dataclasses import dataclass
@@ -12,8 +13,9 @@ from ._parsing import FAMILIES
 _DATE_RX = [re.compile(rx) for name, rx in FAMILIES.items() if not name.startswith("epoch")]
 _TIME_ONLY = re.compile(r"^\d{1,2}:\d{2}(:\d{2})?( ?[AaPp][Mm])?$")
 _SCI = re.compile(r"^[+-]?\d(\.\d+)?[eE]\+?\d+$")
-_NUMBER_NOISE = re.compile(r"(?i)\b(?:EUR|USD|GBP|CHF|CAD|AUD|JPY|SEK|NOK|DKK|PLN|BRL|INR|CNY|RMB|MYR|KRW|TRY|R\$)\b|"
-                           r"[^\d,.\-+()eE]")
+_CURRENCY_WORDS = re.compile(r"(?i)R\$|RM(?=\s*\d)|\b(?:EUR|USD|GBP|CHF|CAD|AUD|JPY|SEK|NOK|DKK|PLN|BRL|INR|CNY|RMB|"
+                             r"MYR|KRW|TRY)\b|[$€£¥₩₺₹\s\u00a0']")
+_NUMBER_SHAPE = re.compile(r"[-+]?\(?[-+]?[\d.,]*\d[\d.,]*(?:[eE][-+]?\d+)?\)?")
 _LETTER = re.compile(r"[^\W\d_]")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[a-z]{2,}$", re.I)
 _CURRENCY = re.compile(r"^([A-Z]{3}|[$€£¥₩₺₹]|R\$|RM)$")
@@ -81,8 +83,8 @@ class ColumnProfile:
 
 def _number(value: str) -> float | None:
     """A number as merchants write it ('R$ 1.234,56', '$2.39 ', '(12.00)', '1,250.50'), or None."""
-    v = _NUMBER_NOISE.sub("", value)
-    if not v or not any(ch.isdigit() for ch in v):
+    v = _CURRENCY_WORDS.sub("", value)
+    if not _NUMBER_SHAPE.fullmatch(v):
         return None
     negative = v.startswith("(") and v.endswith(")")
     v = v.strip("()")
@@ -94,6 +96,8 @@ def _number(value: str) -> float | None:
     try:
         x = float(v)
     except ValueError:
+        return None
+    if not math.isfinite(x):
         return None
     return -x if negative else x
 
