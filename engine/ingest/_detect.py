@@ -101,12 +101,16 @@ def _wide_columns(profiles: list[ColumnProfile]) -> list[str]:
         if not p.filled or not p.numeric or p.integer < 0.99 or (p.lo or 0) < 0 or (p.hi or 0) > 1000:
             continue
         blank = 1 - p.filled / max(p.rows, 1)
-        if blank < 0.5 or p.letters > 0:
+        if blank < 0.2 or p.letters > 0:
             continue
         if max(name_score(p.header, f) for f in F.CANONICAL["orders"]) >= THRESHOLD:
             continue
-        cands.append(p.norm)
-    return cands if len(cands) >= 4 else []
+        cands.append(p)
+    if len(cands) < 4:
+        return []
+    # Product columns with no sale in the sample sit among the others.
+    lo, hi = cands[0].index, cands[-1].index
+    return [p.norm for p in profiles if p in cands or (lo < p.index < hi and p.empty and p.rows)]
 
 
 def _check_ids(det: Detection, profiles: list[ColumnProfile], columns: list[tuple[str, ...]]) -> None:
