@@ -48,7 +48,7 @@ def _mostly_western(head: bytes) -> bool:
     if not high:
         return True
     text = bytes(high).decode("cp1252", errors="replace")
-    return sum(ch.isalpha() for ch in text) >= 0.9 * len(text)
+    return sum(ch.isalpha() for ch in text) >= 0.6 * len(text)
 
 
 def _transcode(path: Path, encoding: str) -> Path:

@@ -381,8 +381,8 @@ def _canonical(con, det: Detection, spec: F.FormatSpec | None, cols: dict[str, s
         if col is None:
             return None
         if len(sources[field]) == 1 and sources[field][0] in det.typed:
-            return col
-        if all(c in prof.plain_times for c in sources[field]):
+            parsed = col
+        elif all(c in prof.plain_times for c in sources[field]):
             parsed = f"try_cast({col} AS TIMESTAMP)"
         else:
             parsed = timestamp_expr(col, detect_date_dialect(con, "_src", col, det.european))
