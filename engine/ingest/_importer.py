@@ -84,7 +84,7 @@ def ingest(
         finally:
             for view in ("_stage", "_stage_products", "_src", "_rawn", "_rawtextn"):
                 con.execute(f"DROP VIEW IF EXISTS {view}")
-            for table in ("_raw", "_groups", "_rawtext", "_conflicts", "_wide_names"):
+            for table in ("_raw", "_groups", "_lines", "_rawtext", "_conflicts", "_wide_names"):
                 con.execute(f"DROP TABLE IF EXISTS {table}")
             for temp in temps:
                 temp.unlink(missing_ok=True)

@@ -19,7 +19,7 @@ from ._parsing import (
     number_expr,
     timestamp_expr,
 )
-from ._sniff import FIELD_LIMIT, sample_rows
+from ._sniff import sample_rows
 from ._types import Detection, _columns
 
 
@@ -125,7 +125,7 @@ def _read_raw(con, source: Path, det: Detection, types: dict[str, str] | None = 
     con.execute(
         f"""CREATE TEMP TABLE {table} AS SELECT * FROM read_csv(?, auto_detect = false, delim = ?, quote = ?,
             escape = ?, header = false, skip = 1, columns = {{{cols}}}, ignore_errors = true, store_rejects = true,
-            rejects_table = '_rej_err', rejects_scan = '_rej_scan', max_line_size = {FIELD_LIMIT})""",
+            rejects_table = '_rej_err', rejects_scan = '_rej_scan', max_line_size = 16777216)""",
         [str(source), det.delimiter, det.quote, det.quote],
     )
     # Rowids follow the records from 0; a table written inside a transaction (the text re-read of rejected rows)
@@ -150,7 +150,7 @@ def _structural_reason(etype: str, message: str, n_cols: int) -> str:
     if etype == "INVALID UNICODE":
         return "text is not valid UTF-8 or Windows-1252"
     if etype == "LINE SIZE OVER MAXIMUM":
-        return "line longer than 128 KiB (a cell that long is not shop data)"
+        return "line longer than 16 MB"
     if etype in _OWN_REASONS:
         return _OWN_REASONS[etype]
     return f"unreadable CSV line ({etype.lower()})"
@@ -193,11 +193,16 @@ def _build_stage(con, det: Detection) -> _Stage:
     exprs, reasons = _canonical(con, det, spec, cols, sql, optional)
     codes = "CASE " + " ".join(f"WHEN {c} THEN {i}" for i, (c, _) in enumerate(reasons)) + " END" if reasons else "NULL"
     source = "_src"
-    if _positional_lines(det) and _orders_contiguous(con, exprs["order_id"]):
-        # Each order's lines sit together (as exports write them): numbering by offset from the order's
-        # first row equals row_number() but avoids a sorting window over the whole file.
+    scattered = _scattered_orders(con, exprs["order_id"]) if _positional_lines(det) else None
+    if scattered is not None:
+        # Most orders' lines sit together (as exports write them): numbering by offset from the order's first
+        # row equals row_number() but avoids a sorting window over the whole file; the few orders whose lines
+        # are scattered (one in the real retail log) get row_number() over their own rows only.
         exprs["line_no"] = "(_rid - _g.first_rid + 1)::INTEGER"
         source = f"_src LEFT JOIN _groups _g ON _g.order_key = {exprs['order_id']}"
+        if scattered:
+            exprs["line_no"] = f"coalesce(_l.line_no, {exprs['line_no']})"
+            source += " LEFT JOIN _lines _l ON _l._lrid = _src._rid"
     select = ", ".join(f"{e} AS {k}" for k, e in exprs.items())
     con.execute(f"CREATE OR REPLACE TEMP VIEW _stage AS SELECT _rid, {select}, {codes} AS _reason FROM {source}")
     # The product columns alone, without the line-number join, for deriving the products table cheaply.
@@ -236,13 +241,28 @@ def _positional_lines(det: Detection) -> bool:
     return det.kind == "orders" and "line_no" not in det.mapping and not (spec and spec.explode)
 
 
-def _orders_contiguous(con, order_id: str) -> bool:
-    """Group rows by order (into temp table _groups) and tell whether every order's rows are adjacent."""
+def _scattered_orders(con, order_id: str) -> int | None:
+    """Group rows by order (temp table _groups); number the lines of orders whose rows are not adjacent (temp
+    table _lines). Rows in scattered orders, or None when they are so many that one window over the file is
+    cheaper."""
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE _groups AS SELECT {order_id} AS order_key, min(_rid) AS first_rid,
             max(_rid) AS last_rid, count(*) AS n FROM _src GROUP BY ALL"""
     )
-    return bool(con.execute("SELECT coalesce(bool_and(last_rid - first_rid + 1 = n), true) FROM _groups").fetchall()[0][0])
+    scattered, total = con.execute(
+        "SELECT coalesce(sum(n) FILTER (WHERE last_rid - first_rid + 1 <> n), 0), coalesce(sum(n), 0) FROM _groups"
+    ).fetchall()[0]
+    if scattered == 0:
+        return 0
+    if scattered > 0.2 * total:
+        return None
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE _lines AS
+            SELECT s._rid AS _lrid, row_number() OVER (PARTITION BY g.order_key ORDER BY s._rid)::INTEGER AS line_no
+            FROM _src s JOIN _groups g ON g.order_key = {order_id}
+            WHERE g.last_rid - g.first_rid + 1 <> g.n"""
+    )
+    return int(scattered)
 
 
 def _src_col(sources: tuple[str, ...] | None, cols: dict[str, str], clean: frozenset[str] = frozenset()) -> str | None:

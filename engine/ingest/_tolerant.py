@@ -28,11 +28,14 @@ class Scan(threading.Thread):
     def run(self) -> None:
         tail = b""
         needles = (b"\x00", b"\n\n", b"\n\r\n", b"\n" + self.header + b"\n", b"\n" + self.header + b"\r\n")
+        half = FIELD_LIMIT // 2
         with open(self.path, "rb") as fh:
             fh.readline()  # the header itself
             for chunk in iter(lambda: fh.read(1 << 22), b""):
                 block = tail + chunk
-                if any(n in block for n in needles if len(n) > 2 or n == b"\x00"):
+                # A line over FIELD_LIMIT spans a whole aligned window of half that size without a newline.
+                if any(n in block for n in needles) or any(
+                        block.find(b"\n", off, off + half) < 0 for off in range(0, len(block) - half, half)):
                     self.suspect = True
                     return
                 tail = block[-(len(self.header) + 2):]

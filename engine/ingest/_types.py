@@ -7,10 +7,12 @@ import os
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from . import _formats as F
+
+if TYPE_CHECKING:  # pandas loads only when a preview is asked for (the CLI's import starts faster)
+    import pandas as pd
 
 Progress = Callable[[float, str], None]
 FORMAT_NAMES = tuple(spec.name for spec in F.FORMATS) + ("generic",)
@@ -64,8 +66,10 @@ class Detection:
         """Semicolon-separated exports come from locales that write decimal commas and day-first dates."""
         return self.delimiter == ";"
 
-    def preview(self, n: int = 20) -> pd.DataFrame:
+    def preview(self, n: int = 20) -> "pd.DataFrame":
         """First rows with canonical column names, as text, for the mapping form."""
+        import pandas as pd
+
         rows = []
         with open(self.path, encoding=self.encoding if self.encoding != "utf-8" else "utf-8-sig",
                   errors="replace", newline="") as fh:
