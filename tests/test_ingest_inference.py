@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from engine.cli import main as cli
-from engine.ingest import IngestError, detect, ingest
+from engine.ingest import detect, ingest
 from engine.store import Store
 
 

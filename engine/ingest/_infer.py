@@ -5,13 +5,12 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from functools import lru_cache
 from dataclasses import dataclass, field
+from difflib import SequenceMatcher
+from functools import lru_cache
 
 from . import _formats as F
 from ._profile import ColumnProfile
-
-from difflib import SequenceMatcher
 
 # A field is filled by a guess only at this confidence or above; the mapping table shows the rest as suggestions.
 THRESHOLD = 0.5

@@ -17,7 +17,7 @@ _CURRENCY_WORDS = re.compile(r"(?i)R\$|RM(?=\s*\d)|\b(?:EUR|USD|GBP|CHF|CAD|AUD|
                              r"MYR|KRW|TRY)\b|[$€£¥₩₺₹\s\u00a0']")
 _NUMBER_SHAPE = re.compile(r"[-+]?\(?[-+]?[\d.,]*\d[\d.,]*(?:[eE][-+]?\d+)?\)?")
 _LETTER = re.compile(r"[^\W\d_]")
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[a-z]{2,}$", re.I)
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[a-z]{2,}$", re.IGNORECASE)
 _CURRENCY = re.compile(r"^([A-Z]{3}|[$€£¥₩₺₹]|R\$|RM)$")
 _FLAG_WORDS = {"0", "1", "y", "n", "yes", "no", "true", "false", "t", "f", "0.0", "1.0"}
 

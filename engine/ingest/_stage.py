@@ -3,10 +3,7 @@ canonical columns with a reason for every row that cannot load."""
 
 from __future__ import annotations
 
-import csv
 import html
-import io
-import itertools
 import re
 from dataclasses import dataclass
 from datetime import datetime
@@ -418,7 +415,7 @@ def _canonical(con, det: Detection, spec: F.FormatSpec | None, cols: dict[str, s
         return f"{col} IS NOT NULL AND ({parsed}) IS NULL", f"{head} || {col} || {tail}"
 
     reasons: list[tuple[str, str]] = []
-    text = lambda f: m.get(f) or "NULL"  # noqa: E731
+    text = lambda f: m.get(f) or "NULL"
     if det.kind == "orders":
         return _orders(det, spec, m, num, ts, bad, text, reasons, label, sql)
     if det.kind == "reviews":

@@ -66,7 +66,7 @@ class Detection:
         """Semicolon-separated exports come from locales that write decimal commas and day-first dates."""
         return self.delimiter == ";"
 
-    def preview(self, n: int = 20) -> "pd.DataFrame":
+    def preview(self, n: int = 20) -> pd.DataFrame:
         """First rows with canonical column names, as text, for the mapping form."""
         import pandas as pd
 
