@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import html
 import re
+from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -103,13 +104,14 @@ def _sample_stats(det: Detection, names: list[str], nums: set[str], times: set[s
     out = {}
     for c in names:
         values = columns[int(c[1:])]
-        present = [v for v in values if v]
-        dirty = sum(1 for v in present if v[0] == " " or v[-1] == " ")
+        counts = Counter(v for v in values if v)  # each distinct value is judged once (timestamps repeat a lot)
+        n_present = sum(counts.values())
+        dirty = sum(n for v, n in counts.items() if v[0] == " " or v[-1] == " ")
         if quoted_empty:
-            dirty += len(values) - len(present)
-        num = sum(1 for v in present if _PLAIN_NUMBER.match(v)) if c in nums else 0
-        ts = sum(1 for v in present if _is_time(v)) if c in times else 0
-        out[c] = (dirty, len(present), num, ts)
+            dirty += len(values) - n_present
+        num = sum(n for v, n in counts.items() if _PLAIN_NUMBER.match(v)) if c in nums else 0
+        ts = sum(n for v, n in counts.items() if _is_time(v)) if c in times else 0
+        out[c] = (dirty, n_present, num, ts)
     return out
 
 
