@@ -34,7 +34,8 @@ if mode == "bare":
     seconds = time.perf_counter() - t
     rows = con.execute("SELECT count(*) FROM t").fetchall()[0][0]
 else:
-    from engine import Store, ingest
+    from engine.ingest import ingest
+    from engine.store import Store
     store = Store.open(db_path)
     t = time.perf_counter()
     report = ingest(store, csv_path)
@@ -136,7 +137,9 @@ def real_log_section(repeats: int, before: str | None = None, code: Path = ROOT)
 
 def _query_latencies(csv_path: Path, workdir: Path, repeats: int) -> dict[str, float]:
     """Median latency (ms) of each Overview query on the imported 1M-line database."""
-    from engine import Store, analytics, ingest
+    from engine import analytics
+    from engine.ingest import ingest
+    from engine.store import Store
 
     store = Store.open(workdir / "queries.duckdb")
     ingest(store, csv_path)

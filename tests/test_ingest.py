@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from engine import Store
-from engine.ingest import IngestError, detect, ingest  # `engine.ingest` is also the package: import from it
+from engine.ingest import IngestError, detect, ingest
+from engine.store import Store
 from engine.cli import main as cli
 
 FORMATS = Path(__file__).parent / "fixtures" / "formats"

@@ -35,10 +35,11 @@ from engine.models import (
     resolve_base_model,
     write_meta,
 )
-from engine.store import LABELS, Store, compose_text, label_index
+from engine.store import LABELS, Store, label_index
 
 from . import _int8 as _onnx
 from ._baseline import BaselineModel
+from ._data import MIN_REVIEWS, read_training_frame
 from ._decision import (
     CROSSFIT_REPEATS,
     Decision,
@@ -69,7 +70,6 @@ WEIGHTS_FILE = "model.safetensors"
 CONFIG_FILE = "config.json"
 TOKENIZER_DIR = "tokenizer"
 EVAL_FRACTION = 0.15
-MIN_REVIEWS = 20
 # Fewest rated reviews of each label (negative, neutral, positive) to train on: below 10 the held-out split
 # (15%) gets one or two of that label, so its recall can only read 0, 50% or 100%, and the fine-tune sees the
 # label in fewer than one batch in eight. The figures would be noise, so training refuses.
@@ -634,25 +634,6 @@ def train_frame(
     report["seconds"] = round(time.monotonic() - start, 1)
     report["base_model"] = sm.base_model
     return sm, report
-
-
-def read_training_frame(store: Store) -> pd.DataFrame:
-    """Rated reviews from the database as (review_id, ts, text, rating)."""
-    cur = store.cursor()
-    try:
-        raw = cur.execute(
-            "SELECT review_id, review_ts, title, text, rating FROM reviews WHERE rating IS NOT NULL ORDER BY review_id"
-        ).df()
-    finally:
-        cur.close()
-    return pd.DataFrame(
-        {
-            "review_id": raw["review_id"],
-            "ts": raw["review_ts"],
-            "text": [compose_text(a, b) for a, b in zip(raw["title"], raw["text"])],
-            "rating": raw["rating"],
-        }
-    )
 
 
 def train(
