@@ -176,3 +176,25 @@ def test_no_sniffing_crash_on_an_unquoted_tsv(tmp_path, store):
     report = ingest(store, path)
     assert report.rows_loaded == 6
     assert q(store, "SELECT text FROM reviews WHERE review_id = 'R0'") == [('Le "meilleur" produit 0',)]
+
+
+def test_upload_form_shows_every_column_and_leaves_low_confidence_blank(tmp_path, monkeypatch):
+    from dashboard import services
+
+    monkeypatch.setenv("STORELENS_DB", str(tmp_path / "up.duckdb"))
+    rows = "".join(f"r{i},{1 + i % 5},This is review number {i} and it is long enough,{30 + i}\n" for i in range(8))
+    path = write(tmp_path, "rev.csv", "Review ID,Stars,Comment,Age\n" + rows)
+    det = services.detect_upload(path, "rev.csv")
+    table = services.column_table(det)
+    assert [r["column"] for r in table] == ["Review ID", "Stars", "Comment", "Age"]
+    assert all(1 <= len(r["samples"]) <= 3 for r in table)
+    by_col = {r["column"]: r for r in table}
+    assert services.default_field(by_col["Stars"]) == "rating"
+    assert services.default_field(by_col["Age"]) == services.FIELD_NONE  # a weak guess is not applied
+    assert "%" in services.confidence_label(by_col["Stars"])
+    assert services.mapping_from_columns(det, {}) == {}
+    # The user says Age is the author and the review id is not one: both are applied exactly.
+    mapping = services.mapping_from_columns(det, {3: "author", 0: services.FIELD_NONE})
+    assert mapping["author"] == "Age" and mapping["review_id"] == "" and mapping["rating"] == "Stars"
+    fixed = services.detect_upload(path, "rev.csv", kind=det.kind, mapping=mapping)
+    assert "review_id" not in fixed.mapping and fixed.mapping["author"] == ("age",)

@@ -109,17 +109,23 @@ from .session import (
     store,
 )
 from .upload import (
+    FIELD_NONE,
     KINDS,
     NONE_CHOICE,
     ImportItem,
     ImportResult,
     IngestError,
     canonical_columns,
+    column_table,
+    confidence_label,
+    default_field,
     detect_upload,
+    field_options,
     header_choices,
     import_files,
     kind_can_be_chosen,
     mapped_header,
+    mapping_from_columns,
     preview,
     rejected_csv,
     rejected_rows,
@@ -143,7 +149,8 @@ __all__ = [
     # upload
     "KINDS", "NONE_CHOICE", "IngestError", "ImportItem", "ImportResult", "save_upload", "detect_upload",
     "kind_can_be_chosen", "preview", "canonical_columns", "header_choices", "mapped_header", "user_mapping",
-    "import_files", "uploads", "rejected_rows", "rejected_csv",
+    "import_files", "uploads", "rejected_rows", "rejected_csv", "FIELD_NONE", "column_table", "field_options",
+    "default_field", "confidence_label", "mapping_from_columns",
     # jobs
     "JOB_TEXT", "job_title", "job_progress_text", "Job", "JobBusyError", "JobRegistry", "jobs", "current_job",
     "latest_job", "cancel_job",

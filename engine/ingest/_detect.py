@@ -55,14 +55,17 @@ def _infer_generic(det: Detection, kind: str | None, user: dict[str, str]) -> No
     fixed_by_kind = {k: _apply_user_mapping({}, user, det.headers, k, det.file_name, strict=bool(kind))
                      for k in kinds}
     wide = _wide_columns(profiles)
+    blocked = frozenset(f for f, source in user.items() if not source)  # "not in this file": never guessed
     results: dict[str, Inference] = {}
     for k in kinds:
         exclude = frozenset(p.index for p in profiles if p.norm in wide) if k == "orders" else frozenset()
-        first = infer(profiles, k, fixed_by_kind[k], fill_required=not user, exclude=exclude)
+        first = infer(profiles, k, fixed_by_kind[k], fill_required=not user, exclude=exclude,
+                      blocked=blocked)
         if k == "orders" and first.mapping.get("order_id") and any(columns):
             order_col = norms.index(first.mapping["order_id"][0])
             add_order_structure(profiles, columns, order_col)
-            first = infer(profiles, k, fixed_by_kind[k], fill_required=not user, exclude=exclude)
+            first = infer(profiles, k, fixed_by_kind[k], fill_required=not user, exclude=exclude,
+                      blocked=blocked)
         results[k] = first
     if kind:
         chosen = results[kind]
@@ -166,7 +169,8 @@ def _check_ids(det: Detection, profiles: list[ColumnProfile], columns: list[tupl
         det.notes.append(f"{len(det.wide)} columns ({', '.join(repr(w) for w in det.wide[:4])}"
                          f"{', ...' if len(det.wide) > 4 else ''}) look like one column per product holding "
                          "quantities: " + ("they are unpivoted into order lines." if det.unpivot else
-                                           "re-run with --unpivot to load them as order lines."))
+                                           "unpivot them to load them as order lines "
+                                           "(--unpivot on the command line)."))
 
 
 def _separate_clock(det: Detection, profiles: list[ColumnProfile]) -> None:

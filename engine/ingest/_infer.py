@@ -265,15 +265,17 @@ class Inference:
 
 
 def infer(profiles: list[ColumnProfile], kind: str, fixed: dict[str, tuple[str, ...]] | None = None,
-          fill_required: bool = True, exclude: frozenset[int] = frozenset()) -> Inference:
+          fill_required: bool = True, exclude: frozenset[int] = frozenset(),
+          blocked: frozenset[str] = frozenset()) -> Inference:
     """Assign columns to the kind's fields by maximum total score (Hungarian algorithm); `fixed` fields (the
-    user's --map) are taken as given and their columns are not offered to other fields."""
+    user's --map) are taken as given and their columns are not offered to other fields; `blocked` fields (the user
+    said "not in this file") are not guessed."""
     import numpy as np
     from scipy.optimize import linear_sum_assignment
 
     fixed = fixed or {}
     taken = {s for sources in fixed.values() for s in sources}
-    fields = [f for f in F.CANONICAL[kind] if f not in fixed and f not in ("handle", "sku")]
+    fields = [f for f in F.CANONICAL[kind] if f not in fixed and f not in blocked and f not in ("handle", "sku")]
     cols = [p for p in profiles if p.norm not in taken and p.index not in exclude]
     seen: set[str] = set()
     cols = [p for p in cols if not (p.norm in seen or seen.add(p.norm))]  # a repeated header maps once

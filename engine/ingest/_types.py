@@ -103,15 +103,12 @@ class Detection:
     def mapping_table(self) -> list[dict]:
         """Every source column with three sample values, the field it feeds (or the guess held back below the
         confidence threshold) and the confidence, for the CLI table and the mapping form."""
-        cols = _columns(self)
         by_col = {s: f for f, sources in self.mapping.items() for s in sources}
         held = {s: (f, c) for f, (s, c) in self.suggestions.items()}
         samples = {p.norm: p.samples for p in self.profiles}
         rows = []
-        for h in self.headers:
+        for i, h in enumerate(self.headers):
             norm = F.normalise_header(h)
-            if cols.get(norm) is None:
-                continue
             field_ = by_col.get(norm)
             if field_:
                 conf, applied = self.confidence.get(field_, 1.0), True
@@ -122,7 +119,7 @@ class Detection:
                 conf, applied = None, False
             if norm in self.wide:
                 field_, conf, applied = "(product column: quantities)", None, self.unpivot
-            rows.append({"column": h, "samples": list(samples.get(norm, ())), "field": field_,
+            rows.append({"index": i, "column": h, "samples": list(samples.get(norm, ())), "field": field_,
                          "confidence": conf, "applied": applied, "low": field_ in self.low})
         return rows
 
