@@ -42,6 +42,14 @@ def _judge(store, report, expected: dict) -> tuple[int, int, list[str]]:
     return right, len(expected["map"]), wrong
 
 
+def _reasons(store, report) -> str:
+    """The rejection reasons of an upload with their counts, for the table."""
+    rows = store.con.execute(
+        "SELECT reason, count(*) FROM rejected_rows WHERE batch_id = ? GROUP BY 1 ORDER BY 2 DESC LIMIT 3",
+        [report.batch_id]).fetchall()
+    return "".join(f": {n:,} {reason[:60]}" for reason, n in rows)
+
+
 def _empty_column(path: Path, column: str) -> bool:
     """The analyst's column has no value in the file."""
     import csv
@@ -87,8 +95,9 @@ def main() -> None:
         kind_ok = "yes" if report.kind == expected["kind"] else f"NO ({report.kind})"
         notes = "; ".join(wrong) or "all fields right"
         rows.append(f"| {name} | {expected['kind']} | {kind_ok} | {right}/{n} ({100 * right / n:.0f}%) | "
-                    f"{kept:,}/{report.rows_read:,} ({100 * kept / max(report.rows_read, 1):.1f}%) | "
-                    f"{seconds:.2f} s; {notes} |")
+                    f"{kept:,}/{report.rows_read:,} ({100 * kept / max(report.rows_read, 1):.1f}%; "
+                    f"{report.rows_loaded:,} loaded, {report.rows_duplicate:,} duplicate, "
+                    f"{report.rows_rejected:,} rejected{_reasons(store, report)}) | {seconds:.2f} s; {notes} |")
         store.close()
     lines = [
         "## Importing real exports with no --map (issue 16)",

@@ -142,7 +142,9 @@ def _quote_char(text: str, delimiter: str) -> str:
                                                    len(lines)) if len(row) == n)
     except csv.Error:
         quoted = 0
-    return "" if plain == len(lines) - 1 and quoted < plain else '"'
+    # Quoting shows as cells wrapped in quotes; without any, quotes are literal text.
+    starts = any(len(cell) > 1 and cell[0] == cell[-1] == '"' for ln in lines for cell in ln.split(delimiter))
+    return "" if plain == len(lines) - 1 and (quoted < plain or not starts) else '"'
 
 
 def sample_rows(det) -> list[tuple[str, ...]]:

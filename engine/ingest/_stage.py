@@ -551,7 +551,7 @@ def _reviews(con, m, num, ts, bad, text, reasons, label, sql, optional):
     body = f"sl_html_unescape({text('text')})" if m.get("text") else "NULL"
     hashed = ", ".join(f"coalesce({text(k)}, '')" for k in ("product_id", "author", "review_ts", "rating", "title", "text", "customer_id"))
     exprs = {
-        "review_id": f"coalesce({text('review_id')}, md5(concat_ws(chr(31), {hashed})))",
+        "review_id": f"coalesce({text('review_id')}, {_content_id(hashed, text('review_id'))})",
         "review_ts": review_ts or "NULL::TIMESTAMP",
         "product_id": text("product_id"),
         "product_name": text("product_name"),
@@ -569,6 +569,15 @@ def _reviews(con, m, num, ts, bad, text, reasons, label, sql, optional):
                          rating))
     reasons.append((f"{text('text')} IS NULL AND {text('title')} IS NULL AND ({rating}) IS NULL", "'review has neither text nor rating'"))
     return exprs, reasons
+
+
+def _content_id(hashed: str, review_id: str) -> str:
+    """A review's id from its content; the second and later reviews with the same content in one file (different
+    shoppers writing 'Love it!' on the same day) add their occurrence number, so they stay reviews of their own and
+    a re-import of the file still finds each of them again."""
+    digest = f"md5(concat_ws(chr(31), {hashed}))"
+    occurrence = f"row_number() OVER (PARTITION BY {review_id} IS NULL, {digest} ORDER BY _rid)"
+    return f"CASE WHEN {occurrence} = 1 THEN {digest} ELSE md5({digest} || '#' || {occurrence}) END"
 
 
 def _register_unescape(con) -> None:

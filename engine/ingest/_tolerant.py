@@ -41,11 +41,6 @@ class Scan(threading.Thread):
                 tail = block[-(len(self.header) + 2):]
 
 
-def _balanced(text: str, quote: str) -> bool:
-    """No quote left open (doubled quotes are escapes and count twice)."""
-    return not quote or text.count(quote) % 2 == 0
-
-
 def tolerant_copy(source: Path, det: Detection) -> tuple[Path, list[tuple[int, str, str, str]]]:
     """(clean copy, rejected lines as (line, raw, error type, message)); the copy has the header and one quoted
     record per kept row."""
@@ -73,11 +68,11 @@ def tolerant_copy(source: Path, det: Detection) -> tuple[Path, list[tuple[int, s
                 i += 1
                 continue
             j, buf = i, line
-            while not _balanced(buf, det.quote) and j + 1 < len(lines) and j - i < _JOIN_LINES \
-                    and len(buf) <= FIELD_LIMIT:
-                j += 1
+            row = _parse(buf, det)
+            while row is None and j + 1 < len(lines) and j - i < _JOIN_LINES and len(buf) <= FIELD_LIMIT:
+                j += 1  # a quoted cell may hold line breaks: the record goes on
                 buf += lines[j]
-            row = _parse(buf, det) if _balanced(buf, det.quote) else None
+                row = _parse(buf, det)
             if row is None:
                 rejects.append((number, line.rstrip("\r\n"), "UNBALANCED QUOTE", ""))
                 i += 1
