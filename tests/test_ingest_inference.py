@@ -198,3 +198,23 @@ def test_upload_form_shows_every_column_and_leaves_low_confidence_blank(tmp_path
     assert mapping["author"] == "Age" and mapping["review_id"] == "" and mapping["rating"] == "Stars"
     fixed = services.detect_upload(path, "rev.csv", kind=det.kind, mapping=mapping)
     assert "review_id" not in fixed.mapping and fixed.mapping["author"] == ("age",)
+
+
+def test_sentiment_train_refuses_too_few_reviews_per_class_with_counts(tmp_path, capsys):
+    db = tmp_path / "s.duckdb"
+    rows = "".join(f"r{i},{5 if i % 8 else 1},Review text number {i} about the product\n" for i in range(40))
+    path = write(tmp_path, "r.csv", "review id,rating,review text\n" + rows)
+    assert cli(["ingest", "--db", str(db), str(path)]) == 0
+    capsys.readouterr()
+    assert cli(["sentiment", "train", "--db", str(db), "--time-budget", "5"]) == 2
+    err = capsys.readouterr().err
+    assert "at least 10 rated reviews with text of each sentiment" in err and "5 negative, 0 neutral, 35 positive" in err
+
+
+def test_small_held_out_figures_come_with_an_interval():
+    from engine.sentiment._decision import macro_f1_interval
+
+    low, high = macro_f1_interval([[2, 0, 0], [0, 1, 0], [0, 0, 1]])  # 4 reviews, all right: 1.0 alone says little
+    assert low < 0.5 and high == 1.0
+    low, high = macro_f1_interval([[500, 20, 30], [40, 400, 60], [10, 20, 900]])
+    assert high - low < 0.06
