@@ -47,7 +47,7 @@ def _reasons(store, report) -> str:
     rows = store.con.execute(
         "SELECT reason, count(*) FROM rejected_rows WHERE batch_id = ? GROUP BY 1 ORDER BY 2 DESC LIMIT 3",
         [report.batch_id]).fetchall()
-    return "".join(f": {n:,} {reason[:60]}" for reason, n in rows)
+    return (": " + "; ".join(f"{n:,} {reason[:60]}" for reason, n in rows)) if rows else ""
 
 
 def _empty_column(path: Path, column: str) -> bool:
@@ -115,6 +115,11 @@ def main() -> None:
         "",
         f"Total: fields right {totals[0]}/{totals[1]} ({100 * totals[0] / max(totals[1], 1):.0f}%, goal ≥ 90%); "
         f"rows kept {totals[2]:,}/{totals[3]:,} ({100 * totals[2] / max(totals[3], 1):.1f}%, goal ≥ 95%).",
+        "",
+        "Rows read are the file's records (blank lines and repeated headers would count as rejected rows). A review "
+        "id left unmapped means the importer found that column carrying different reviews under one value in the "
+        "sample and hashed review ids from content instead (said in the import's warnings). Wide files load one "
+        "order per row with its total unless `--unpivot` is given.",
         "",
     ]
     args.output.parent.mkdir(parents=True, exist_ok=True)
