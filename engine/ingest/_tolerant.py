@@ -32,13 +32,13 @@ class Scan(threading.Thread):
         with open(self.path, "rb") as fh:
             fh.readline()  # the header itself
             for chunk in iter(lambda: fh.read(1 << 22), b""):
-                block = tail + chunk
+                block = (tail + chunk).rstrip(b"\r\n")  # blank lines at the very end are no body lines
                 # A line over FIELD_LIMIT spans a whole aligned window of half that size without a newline.
                 if any(n in block for n in needles) or any(
                         block.find(b"\n", off, off + half) < 0 for off in range(0, len(block) - half, half)):
                     self.suspect = True
                     return
-                tail = block[-(len(self.header) + 2):]
+                tail = (tail + chunk)[-(len(self.header) + 2):]
 
 
 def tolerant_copy(source: Path, det: Detection) -> tuple[Path, list[tuple[int, str, str, str]]]:
