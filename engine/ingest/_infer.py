@@ -247,7 +247,6 @@ class Inference:
     confidence: dict[str, float]
     suggestions: dict[str, tuple[str, float]] = field(default_factory=dict)  # below threshold, not applied
     low: set[str] = field(default_factory=set)  # required fields filled below the threshold
-    notes: list[str] = field(default_factory=list)
 
     def strength(self) -> float:
         """How much of what this kind needs the file shows, with confidence (the kind decision)."""
@@ -291,7 +290,7 @@ def infer(profiles: list[ColumnProfile], kind: str, fixed: dict[str, tuple[str, 
         f, p, s = fields[r], cols[c], float(m[r, c])
         if s >= THRESHOLD or (fill_required and f in required and s >= REQUIRED_FLOOR):
             mapping[f] = (p.norm,)
-            confidence[f] = s
+            confidence[f] = min(s, 1.0)  # an exact header name scores above 1 only to win ties
             if s < THRESHOLD:
                 inf.low.add(f)
         elif s >= 0.2:

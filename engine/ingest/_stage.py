@@ -380,6 +380,11 @@ def _canonical(con, det: Detection, spec: F.FormatSpec | None, cols: dict[str, s
         every = ", ".join(f"coalesce(c{i}::VARCHAR, '')" for i in range(len(det.headers)))
         m["order_id"] = f"'line-' || substr(md5(concat_ws(chr(31), {every})), 1, 16)"
         label["order_id"] = "(one order per line)"
+        if det.mapping.get("order_id"):  # the sample's hedge becomes a fact
+            column = det.source_headers("order_id")[0]
+            det.notes[:] = [f"column {column!r} (order id) is empty in every row: each line is loaded as its own "
+                            "order; map another column with --map order_id=COLUMN to group lines into orders."
+                            if "(order id) is empty" in n else n for n in det.notes]
     elif det.kind == "orders" and det.synthetic_order_id:
         det.notes[:] = [n for n in det.notes if "each line is loaded as its own order" not in n]
     sources = {k: [cols[s] for s in v if s in cols] for k, v in det.mapping.items()}
