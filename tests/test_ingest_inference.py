@@ -218,3 +218,38 @@ def test_small_held_out_figures_come_with_an_interval():
     assert low < 0.5 and high == 1.0
     low, high = macro_f1_interval([[500, 20, 30], [40, 400, 60], [10, 20, 900]])
     assert high - low < 0.06
+
+
+@pytest.mark.parametrize("header,expected", [
+    ("订单编号,下单时间,商品名称,数量,单价", ("order_id", "order_ts", "product_name", "quantity", "unit_price")),
+    ("Número do pedido,Data do pedido,Produto,Quantidade,Preço", ("order_id", "order_ts", "product_name", "quantity",
+                                                                "unit_price")),
+    ("Número de pedido,Fecha,Producto,Cantidad,Precio", ("order_id", "order_ts", "product_name", "quantity",
+                                                         "unit_price")),
+    ("Numéro de commande,Date de commande,Produit,Quantité,Prix", ("order_id", "order_ts", "product_name",
+                                                                  "quantity", "unit_price")),
+    ("Sipariş No,Sipariş Tarihi,Ürün Adı,Adet,Birim Fiyat", ("order_id", "order_ts", "product_name", "quantity",
+                                                            "unit_price")),
+])
+def test_order_headers_in_other_languages(tmp_path, header, expected):
+    rows = "".join(f"N{i},2024-02-{1 + i:02d},Becher {i % 3},{1 + i % 4},{2 + i % 3}.50\n" for i in range(8))
+    det = detect(write(tmp_path, "o.csv", header + "\n" + rows))
+    assert det.kind == "orders"
+    assert [f for f in expected if det.mapping.get(f)] == list(expected), det.mapping
+
+
+def test_spreadsheet_mangled_ids_are_flagged_and_hashed(tmp_path, store):
+    ids = ["101000000001", "1.01E+11", "102000000002", "1.01E+11"]
+    rows = "".join(f"{rid},{1 + i},Review text number {i} that is long enough to read\n" for i, rid in enumerate(ids))
+    path = write(tmp_path, "r.csv", "Review ID,Rating,Comment\n" + rows)
+    report = ingest(store, path)
+    assert (report.rows_loaded, report.rows_rejected) == (4, 0)
+    assert any("1.01E+11" in w for w in report.warnings)
+    assert q(store, "SELECT count(*) FROM reviews WHERE review_id LIKE '%E+%'") == [(0,)]
+
+
+def test_money_with_currency_signs_and_spaces(tmp_path, store):
+    path = write(tmp_path, "o.csv", 'order id,order date,product,price\nA1,2024-01-05,Mug,"$2.39 "\n'
+                                    'A2,2024-01-05,Cup,"$1,250.00"\n')
+    ingest(store, path)
+    assert q(store, "SELECT unit_price FROM orders ORDER BY order_id") == [(2.39,), (1250.0,)]
