@@ -73,6 +73,7 @@ _NOT_GOODS = frozenset({"tax", "taxes", "vat", "shipping", "shipment", "freight"
 _TIME_WORDS = frozenset({"date", "time", "ts", "timestamp", "datetime", "created", "epoch", "unix", "when", "at",
                          "day"})
 _FIELD_TIME = {"order_ts", "review_ts"}
+_ENCODING_WORDS = frozenset({"unix", "epoch", "utc", "gmt", "iso", "local"})
 _MEASURES = {"quantity", "unit_price", "revenue", "discount", "rating"}
 _ID_TOKENS = frozenset({"asin", "key", "ref", "uuid", "guid", "id"})
 _PLACE = frozenset({"ship", "shipping", "billing", "province", "city", "address", "region", "zip"})
@@ -101,6 +102,9 @@ def _synonyms(canon: str) -> tuple[str, ...]:
 def name_score(header: str, canon: str) -> float:
     """How strongly a header names a field (0..1.1): exact synonyms, whole-word overlaps, near spellings."""
     words = split_header(header)
+    # How a time is encoded says nothing of what it is: 'unixReviewTime' is a review time.
+    meaning = " ".join(w for w in words.split() if w not in _ENCODING_WORDS)
+    words = meaning or words
     if not words:
         return 0.0
     if words == split_header(canon.replace("_", " ")):
@@ -165,9 +169,9 @@ def value_fit(p: ColumnProfile, canon: str) -> float:
                                 "country", "currency", "status", "title") else 0.0
     if canon in _FIELD_TIME:
         if p.date >= 0.6:
-            return 1.0
+            return 0.9 if p.date_guessed >= 0.5 else 1.0  # an unambiguous form beats one whose order is guessed
         if p.epoch >= 0.9:
-            return 0.9  # epoch seconds only count when the header says time (see score)
+            return 1.0  # epoch seconds only count when the header says time (see score)
         return 0.4 if p.date >= 0.3 else 0.0
     if p.date >= 0.6 or p.time_only >= 0.6:
         return 0.0

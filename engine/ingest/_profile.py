@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from ._parsing import FAMILIES
 
 _DATE_RX = [re.compile(rx) for name, rx in FAMILIES.items() if not name.startswith("epoch")]
+_ORDER_GUESSED_RX = [re.compile(FAMILIES[name]) for name in ("slash", "dot", "num_space")]  # day/month inferred
 _TIME_ONLY = re.compile(r"^\d{1,2}:\d{2}(:\d{2})?( ?[AaPp][Mm])?$")
 _SCI = re.compile(r"^[+-]?\d(\.\d+)?[eE]\+?\d+$")
 _CURRENCY_WORDS = re.compile(r"(?i)R\$|RM(?=\s*\d)|\b(?:EUR|USD|GBP|CHF|CAD|AUD|JPY|SEK|NOK|DKK|PLN|BRL|INR|CNY|RMB|"
@@ -35,6 +36,7 @@ class ColumnProfile:
     number: float  # share readable as a number (currency signs and separators allowed)
     integer: float  # share that are whole numbers
     date: float  # share written as a date or timestamp
+    date_guessed: float  # share whose day/month order has to be inferred ('03/04/2024', '09 16, 2013')
     time_only: float  # share that are a clock time alone ('14:30')
     epoch: float  # share that are whole numbers in the epoch-seconds or -milliseconds range (2001..2033)
     sci: float  # share written like a spreadsheet-mangled id ('1.01E+11')
@@ -117,6 +119,7 @@ def profile_columns(headers: list[str], norms: list[str], columns: list[tuple[st
             number=len(nums) / n,
             integer=sum(1 for x in nums if x == int(x)) / n,
             date=sum(1 for v in present if any(rx.match(v) for rx in _DATE_RX)) / n,
+            date_guessed=sum(1 for v in present if any(rx.match(v) for rx in _ORDER_GUESSED_RX)) / n,
             time_only=sum(1 for v in present if _TIME_ONLY.match(v)) / n,
             epoch=sum(1 for v in present if v.isdigit() and (1e9 <= int(v) < 2e9 or 1e12 <= int(v) < 2e12)) / n,
             sci=sum(1 for v in present if _SCI.match(v)) / n,
