@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from . import _formats as F
@@ -129,7 +130,7 @@ def _check_ids(det: Detection, profiles: list[ColumnProfile], columns: list[tupl
     # that asks); a guessed id ('id', or one chosen by its values) must agree with the data.
     if det.kind == "reviews" and p is not None and det.confidence.get("review_id", 1) < 1.0 \
             and name_score(p.header, "review_id") < 1.0:
-        body = [det.mapping.get(f, (None,))[0] for f in ("text", "title", "rating", "product_id")]
+        body = [det.mapping.get(f, (None,))[0] for f in ("text", "title", "rating")]  # one review on several variants
         body_cols = [by_norm[b].index for b in body if b in by_norm]
         seen: dict[str, tuple] = {}
         clash = 0
@@ -137,7 +138,7 @@ def _check_ids(det: Detection, profiles: list[ColumnProfile], columns: list[tupl
             rid = rid.strip()
             if not rid:
                 continue
-            content = tuple(columns[c][r] for c in body_cols)
+            content = tuple(re.sub(r"\s+", "", columns[c][r]) for c in body_cols)  # re-scraped line breaks
             if seen.setdefault(rid, content) != content:
                 clash += 1
         if clash and clash >= 0.05 * max(p.filled, 1):
