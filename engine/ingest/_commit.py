@@ -129,7 +129,7 @@ def _find_conflicting_ids(con, det: Detection) -> int:
     con.execute("""CREATE TEMP TABLE _conflicts AS
         SELECT _rid, review_id FROM (
             SELECT _rid, review_id, h, first_value(h) OVER (PARTITION BY review_id ORDER BY _rid) AS first_h
-            FROM (SELECT _rid, review_id, hash(regexp_replace(text, '\s+', '', 'g'), title, rating) AS h
+            FROM (SELECT _rid, review_id, hash(regexp_replace(text, '\\s+', '', 'g'), title, rating) AS h
                   FROM _stage WHERE _reason IS NULL)
         ) WHERE h <> first_h""")
     return con.execute("SELECT count(*) FROM _conflicts").fetchall()[0][0]
