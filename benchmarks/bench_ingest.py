@@ -42,7 +42,7 @@ else:
     store.con.execute("CHECKPOINT")
     seconds = time.perf_counter() - t
     rows = report.rows_loaded
-    assert report.rows_read == report.rows_loaded + report.rows_rejected + report.rows_duplicate
+    assert report.rows_read == report.rows_loaded + report.rows_updated + report.rows_rejected + report.rows_duplicate
 # VmHWM is this process image's own peak; ru_maxrss would carry the parent's peak over fork and exec.
 hwm = next(int(ln.split()[1]) for ln in open("/proc/self/status") if ln.startswith("VmHWM:"))
 print(json.dumps({{"seconds": seconds, "rows": rows, "peak_mb": hwm / 1024}}))

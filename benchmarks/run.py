@@ -20,6 +20,7 @@ BENCHES = {
     "corpus": ("bench_import_corpus.py", [], []),
     "sentiment": ("bench_sentiment.py", ["--save", str(MODEL)], ["--budget", "120", "--save", str(MODEL)]),
     "explain": ("bench_explain.py", ["--model", str(MODEL)], ["--model", str(MODEL), "--n", "10"]),
+    "recommend": ("bench_recommend.py", [], ["--n-faith", "50", "--n-latency", "10"]),
 }
 
 

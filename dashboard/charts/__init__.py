@@ -4,6 +4,7 @@ with every label that comes from an upload HTML-escaped."""
 from ._common import empty_figure
 from .explain import ATTRIBUTION_COLOURS, drivers_bar, explanation_words
 from .models import confusion_matrix
+from .recommend import attribution_bar
 from .sales import revenue_over_time, top_products_bar
 from .sentiment import (
     LABEL_COLOURS,
@@ -25,6 +26,7 @@ __all__ = [
     "rating_vs_sentiment",
     "selected_point",
     "confusion_matrix",
+    "attribution_bar",
     "ATTRIBUTION_COLOURS",
     "explanation_words",
     "drivers_bar",

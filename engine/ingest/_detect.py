@@ -72,7 +72,7 @@ def _infer_generic(det: Detection, kind: str | None, user: dict[str, str]) -> No
         chosen = results[kind]
     else:
         complete = [r for r in results.values() if r.complete()]
-        if user:
+        if user and _kind_from_map(user):
             complete = [results[_kind_from_map(user)]]
         if not complete:
             raise IngestError(
@@ -191,11 +191,14 @@ def _separate_clock(det: Detection, profiles: list[ColumnProfile]) -> None:
                 break
 
 
-def _kind_from_map(mapping: dict[str, str]) -> str:
-    """Kind implied by the canonical names a user mapped."""
-    if {"rating", "text", "review_id"} & set(mapping):
+def _kind_from_map(mapping: dict[str, str]) -> str | None:
+    """Kind implied by the canonical names a user mapped (None when they fit either kind)."""
+    fields = {f for f, source in mapping.items() if source}
+    if fields & (set(F.CANONICAL["reviews"]) - set(F.CANONICAL["orders"])):
         return "reviews"
-    return "orders"
+    if fields & (set(F.CANONICAL["orders"]) - set(F.CANONICAL["reviews"])):
+        return "orders"
+    return None
 
 
 def _apply_user_mapping(

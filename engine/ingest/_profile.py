@@ -121,7 +121,7 @@ def profile_columns(headers: list[str], norms: list[str], columns: list[tuple[st
             date=sum(1 for v in present if any(rx.match(v) for rx in _DATE_RX)) / n,
             date_guessed=sum(1 for v in present if any(rx.match(v) for rx in _ORDER_GUESSED_RX)) / n,
             time_only=sum(1 for v in present if _TIME_ONLY.match(v)) / n,
-            epoch=sum(1 for v in present if v.isdigit() and (1e9 <= int(v) < 2e9 or 1e12 <= int(v) < 2e12)) / n,
+            epoch=sum(1 for v in present if v.isascii() and v.isdigit() and (1e9 <= int(v) < 2e9 or 1e12 <= int(v) < 2e12)) / n,
             sci=sum(1 for v in present if _SCI.match(v)) / n,
             letters=sum(1 for v in present if _LETTER.search(v)) / n,
             spaces=sum(1 for v in present if " " in v) / n,

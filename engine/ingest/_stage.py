@@ -570,8 +570,10 @@ def _reviews(con, m, num, ts, bad, text, reasons, label, sql, optional):
     if review_ts:
         optional.append(("review dates|kept without a date", m["review_ts"], review_ts))
     if rating_raw:
-        optional.append(("ratings (not a number or outside any known scale)|kept without a rating", m["rating"],
-                         rating))
+        # A rating that is there must read: it is what a review is scored and trained on.
+        reasons.append(bad("rating", rating_raw, "rating is not a number:"))
+        reasons.append((f"({rating_raw}) <= 0 OR ({rating_raw}) > 100",
+                        f"'rating ' || {m['rating']} || ' is outside any known scale'"))
     reasons.append((f"{text('text')} IS NULL AND {text('title')} IS NULL AND ({rating}) IS NULL", "'review has neither text nor rating'"))
     return exprs, reasons
 

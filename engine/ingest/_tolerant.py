@@ -11,6 +11,7 @@ import tempfile
 import threading
 from pathlib import Path
 
+from ._lines import LineNumbers
 from ._sniff import FIELD_LIMIT, _csv_limit
 from ._types import Detection
 
@@ -41,13 +42,14 @@ class Scan(threading.Thread):
                 tail = (tail + chunk)[-(len(self.header) + 2):]
 
 
-def tolerant_copy(source: Path, det: Detection) -> tuple[Path, list[tuple[int, str, str, str]]]:
-    """(clean copy, rejected lines as (line, raw, error type, message)); the copy has the header and one quoted
-    record per kept row."""
+def tolerant_copy(source: Path, det: Detection) -> tuple[Path, list[tuple[int, str, str, str]], list[int]]:
+    """(clean copy, rejected lines as (line, raw, error type, message), the line each kept record starts on); the
+    copy has the header and one quoted record per kept row."""
     _csv_limit()
     n_cols = len(det.headers)
     header_cells = [h.strip() for h in det.headers]
     rejects: list[tuple[int, str, str, str]] = []
+    starts: list[int] = []
     fd, tmp = tempfile.mkstemp(suffix=".csv", prefix="storelens-clean-")
     os.fchmod(fd, 0o600)
     with open(source, encoding="utf-8-sig", errors="replace", newline="") as src, \
@@ -87,8 +89,17 @@ def tolerant_copy(source: Path, det: Detection) -> tuple[Path, list[tuple[int, s
                 rejects.append((number, raw, kind, f"found: {len(row)}"))
             else:
                 out.writerow(row)
+                starts.append(number)
             i = j + 1
-    return Path(tmp), rejects
+    return Path(tmp), rejects, starts
+
+
+def known_lines(con, starts: list[int]) -> LineNumbers:
+    """Line numbers of the clean copy's records in the original file (temp table _linemap); the rejected lines
+    already carry theirs."""
+    con.execute("CREATE OR REPLACE TEMP TABLE _linemap AS SELECT unnest(range(?)) AS _rid, unnest(?::BIGINT[]) AS line",
+                [len(starts), starts])
+    return LineNumbers(False, starts, {})
 
 
 def _parse(text: str, det: Detection) -> list[str] | None:
