@@ -6,7 +6,7 @@ import re
 from pathlib import Path
 
 from . import _formats as F
-from ._infer import THRESHOLD, Inference, infer
+from ._infer import THRESHOLD, Inference, infer, name_score, split_header
 from ._profile import ColumnProfile, add_order_structure, profile_columns
 from ._sniff import _sniff, sample_rows
 from ._types import FORMAT_NAMES, Detection, IngestError
@@ -98,8 +98,6 @@ def _infer_generic(det: Detection, kind: str | None, user: dict[str, str]) -> No
 def _wide_columns(profiles: list[ColumnProfile]) -> list[str]:
     """Columns that look like one column per product holding quantities: at least four small whole-number columns
     that are mostly blank or zero and whose headers name no field."""
-    from ._infer import name_score
-
     cands = []
     for p in profiles:
         if not p.filled or not p.numeric or p.integer < 0.99 or (p.lo or 0) < 0 or (p.hi or 0) > 1000:
@@ -122,7 +120,6 @@ def _check_ids(det: Detection, profiles: list[ColumnProfile], columns: list[tupl
     reviews then get ids hashed from their content); an order id column empty in every row means one order per
     line; ids a spreadsheet turned into '1.01E+11' are flagged."""
     by_norm = {p.norm: p for p in profiles}
-    from ._infer import name_score
 
     src = det.mapping.get("review_id", (None,))[0]
     p = by_norm.get(src)
@@ -176,7 +173,6 @@ def _check_ids(det: Detection, profiles: list[ColumnProfile], columns: list[tupl
 
 def _separate_clock(det: Detection, profiles: list[ColumnProfile]) -> None:
     """A date-only time field with a separate time-of-day column beside it ('Date', 'Time') takes both."""
-    from ._infer import split_header
 
     used = {s for sources in det.mapping.values() for s in sources}
     for f in ("order_ts", "review_ts"):
