@@ -1,0 +1,156 @@
+"""The global forecasting network: one MLP over scaled history windows of every series plus the calendar of the
+periods ahead, with a linear skip from the window (N-BEATS' generic block in one stage), predicting p10/p50/p90
+(ordered by construction) and the mean, trained with the pinball loss. Imported only when a forecast is made."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import torch
+from torch import nn
+
+from engine.models import Progress, no_progress
+
+from ._config import ForecastConfig
+
+QUANTILES = (0.1, 0.5, 0.9)
+OUTPUTS = ("p10", "p50", "p90", "mean")
+_MEAN_WEIGHT = 0.1  # the mean head's squared error beside the three pinball losses
+
+
+def device() -> torch.device:
+    """A GPU when one is present (the network is small: CPU is the norm)."""
+    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+
+
+class QuantileMLP(nn.Module):
+    """Window + mask + calendar ahead + log scale -> (horizon, 4): p10 <= p50 <= p90 and the mean."""
+
+    def __init__(self, window: int, horizon: int, n_cal: int, hidden: int, layers: int, dropout: float) -> None:
+        super().__init__()
+        self.window, self.horizon = window, horizon
+        n_in = 2 * window + horizon * n_cal + 1
+        blocks: list[nn.Module] = []
+        width = n_in
+        for _ in range(layers):
+            blocks += [nn.Linear(width, hidden), nn.ReLU(), nn.Dropout(dropout)]
+            width = hidden
+        self.body = nn.Sequential(*blocks)
+        self.head = nn.Linear(hidden, horizon * 4)
+        self.skip = nn.Linear(window, horizon)  # linear extrapolation of the window: the part MLPs find hard
+        nn.init.zeros_(self.head.weight)
+        nn.init.zeros_(self.head.bias)
+
+    def forward(self, x: torch.Tensor, mask: torch.Tensor, cal: torch.Tensor, log_scale: torch.Tensor) -> torch.Tensor:
+        z = torch.cat([x, mask, cal.flatten(1), log_scale[:, None]], dim=1)
+        out = self.head(self.body(z)).view(-1, self.horizon, 4)
+        base = self.skip(x)
+        p50 = base + out[..., 1]
+        p10 = p50 - nn.functional.softplus(out[..., 0]) - 1e-4
+        p90 = p50 + nn.functional.softplus(out[..., 2]) + 1e-4
+        mean = base + out[..., 3]
+        return torch.stack([p10, p50, p90, mean], dim=-1)
+
+
+def pinball(pred: torch.Tensor, y: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """Mean pinball loss of the three quantiles plus a small squared error of the mean, over observed targets."""
+    total = pred.new_zeros(())
+    for k, q in enumerate(QUANTILES):
+        diff = y - pred[..., k]
+        total = total + (torch.maximum(q * diff, (q - 1) * diff) * mask).sum()
+    total = total + _MEAN_WEIGHT * (((y - pred[..., 3]) ** 2).clamp(max=100.0) * mask).sum()
+    return total / mask.sum().clamp(min=1.0)
+
+
+class Windows:
+    """Every (series, origin) window of a history cut at `cutoff`, gathered on the fly (no copies)."""
+
+    def __init__(self, values: np.ndarray, cal: np.ndarray, window: int, horizon: int, cutoff: int,
+                 dev: torch.device) -> None:
+        n, _ = values.shape
+        self.window, self.horizon = window, horizon
+        hist = values[:, :cutoff]
+        pad = np.full((n, window), np.nan)
+        full = np.concatenate([pad, hist, np.full((n, horizon), np.nan)], axis=1)  # left pad: short series too
+        self.values = torch.tensor(np.nan_to_num(full, nan=0.0), dtype=torch.float32, device=dev)
+        self.observed = torch.tensor(~np.isnan(full), dtype=torch.float32, device=dev)
+        calp = np.concatenate([np.zeros((n, window, cal.shape[2]), dtype=np.float32), cal], axis=1)
+        self.cal = torch.tensor(calp, dtype=torch.float32, device=dev)
+        self.series_scale = torch.tensor(_series_scale(hist), dtype=torch.float32, device=dev)
+        # origins: at least one observed value before and one target after (in padded coordinates)
+        first = np.argmax(~np.isnan(hist), axis=1)
+        pairs = [(i, t + window) for i in range(n) for t in range(max(first[i] + 1, 1), cutoff)]
+        self.pairs = torch.tensor(pairs, dtype=torch.long, device=dev).reshape(-1, 2)
+        self.past = torch.arange(-window, 0, device=dev)
+        self.ahead = torch.arange(0, horizon, device=dev)
+
+    def batch(self, idx: torch.Tensor) -> tuple[torch.Tensor, ...]:
+        """Inputs and targets (scaled) of the windows `idx`."""
+        i, t = self.pairs[idx, 0], self.pairs[idx, 1]
+        return self.at(i, t)
+
+    def at(self, i: torch.Tensor, t: torch.Tensor) -> tuple[torch.Tensor, ...]:
+        """Inputs and targets of series `i` forecast from padded position `t` (the first period ahead)."""
+        past = t[:, None] + self.past
+        ahead = t[:, None] + self.ahead
+        x, m = self.values[i[:, None], past], self.observed[i[:, None], past]
+        scale = (x.abs() * m).sum(1) / m.sum(1).clamp(min=1.0)
+        scale = torch.where(scale > 1e-8, scale, self.series_scale[i])
+        y = self.values[i[:, None], ahead.clamp(max=self.values.shape[1] - 1)] / scale[:, None]
+        ym = self.observed[i[:, None], ahead.clamp(max=self.values.shape[1] - 1)]
+        cal = self.cal[i[:, None], ahead.clamp(max=self.cal.shape[1] - 1)]
+        return x / scale[:, None], m, cal, torch.log(scale), y, ym, scale
+
+
+def _series_scale(hist: np.ndarray) -> np.ndarray:
+    """Fallback scale per series for windows that are all zero: the mean absolute value of its history, else 1."""
+    with np.errstate(invalid="ignore"):
+        s = np.nanmean(np.abs(hist), axis=1) if hist.shape[1] else np.ones(hist.shape[0])
+    return np.where(np.isfinite(s) & (s > 1e-8), s, 1.0)
+
+
+def build(config: ForecastConfig, n_cal: int) -> QuantileMLP:
+    """A fresh network for the request's window and horizon."""
+    return QuantileMLP(config.input_size, config.horizon, n_cal, config.hidden, config.layers, config.dropout)
+
+
+def train(values: np.ndarray, cal: np.ndarray, cutoff: int, config: ForecastConfig,
+          progress: Progress = no_progress) -> QuantileMLP:
+    """Fit a network on every window that ends by `cutoff`; deterministic for the config's seed."""
+    dev = device()
+    torch.manual_seed(config.seed)
+    gen = torch.Generator(device="cpu").manual_seed(config.seed)
+    data = Windows(values, cal, config.input_size, config.horizon, cutoff, dev)
+    if len(data.pairs) == 0:
+        raise ValueError("no training windows")
+    net = build(config, cal.shape[2]).to(dev)
+    opt = torch.optim.AdamW(net.parameters(), lr=config.learning_rate, weight_decay=config.weight_decay)
+    sched = torch.optim.lr_scheduler.LambdaLR(
+        opt, lambda s: 0.5 * (1 + math.cos(math.pi * min(s, config.steps) / config.steps)))
+    net.train()
+    for step in range(config.steps):
+        idx = torch.randint(len(data.pairs), (config.batch_size,), generator=gen).to(dev)
+        x, m, c, ls, y, ym, _ = data.batch(idx)
+        loss = pinball(net(x, m, c, ls), y, ym)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        nn.utils.clip_grad_norm_(net.parameters(), 1.0)
+        opt.step()
+        sched.step()
+        if step % 50 == 0 or step == config.steps - 1:
+            progress((step + 1) / config.steps, f"training step {step + 1}/{config.steps}")
+    net.eval()
+    return net.cpu()
+
+
+@torch.no_grad()
+def forecast(net: QuantileMLP, values: np.ndarray, cal: np.ndarray, at: int) -> np.ndarray:
+    """(n_series, horizon, 4) forecasts in the series' units, made from the history before period `at`."""
+    data = Windows(values, cal, net.window, net.horizon, at, torch.device("cpu"))
+    n = values.shape[0]
+    i = torch.arange(n)
+    t = torch.full((n,), at + net.window, dtype=torch.long)
+    x, m, c, ls, _, _, scale = data.at(i, t)
+    out = net(x, m, c, ls) * scale[:, None, None]
+    return out.numpy().astype(float)
