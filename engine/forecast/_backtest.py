@@ -5,7 +5,7 @@ last window's anomalies. Everything the CLI and the page show comes out of `run`
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -100,24 +100,37 @@ def run(series: SeriesSet, config: ForecastConfig, progress: Progress = no_progr
     if observed.max(initial=0) == 0:
         raise InsufficientDataError(f"there is no {config.metric} data to forecast")
     cuts = origin_cuts(t_len, config)
+    try:  # one more origin before the reported ones, used only to calibrate the intervals of the first
+        all_cuts = origin_cuts(t_len, replace(config, origins=config.origins + 1))
+    except InsufficientDataError:
+        all_cuts = cuts
+    calibrating = len(all_cuts) > len(cuts)
+    cuts = all_cuts[1:] if calibrating else cuts
     h = config.horizon
     cal = _calendar(series, h)
     additive = series.additive()
     started = time.perf_counter()
-    n_fits = len(cuts) + 1
+    n_fits = len(all_cuts) + 1
     records: list[dict[str, Any]] = []
     model_err: list[np.ndarray] = []
-    for j, cut in enumerate(cuts):
+    scores: list[np.ndarray] = []  # interval scores of earlier origins: split-conformal, rolling forward
+    for j, cut in enumerate(all_cuts):
+        label = "calibration origin" if calibrating and j == 0 else f"backtest origin {j + int(not calibrating)}"
         base = j / n_fits
-        progress(base, f"backtest origin {j + 1}/{len(cuts)}: training")
+        progress(base, f"{label}: training")
         net = _net.train(values, cal, cut, config,
-                         lambda f, msg, b=base: progress(b + 0.8 * f / n_fits, f"backtest {j + 1}/{len(cuts)}: {msg}"))
+                         lambda f, msg, b=base, lab=label: progress(b + 0.8 * f / n_fits, f"{lab}: {msg}"))
         raw = _net.forecast(net, values, cal, cut)
         scales = np.array([mase_scale(values[i, :cut], config.season) for i in range(n)])
         fc = reconcile(raw, scales ** 2) if additive else raw
-        progress(base + 0.8 / n_fits, f"backtest origin {j + 1}/{len(cuts)}: baselines")
         steps = min(h, t_len - cut)
         actual = values[:, cut:cut + steps]
+        widened = widen(fc, interval_factor(scores))
+        scores.append(interval_scores(fc[:, :steps], actual))
+        if calibrating and j == 0:
+            continue
+        fc = widened
+        progress(base + 0.8 / n_fits, f"{label}: baselines")
         model_err.append(fc[:, :steps, 1] - actual)
         for i, name in enumerate(series.names):
             bl = {b: baseline_forecast(b, values[i, :cut], h, config.season)[0] for b in config.baselines}
@@ -131,17 +144,18 @@ def run(series: SeriesSet, config: ForecastConfig, progress: Progress = no_progr
     backtest_seconds = time.perf_counter() - started
     points = pd.DataFrame.from_records(records)
 
-    progress(len(cuts) / n_fits, "final fit on the whole history")
+    progress(len(all_cuts) / n_fits, "final fit on the whole history")
     t0 = time.perf_counter()
     net = _net.train(values, cal, t_len, config,
-                     lambda f, msg: progress((len(cuts) + 0.9 * f) / n_fits, f"final fit: {msg}"))
+                     lambda f, msg: progress((len(all_cuts) + 0.9 * f) / n_fits, f"final fit: {msg}"))
     train_seconds = time.perf_counter() - t0
     t0 = time.perf_counter()
     raw = _net.forecast(net, values, cal, t_len)
     err = np.concatenate(model_err, axis=1)
     with np.errstate(invalid="ignore"):
         variances = np.nanmean(err ** 2, axis=1)
-    final = reconcile(raw, variances) if additive else raw
+    factor = interval_factor(scores)
+    final = widen(reconcile(raw, variances) if additive else raw, factor)
     forecast_seconds = time.perf_counter() - t0
     future = series.future_periods(h)
     forecast = pd.DataFrame({
@@ -157,7 +171,36 @@ def run(series: SeriesSet, config: ForecastConfig, progress: Progress = no_progr
     result = ForecastResult(config, forecast, table, points, alternatives, anomalies, series.to_frame())
     result.summary = _summary(series, config, table, points, cuts, additive, train_seconds, forecast_seconds,
                               backtest_seconds)
+    result.summary["interval_factor"] = round(factor, 4)
+    result.summary["calibration_origin"] = str(series.periods[all_cuts[0]].date()) if calibrating else None
     return result, net
+
+
+def interval_scores(fc: np.ndarray, actual: np.ndarray) -> np.ndarray:
+    """How far each actual lies out relative to its side of the interval: <= 1 inside the p10-p90 band."""
+    p10, p50, p90 = fc[..., 0], fc[..., 1], fc[..., 2]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        up = (actual - p50) / np.maximum(p90 - p50, 1e-9)
+        down = (p50 - actual) / np.maximum(p50 - p10, 1e-9)
+    s = np.where(actual >= p50, up, down)
+    return s[np.isfinite(s)]
+
+
+def interval_factor(scores: list[np.ndarray], lo: float = 0.5, hi: float = 4.0) -> float:
+    """Width multiplier that would have put 80% of earlier origins' actuals inside (1 with no history); clipped so
+    one freak window cannot make the intervals explode or vanish."""
+    pooled = np.concatenate(scores) if scores else np.array([])
+    if len(pooled) < 10:
+        return 1.0
+    return float(np.clip(np.quantile(pooled, 0.8), lo, hi))
+
+
+def widen(fc: np.ndarray, factor: float) -> np.ndarray:
+    """Scale p10 and p90's distance from p50 by `factor` (p50 and the mean unchanged, so sums still add up)."""
+    out = fc.copy()
+    out[..., 0] = fc[..., 1] - factor * (fc[..., 1] - fc[..., 0])
+    out[..., 2] = fc[..., 1] + factor * (fc[..., 2] - fc[..., 1])
+    return out
 
 
 def _series_table(series: SeriesSet, config: ForecastConfig, points: pd.DataFrame, final: np.ndarray) -> pd.DataFrame:
