@@ -12,18 +12,13 @@ import numpy as np
 import torch
 from torch import nn
 
-from engine.models import Progress, no_progress
+from engine.models import Progress, no_progress, pick_device
 
 from ._config import ForecastConfig
 
 QUANTILES = (0.1, 0.5, 0.9)
 OUTPUTS = ("p10", "p50", "p90", "mean")
 _MEAN_WEIGHT = 0.1  # the mean head's squared error beside the three pinball losses
-
-
-def device() -> torch.device:
-    """A GPU when one is present (the network is small: CPU is the norm)."""
-    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
 
 
 @contextmanager
@@ -181,7 +176,7 @@ def train(values: np.ndarray, cal: np.ndarray, cutoff: int, config: ForecastConf
 
 def _train(values: np.ndarray, cal: np.ndarray, cutoff: int, config: ForecastConfig, progress: Progress) -> QuantileMLP:
     """The training loop (see train)."""
-    dev = device()
+    dev = pick_device()
     torch.manual_seed(config.seed)
     gen = torch.Generator(device="cpu").manual_seed(config.seed)
     data = Windows(values, cal, config.input_size, config.horizon, cutoff, dev)

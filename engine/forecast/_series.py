@@ -1,10 +1,11 @@
 """Series builder: one DuckDB statement turns orders or reviews into a periods x series matrix (zeros for days
 without sales, NaN for periods without reviews), with the tail beyond the top N pooled so totals still add up.
 
-Order lines follow the Overview's revenue rules (engine.analytics): a line counts unless its order is cancelled,
+Order lines follow the Overview's revenue rules (engine.store's REVENUE_LINE_SQL / PURCHASE_LINE_SQL, shared with
+engine.analytics): a line counts unless its order is cancelled,
 returns and credit notes (negative quantity) always count so they reduce revenue and units; an order counts when
 it is not cancelled and has a line with a positive quantity. A review's label is the sentiment model's when it has
-been scored, else its star rating's (as engine.sentiment_trends); its sentiment score is p_positive - p_negative
+been scored, else its star rating's (engine.store.rating_label_sql); its sentiment score is p_positive - p_negative
 when scored, else (rating - 3) / 2, both in [-1, 1].
 """
 
@@ -16,17 +17,12 @@ from datetime import date, datetime, time, timedelta
 import numpy as np
 import pandas as pd
 
-from engine.analytics import UNCATEGORISED
 from engine.models import InsufficientDataError
-from engine.store import Store, read_df
+from engine.store import PURCHASE_LINE_SQL, REVENUE_LINE_SQL, UNCATEGORISED, Store, rating_label_sql, read_df
 
 from ._config import FREQS, OTHER, TOTAL, ForecastConfig
 
-# Which lines count and what a purchase is: the same fragments as engine.analytics (its Overview rules).
-COUNTS = "(status IS DISTINCT FROM 'cancelled' OR quantity < 0)"
-PURCHASE = "(status IS DISTINCT FROM 'cancelled' AND quantity > 0)"
-_RATING_LABEL = ("CASE WHEN r.rating IS NULL OR isnan(r.rating) THEN NULL WHEN r.rating < 2.5 THEN 'negative' "
-                 "WHEN r.rating < 3.5 THEN 'neutral' ELSE 'positive' END")
+COUNTS, PURCHASE = REVENUE_LINE_SQL, PURCHASE_LINE_SQL  # which lines count; what a purchase is
 _AGG = {
     "revenue": f"sum(revenue) FILTER (WHERE {COUNTS})",
     "units": f"sum(quantity) FILTER (WHERE {COUNTS})",
@@ -34,12 +30,12 @@ _AGG = {
     "negative_share": "avg(CASE WHEN label = 'negative' THEN 1.0 WHEN label IS NOT NULL THEN 0.0 END)",
     "sentiment": "avg(score)",
 }
-_RANK = {"revenue": "sum(revenue) FILTER (WHERE {c})".format(c=COUNTS), "units": _AGG["units"],
-         "orders": _AGG["orders"], "negative_share": "count(label)", "sentiment": "count(score)"}
+_RANK = {"revenue": _AGG["revenue"], "units": _AGG["units"], "orders": _AGG["orders"],
+         "negative_share": "count(label)", "sentiment": "count(score)"}
 _SOURCES = {
     "orders": "SELECT order_ts AS ts, {key} AS key, revenue, quantity, order_id, status FROM orders "
               "WHERE order_ts IS NOT NULL",
-    "reviews": "SELECT r.review_ts AS ts, {key} AS key, coalesce(s.label, " + _RATING_LABEL + ") AS label, "
+    "reviews": "SELECT r.review_ts AS ts, {key} AS key, coalesce(s.label, " + rating_label_sql("r.rating") + ") AS label, "
                "coalesce(s.p_positive - s.p_negative, (r.rating - 3) / 2) AS score "
                "FROM reviews r LEFT JOIN review_sentiment s USING (review_id) WHERE r.review_ts IS NOT NULL",
 }
