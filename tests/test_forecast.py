@@ -246,3 +246,47 @@ class TestForecastContract(FamilyContract):
         again = ForecastModel.load(model.save(tmp_path / "copy"))
         pd.testing.assert_frame_equal(again.result.forecast, model.result.forecast, check_dtype=False)
         assert again.result.table["winner"].tolist() == model.result.table["winner"].tolist()
+
+
+# ------------------------------------------------------------------------------------------------ command line
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--metric", "profit", "--horizon", "7"], "unknown metric 'profit'"),
+    (["--metric", "revenue", "--by", "colour", "--horizon", "7"], "cannot split revenue by 'colour'"),
+    (["--metric", "revenue", "--horizon", "0"], "--horizon must be a whole number above 0"),
+    (["--metric", "revenue", "--horizon", "soon"], "--horizon must be a whole number"),
+    (["--metric", "revenue", "--freq", "M", "--horizon", "7"], "unknown frequency 'M'"),
+    (["--metric", "revenue", "--horizon", "60"], "too short to backtest"),
+])
+def test_cli_refuses_bad_input_with_exit_2_and_one_line(tmp_path, capsys, argv, message):
+    from engine.cli import main
+
+    db = tmp_path / "cli.duckdb"
+    make_orders_store(db, n_days=100).close()
+    out = tmp_path / "out.csv"
+    assert main(["forecast", "--db", str(db), *argv, "--output", str(out)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err[-1].startswith("storelens: ") and message in err[-1]
+    assert not out.exists()
+
+
+def test_cli_writes_the_contract_csv_and_json(tmp_path, capsys):
+    import json
+
+    from engine.cli import main
+
+    db = tmp_path / "cli.duckdb"
+    make_orders_store(db, n_days=100).close()
+    out = tmp_path / "fc.csv"
+    code = main(["forecast", "--db", str(db), "--metric", "revenue", "--by", "category", "--freq", "D",
+                 "--horizon", "7", "--origins", "3", "--output", str(out), "--json"])
+    captured = capsys.readouterr()
+    assert code == 0, captured.err
+    report = json.loads(captured.out)
+    assert {"series", "mase", "baseline_mase", "coverage_80"} <= set(report["series"][0])
+    assert [s["series"] for s in report["series"]] == [TOTAL, "shoes", "bags", "hats"]
+    csv = pd.read_csv(out)
+    assert list(csv.columns) == ["series", "ts", "p10", "p50", "p90", "mean"] and len(csv) == 4 * 7
+    assert csv["ts"].iloc[0] == str(START + timedelta(days=100))
+    assert REGISTRY.has_model(Store.open(db))

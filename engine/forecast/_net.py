@@ -161,6 +161,12 @@ class _AdamW:
             p.addcdiv_(m, denom, value=-lr / (1 - b1 ** self.t))
 
 
+def n_steps(n_windows: int, config: ForecastConfig) -> int:
+    """Training steps: config.steps, fewer when that would pass over the windows more than max_epochs times."""
+    by_epochs = math.ceil(config.max_epochs * n_windows / config.batch_size)
+    return max(1, min(config.steps, max(50, by_epochs)))
+
+
 def build(config: ForecastConfig, n_cal: int) -> QuantileMLP:
     """A fresh network for the request's window and horizon."""
     return QuantileMLP(config.input_size, config.horizon, n_cal, config.hidden, config.layers, config.dropout,
@@ -183,18 +189,22 @@ def _train(values: np.ndarray, cal: np.ndarray, cutoff: int, config: ForecastCon
     if len(data.pairs) == 0:
         raise ValueError("no training windows")
     net = build(config, cal.shape[2]).to(dev)
-    opt = _AdamW(list(net.parameters()), config.weight_decay)
+    # the seasonal skip stays as initialised: Adam moves every weight by ~lr a step whatever its gradient, which
+    # turned the weekday mean into a blur (a shop closed on Saturdays was forecast open); the MLP learns the rest
+    net.skip.requires_grad_(False)
+    opt = _AdamW([p for p in net.parameters() if p.requires_grad], config.weight_decay)
     net.train()
-    for step in range(config.steps):
+    steps = n_steps(len(data.pairs), config)
+    for step in range(steps):
         idx = torch.randint(len(data.pairs), (config.batch_size,), generator=gen).to(dev)
         x, m, c, ls, y, ym, _ = data.batch(idx)
         loss = pinball(net(x, m, c, ls), y, ym)
         net.zero_grad(set_to_none=True)
         loss.backward()
-        lr = config.learning_rate * 0.5 * (1 + math.cos(math.pi * step / config.steps))  # cosine decay
+        lr = config.learning_rate * 0.5 * (1 + math.cos(math.pi * step / steps))  # cosine decay
         opt.step(lr, clip=1.0)
-        if step % 50 == 0 or step == config.steps - 1:
-            progress((step + 1) / config.steps, f"training step {step + 1}/{config.steps}")
+        if step % 50 == 0 or step == steps - 1:
+            progress((step + 1) / steps, f"training step {step + 1}/{steps}")
     net.eval()
     return net.cpu()
 
