@@ -9,6 +9,7 @@ from . import (
     data,
     display,
     explain,
+    forecast,
     sales,
     sentiment,
     sentiment_model,
@@ -130,7 +131,7 @@ from .upload import (
 
 __all__ = [
     # modules
-    "background", "cache", "data", "display", "explain", "sales", "sentiment", "sentiment_model", "session", "upload",
+    "background", "cache", "data", "display", "explain", "forecast", "sales", "sentiment", "sentiment_model", "session", "upload",
     # session
     "Filters", "PRESETS", "db_path", "store", "page_session", "data_version", "ensure_demo", "filters",
     "set_filters", "default_preset", "preset_range", "date_bounds", "categories",

@@ -16,8 +16,9 @@ __all__ = ["JOB_TEXT", "job_title", "job_progress_text", "Job", "JobBusyError", 
            "latest_job", "cancel_job", "start_job", "no_job_running"]
 
 JOB_TEXT: dict[str, str] = {"train": "Training", "score": "Scoring every review",
-                             "score_new": "Scoring the reviews the active model has not scored"}
-_BUSY = "a training or scoring job is already running; wait for it to finish"
+                             "score_new": "Scoring the reviews the active model has not scored",
+                             "forecast": "Forecasting"}
+_BUSY = "a training, scoring or forecast job is already running; wait for it to finish"
 
 
 def job_title(job: Job) -> str:

@@ -53,7 +53,7 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
                 model.version = version
                 model.save(folder)
 
-            version, _ = REGISTRY.register(store, save, report)
+            version, _ = REGISTRY.register(store, save, report, data_hash=model.data_hash)
         finally:
             store.close()
         out = model.result.forecast[CSV_COLUMNS].copy()

@@ -50,6 +50,8 @@ class ForecastModel(ModelFamily):
         """Fit on series already built (generated data, or a frame from elsewhere)."""
         self.result, self.net = run(series, self.config, progress)
         self._metrics = dict(self.result.summary)
+        self._metrics["top_n"] = self.config.top_n
+        self._metrics["data_hash"] = series.data_hash()
         self.meta = {"names": list(series.names), "country_of": dict(series.country_of),
                      "home_country": series.home_country, "variances": self._variances().tolist(),
                      "additive": bool(self.result.summary["reconciled"])}
@@ -126,6 +128,11 @@ class ForecastModel(ModelFamily):
             model.result = _result_from_json(json.loads((folder / _RESULT).read_text(encoding="utf-8")), model.config)
         model.path = folder
         return model
+
+    @property
+    def data_hash(self) -> str | None:
+        """Fingerprint of the data the model was fitted on (SeriesSet.data_hash)."""
+        return self._metrics.get("data_hash")
 
     @property
     def metrics(self) -> dict[str, Any]:

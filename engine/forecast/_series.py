@@ -79,6 +79,15 @@ class SeriesSet:
         total, parts = self.values[0], self.values[self.bottom].sum(axis=0)
         return bool(np.allclose(parts, total, rtol=1e-6, atol=1e-6 * max(1.0, float(np.abs(total).max()))))
 
+    def data_hash(self) -> str:
+        """Fingerprint of the request's data (names, periods, values): a saved forecast is current while it matches."""
+        import hashlib
+
+        h = hashlib.sha256("|".join([self.metric, self.by, self.freq, *self.names]).encode("utf-8"))
+        h.update(np.asarray(self.periods.asi8).tobytes())
+        h.update(np.ascontiguousarray(np.nan_to_num(self.values, nan=-1e300)).tobytes())
+        return h.hexdigest()[:16]
+
     def upto(self, n_periods: int) -> "SeriesSet":
         """The first n_periods of every series (history as seen at a backtest origin)."""
         return SeriesSet(self.names, self.periods[:n_periods], self.values[:, :n_periods], self.freq, self.metric,
