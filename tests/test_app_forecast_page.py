@@ -1,5 +1,6 @@
 """The Forecasts page (streamlit.testing AppTest) on a real database: no forecast yet -> a run in the background ->
-the track record, fan charts, the series table, anomalies and the sentiment-leads-sales view; never a traceback."""
+the track record, fan charts, the series table, anomalies with their rows and the sentiment-leads-sales view;
+never a traceback."""
 
 from __future__ import annotations
 
@@ -67,6 +68,18 @@ def test_forecast_page_runs_a_forecast_in_the_background_and_shows_its_track_rec
     assert sum("seasonal naive" in v for v in verdicts) >= 4
     assert any("Pearson correlation t-test" in c.value for c in at.caption)
     assert at.button(key="forecast_run").label == "Run again"
+    # an anomaly lists the order lines behind it (what the page shows when one is selected)
+    from dashboard.services import forecast as fs
+
+    model, stale = fs.saved_forecast(fs.request("revenue", "category", "D", 7))
+    assert model is not None and stale is None
+    anomalies = fs.anomaly_table(model)
+    assert not anomalies.empty  # an 80% band leaves about one actual in five outside
+    first = anomalies.iloc[0]
+    rows = fs.anomaly_rows(model, first["series"], first["ts"])
+    assert len(rows) and {str(d.date()) for d in rows["order_ts"]} == {str(first["ts"])}
+    if first["series"] != "total":
+        assert set(rows["category"]) == {first["series"]}
 
 
 def test_forecast_page_explains_a_metric_without_data(db):
@@ -77,21 +90,3 @@ def test_forecast_page_explains_a_metric_without_data(db):
     no_exception(at)
     assert any("No forecast" in i.value or "no reviews" in i.value.lower() for i in at.info)
 
-
-def test_anomalies_list_the_rows_behind_them(db):
-    from dashboard.services import forecast as fs
-
-    at = _page()
-    at.selectbox(key="forecast_horizon").set_value(7).run()
-    at.button(key="forecast_run").click().run()
-    job = jobs().latest(str(db.resolve()))
-    assert job.wait(120) and job.status == "done", job.error
-    model, stale = fs.saved_forecast(fs.request("revenue", "category", "D", 7))
-    assert model is not None and stale is None
-    anomalies = fs.anomaly_table(model)
-    assert not anomalies.empty  # an 80% band leaves about one actual in five outside
-    first = anomalies.iloc[0]
-    rows = fs.anomaly_rows(model, first["series"], first["ts"])
-    assert len(rows) and {str(d.date()) for d in rows["order_ts"]} == {str(first["ts"])}
-    if first["series"] != "total":
-        assert set(rows["category"]) == {first["series"]}
