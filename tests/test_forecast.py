@@ -277,7 +277,9 @@ def test_cli_writes_the_contract_csv_and_json(tmp_path, capsys):
     from engine.cli import main
 
     db = tmp_path / "cli.duckdb"
-    make_orders_store(db, n_days=100).close()
+    store = make_orders_store(db, n_days=100)
+    store.con.execute("UPDATE orders SET category = '=hats' WHERE category = 'hats'")  # a formula-like name
+    store.close()
     out = tmp_path / "fc.csv"
     code = main(["forecast", "--db", str(db), "--metric", "revenue", "--by", "category", "--freq", "D",
                  "--horizon", "7", "--origins", "3", "--output", str(out), "--json"])
@@ -285,8 +287,9 @@ def test_cli_writes_the_contract_csv_and_json(tmp_path, capsys):
     assert code == 0, captured.err
     report = json.loads(captured.out)
     assert {"series", "mase", "baseline_mase", "coverage_80"} <= set(report["series"][0])
-    assert [s["series"] for s in report["series"]] == [TOTAL, "shoes", "bags", "hats"]
+    assert [s["series"] for s in report["series"]] == [TOTAL, "shoes", "bags", "=hats"]
     csv = pd.read_csv(out)
+    assert "'=hats" in set(csv["series"]) and "=hats" not in set(csv["series"])  # formula-safe CSV
     assert list(csv.columns) == ["series", "ts", "p10", "p50", "p90", "mean"] and len(csv) == 4 * 7
     assert csv["ts"].iloc[0] == str(START + timedelta(days=100))
     assert REGISTRY.has_model(Store.open(db))
