@@ -57,9 +57,8 @@ def load_store(csv: Path):
 
 def synthetic_scaling(n_series: int, n_days: int, seed: int) -> dict:
     """Seconds to train the network once on n_series generated daily series of n_days (default knobs)."""
-    from engine.forecast import ForecastConfig
-    from engine.forecast import _net
-    from engine.forecast._backtest import _calendar
+    from engine.forecast import ForecastConfig, _net
+    from engine.forecast._calendar import calendar_matrix
     from engine.forecast._series import SeriesSet
 
     rng = np.random.default_rng(seed)
@@ -71,7 +70,7 @@ def synthetic_scaling(n_series: int, n_days: int, seed: int) -> dict:
 
     series = SeriesSet([f"s{i}" for i in range(n_series)], pd.date_range("2022-01-03", periods=n_days), values, "D")
     config = ForecastConfig(horizon=28, seed=seed)
-    cal = _calendar(series, 28)
+    cal = calendar_matrix(series, 28)
     t0 = time.perf_counter()
     net = _net.train(values, cal, n_days, config)
     train_s = time.perf_counter() - t0
@@ -91,7 +90,7 @@ def main() -> int:
     ap.add_argument("--scale-series", type=int, default=300, help="generated series for the training-time check")
     args = ap.parse_args()
 
-    from engine.forecast import TOTAL, ForecastConfig, ForecastModel
+    from engine.forecast import ForecastConfig, ForecastModel
 
     store = load_store(args.csv)
     config = ForecastConfig(metric="revenue", by="country", freq="D", horizon=args.horizon, top_n=args.top,

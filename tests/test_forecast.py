@@ -9,12 +9,21 @@ from datetime import date, datetime, timedelta
 import numpy as np
 import pandas as pd
 import pytest
-
 from _family_contract import FamilyContract
+
 from engine.analytics import Filters, kpis
 from engine.forecast import (
-    OTHER, REGISTRY, TOTAL, ForecastConfig, ForecastModel, SeriesSet, build_series, cross_correlation, reconcile,
-    rows_behind, sentiment_leads_sales,
+    OTHER,
+    REGISTRY,
+    TOTAL,
+    ForecastConfig,
+    ForecastModel,
+    SeriesSet,
+    build_series,
+    cross_correlation,
+    reconcile,
+    rows_behind,
+    sentiment_leads_sales,
 )
 from engine.models import InsufficientDataError
 from engine.store import Store
@@ -65,7 +74,8 @@ def make_orders_store(path, n_days: int = 120, reviews: pd.DataFrame | None = No
     store = Store.open(path)
     df = _orders(n_days)
     with store.transaction() as con:
-        con.execute("INSERT INTO orders BY NAME SELECT * FROM df")
+        con.register("new_orders", df)
+        con.execute("INSERT INTO orders BY NAME SELECT * FROM new_orders")
         con.execute("INSERT INTO uploads (batch_id, file_name, kind, uploaded_at) VALUES ('b1', 'gen.csv', "
                     "'orders', now()::TIMESTAMP)")
         if reviews is not None:
@@ -132,7 +142,7 @@ def seasonal_fit():
 
 
 def test_model_beats_seasonal_naive_on_known_seasonality_and_trend(seasonal_fit):
-    model, report = seasonal_fit
+    _, report = seasonal_fit
     assert report["mase_model"] < 0.95 * report["mase_seasonal_naive"], report
     assert 0.5 <= report["coverage_80"] <= 1.0
     assert len(report["origins"]) == 3 and len(report["series"]) == 4
@@ -202,7 +212,7 @@ def test_negative_reviews_leading_sales_are_found_at_their_lag(tmp_path):
         lead = share[w - lag] if w >= lag else 0.2
         rows.append((f"w{w}", 1, day, "p1", "shoes", 1.0, 1000 * (1.5 - 2 * lead) + rng.normal(0, 10), "GB",
                      "completed"))
-        n_neg = int(round(share[w] * 50))
+        n_neg = round(share[w] * 50)
         revs += [(f"r{w}-{k}", day, "shoes", 1.0 if k < n_neg else 5.0) for k in range(50)]
     orders = pd.DataFrame(rows, columns=["order_id", "line_no", "order_ts", "product_id", "category", "quantity",
                                          "unit_price", "country", "status"])

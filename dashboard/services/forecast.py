@@ -10,7 +10,15 @@ from typing import Any
 import pandas as pd
 
 from engine.forecast import (
-    DIMENSIONS, LEADLAG_TEST, METHOD_LABELS, METRICS, OTHER, REGISTRY, TOTAL, ForecastConfig, ForecastModel,
+    DIMENSIONS,
+    LEADLAG_TEST,
+    METHOD_LABELS,
+    METRICS,
+    OTHER,
+    REGISTRY,
+    TOTAL,
+    ForecastConfig,
+    ForecastModel,
 )
 from engine.models import ModelLoadError
 from engine.sentiment import trends as sentiment_trends

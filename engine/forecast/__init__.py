@@ -6,7 +6,8 @@ happen only when a forecast is made."""
 from ._backtest import FORECAST_COLUMNS, METHODS, ForecastResult, origin_cuts, run
 from ._baselines import LABELS as METHOD_LABELS
 from ._config import DIMENSIONS, FREQS, METRICS, OTHER, TOTAL, ForecastConfig
-from ._leadlag import TEST_NAME as LEADLAG_TEST, cross_correlation, sentiment_leads_sales
+from ._leadlag import TEST_NAME as LEADLAG_TEST
+from ._leadlag import cross_correlation, sentiment_leads_sales
 from ._model import FAMILY, REGISTRY, ForecastModel
 from ._reconcile import reconcile
 from ._series import SeriesSet, build_series, rows_behind

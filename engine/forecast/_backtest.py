@@ -14,7 +14,7 @@ import pandas as pd
 from engine.models import InsufficientDataError, Progress, no_progress
 
 from ._baselines import BASELINES, LABELS, baseline_forecast, effective_season
-from ._calendar import calendar_features
+from ._calendar import calendar_matrix
 from ._config import FREQS, ForecastConfig
 from ._reconcile import reconcile
 from ._series import SeriesSet
@@ -70,19 +70,6 @@ def mase_scale(y: np.ndarray, season: int) -> float:
     return float("nan")
 
 
-def _calendar(series: SeriesSet, horizon: int) -> np.ndarray:
-    """(n_series, n_periods + horizon, n_features) calendar of every series (own-country holidays differ)."""
-    periods = series.periods.append(series.future_periods(horizon))
-    cache: dict[str | None, np.ndarray] = {}
-    rows = []
-    for name in series.names:
-        own = series.country_of.get(name)
-        if own not in cache:
-            cache[own] = calendar_features(periods, series.freq, series.home_country, own)
-        rows.append(cache[own])
-    return np.stack(rows)
-
-
 def _mean_over(y: np.ndarray) -> float:
     """Mean of the observed values (NaN when none)."""
     y = y[np.isfinite(y)]
@@ -107,7 +94,7 @@ def run(series: SeriesSet, config: ForecastConfig, progress: Progress = no_progr
     calibrating = len(all_cuts) > len(cuts)
     cuts = all_cuts[1:] if calibrating else cuts
     h = config.horizon
-    cal = _calendar(series, h)
+    cal = calendar_matrix(series, h)
     additive = series.additive()
     started = time.perf_counter()
     n_fits = len(all_cuts) + 1

@@ -68,6 +68,6 @@ def baseline_forecast(name: str, y: np.ndarray, h: int, season: int) -> tuple[np
             out = _statsforecast(name, y, h, season)
             if np.isfinite(out).all():
                 return out, True
-        except Exception as exc:  # noqa: BLE001 - statsforecast raises many types on degenerate series
+        except Exception as exc:  # noqa: BLE001 # statsforecast raises many types on degenerate series
             log.info("%s failed on a series (%s); using seasonal naive there", name, exc)
     return seasonal_naive(y, h, season), False

@@ -5,9 +5,13 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
+
+if TYPE_CHECKING:
+    from ._series import SeriesSet
 
 _ALIASES = {"eire": "IE", "usa": "US", "uk": "GB", "rsa": "ZA", "great_britain": "GB", "england": "GB",
             "scotland": "GB", "wales": "GB", "northern_ireland": "GB", "channel_islands": "JE", "czech_republic": "CZ",
@@ -76,3 +80,17 @@ def calendar_features(periods: pd.DatetimeIndex, freq: str, home: str | None = N
         share_own.append(sum(d in own_days for d in days) / 7)
     return np.column_stack([np.sin(week), np.cos(week), np.sin(month), np.cos(month), share_home,
                             share_own]).astype(np.float32)
+
+
+def calendar_matrix(series: SeriesSet, horizon: int) -> np.ndarray:
+    """(n_series, n_periods + horizon, n_features): each series' calendar over its history and the horizon (the
+    series of a country split each get their own country's holidays)."""
+    periods = series.periods.append(series.future_periods(horizon))
+    cache: dict[str | None, np.ndarray] = {}
+    rows = []
+    for name in series.names:
+        own = series.country_of.get(name)
+        if own not in cache:
+            cache[own] = calendar_features(periods, series.freq, series.home_country, own)
+        rows.append(cache[own])
+    return np.stack(rows)

@@ -3,7 +3,7 @@ every later step can trust it."""
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from typing import Any
 
 # metric -> source table; the CLI's `sentiment` is the mean sentiment score of reviews.
@@ -46,7 +46,6 @@ class ForecastConfig:
     weight_decay: float = 1e-4
     dropout: float = 0.1
     baselines: tuple[str, ...] = ("seasonal_naive", "auto_ets", "auto_theta")
-    extra: dict[str, Any] = field(default_factory=dict)
 
     @property
     def table(self) -> str:
@@ -65,7 +64,7 @@ class ForecastConfig:
             return int(self.window)
         return 56 if self.freq == "D" else 26
 
-    def validate(self) -> "ForecastConfig":
+    def validate(self) -> ForecastConfig:
         """Reject what cannot be forecast, naming the allowed values."""
         if self.metric not in METRICS:
             raise ValueError(f"unknown metric '{self.metric}'; choose one of: {', '.join(METRICS)}")
@@ -94,7 +93,7 @@ class ForecastConfig:
         return d
 
     @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> "ForecastConfig":
+    def from_dict(cls, d: dict[str, Any]) -> ForecastConfig:
         """Inverse of to_dict (unknown keys ignored, so older artefacts still load)."""
         known = {k: v for k, v in d.items() if k in cls.__dataclass_fields__}
         if "baselines" in known:

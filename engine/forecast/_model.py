@@ -10,9 +10,18 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from engine.models import ModelFamily, ModelLoadError, Progress, Registry, no_progress, read_meta, write_meta
+from engine.models import (
+    ModelFamily,
+    ModelLoadError,
+    Progress,
+    Registry,
+    no_progress,
+    read_meta,
+    write_meta,
+)
 
-from ._backtest import FORECAST_COLUMNS, ForecastResult, _calendar, run
+from ._backtest import FORECAST_COLUMNS, ForecastResult, run
+from ._calendar import calendar_matrix, n_features
 from ._config import ForecastConfig
 from ._reconcile import reconcile
 from ._series import SeriesSet, build_series
@@ -39,7 +48,7 @@ class ForecastModel(ModelFamily):
 
     # ------------------------------------------------------------------ contract
 
-    def fit(self, store: "Store", config: ForecastConfig | None = None, progress: Progress = no_progress) -> dict[str, Any]:
+    def fit(self, store: Store, config: ForecastConfig | None = None, progress: Progress = no_progress) -> dict[str, Any]:
         """Build the request's series from the store, backtest, fit and forecast; returns the backtest summary."""
         if config is not None:
             self.config = config.validate()
@@ -74,7 +83,7 @@ class ForecastModel(ModelFamily):
             series.country_of = {n: c for n, c in self.meta["country_of"].items() if n in series.names}
         series.home_country = series.home_country or self.meta.get("home_country")
         t_len = len(series.periods)
-        cal = _calendar(series, self.config.horizon)
+        cal = calendar_matrix(series, self.config.horizon)
         out = _net.forecast(self.net, series.values, cal, t_len)
         if self.meta.get("additive") and list(series.names) == self.meta.get("names") and series.additive():
             out = reconcile(out, np.asarray(self.meta["variances"], dtype=float))
@@ -105,7 +114,7 @@ class ForecastModel(ModelFamily):
         return folder
 
     @classmethod
-    def load(cls, path: str | Path) -> "ForecastModel":
+    def load(cls, path: str | Path) -> ForecastModel:
         """Restore a saved model; a missing or corrupt file raises ModelLoadError naming it."""
         import torch
 
@@ -118,7 +127,7 @@ class ForecastModel(ModelFamily):
             state = torch.load(folder / _WEIGHTS, map_location="cpu", weights_only=True)
             net = _net.build(model.config, int(meta["n_cal"]))
             net.load_state_dict(state)
-        except Exception as exc:  # noqa: BLE001 - any unreadable weights file is the same user-facing failure
+        except Exception as exc:  # whatever torch raises on a bad file, the user sees one clear error
             raise ModelLoadError(f"{FAMILY} model at {folder} is corrupt: file {_WEIGHTS} is unreadable ({exc})") from exc
         net.eval()
         model.net = net
@@ -143,8 +152,6 @@ class ForecastModel(ModelFamily):
 
     def _n_cal(self) -> int:
         """Calendar features per period the network was built for."""
-        from ._calendar import n_features
-
         return n_features(self.config.freq)
 
     def _variances(self) -> np.ndarray:

@@ -17,7 +17,6 @@ from engine.models import Progress, no_progress, pick_device
 from ._config import ForecastConfig
 
 QUANTILES = (0.1, 0.5, 0.9)
-OUTPUTS = ("p10", "p50", "p90", "mean")
 _MEAN_WEIGHT = 0.1  # the mean head's squared error beside the three pinball losses
 
 

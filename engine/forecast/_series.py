@@ -18,7 +18,14 @@ import numpy as np
 import pandas as pd
 
 from engine.models import InsufficientDataError
-from engine.store import PURCHASE_LINE_SQL, REVENUE_LINE_SQL, UNCATEGORISED, Store, rating_label_sql, read_df
+from engine.store import (
+    PURCHASE_LINE_SQL,
+    REVENUE_LINE_SQL,
+    UNCATEGORISED,
+    Store,
+    rating_label_sql,
+    read_df,
+)
 
 from ._config import FREQS, OTHER, TOTAL, ForecastConfig
 
@@ -88,11 +95,6 @@ class SeriesSet:
         h.update(np.ascontiguousarray(np.nan_to_num(self.values, nan=-1e300)).tobytes())
         return h.hexdigest()[:16]
 
-    def upto(self, n_periods: int) -> "SeriesSet":
-        """The first n_periods of every series (history as seen at a backtest origin)."""
-        return SeriesSet(self.names, self.periods[:n_periods], self.values[:, :n_periods], self.freq, self.metric,
-                         self.by, self.top_keys, self.country_of, self.home_country)
-
     def future_periods(self, horizon: int) -> pd.DatetimeIndex:
         """The next `horizon` period starts after the history."""
         step = pd.Timedelta(days=1 if self.freq == "D" else 7)
@@ -106,7 +108,7 @@ class SeriesSet:
 
     @classmethod
     def from_frame(cls, df: pd.DataFrame, freq: str, metric: str = "revenue", by: str = TOTAL,
-                   series_col: str = "series", ts_col: str = "ts", y_col: str = "y") -> "SeriesSet":
+                   series_col: str = "series", ts_col: str = "ts", y_col: str = "y") -> SeriesSet:
         """Build from a long frame (configurable column names); the series called 'total' goes first."""
         for col in (series_col, ts_col, y_col):
             if col not in df.columns:
