@@ -39,7 +39,7 @@ class ForecastConfig:
     window: int | None = None  # input length; None = 8 seasons daily (56), 26 weeks weekly
     hidden: int = 128
     layers: int = 3
-    steps: int = 600  # at most; small requests stop after max_epochs passes over their windows
+    steps: int = 1200  # at most; small requests stop after max_epochs passes over their windows
     max_epochs: float = 60.0
     batch_size: int = 256
     learning_rate: float = 2e-3
