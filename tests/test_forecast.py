@@ -226,6 +226,7 @@ def test_negative_reviews_leading_sales_are_found_at_their_lag(tmp_path):
         con.execute("INSERT INTO orders BY NAME SELECT * FROM new_orders")
         con.execute("INSERT INTO reviews BY NAME SELECT * FROM new_reviews")
     out = sentiment_leads_sales(store, max_lag=6).set_index("category")
+    assert "(all categories)" in out.index  # the shop as a whole beside its categories
     row = out.loc["shoes"]
     assert row["peak_lag_weeks"] == lag and row["correlation"] < -0.5 and row["significant"]
     assert row["p_adjusted"] == pytest.approx(min(1.0, row["p_value"] * 7))

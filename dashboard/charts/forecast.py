@@ -84,7 +84,7 @@ def lead_lag_bars(df: pd.DataFrame) -> go.Figure:
     labels = [f"{safe(c)} (lag {int(lag)} wk)" for c, lag in zip(d["category"], d["peak_lag_weeks"])]
     fig = go.Figure(go.Bar(x=d["correlation"], y=labels, orientation="h", marker_color=colours,
                            hovertemplate="%{y}: r = %{x:.2f}<extra></extra>"))
-    fig.update_layout(title="Negative-review share vs later revenue (peak lag; red = significant)",
+    fig.update_layout(title="Negative reviews vs later revenue",
                       height=max(240, 40 * len(d) + 90), margin=dict(l=10, r=10, t=50, b=10),
                       xaxis=dict(title="correlation of week-over-week changes", range=[-1, 1]))
     return fig

@@ -13,7 +13,7 @@ from scipy import stats
 
 from engine.store import Store
 
-from ._config import ForecastConfig
+from ._config import TOTAL, ForecastConfig
 from ._series import build_series
 
 TEST_NAME = ("Pearson correlation t-test on week-over-week changes, Bonferroni-corrected across the lags tried "
@@ -21,6 +21,7 @@ TEST_NAME = ("Pearson correlation t-test on week-over-week changes, Bonferroni-c
 COLUMNS = ["category", "peak_lag_weeks", "correlation", "p_value", "p_adjusted", "significant", "n_weeks",
            "direction", "note"]
 MIN_PAIRS = 10
+ALL_CATEGORIES = "(all categories)"  # the shop as a whole, listed beside its categories
 
 
 def cross_correlation(leader: np.ndarray, follower: np.ndarray, max_lag: int) -> pd.DataFrame:
@@ -40,7 +41,8 @@ def cross_correlation(leader: np.ndarray, follower: np.ndarray, max_lag: int) ->
 
 
 def sentiment_leads_sales(store: Store, max_lag: int = 8, alpha: float = 0.05, top_n: int = 20) -> pd.DataFrame:
-    """One row per category found in both reviews and orders: peak lag, r, p (raw and adjusted), significant."""
+    """One row per category found in both reviews and orders (and one for the shop as a whole): peak lag, r, p (raw
+    and Bonferroni-adjusted over the lags; categories are separate questions, not corrected across)."""
     if max_lag < 0:
         raise ValueError(f"max_lag must be 0 or more, not {max_lag}")
     try:
@@ -56,9 +58,10 @@ def sentiment_leads_sales(store: Store, max_lag: int = 8, alpha: float = 0.05, t
         x = pd.Series(neg.values[neg.names.index(name)], index=neg.periods).reindex(common).to_numpy()
         y = pd.Series(sales.values[sales.names.index(name)], index=sales.periods).reindex(common).to_numpy()
         cc = cross_correlation(x, y, max_lag)
+        label = ALL_CATEGORIES if name == TOTAL else name
         tried = cc.dropna(subset=["r"])
         if tried.empty:
-            rows.append({"category": name, "peak_lag_weeks": None, "correlation": np.nan, "p_value": np.nan,
+            rows.append({"category": label, "peak_lag_weeks": None, "correlation": np.nan, "p_value": np.nan,
                          "p_adjusted": np.nan, "significant": False, "n_weeks": int(np.isfinite(x).sum()),
                          "direction": "", "note": f"fewer than {MIN_PAIRS} weeks with reviews and sales"})
             continue
@@ -67,7 +70,7 @@ def sentiment_leads_sales(store: Store, max_lag: int = 8, alpha: float = 0.05, t
         sig = p_adj < alpha
         direction = ("more negative reviews, lower sales later" if best["r"] < 0
                      else "more negative reviews, higher sales later")
-        rows.append({"category": name, "peak_lag_weeks": int(best["lag"]), "correlation": float(best["r"]),
+        rows.append({"category": label, "peak_lag_weeks": int(best["lag"]), "correlation": float(best["r"]),
                      "p_value": float(best["p_value"]), "p_adjusted": p_adj, "significant": bool(sig),
                      "n_weeks": int(best["n"]), "direction": direction,
                      "note": "" if sig else "not significant: no evidence that sentiment leads sales here"})

@@ -191,8 +191,9 @@ lead = fs.lead_lag()
 if lead.empty:
     st.info("Needs reviews and orders that share categories; none do yet.")
 else:
-    st.caption(f"Per category: the weekly share of negative reviews against revenue 0–8 weeks later. Test: "
-               f"{fs.LEADLAG_TEST}; significant when the adjusted p-value is below 0.05.")
+    st.caption(f"Per category: the weekly share of negative reviews against revenue 0–8 weeks later; each bar is "
+               f"the correlation at the lag where it peaks, red when significant. Test: {fs.LEADLAG_TEST}; "
+               "significant when the adjusted p-value is below 0.05.")
     a, b = st.columns([2, 3])
     with a:
         st.plotly_chart(charts.lead_lag_bars(lead), key="forecast_leadlag_chart")
