@@ -252,6 +252,15 @@ class TestForecastContract(FamilyContract):
     def predict_input(self, store):
         return build_series(store, self.config())
 
+    def test_predict_takes_a_long_frame_with_its_own_column_names(self, fitted):
+        model, store = fitted["first"], fitted["store"]
+        series = self.predict_input(store)
+        frame = series.to_frame().rename(columns={"series": "key", "ts": "day", "y": "revenue"})
+        again = SeriesSet.from_frame(frame, "D", series_col="key", ts_col="day", y_col="revenue")
+        pd.testing.assert_frame_equal(model.predict(again), model.predict(series))
+        with pytest.raises(ValueError, match="no column 'series'"):
+            SeriesSet.from_frame(frame, "D")
+
     def test_load_restores_the_run(self, fitted, tmp_path):
         model = fitted["first"]
         again = ForecastModel.load(model.save(tmp_path / "copy"))

@@ -109,7 +109,7 @@ class SeriesSet:
     @classmethod
     def from_frame(cls, df: pd.DataFrame, freq: str, metric: str = "revenue", by: str = TOTAL,
                    series_col: str = "series", ts_col: str = "ts", y_col: str = "y") -> SeriesSet:
-        """Build from a long frame (configurable column names); the series called 'total' goes first."""
+        """Build from a long frame (configurable column names), series in the frame's order with 'total' first."""
         for col in (series_col, ts_col, y_col):
             if col not in df.columns:
                 raise ValueError(f"the history has no column '{col}' (columns: {', '.join(map(str, df.columns))})")
@@ -119,8 +119,9 @@ class SeriesSet:
         wide.index = pd.DatetimeIndex(pd.to_datetime(wide.index))
         grid = pd.date_range(wide.index.min(), wide.index.max(), freq="D" if freq == "D" else "7D")
         wide = wide.reindex(grid)
-        names = sorted(map(str, wide.columns), key=lambda n: (n != TOTAL, n))
         wide.columns = list(map(str, wide.columns))
+        seen = list(dict.fromkeys(map(str, df[series_col])))  # the frame's own order, the total first
+        names = sorted(seen, key=lambda n: n != TOTAL)
         return cls(names, grid, wide[names].to_numpy(dtype=float).T, freq, metric, by)
 
 
