@@ -18,7 +18,7 @@ from dashboard import services, views
 
 st.set_page_config(page_title="StoreLens", page_icon=":material/storefront:", layout="wide")
 
-# Pages by navigation section. "Customers" (segments, recommendations) joins here.
+# Pages by navigation section. Segments join "Customers" here.
 sections = {
     "Sales": [
         st.Page(views.OVERVIEW, title="Overview", icon=":material/insights:", default=True),
@@ -28,6 +28,9 @@ sections = {
         st.Page(views.SENTIMENT, title="Sentiment", icon=":material/sentiment_satisfied:"),
         st.Page(views.EXPLAIN, title="Explain", icon=":material/psychology:"),
         st.Page(views.DRIVERS, title="Drivers", icon=":material/manage_search:"),
+    ],
+    "Customers": [
+        st.Page(views.RECOMMENDATIONS, title="Recommendations", icon=":material/recommend:"),
     ],
     "Models": [st.Page(views.TRAINING, title="Training", icon=":material/model_training:")],
     "Data": [

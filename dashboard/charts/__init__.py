@@ -5,6 +5,7 @@ from ._common import empty_figure
 from .explain import ATTRIBUTION_COLOURS, drivers_bar, explanation_words
 from .forecast import fan_chart, lead_lag_bars, selected_anomaly
 from .models import confusion_matrix
+from .recommend import attribution_bar
 from .sales import revenue_over_time, top_products_bar
 from .sentiment import (
     LABEL_COLOURS,
@@ -26,6 +27,7 @@ __all__ = [
     "rating_vs_sentiment",
     "selected_point",
     "confusion_matrix",
+    "attribution_bar",
     "ATTRIBUTION_COLOURS",
     "explanation_words",
     "drivers_bar",

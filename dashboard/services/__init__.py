@@ -1,7 +1,7 @@
 """What the pages ask for, one module per domain: the session's database and filters (session), sales, data,
-upload, sentiment, the sentiment model, background jobs, explanations; cache holds every st.cache_*. No SQL here: every
-query is in engine, every import goes through engine.ingest. Pages import the domain modules; this package also
-offers their names flat."""
+upload, sentiment, the sentiment model, background jobs, explanations, recommendations, forecasts; cache holds every
+st.cache_*. No SQL here: every query is in engine, every import goes through engine.ingest. Pages import the domain
+modules; this package also offers their names flat."""
 
 from . import (
     background,
@@ -10,6 +10,7 @@ from . import (
     display,
     explain,
     forecast,
+    recommend,
     sales,
     sentiment,
     sentiment_model,
@@ -46,6 +47,23 @@ from .explain import (
     review_caption,
     review_option_label,
     top_drivers,
+)
+from .recommend import (
+    RECOMMEND_JOB,
+    also_bought,
+    customer_recommendations,
+    evaluation_table,
+    model_verdicts,
+    purchase_history,
+    recommend_active_version,
+    recommend_customers,
+    recommend_job_outcome,
+    recommend_metrics,
+    recommend_products,
+    recommendation_explanations,
+    recommended_to,
+    start_recommend_training,
+    top_k_csv,
 )
 from .sales import (
     FREQ_LABELS,
@@ -138,7 +156,8 @@ from .upload import (
 
 __all__ = [
     # modules
-    "background", "cache", "data", "display", "explain", "forecast", "sales", "sentiment", "sentiment_model", "session", "upload",
+    "background", "cache", "data", "display", "explain", "forecast", "recommend", "sales", "sentiment",
+    "sentiment_model", "session", "upload",
     # session
     "Filters", "PRESETS", "db_path", "store", "page_session", "data_version", "ensure_demo", "filters",
     "set_filters", "default_preset", "preset_range", "date_bounds", "categories",
@@ -172,4 +191,9 @@ __all__ = [
     "ExplainUnavailable", "Explained", "DRIVER_SAMPLE_SIZES", "explanation", "explain_review_row",
     "review_option_label", "review_caption", "driver_review_counts", "driver_period", "drivers", "top_drivers",
     "driver_table", "driver_reviews",
+    # recommendations
+    "RECOMMEND_JOB", "recommend_active_version", "recommend_metrics", "evaluation_table", "model_verdicts",
+    "recommend_customers", "recommend_products", "purchase_history", "customer_recommendations",
+    "recommendation_explanations", "also_bought", "recommended_to", "top_k_csv", "start_recommend_training",
+    "recommend_job_outcome",
 ]

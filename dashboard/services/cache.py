@@ -53,6 +53,13 @@ __all__ = [
     "forecast_data_hash",
     "forecast_rows",
     "sentiment_leads_sales",
+    "recommend_model",
+    "recommendations",
+    "recommendation_explanations",
+    "purchase_history",
+    "also_bought",
+    "recommended_to",
+    "top_k_csv",
 ]
 
 _DATA = {"max_entries": 64, "ttl": 3600, "show_spinner": False}
@@ -272,6 +279,65 @@ def driver_reviews(db: str, version: str, category: str | None, start: date, end
     from engine import explain
 
     return explain.reviews_containing(store(db), category, start, end, term, limit)
+
+
+# ---------------------------------------------------------------------------------------------- recommendations
+
+
+@st.cache_resource(show_spinner=False, max_entries=2)
+def recommend_model(db: str, version: str):
+    """The loaded recommender of a database's active version (falls back to the previous good version)."""
+    from engine import recommend
+
+    return recommend.load_active(store(db))
+
+
+@st.cache_data(**_EXPLANATIONS)
+def recommendations(db: str, version: str, customer: str, k: int, mode: str) -> pd.DataFrame:
+    """Top-k of one customer."""
+    return recommend_model(db, version).recommend([customer], k, mode)
+
+
+@st.cache_data(**_EXPLANATIONS)
+def recommendation_explanations(db: str, version: str, customer: str, products: tuple[str, ...],
+                                mode: str) -> list[dict]:
+    """Why each of these products is recommended (attributions, sentences, counterfactual)."""
+    from engine import recommend
+
+    m = recommend_model(db, version)
+    return [recommend.explain(m, customer, p, mode=mode) for p in products]
+
+
+@st.cache_data(**_DATA)
+def purchase_history(db: str, version: str, customer: str) -> pd.DataFrame:
+    """What the customer bought (net of returns), as the model saw it."""
+    return recommend_model(db, version).history(customer)
+
+
+@st.cache_data(**_DATA)
+def also_bought(db: str, version: str, product: str, k: int) -> pd.DataFrame:
+    """Customers who bought this also bought, with counts."""
+    from engine import recommend
+
+    return recommend.also_bought(recommend_model(db, version), product, k)
+
+
+@st.cache_data(**_DATA)
+def recommended_to(db: str, version: str, product: str, k: int, mode: str) -> pd.DataFrame:
+    """Customers who get this product highest."""
+    from engine import recommend
+
+    return recommend.recommended_to(recommend_model(db, version), product, k, mode)
+
+
+@st.cache_data(max_entries=4, ttl=3600, show_spinner=False)
+def top_k_csv(db: str, version: str, k: int, mode: str) -> bytes:
+    """Every customer's top-k as formula-safe CSV bytes (customer_id, rank, product_id, score)."""
+    from engine import recommend
+    from engine.store import safe_csv_bytes
+
+    top = recommend.top_k_all(recommend_model(db, version), k, mode)
+    return safe_csv_bytes(top[["customer_id", "rank", "product_id", "score"]])
 
 
 # ------------------------------------------------------------------------------------------------- forecasts

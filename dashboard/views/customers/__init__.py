@@ -1,0 +1,1 @@
+"""Customers pages (navigation section "Customers"): Recommendations."""
