@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from engine.store import Store
 
@@ -26,6 +25,8 @@ ALL_CATEGORIES = "(all categories)"  # the shop as a whole, listed beside its ca
 
 def cross_correlation(leader: np.ndarray, follower: np.ndarray, max_lag: int) -> pd.DataFrame:
     """r(leader[t], follower[t + lag]) for lag 0..max_lag on differenced series, with n and the t-test p-value."""
+    from scipy import stats
+
     a, b = np.diff(np.asarray(leader, dtype=float)), np.diff(np.asarray(follower, dtype=float))
     rows = []
     for lag in range(max_lag + 1):
