@@ -21,6 +21,7 @@ BENCHES = {
     "sentiment": ("bench_sentiment.py", ["--save", str(MODEL)], ["--budget", "120", "--save", str(MODEL)]),
     "explain": ("bench_explain.py", ["--model", str(MODEL)], ["--model", str(MODEL), "--n", "10"]),
     "recommend": ("bench_recommend.py", [], ["--n-faith", "50", "--n-latency", "10"]),
+    "forecast": ("bench_forecast.py", [], ["--origins", "3", "--scale-series", "50"]),
 }
 
 

@@ -18,9 +18,12 @@ from dashboard import services, views
 
 st.set_page_config(page_title="StoreLens", page_icon=":material/storefront:", layout="wide")
 
-# Pages by navigation section. Segments join "Customers" and a Forecasts page joins "Sales" here.
+# Pages by navigation section. Segments join "Customers" here.
 sections = {
-    "Sales": [st.Page(views.OVERVIEW, title="Overview", icon=":material/insights:", default=True)],
+    "Sales": [
+        st.Page(views.OVERVIEW, title="Overview", icon=":material/insights:", default=True),
+        st.Page(views.FORECASTS, title="Forecasts", icon=":material/timeline:"),
+    ],
     "Reviews": [
         st.Page(views.SENTIMENT, title="Sentiment", icon=":material/sentiment_satisfied:"),
         st.Page(views.EXPLAIN, title="Explain", icon=":material/psychology:"),

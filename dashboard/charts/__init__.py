@@ -3,6 +3,7 @@ with every label that comes from an upload HTML-escaped."""
 
 from ._common import empty_figure
 from .explain import ATTRIBUTION_COLOURS, drivers_bar, explanation_words
+from .forecast import fan_chart, lead_lag_bars, selected_anomaly
 from .models import confusion_matrix
 from .recommend import attribution_bar
 from .sales import revenue_over_time, top_products_bar
@@ -30,4 +31,7 @@ __all__ = [
     "ATTRIBUTION_COLOURS",
     "explanation_words",
     "drivers_bar",
+    "fan_chart",
+    "lead_lag_bars",
+    "selected_anomaly",
 ]

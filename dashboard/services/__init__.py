@@ -1,5 +1,5 @@
 """What the pages ask for, one module per domain: the session's database and filters (session), sales, data,
-upload, sentiment, the sentiment model, background jobs, explanations, recommendations; cache holds every
+upload, sentiment, the sentiment model, background jobs, explanations, recommendations, forecasts; cache holds every
 st.cache_*. No SQL here: every query is in engine, every import goes through engine.ingest. Pages import the domain
 modules; this package also offers their names flat."""
 
@@ -9,6 +9,7 @@ from . import (
     data,
     display,
     explain,
+    forecast,
     recommend,
     sales,
     sentiment,
@@ -161,8 +162,8 @@ from .upload import (
 
 __all__ = [
     # modules
-    "background", "cache", "data", "display", "explain", "recommend", "sales", "sentiment", "sentiment_model", "session",
-    "upload",
+    "background", "cache", "data", "display", "explain", "forecast", "recommend", "sales", "sentiment",
+    "sentiment_model", "session", "upload",
     # session
     "Filters", "PRESETS", "db_path", "store", "page_session", "data_version", "ensure_demo", "filters",
     "set_filters", "default_preset", "preset_range", "date_bounds", "categories",

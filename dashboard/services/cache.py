@@ -49,6 +49,10 @@ __all__ = [
     "review_bounds",
     "drivers",
     "driver_reviews",
+    "forecast_model",
+    "forecast_data_hash",
+    "forecast_rows",
+    "sentiment_leads_sales",
     "recommend_model",
     "recommendations",
     "recommendation_explanations",
@@ -334,3 +338,39 @@ def top_k_csv(db: str, version: str, k: int, mode: str) -> bytes:
 
     top = recommend.top_k_all(recommend_model(db, version), k, mode)
     return safe_csv_bytes(top[["customer_id", "rank", "product_id", "score"]])
+
+
+# ------------------------------------------------------------------------------------------------- forecasts
+
+
+@st.cache_resource(show_spinner=False, max_entries=8)
+def forecast_model(db: str, version: str):
+    """A registered forecast version with its run (forecasts, backtest, anomalies), loaded once."""
+    from engine.forecast import REGISTRY
+
+    return REGISTRY.load(store(db), version)
+
+
+@st.cache_data(**_DATA)
+def forecast_data_hash(db: str, version: int | str, request: dict) -> str:
+    """Fingerprint of a request's series on the current data (raises the engine's error when there are none)."""
+    from engine.forecast import ForecastConfig, build_series
+
+    return build_series(store(db), ForecastConfig(**request)).data_hash()
+
+
+@st.cache_data(**_DATA)
+def forecast_rows(db: str, version: int | str, request: dict, top_keys: tuple[str, ...], series: str,
+                  period: date, limit: int) -> pd.DataFrame:
+    """The order lines (or reviews) behind one series in one period."""
+    from engine.forecast import ForecastConfig, rows_behind
+
+    return rows_behind(store(db), ForecastConfig(**request), series, period, list(top_keys), limit)
+
+
+@st.cache_data(**_DATA)
+def sentiment_leads_sales(db: str, version: str, max_lag: int) -> pd.DataFrame:
+    """Per category: does the weekly negative-review share lead revenue, at which lag, how significantly."""
+    from engine.forecast import sentiment_leads_sales as lead_lag
+
+    return lead_lag(store(db), max_lag=max_lag)
