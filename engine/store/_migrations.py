@@ -49,6 +49,13 @@ MIGRATIONS: list[str] = [
     DROP INDEX IF EXISTS reviews_key;
     DROP INDEX IF EXISTS products_key;
     """,
+    # v4: a model version whose files turned out missing or corrupt is marked broken (with the reason, when, and
+    # the version activated in its place) instead of staying "active" while another one answers.
+    """
+    ALTER TABLE model_versions ADD COLUMN IF NOT EXISTS broken_reason VARCHAR;
+    ALTER TABLE model_versions ADD COLUMN IF NOT EXISTS broken_at TIMESTAMP;
+    ALTER TABLE model_versions ADD COLUMN IF NOT EXISTS fell_back_to VARCHAR;
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)
