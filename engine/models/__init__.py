@@ -4,6 +4,7 @@ the torch runtime (device, threads) and background jobs, so a new family adds it
 from ._artefacts import read_meta, sha256_file, write_meta
 from ._contract import ModelFamily, Progress, no_progress
 from ._errors import InsufficientDataError, ModelLoadError, ModelNotFoundError
+from ._jobs import Job, JobBusyError, JobCancelled, JobRegistry, jobs, start_job
 from ._registry import Registry
 from ._runtime import (
     BaseModelError,
@@ -39,4 +40,10 @@ __all__ = [
     "preferred_threads",
     "ThreadTuner",
     "run_data_parallel",
+    "Job",
+    "JobBusyError",
+    "JobCancelled",
+    "JobRegistry",
+    "jobs",
+    "start_job",
 ]

@@ -16,6 +16,7 @@ from engine.models import (
 )
 from engine.store import LABELS, compose_text, labels_from_ratings
 
+from ._data import MIN_REVIEWS, read_training_frame
 from ._registry import (
     FAMILY,
     REGISTRY,
@@ -36,7 +37,6 @@ _LAZY = {
     "SentimentConfig": "._model",
     "train": "._model",
     "train_frame": "._model",
-    "read_training_frame": "._model",
     "BaselineModel": "._baseline",
     "score": "._scoring",
     "score_new": "._scoring",
@@ -74,6 +74,8 @@ __all__ = [
     "delete_version",
     "load_active",
     "has_model",
+    "MIN_REVIEWS",
+    "read_training_frame",
     "active_version",
     "check_active",
     "fallback_notice",

@@ -35,10 +35,11 @@ from engine.models import (
     resolve_base_model,
     write_meta,
 )
-from engine.store import LABELS, Store, compose_text, label_index
+from engine.store import LABELS, Store, label_index
 
 from . import _int8 as _onnx
 from ._baseline import BaselineModel
+from ._data import MIN_REVIEWS, read_training_frame
 from ._decision import (
     CROSSFIT_REPEATS,
     Decision,
@@ -68,7 +69,6 @@ WEIGHTS_FILE = "model.safetensors"
 CONFIG_FILE = "config.json"
 TOKENIZER_DIR = "tokenizer"
 EVAL_FRACTION = 0.15
-MIN_REVIEWS = 20
 EARLY_STOP_SLICE = 1200  # CPU: held-out reviews scored at each early-stopping point (~10 s each here)
 
 
@@ -618,25 +618,6 @@ def train_frame(
     report["seconds"] = round(time.monotonic() - start, 1)
     report["base_model"] = sm.base_model
     return sm, report
-
-
-def read_training_frame(store: Store) -> pd.DataFrame:
-    """Rated reviews from the database as (review_id, ts, text, rating)."""
-    cur = store.cursor()
-    try:
-        raw = cur.execute(
-            "SELECT review_id, review_ts, title, text, rating FROM reviews WHERE rating IS NOT NULL ORDER BY review_id"
-        ).df()
-    finally:
-        cur.close()
-    return pd.DataFrame(
-        {
-            "review_id": raw["review_id"],
-            "ts": raw["review_ts"],
-            "text": [compose_text(a, b) for a, b in zip(raw["title"], raw["text"])],
-            "rating": raw["rating"],
-        }
-    )
 
 
 def train(

@@ -10,10 +10,7 @@ from datetime import timedelta
 import pandas as pd
 import streamlit as st
 
-from dashboard import charts, services
-
-TRAINING_PAGE = "views/training.py"
-EXPLAIN_PAGE = "views/explain.py"
+from dashboard import charts, services, views
 
 st.title("Drivers")
 st.caption("What is driving negative (and positive) reviews in a category: the words the sentiment model leans on "
@@ -22,14 +19,14 @@ st.caption("What is driving negative (and positive) reviews in a category: the w
 if services.sentiment_active_version() is None:
     st.info("No sentiment model yet: drivers need a trained model. Train one on the Training page, then come back "
             "here.", icon=":material/info:")
-    st.page_link(TRAINING_PAGE, label="Go to Training", icon=":material/model_training:")
+    st.page_link(views.TRAINING, label="Go to Training", icon=":material/model_training:")
     st.stop()
 
 f = services.filters()
 by_category = services.sentiment_categories(services.Filters(None, None, f.categories))
 if by_category.empty:
     st.info("No reviews yet. Import a reviews export on the Upload page.")
-    st.page_link("views/upload.py", label="Go to Upload", icon=":material/upload_file:")
+    st.page_link(views.UPLOAD, label="Go to Upload", icon=":material/upload_file:")
     st.stop()
 
 # Most negative category first: where a merchant looks for a cause.
@@ -67,7 +64,7 @@ try:
     df = services.drivers(category, start, end, sample)
 except services.ExplainUnavailable as exc:
     st.error(services.plain(exc), icon=":material/error:")
-    st.page_link(TRAINING_PAGE, label="Go to Training", icon=":material/model_training:")
+    st.page_link(views.TRAINING, label="Go to Training", icon=":material/model_training:")
     st.stop()
 
 if df is None:
@@ -113,24 +110,15 @@ table_columns = {
 }
 
 
-def _table(top: pd.DataFrame, toward: str) -> pd.DataFrame:
-    out = pd.DataFrame({
-        "term": top["term"], "n_reviews": top["n_reviews"], "share_reviews": top["share_reviews"],
-        "mean": top[f"mean_toward_{toward}"],
-        "change": pd.to_numeric(top.get(f"change_toward_{toward}", pd.Series([None] * len(top), dtype=object)),
-                                errors="coerce"),
-        "prev_n_reviews": top.get("prev_n_reviews", pd.Series([0] * len(top))),
-    })
-    return out.reset_index(drop=True)
-
-
 left, right = st.columns(2)
 with left:
     st.plotly_chart(charts.drivers_bar(neg, "negative"), key="drivers_negative_chart")
-    st.dataframe(_table(neg, "negative"), hide_index=True, column_config=table_columns, key="drivers_negative")
+    st.dataframe(services.driver_table(neg, "negative"), hide_index=True, column_config=table_columns,
+                 key="drivers_negative")
 with right:
     st.plotly_chart(charts.drivers_bar(pos, "positive"), key="drivers_positive_chart")
-    st.dataframe(_table(pos, "positive"), hide_index=True, column_config=table_columns, key="drivers_positive")
+    st.dataframe(services.driver_table(pos, "positive"), hide_index=True, column_config=table_columns,
+                 key="drivers_positive")
 
 # ---- the reviews behind a driver
 st.subheader("Reviews containing a driver")
@@ -162,4 +150,4 @@ if rows and rows[0] < len(found):
         st.text(" · ".join(str(v) for v in (r["title"], r["text"]) if isinstance(v, str) and v.strip()))
         if st.button("Explain this review", key="drivers_explain", icon=":material/psychology:"):
             st.session_state["explain_review_id"] = str(r["review_id"])
-            st.switch_page(EXPLAIN_PAGE)
+            st.switch_page(views.EXPLAIN)

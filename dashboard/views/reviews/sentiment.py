@@ -7,10 +7,9 @@ import pandas as pd
 import streamlit as st
 from streamlit.errors import StreamlitAPIException
 
-from dashboard import charts, services
+from dashboard import charts, services, views
 
 ALL = services.SENTIMENT_ALL  # the "all categories / periods / labels" option of the selectboxes
-EXPLAIN_PAGE = "views/explain.py"
 _PICK = {"category": "sentiment_pick_category", "period": "sentiment_pick_period", "label": "sentiment_pick_label"}
 
 
@@ -25,17 +24,18 @@ cov = services.sentiment_coverage(f)
 
 if cov.n_reviews == 0:
     st.info("No reviews in the selected range. Import a reviews export on the Upload page, or widen the dates.")
-    st.page_link("views/upload.py", label="Go to Upload", icon=":material/upload_file:")
+    st.page_link(views.UPLOAD, label="Go to Upload", icon=":material/upload_file:")
     st.stop()
 
 # Where the labels come from, and what is left out.
 if cov.active_version is None:
     st.info("Labels come from star ratings until a model is trained. Train one on the Training page to label "
             "reviews by their text (and to include reviews without a rating).", icon=":material/info:")
-    st.page_link("views/training.py", label="Go to Training", icon=":material/model_training:")
+    st.page_link(views.TRAINING, label="Go to Training", icon=":material/model_training:")
 else:
     st.caption(
-        f"Labels: the sentiment model for {cov.n_model:,} reviews (active version {services.plain(cov.active_version)}), "
+        f"Labels: the sentiment model for {cov.n_model:,} reviews "
+        f"(active version {services.plain(cov.active_version)}), "
         f"star ratings for {cov.n_rating:,} reviews it has not scored yet."
     )
 if cov.n_excluded:
@@ -52,7 +52,7 @@ if cov.active_version is not None and cov.n_not_scored_by_active and job is None
         except services.JobBusyError as exc:
             st.warning(services.plain(exc))
 if job is not None:
-    st.caption(f"{services.JOB_TEXT.get(job.kind, job.kind)} in the background ({job.fraction:.0%}; progress on the "
+    st.caption(f"{services.job_title(job)} in the background ({job.fraction:.0%}; progress on the "
                "Training page): the figures use the new scores once it has finished.")
 
 c1, c2, c3 = st.columns([1, 1, 2])
@@ -74,20 +74,12 @@ def _show_reviews(category: str, period: pd.Timestamp) -> None:
 
 
 # ---- significant shifts: at the top, so a quality problem is seen without looking for it
-scope = services.Filters(None, None, f.categories) if scan_all else f
-shifts = services.sentiment_shifts(scope, freq)
-history = services.sentiment_shift_history(scope, freq)
-now = shifts[shifts["significant"]] if not shifts.empty else shifts
-past = history
-if not now.empty:
-    past = history[~history.set_index(["category", "period"]).index.isin(now.set_index(["category", "period"]).index)]
-method = (f"One-sided test per category: the {unit}'s negative share against all earlier {unit}s in range "
-          "(two-proportion z-test; Fisher's exact test where counts are small), Benjamini–Hochberg corrected, "
-          f"5% level, {unit}s with at least 10 labelled reviews. Only complete {unit}s are tested.")
+alerts = services.shift_alerts(f, freq, all_dates=scan_all)
+now, past = alerts.now, alerts.past
 with st.container(border=True):
     if now.empty and past.empty:
-        last = shifts["period"].max() if not shifts.empty else None
-        when = f" (last complete {unit}: {pd.Timestamp(last):%Y-%m-%d})" if last is not None and pd.notna(last) else ""
+        last = alerts.last_period
+        when = f" (last complete {unit}: {last:%Y-%m-%d})" if last is not None else ""
         st.success(f"No significant rise in negative reviews in any category{when}.", icon=":material/check_circle:")
     if not now.empty:
         st.error(f"**Negative reviews rose significantly in the last complete {unit}**", icon=":material/warning:")
@@ -111,7 +103,8 @@ with st.container(border=True):
                     "p_value": st.column_config.NumberColumn(format="%.2e"),
                     "p_adjusted": st.column_config.NumberColumn(format="%.2e"),
                 })
-    st.caption(method + (" Searched: all review dates." if scan_all else " Searched: the selected dates."))
+    st.caption(services.shift_method(freq)
+               + (" Searched: all review dates." if scan_all else " Searched: the selected dates."))
 
 # ---- charts
 by_period = services.sentiment_by_period(f, freq)
@@ -156,10 +149,7 @@ with right:
 
 # ---- the reviews behind a point
 st.subheader("Reviews")
-# Periods of the selected dates, plus flagged periods outside them (an alert's "Show reviews" can point there).
-in_range = {pd.Timestamp(p) for p in by_period["period"].unique()} if not by_period.empty else set()
-flagged = {pd.Timestamp(p) for p in pd.concat([now["period"], past["period"]]).unique()} if len(now) + len(past) else set()
-periods = sorted(in_range | flagged, reverse=True)
+periods, in_range = services.review_periods(by_period, alerts)
 if st.session_state.get(_PICK["category"]) not in [ALL, *categories]:
     st.session_state[_PICK["category"]] = ALL
 picked_period = _or_none(st.session_state.get(_PICK["period"]))
@@ -173,8 +163,9 @@ if st.session_state.get(_PICK["label"]) not in [ALL, *services.SENTIMENT_LABELS]
 c1, c2, c3, c4 = st.columns([2, 2, 1, 3])
 category = _or_none(c1.selectbox("Category", [ALL, *categories], key=_PICK["category"],
                                  format_func=lambda c: "All categories" if c == ALL else str(c)))
-period = _or_none(c2.selectbox(unit.capitalize(), [ALL, *periods], key=_PICK["period"],
-                               format_func=lambda p: f"All {unit}s" if isinstance(p, str) else f"{unit} of {p:%Y-%m-%d}"))
+period = _or_none(c2.selectbox(
+    unit.capitalize(), [ALL, *periods], key=_PICK["period"],
+    format_func=lambda p: f"All {unit}s" if isinstance(p, str) else f"{unit} of {p:%Y-%m-%d}"))
 label = _or_none(c3.selectbox("Label", [ALL, *services.SENTIMENT_LABELS], key=_PICK["label"],
                               format_func=lambda x: "All labels" if x == ALL else x))
 search = c4.text_input("Search", key="sentiment_search", placeholder="words in the title, text or product")
@@ -188,11 +179,7 @@ reviews = services.sentiment_reviews(rf, category, period, freq, label, search, 
 total = services.sentiment_review_count(rf, category, period, freq, label, search)
 st.caption(f"{total:,} reviews" + (f", showing the newest {len(reviews):,}" if total > len(reviews) else "")
            + ". Select a row to read it in full.")
-shown = ["date", "rating", "label", "label_source", "p_negative", "p_positive", "product_name", "category", "title",
-         "text", "review_id"]
-if reviews["p_positive"].isna().all():  # nothing here was scored by a model: no empty probability columns
-    shown = [c for c in shown if c not in ("p_negative", "p_positive")]
-table = reviews.assign(date=pd.to_datetime(reviews["review_ts"]).dt.date)[shown]
+table = services.review_table(reviews)
 picked = st.dataframe(
     table, hide_index=True, key="sentiment_reviews", on_select="rerun", selection_mode="single-row",
     column_config={
@@ -209,27 +196,19 @@ picked = st.dataframe(
 rows = picked.selection.rows if picked is not None and hasattr(picked, "selection") else []
 
 
-def _text(*values: object, default: str = "") -> str:
-    """The first value that is a non-empty string (review fields may be None or NaN)."""
-    return next((v for v in values if isinstance(v, str) and v.strip()), default)
-
-
 if rows and rows[0] < len(reviews):
     r = reviews.iloc[rows[0]]
     with st.container(border=True):
-        rating = "no rating" if pd.isna(r["rating"]) else f"{r['rating']:.0f} star" + ("" if r["rating"] == 1 else "s")
-        when = "no date" if pd.isna(r["review_ts"]) else f"{pd.Timestamp(r['review_ts']):%Y-%m-%d}"
-        st.markdown(f"**{services.plain(_text(r['title'], default='(no title)'))}**")
-        product = _text(r["product_name"], r["product_id"], default="unknown product")
-        st.caption(f"{when} · {rating} · {services.plain(product)} · {services.plain(r['category'])} · "
-                   f"label {services.plain(r['label'])} (from {services.plain(r['label_source'])})")
-        st.text(_text(r["text"]))
+        title, caption = services.review_heading(r)
+        st.markdown(title)
+        st.caption(caption)
+        st.text(services.first_text(r["text"]))
         # The selected review is the one the Explain page opens on. A page link, not st.switch_page: switching
         # pages from a script run drops the sidebar's widget state (streamlit#11115), a link keeps it.
         st.session_state["explain_review_id"] = str(r["review_id"])
         if (Path(__file__).resolve().parent / "explain.py").exists():
             try:
-                st.page_link(EXPLAIN_PAGE, label="Explain this review", icon=":material/psychology:",
+                st.page_link(views.EXPLAIN, label="Explain this review", icon=":material/psychology:",
                              help="Which words drove the model's label (the Explain page)")
             except StreamlitAPIException:  # the file is there but the router does not list it (yet)
                 st.caption("The Explain page is not part of this app yet.")

@@ -2,14 +2,14 @@
 
 import streamlit as st
 
-from dashboard import charts, services
+from dashboard import charts, services, views
 
 st.title("Overview")
 f = services.filters()
 
 if services.date_bounds() is None:
     st.info("No orders yet. Import an orders export on the Upload page to see your KPIs.")
-    st.page_link("views/upload.py", label="Go to Upload", icon=":material/upload_file:")
+    st.page_link(views.UPLOAD, label="Go to Upload", icon=":material/upload_file:")
     st.stop()
 
 # KPIs: one metric per headline number, delta against the equally long period before.

@@ -22,7 +22,8 @@ page = st.session_state.get(page_key, 1)
 st.dataframe(services.browse(table, page, page_size, search), hide_index=True, height=600)
 
 first = (page - 1) * page_size + 1 if total else 0
-st.caption(f"Rows {first:,}–{min(page * page_size, total):,} of {total:,}" + (" matching the search" if search else ""))
+st.caption(f"Rows {first:,}–{min(page * page_size, total):,} of {total:,}"
+           + (" matching the search" if search else ""))
 st.pagination(pages, key=page_key)
 
 st.download_button(f"Download all of {table} (CSV)", data=lambda: services.table_csv(table),

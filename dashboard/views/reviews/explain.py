@@ -8,9 +8,8 @@ html-escapes every character of the review; everything else goes through service
 import pandas as pd
 import streamlit as st
 
-from dashboard import charts, services
+from dashboard import charts, services, views
 
-TRAINING_PAGE = "views/training.py"
 SOURCES = ("A stored review", "Pasted text")
 TARGETS = (None, "negative", "neutral", "positive")
 _PICK = "explain_pick"  # selectbox of stored reviews
@@ -23,27 +22,8 @@ st.caption("Which words pushed the sentiment model toward its label, with a chec
 if services.sentiment_active_version() is None:
     st.info("No sentiment model yet: explanations need a trained model. Train one on the Training page "
             "(a few minutes on your own rated reviews), then come back here.", icon=":material/info:")
-    st.page_link(TRAINING_PAGE, label="Go to Training", icon=":material/model_training:")
+    st.page_link(views.TRAINING, label="Go to Training", icon=":material/model_training:")
     st.stop()
-
-
-def _text(*values: object, default: str = "") -> str:
-    """The first value that is a non-empty string (review fields may be None or NaN)."""
-    return next((v for v in values if isinstance(v, str) and v.strip()), default)
-
-
-def _one_line(value: object, n: int = 80) -> str:
-    s = " ".join(str(value).split())
-    return s if len(s) <= n else s[: n - 1] + "…"
-
-
-def _option_label(row: dict | None, review_id: str) -> str:
-    """Plain-text label of a review in the picker (selectbox options are not Markdown)."""
-    if row is None:
-        return f"{review_id} (not found)"
-    when = "" if row.get("review_ts") is None else f"{pd.Timestamp(row['review_ts']):%Y-%m-%d} · "
-    stars = "" if row.get("rating") is None else f"{row['rating']:.0f}★ · "
-    return f"{when}{stars}{_one_line(_text(row.get('title'), row.get('text'), default='(no text)'))} [{review_id}]"
 
 
 def _id_typed() -> None:
@@ -73,22 +53,15 @@ if source == SOURCES[0]:
         st.stop()
     if st.session_state.get(_PICK) not in options:
         st.session_state[_PICK] = chosen if chosen in options else options[0]
-    pick = st.selectbox("Review", options, key=_PICK,
-                        format_func=lambda rid: _option_label(rows.get(rid) or services.explain_review_row(rid), rid))
+    pick = st.selectbox("Review", options, key=_PICK, format_func=lambda rid: services.review_option_label(
+        rows.get(rid) or services.explain_review_row(rid), rid))
     st.session_state[_CHOSEN] = pick
     review = services.explain_review_row(pick)
     if review is None:
         st.warning(f"There is no review with id {services.plain(pick)}.")
         st.stop()
     text = review["model_text"]
-    rating = ("no rating" if review.get("rating") is None
-              else f"{review['rating']:.0f} star" + ("" if review["rating"] == 1 else "s"))
-    when = "no date" if review.get("review_ts") is None else f"{pd.Timestamp(review['review_ts']):%Y-%m-%d}"
-    product = _text(review.get("product_name"), review.get("product_id"), default="unknown product")
-    stored = ("no stored label" if review.get("label") is None
-              else f"stored label {review['label']} (from {review.get('label_source')})")
-    st.caption(f"{when} · {rating} · {services.plain(product)} · {services.plain(review.get('category'))} · "
-               f"{services.plain(stored)} · review id {services.plain(pick)}")
+    st.caption(services.review_caption(review, pick))
 else:
     text = st.text_area("Review text", key="explain_text", height=140, max_chars=20_000,
                         placeholder="Paste a review, e.g. “The zipper broke after two days.”")
@@ -106,7 +79,7 @@ try:
         res = services.explanation(text, target)
 except services.ExplainUnavailable as exc:
     st.error(services.plain(exc), icon=":material/error:")
-    st.page_link(TRAINING_PAGE, label="Go to Training", icon=":material/model_training:")
+    st.page_link(views.TRAINING, label="Go to Training", icon=":material/model_training:")
     st.stop()
 e, fa = res.explanation, res.faithfulness
 

@@ -1,21 +1,13 @@
 """Training: fine-tune the sentiment model in the background, compare it with the baseline, manage versions."""
 
-import pandas as pd
 import streamlit as st
 
 from dashboard import charts, services
-
-KIND_TEXT = services.JOB_TEXT
 
 st.title("Sentiment model")
 st.caption("Fine-tunes a pretrained transformer on your own rated reviews (1–2 stars negative, 3 neutral, 4–5 "
            "positive), compares it with a TF-IDF + logistic-regression baseline on the latest 15% of reviews, "
            "and scores every review with it. Runs in the background: you can leave this page.")
-
-
-def _duration(seconds: float) -> str:
-    seconds = int(round(seconds))
-    return f"{seconds // 60} min {seconds % 60:02d} s" if seconds >= 60 else f"{seconds} s"
 
 
 # ---- the running (or last) job
@@ -26,8 +18,7 @@ def job_progress() -> None:
     if job is None:
         return
     if job.running:
-        what = KIND_TEXT.get(job.kind, job.kind)
-        st.progress(job.fraction, text=f"{what}: {services.plain(job.message)} · {_duration(job.elapsed)}")
+        st.progress(job.fraction, text=services.job_progress_text(job))
         if job.cancel_requested:
             st.caption("Cancelling at the next step…")
         elif st.button("Cancel", key="training_cancel", icon=":material/cancel:"):
@@ -39,21 +30,11 @@ def job_progress() -> None:
 
 def job_outcome(job: services.Job) -> None:
     """What the last finished job on this database did, as a banner."""
-    if job.status == "done" and job.kind == "train":
-        r = job.result or {}
-        text = (f"Trained version {services.plain(r.get('model_version'))} in {_duration(job.elapsed)}: macro-F1 "
-                f"{r.get('macro_f1', float('nan')):.3f} (baseline {r.get('baseline_macro_f1', float('nan')):.3f}).")
-        if r.get("scoring"):
-            text += f" Scored {r['scoring'].get('n_scored', 0):,} reviews."
-        st.success(text, icon=":material/check_circle:")
-    elif job.status == "done":
-        r = job.result or {}
-        st.success(f"Scored {r.get('n_scored', 0):,} reviews with version {services.plain(r.get('model_version'))} "
-                   f"({r.get('reviews_per_second', 0):,.0f} reviews/s).", icon=":material/check_circle:")
-    elif job.status == "failed":
-        st.error(f"{KIND_TEXT.get(job.kind, job.kind)} failed: {services.plain(job.error)}", icon=":material/error:")
-    elif job.status == "cancelled":
-        st.info(f"{KIND_TEXT.get(job.kind, job.kind)} was cancelled; nothing was kept from it.")
+    outcome = services.job_outcome(job)
+    if outcome is not None:
+        level, text = outcome
+        icon = {"success": ":material/check_circle:", "error": ":material/error:"}.get(level)
+        getattr(st, level)(text, icon=icon)
 
 
 job = services.latest_job()
@@ -120,25 +101,8 @@ if f_model is not None and f_base is not None and not metrics.get("beats_baselin
     st.warning("The fine-tuned model does not beat the baseline on the held-out reviews "
                f"(macro-F1 {f_model:.3f} vs {f_base:.3f}). Try a longer time budget, or more rated reviews.",
                icon=":material/warning:")
-kind = metrics.get("model_kind")
-details = [f"model: {services.plain(kind)}"] if kind else []
-if metrics.get("transformer_macro_f1") is not None and kind and kind != "transformer":
-    details.append(f"transformer alone: macro-F1 {metrics['transformer_macro_f1']:.3f}")
-for key, text in (("device", "device"), ("runtime", "scoring runtime"), ("seconds", "training seconds"),
-                  ("base_model", "base model"), ("encoder_layers", "encoder layers")):
-    if metrics.get(key) not in (None, ""):
-        details.append(f"{text}: {services.plain(metrics[key])}")
-st.caption(" · ".join(details))
-int8 = metrics.get("int8") or {}
-if int8.get("tried") and "macro_f1_int8" in int8:
-    st.caption(f"int8 check on {int8['checked_on']:,} held-out reviews: macro-F1 {int8['macro_f1_int8']:.3f} "
-               f"vs {int8['macro_f1_fp32']:.3f} in fp32, so int8 was "
-               f"{'kept' if int8['kept'] else 'not kept (it must lose less than 0.01)'}.")
-if kind == "baseline":
-    st.caption("The decision rule tuned on the held-out reviews gives the transformer no weight: this version "
-               "labels reviews with the baseline.")
-if metrics.get("metric_note"):
-    st.caption(services.plain(metrics["metric_note"]))
+for caption in services.model_details(metrics):
+    st.caption(caption)
 
 labels_order = metrics.get("labels") or list(services.SENTIMENT_LABELS)
 left, right = st.columns(2)
@@ -182,28 +146,17 @@ if flash:
     (st.success if flash[0] == "success" else st.error)(services.plain(flash[1]))
 
 if not versions.empty:
-    active_idx = versions.index[versions["active"]].tolist()
-    active_pos = active_idx[0] if active_idx else None
     widths = [2, 2, 1, 1, 1, 2, 1, 1, 2, 1]
-    head = st.columns(widths)
-    for col, name in zip(head, ["version", "trained", "macro-F1", "baseline", "training s", "model",
-                                "files", "MB", "", ""]):
+    for col, name in zip(st.columns(widths), [*services.VERSION_COLUMNS, "", ""]):
         col.markdown(f"**{name}**" if name else "")
-    for pos, row in versions.iterrows():
+    for row in services.version_rows(versions):  # newest first
         cols = st.columns(widths)
-        cols[0].write(f"{row['version']}" + (" (active)" if row["active"] else ""))
-        cols[1].write("–" if pd.isna(row["created_at"]) else f"{pd.Timestamp(row['created_at']):%Y-%m-%d %H:%M}")
-        cols[2].write("–" if pd.isna(row["macro_f1"]) else f"{row['macro_f1']:.3f}")
-        cols[3].write("–" if pd.isna(row["baseline_macro_f1"]) else f"{row['baseline_macro_f1']:.3f}")
-        cols[4].write("–" if pd.isna(row["seconds"]) else f"{row['seconds']:.0f}")
-        cols[5].write(str(row["model_kind"] or "–"))
-        cols[6].write("ok" if row["available"] else "missing")
-        cols[7].write(f"{row['size_mb']:,.1f}")
+        for col, cell in zip(cols, row["cells"]):
+            col.write(cell)
         if row["active"]:
             cols[8].button("Active", key=f"training_activate_{row['version']}", disabled=True)
         else:
-            older = active_pos is not None and pos > active_pos  # newest first: a later row is an older version
-            cols[8].button("Roll back" if older else "Activate", key=f"training_activate_{row['version']}",
+            cols[8].button("Roll back" if row["older"] else "Activate", key=f"training_activate_{row['version']}",
                            on_click=_activate, args=(row["version"],), disabled=running or not row["available"])
             with cols[9].popover("Delete", icon=":material/delete:", disabled=running):
                 st.write(f"Delete version {row['version']} and its {row['size_mb']:,.1f} MB of files? "

@@ -23,7 +23,8 @@ for file in files or []:
         kind = st.session_state.get(f"kind_{fid}")
         try:
             base = services.detect_upload(path, file.name, kind=kind)
-            choices = {c: st.session_state.get(f"map_{fid}_{base.kind}_{c}") for c in services.canonical_columns(base.kind)}
+            choices = {c: st.session_state.get(f"map_{fid}_{base.kind}_{c}")
+                       for c in services.canonical_columns(base.kind)}
             det = services.detect_upload(path, file.name, kind=base.kind, mapping=services.user_mapping(base, choices))
         except IngestError as exc:
             st.error(services.plain(exc))
@@ -49,7 +50,8 @@ for file in files or []:
                                              key=key)
                 st.form_submit_button("Apply mapping")
         if not det.missing:  # a file without its required columns waits for the user's mapping
-            items.append(ImportItem(str(path), file.name, det.kind, tuple(services.user_mapping(base, choices).items())))
+            mapping = tuple(services.user_mapping(base, choices).items())
+            items.append(ImportItem(str(path), file.name, det.kind, mapping))
 
 if st.button(f"Import {len(items)} files" if len(items) > 1 else "Import", type="primary", disabled=not items):
     bar = st.progress(0.0, text="Starting import…")
