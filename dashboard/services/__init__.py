@@ -8,6 +8,7 @@ from . import (
     cache,
     data,
     display,
+    errors,
     explain,
     sales,
     sentiment,
@@ -30,6 +31,7 @@ from .background import (
     start_job,
 )
 from .data import TABLES, browse, count_rows, table_csv
+from .errors import boundary
 from .display import duration, first_text, one_line, plain
 from .explain import (
     DRIVER_SAMPLE_SIZES,
@@ -79,6 +81,7 @@ from .sentiment_model import (
     VERSION_COLUMNS,
     job_outcome,
     model_details,
+    model_notice,
     per_class_table,
     score_new_reviews_in_background,
     sentiment_activate,
@@ -103,9 +106,12 @@ from .session import (
     default_preset,
     ensure_demo,
     filters,
-    page_session,
+    implausible_dates_note,
+    password_required,
     preset_range,
     set_filters,
+    sign_out,
+    signed_in,
     store,
 )
 from .upload import (
@@ -116,6 +122,7 @@ from .upload import (
     IngestError,
     canonical_columns,
     detect_upload,
+    discard_uploads_except,
     header_choices,
     import_files,
     kind_can_be_chosen,
@@ -130,10 +137,13 @@ from .upload import (
 
 __all__ = [
     # modules
-    "background", "cache", "data", "display", "explain", "sales", "sentiment", "sentiment_model", "session", "upload",
+    "background", "cache", "data", "display", "errors", "explain", "sales", "sentiment", "sentiment_model", "session",
+    "upload",
     # session
-    "Filters", "PRESETS", "db_path", "store", "page_session", "data_version", "ensure_demo", "filters",
-    "set_filters", "default_preset", "preset_range", "date_bounds", "categories",
+    "Filters", "PRESETS", "db_path", "store", "signed_in", "password_required", "sign_out", "data_version", "ensure_demo", "filters",
+    "set_filters", "default_preset", "preset_range", "date_bounds", "categories", "implausible_dates_note",
+    # errors
+    "boundary",
     # display
     "plain", "first_text", "one_line", "duration",
     # sales
@@ -141,7 +151,7 @@ __all__ = [
     # data
     "TABLES", "browse", "count_rows", "table_csv",
     # upload
-    "KINDS", "NONE_CHOICE", "IngestError", "ImportItem", "ImportResult", "save_upload", "detect_upload",
+    "KINDS", "NONE_CHOICE", "IngestError", "ImportItem", "ImportResult", "save_upload", "discard_uploads_except", "detect_upload",
     "kind_can_be_chosen", "preview", "canonical_columns", "header_choices", "mapped_header", "user_mapping",
     "import_files", "uploads", "rejected_rows", "rejected_csv",
     # jobs
@@ -149,7 +159,7 @@ __all__ = [
     "latest_job", "cancel_job",
     "start_job", "no_job_running",
     # sentiment model
-    "SENTIMENT_LABELS", "sentiment_version", "sentiment_active_version", "sentiment_training_data",
+    "SENTIMENT_LABELS", "sentiment_version", "sentiment_active_version", "model_notice", "sentiment_training_data",
     "sentiment_metrics", "sentiment_versions", "sentiment_activate", "sentiment_delete", "sentiment_min_reviews",
     "per_class_table", "model_details", "VERSION_COLUMNS", "version_rows",
     "job_outcome", "start_training", "start_scoring",
