@@ -142,3 +142,36 @@ def test_a_copied_database_uses_its_own_model_folder(two_versions, tmp_path):
             moved.rename(original)
     finally:
         store.close()
+
+
+def test_every_model_page_tells_that_it_fell_back(two_versions, monkeypatch):
+    """Sentiment, Explain, Drivers and Training name the good version and warn about the broken one."""
+    from _helpers import no_exception, serve_db
+    from streamlit.testing.v1 import AppTest
+
+    from dashboard import APP_PATH
+
+    db, (first, second) = two_versions
+    store = Store.open(db)
+    sentiment.activate(store, second)
+    store.close()
+    weights = db.with_suffix(".models") / "sentiment" / second / "model.safetensors"
+    good = weights.read_bytes()
+    weights.write_bytes(good[:100])
+    serve_db(monkeypatch, db)
+    try:
+        at = AppTest.from_file(str(APP_PATH), default_timeout=60).run()
+        for page in ("views/reviews/sentiment.py", "views/reviews/explain.py", "views/reviews/drivers.py",
+                     "views/models/training.py"):
+            at.switch_page(page).run()
+            no_exception(at)
+            warnings = [w.value for w in at.warning]
+            assert any(f"Model version {second} is broken" in w and f"version {first} is now the active one" in w
+                       for w in warnings), (page, warnings)
+            shown = " ".join(str(e.value) for e in [*at.markdown, *at.caption, *at.subheader])
+            assert f"{second} (active)" not in shown and f"Active version {second}" not in shown, page
+    finally:
+        weights.write_bytes(good)
+        store = Store.open(db)
+        sentiment.activate(store, second)
+        store.close()
