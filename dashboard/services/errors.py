@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import streamlit as st
+from pandas.errors import OutOfBoundsDatetime
 
 from engine.models import ModelLoadError
 from engine.store import DatabaseLockedError
@@ -15,12 +16,6 @@ from engine.store import DatabaseLockedError
 __all__ = ["boundary", "sentence"]
 
 log = logging.getLogger("storelens.dashboard")
-
-try:  # pandas' out-of-range timestamp error, without importing pandas just for the name
-    from pandas.errors import OutOfBoundsDatetime as OutOfBoundsError
-except ImportError:  # pragma: no cover - pandas is a dependency
-    OutOfBoundsError = OverflowError  # type: ignore[misc,assignment]
-
 
 BUSY = ("The database is busy: a StoreLens command (an import or a training run) is using it. This page shows the "
         "data again as soon as it is done; reload in a moment.")
@@ -33,7 +28,7 @@ def sentence(exc: BaseException) -> str:
     if isinstance(exc, ModelLoadError):
         return ("The sentiment model's files are missing or corrupt; retrain it on the Training page "
                 "(the server's log names the file).")
-    if isinstance(exc, (OverflowError, OutOfBoundsError)):
+    if isinstance(exc, (OverflowError, OutOfBoundsDatetime)):
         return ("This page could not draw the chosen dates; pick a shorter period in the sidebar "
                 "(the server's log has the detail).")
     return "This part of the page could not be shown because of an unexpected error; the server's log has the detail."

@@ -10,9 +10,9 @@ from datetime import date, timedelta
 
 import streamlit as st
 
+from dashboard import gate
 from engine import analytics
 from engine.analytics import Filters
-from dashboard import gate
 from engine.store import Store, default_db_path
 
 from . import cache
