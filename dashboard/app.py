@@ -47,6 +47,10 @@ page = st.navigation(sections)
 # The database is held only while each query runs, never for a whole page run, so a `storelens` command in a shell
 # waits at most a query's length while people browse. Every part runs inside an error boundary: one sentence on the
 # page, the detail in the server's log.
+if services.database_busy():  # told once per run, after at most a few seconds, not by every part of the page
+    st.error(services.errors.BUSY, icon=":material/hourglass_top:")
+    st.stop()
+
 with services.boundary("the demo store"):
     # An empty database opens on the built-in demo store (imported through the real importer).
     if not st.session_state.get("storelens_demo_tried") and services.store().is_empty():

@@ -107,8 +107,8 @@ def test_a_busy_database_gives_a_sentence_within_seconds(odd_dates_db):
         at = _app().run()
         took = time.monotonic() - start
         _no_traceback(at)
-        assert any("The database is busy" in e.value for e in at.error)
-        assert took < 30  # a few seconds of waiting per query, not a minute
+        assert [e.value for e in at.error if "The database is busy" in e.value] and not at.metric
+        assert took < 20  # one short wait (5 s), said once, not a minute
     finally:
         holder.kill()
         holder.wait()
@@ -200,3 +200,17 @@ def test_the_page_icon_is_a_local_file():
     source = APP_PATH.read_text()
     assert 'page_icon=":material' not in source and (APP_PATH.parent / "assets" / "storelens.png").is_file()
     assert os.path.getsize(APP_PATH.parent / "assets" / "storelens.png") < 4096
+
+
+def test_the_shared_writer_neutralises_text_and_keeps_numbers(tmp_path):
+    import pandas as pd
+
+    from engine.store import safe_csv_bytes, write_safe_csv
+
+    frame = pd.DataFrame({"text": [*HOSTILE, "-5", "+3.2e5", "12", "fine"], "n": range(len(HOSTILE) + 4),
+                          "=header": [1.5] * (len(HOSTILE) + 4)})
+    for data in (safe_csv_bytes(frame), write_safe_csv(frame, tmp_path / "out.csv").read_bytes()):
+        back = pd.read_csv(io.BytesIO(data), dtype=str, keep_default_na=False)
+        assert list(back.columns) == ["text", "n", "'=header"]
+        assert back["text"].tolist() == ["'" + c for c in HOSTILE] + ["-5", "+3.2e5", "12", "fine"]
+        assert back["n"].tolist() == [str(i) for i in range(len(HOSTILE) + 4)]

@@ -101,6 +101,7 @@ from .session import (
     Filters,
     categories,
     data_version,
+    database_busy,
     date_bounds,
     db_path,
     default_preset,
@@ -140,7 +141,7 @@ __all__ = [
     "background", "cache", "data", "display", "errors", "explain", "sales", "sentiment", "sentiment_model", "session",
     "upload",
     # session
-    "Filters", "PRESETS", "db_path", "store", "signed_in", "password_required", "sign_out", "data_version", "ensure_demo", "filters",
+    "Filters", "PRESETS", "db_path", "store", "database_busy", "signed_in", "password_required", "sign_out", "data_version", "ensure_demo", "filters",
     "set_filters", "default_preset", "preset_range", "date_bounds", "categories", "implausible_dates_note",
     # errors
     "boundary",

@@ -13,7 +13,7 @@ import streamlit as st
 from dashboard import gate
 from engine import analytics
 from engine.analytics import Filters
-from engine.store import Store, default_db_path
+from engine.store import DatabaseLockedError, Store, default_db_path
 
 from . import cache
 
@@ -23,6 +23,7 @@ __all__ = [
     "db_path",
     "store",
     "signed_in",
+    "database_busy",
     "password_required",
     "sign_out",
     "data_version",
@@ -69,6 +70,15 @@ def password_required() -> bool:
 def sign_out() -> None:
     """End this browser's login (the cookie it holds is worthless afterwards)."""
     gate.end_session(st.context.cookies.get(gate.COOKIE))
+
+
+def database_busy() -> bool:
+    """True when a command holds the database past the app's short wait (the page then says so and stops)."""
+    try:
+        data_version()
+    except DatabaseLockedError:
+        return True
+    return False
 
 
 def data_version() -> int:
