@@ -47,8 +47,8 @@ page = st.navigation(sections)
 # The database is held only while each query runs, never for a whole page run, so a `storelens` command in a shell
 # waits at most a query's length while people browse. Every part runs inside an error boundary: one sentence on the
 # page, the detail in the server's log.
-if services.database_busy():  # told once per run, after at most a few seconds, not by every part of the page
-    st.error(services.errors.BUSY, icon=":material/hourglass_top:")
+if busy := services.database_busy():  # told once per run, after at most a few seconds, not by every part of the page
+    st.error(busy, icon=":material/hourglass_top:")
     st.stop()
 
 with services.boundary("the demo store"):

@@ -148,7 +148,8 @@ __all__ = [
     "background", "cache", "data", "display", "errors", "explain", "sales", "sentiment", "sentiment_model", "session",
     "upload",
     # session
-    "Filters", "PRESETS", "db_path", "store", "database_busy", "signed_in", "password_required", "sign_out", "data_version", "ensure_demo", "filters",
+    "Filters", "PRESETS", "db_path", "store", "database_busy", "signed_in", "password_required", "sign_out",
+    "data_version", "ensure_demo", "filters",
     "set_filters", "default_preset", "preset_range", "date_bounds", "categories", "implausible_dates_note",
     # errors
     "boundary",

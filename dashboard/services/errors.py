@@ -4,6 +4,7 @@ in the server's log, so no visitor ever sees a traceback (and the rest of the ap
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -13,18 +14,22 @@ from pandas.errors import OutOfBoundsDatetime
 from engine.models import ModelLoadError
 from engine.store import DatabaseLockedError
 
-__all__ = ["boundary", "sentence"]
+__all__ = ["boundary", "busy", "sentence"]
 
 log = logging.getLogger("storelens.dashboard")
 
-BUSY = ("The database is busy: a StoreLens command (an import or a training run) is using it. This page shows the "
-        "data again as soon as it is done; reload in a moment.")
+def busy(exc: BaseException | None = None) -> str:
+    """The sentence for a database another process holds (with its PID when known; never the file's path)."""
+    pid = re.search(r"\(PID (\d+)\)", str(exc or ""))
+    who = f" (PID {pid.group(1)})" if pid else ""
+    return (f"The database is in use by another process{who}, e.g. a StoreLens import or training run. This page "
+            "shows the data again as soon as it is done; reload in a moment.")
 
 
 def sentence(exc: BaseException) -> str:
     """What a visitor is told about a failure: what happened and what to do, never the exception's text."""
     if isinstance(exc, DatabaseLockedError):
-        return BUSY
+        return busy(exc)
     if isinstance(exc, ModelLoadError):
         return ("The sentiment model's files are missing or corrupt; retrain it on the Training page "
                 "(the server's log names the file).")

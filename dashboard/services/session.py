@@ -15,7 +15,7 @@ from engine import analytics
 from engine.analytics import Filters
 from engine.store import DatabaseLockedError, Store, default_db_path
 
-from . import cache
+from . import cache, errors
 
 __all__ = [
     "Filters",
@@ -72,13 +72,13 @@ def sign_out() -> None:
     gate.end_session(st.context.cookies.get(gate.COOKIE))
 
 
-def database_busy() -> bool:
-    """True when a command holds the database past the app's short wait (the page then says so and stops)."""
+def database_busy() -> str | None:
+    """Why the page cannot read now, when a command holds the database past the app's short wait (else None)."""
     try:
         data_version()
-    except DatabaseLockedError:
-        return True
-    return False
+    except DatabaseLockedError as exc:
+        return errors.busy(exc)
+    return None
 
 
 def data_version() -> int:
