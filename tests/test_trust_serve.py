@@ -259,3 +259,14 @@ def test_network_address_answers_nothing_without_the_password_and_sigterm_frees_
     finally:
         if proc.poll() is None:
             proc.kill()
+
+
+def test_browsers_get_no_error_details_and_no_toolbar_csv():
+    """Both ways the app starts (`storelens serve` flags, the script-level config for `streamlit run`) hide
+    exception details from browsers and the table toolbar's CSV (which would bypass the formula-safe writer)."""
+    import tomllib
+
+    config = tomllib.loads((REPO / "dashboard" / ".streamlit" / "config.toml").read_text())
+    assert config["client"]["showErrorDetails"] == "none" and config["client"]["disableDataExport"] is True
+    source = (REPO / "engine" / "cli" / "_serve.py").read_text()
+    assert '"--client.showErrorDetails", "none"' in source and '"--client.disableDataExport", "true"' in source
