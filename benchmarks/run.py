@@ -22,6 +22,7 @@ BENCHES = {
     "explain": ("bench_explain.py", ["--model", str(MODEL)], ["--model", str(MODEL), "--n", "10"]),
     "recommend": ("bench_recommend.py", [], ["--n-faith", "50", "--n-latency", "10"]),
     "forecast": ("bench_forecast.py", [], ["--origins", "3", "--scale-series", "50"]),
+    "trust": ("bench_trust.py", [], ["--repeats", "1"]),
 }
 
 

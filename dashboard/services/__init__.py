@@ -8,6 +8,7 @@ from . import (
     cache,
     data,
     display,
+    errors,
     explain,
     forecast,
     recommend,
@@ -32,6 +33,7 @@ from .background import (
     start_job,
 )
 from .data import TABLES, browse, count_rows, table_csv
+from .errors import boundary
 from .display import duration, first_text, one_line, plain
 from .explain import (
     DRIVER_SAMPLE_SIZES,
@@ -98,6 +100,7 @@ from .sentiment_model import (
     VERSION_COLUMNS,
     job_outcome,
     model_details,
+    model_notice,
     per_class_table,
     score_new_reviews_in_background,
     sentiment_activate,
@@ -117,14 +120,18 @@ from .session import (
     Filters,
     categories,
     data_version,
+    database_busy,
     date_bounds,
     db_path,
     default_preset,
     ensure_demo,
     filters,
-    page_session,
+    implausible_dates_note,
+    password_required,
     preset_range,
     set_filters,
+    sign_out,
+    signed_in,
     store,
 )
 from .upload import (
@@ -140,6 +147,7 @@ from .upload import (
     confidence_label,
     default_field,
     detect_upload,
+    discard_uploads_except,
     earlier_upload,
     field_options,
     header_choices,
@@ -162,11 +170,14 @@ from .upload import (
 
 __all__ = [
     # modules
-    "background", "cache", "data", "display", "explain", "forecast", "recommend", "sales", "sentiment",
+    "background", "cache", "data", "display", "errors", "explain", "forecast", "recommend", "sales", "sentiment",
     "sentiment_model", "session", "upload",
     # session
-    "Filters", "PRESETS", "db_path", "store", "page_session", "data_version", "ensure_demo", "filters",
-    "set_filters", "default_preset", "preset_range", "date_bounds", "categories",
+    "Filters", "PRESETS", "db_path", "store", "database_busy", "signed_in", "password_required", "sign_out",
+    "data_version", "ensure_demo", "filters",
+    "set_filters", "default_preset", "preset_range", "date_bounds", "categories", "implausible_dates_note",
+    # errors
+    "boundary",
     # display
     "plain", "first_text", "one_line", "duration",
     # sales
@@ -174,7 +185,8 @@ __all__ = [
     # data
     "TABLES", "browse", "count_rows", "table_csv",
     # upload
-    "KINDS", "NONE_CHOICE", "IngestError", "ImportItem", "ImportResult", "save_upload", "detect_upload",
+    "KINDS", "NONE_CHOICE", "IngestError", "ImportItem", "ImportResult", "save_upload", "discard_uploads_except",
+    "detect_upload",
     "kind_can_be_chosen", "preview", "canonical_columns", "header_choices", "mapped_header", "user_mapping",
     "import_files", "uploads", "rejected_rows", "rejected_csv", "REJECTED_COLUMNS", "result_message", "history",
     "upload_label", "undo_preview", "undo", "earlier_upload",
@@ -184,7 +196,7 @@ __all__ = [
     "latest_job", "cancel_job",
     "start_job", "no_job_running",
     # sentiment model
-    "SENTIMENT_LABELS", "sentiment_version", "sentiment_active_version", "sentiment_training_data",
+    "SENTIMENT_LABELS", "sentiment_version", "sentiment_active_version", "model_notice", "sentiment_training_data",
     "sentiment_metrics", "sentiment_versions", "sentiment_activate", "sentiment_delete", "sentiment_min_reviews",
     "per_class_table", "model_details", "VERSION_COLUMNS", "version_rows",
     "job_outcome", "start_training", "start_scoring",

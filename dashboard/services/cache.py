@@ -17,15 +17,18 @@ from engine import analytics
 from engine.analytics import Filters, Kpi
 from engine.sentiment import trends as sentiment_trends
 from engine.sentiment.trends import Coverage
-from engine.store import Store, open_shared
+from engine.store import Store
 
 __all__ = [
     "MODEL_LOCK",
+    "APP_DB_WAIT",
+    "model_state",
     "DriversNotComputed",
     "store",
     "model",
     "date_bounds",
     "categories",
+    "implausible_dates",
     "kpis",
     "revenue_by_category",
     "top_products",
@@ -62,6 +65,8 @@ __all__ = [
     "top_k_csv",
 ]
 
+# A page waits this long for a shell command (an import, a training run) to let go of the database, then says so.
+APP_DB_WAIT = 5.0
 _DATA = {"max_entries": 64, "ttl": 3600, "show_spinner": False}
 _EXPLANATIONS = {"max_entries": 128, "ttl": 3600, "show_spinner": False}
 
@@ -79,8 +84,9 @@ class DriversNotComputed(Exception):
 
 @st.cache_resource(show_spinner=False)
 def store(db: str) -> Store:
-    """One Store per database file, shared by every session and rerun; it lets the file go between page runs."""
-    return open_shared(db)
+    """One Store per database file, shared by every session and rerun. It holds the file only while a query runs,
+    and a query waits at most APP_DB_WAIT seconds for a command that has it (then the page says it is busy)."""
+    return Store.open(db, release_when_idle=True, wait=APP_DB_WAIT)
 
 
 @st.cache_resource(show_spinner=False, max_entries=2)
@@ -91,6 +97,20 @@ def model(db: str, version: str):
     return sentiment.load_active(store(db))
 
 
+@st.cache_data(**_DATA)
+def model_state(db: str, fingerprint: str) -> dict | None:
+    """The sentiment registry's verified state (a broken active version is marked and replaced); None: no model."""
+    from engine import sentiment
+    from engine.models import ModelLoadError, ModelNotFoundError
+
+    try:
+        return sentiment.check_active(store(db))
+    except ModelNotFoundError:
+        return None
+    except ModelLoadError as exc:
+        return {"active_version": None, "fell_back_from": None, "reason": str(exc)}
+
+
 # --------------------------------------------------------------------------------------------- sales, data
 
 
@@ -98,6 +118,12 @@ def model(db: str, version: str):
 def date_bounds(db: str, version: int) -> tuple[date, date] | None:
     """First and last order day."""
     return analytics.date_bounds(store(db))
+
+
+@st.cache_data(**_DATA)
+def implausible_dates(db: str, version: int) -> dict[str, int]:
+    """Orders and reviews dated outside the plausible range."""
+    return analytics.implausible_dates(store(db))
 
 
 @st.cache_data(**_DATA)

@@ -210,7 +210,7 @@ def _apply_user_mapping(
             if not strict:
                 continue
             raise IngestError(
-                f"'{canon}' is not a {kind} column; use one of: {', '.join(F.CANONICAL[kind])}."
+                f"'{canon}' is not one of the {kind} columns; use one of: {', '.join(F.CANONICAL[kind])}."
             )
         if not source:
             out.pop(canon, None)

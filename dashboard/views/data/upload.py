@@ -16,6 +16,9 @@ generation = st.session_state.setdefault("upload_generation", 0)
 files = st.file_uploader("Export files", type=["csv", "tsv", "txt"], accept_multiple_files=True,
                          key=f"uploader_{generation}")
 
+# Files removed from the picker (cancelled) leave the private upload folder at once.
+services.discard_uploads_except(services.save_upload(file) for file in files or [])
+
 items: list[ImportItem] = []
 for file in files or []:
     fid = file.file_id

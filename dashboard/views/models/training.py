@@ -5,6 +5,8 @@ import streamlit as st
 from dashboard import charts, services
 
 st.title("Sentiment model")
+if notice := services.model_notice():  # the active version stands in for a broken one
+    st.warning(notice, icon=":material/warning:")
 st.caption("Fine-tunes a pretrained transformer on your own rated reviews (1–2 stars negative, 3 neutral, 4–5 "
            "positive), compares it with a TF-IDF + logistic-regression baseline on the latest 15% of reviews, "
            "and scores every review with it. Runs in the background: you can leave this page.")
