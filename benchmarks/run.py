@@ -19,6 +19,7 @@ BENCHES = {
     "ingest": ("bench_ingest.py", [], ["--repeats", "1"]),
     "sentiment": ("bench_sentiment.py", ["--save", str(MODEL)], ["--budget", "120", "--save", str(MODEL)]),
     "explain": ("bench_explain.py", ["--model", str(MODEL)], ["--model", str(MODEL), "--n", "10"]),
+    "segments": ("bench_segments.py", [], ["--seeds", "0"]),
 }
 
 

@@ -84,6 +84,20 @@ def test_features_on_a_hand_built_store(tmp_path):
     assert customer_features(store, datetime(2024, 1, 5))["customer_id"].tolist() == ["A"]
 
 
+def test_review_features_join_when_customers_wrote_reviews(tmp_path):
+    store = tiny_store(tmp_path / "tiny.duckdb")
+    with store.transaction() as con:
+        con.execute("INSERT INTO reviews (review_id, review_ts, customer_id, rating, text, batch_id) VALUES "
+                    "('r1', '2024-01-15', 'A', 4, 'nice', 'b'), ('r2', '2024-02-10', 'A', 2, 'meh', 'b'), "
+                    "('r3', '2024-03-20', 'A', 1, 'later', 'b')")
+        con.execute("INSERT INTO review_sentiment (review_id, label, p_negative, p_neutral, p_positive) VALUES "
+                    "('r1', 'positive', 0.1, 0.1, 0.8), ('r2', 'negative', 0.7, 0.2, 0.1)")
+    f = customer_features(store, datetime(2024, 3, 1)).set_index("customer_id")
+    assert f.loc["A", "n_reviews"] == 2 and f.loc["A", "mean_rating"] == pytest.approx(3.0)
+    assert f.loc["A", "mean_sentiment"] == pytest.approx(((0.8 - 0.1) + (0.1 - 0.7)) / 2)
+    assert f.loc["B", "n_reviews"] == 0 and np.isnan(f.loc["B", "mean_rating"])
+
+
 def test_rfm_quintiles_share_ties():
     assert quintile_score(np.array([1, 1, 1, 1, 2, 3, 4, 5, 6, 7])).tolist() == [2, 2, 2, 2, 3, 3, 4, 4, 5, 5]
     feats = pd.DataFrame({"customer_id": list("abcde"), "recency_days": [1, 5, 50, 200, 300],

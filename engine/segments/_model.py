@@ -138,7 +138,7 @@ class SegmentsModel(ModelFamily):
                     "segments_reason": (f"Learned segments need at least {cfg.min_segment_customers} customers "
                                         f"(this store has {len(feats)}); the RFM segments are shown instead."),
                     "segments": []}
-        columns = [c for c in self.spec.feature_columns()]
+        columns = self.spec.feature_columns()
         self.seg_prep = Preprocessor.fit(feats, columns)
         x = self.seg_prep.transform(feats)
         self.autoencoder, mse = _embedding.train_autoencoder(

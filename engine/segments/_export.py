@@ -1,0 +1,52 @@
+"""The segment CSV of the contract (`customer_id, segment, churn_risk, recency, frequency, monetary` plus the RFM
+segment and the reasons), written formula-injection safe because merchants open it in spreadsheets."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+CSV_COLUMNS = ["customer_id", "segment", "churn_risk", "recency", "frequency", "monetary", "rfm_segment", "reasons"]
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _safe_cell(value: object) -> object:
+    """Text a spreadsheet would run as a formula gets a leading quote; numbers stay numbers."""
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value
+    return value
+
+
+def segment_table(customers: "pd.DataFrame") -> "pd.DataFrame":
+    """The contract's columns from a model's scored customers (risk empty when no risk model exists)."""
+    import pandas as pd
+
+    def sentences(raw: object) -> str:
+        try:
+            return "; ".join(r["sentence"] for r in json.loads(raw)) if isinstance(raw, str) else ""
+        except (ValueError, KeyError, TypeError):
+            return ""
+
+    return pd.DataFrame({
+        "customer_id": customers["customer_id"].astype(str),
+        "segment": customers["segment"],
+        "churn_risk": customers["churn_risk"].round(4),
+        "recency": customers["recency_days"].round(1),
+        "frequency": customers["frequency"].astype(int),
+        "monetary": customers["monetary"].round(2),
+        "rfm_segment": customers["rfm_segment"],
+        "reasons": customers["reasons"].map(sentences) if "reasons" in customers else "",
+    })[CSV_COLUMNS]
+
+
+def write_segment_csv(customers: "pd.DataFrame", path: str | Path) -> Path:
+    """Write the segment table (or any subset of it: one segment, one risk band) as a safe CSV."""
+    table = customers if list(customers.columns) == CSV_COLUMNS else segment_table(customers)
+    safe = table.apply(lambda col: col.map(_safe_cell) if col.dtype == object else col)
+    path = Path(path)
+    safe.to_csv(path, index=False)
+    return path
