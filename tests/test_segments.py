@@ -14,14 +14,19 @@ from _family_contract import FamilyContract
 
 from engine.models import InsufficientDataError
 from engine.segments import (
+    CSV_COLUMNS,
     REGISTRY,
     SegmentConfig,
     SegmentsModel,
     availability,
     churn_labels,
     customer_features,
+    customer_orders,
+    previous_assignment,
     quintile_score,
     rfm_scores,
+    segment_summary,
+    write_segment_csv,
 )
 from engine.store import Store
 
@@ -194,6 +199,28 @@ def test_segments_have_names_and_are_stable_for_a_seed(planted):
     again = SegmentsModel(tiny_config())
     again.fit(planted["store"])
     pd.testing.assert_frame_equal(again.customers, planted["model"].customers)
+
+
+def test_segment_table_counts_and_changes(planted):
+    model, store = planted["model"], planted["store"]
+    prev = previous_assignment(store, model, days=60)
+    table = segment_summary(model.customers, prev, [n for n, _ in model.segment_names]).set_index("segment")
+    assert table["customers"].sum() == len(model.customers)
+    assert table["revenue_share"].sum() == pytest.approx(1.0)
+    assert (table["change"] == table["customers"] - table["previous_customers"]).all()
+    assert table["mean_churn_risk"].between(0, 1).all()
+
+
+def test_segment_csv_has_the_contract_columns_and_is_formula_safe(planted, tmp_path):
+    customers = planted["model"].customers.head(3).copy()
+    customers.loc[customers.index[0], "customer_id"] = "=HYPERLINK(\"http://x\")"
+    path = write_segment_csv(customers, tmp_path / "seg.csv")
+    back = pd.read_csv(path, dtype={"customer_id": str})
+    assert list(back.columns) == CSV_COLUMNS
+    assert back["customer_id"].iloc[0] == "'=HYPERLINK(\"http://x\")"
+    assert back["churn_risk"].between(0, 1).all() and back["frequency"].dtype.kind == "i"
+    orders = customer_orders(planted["store"], customers["customer_id"].iloc[1])
+    assert len(orders) == int(customers["frequency"].iloc[1]) and orders["ordered_at"].is_monotonic_decreasing
 
 
 def test_store_without_customer_identity_is_unavailable(tmp_path):

@@ -2,10 +2,19 @@
 who is about to stop buying (calibrated, backtested against RFM baselines) and why, per customer."""
 
 from ._config import MIN_CHURN_CUSTOMERS, MIN_CLASS_CUSTOMERS, MIN_HISTORY_DAYS, MIN_SEGMENT_CUSTOMERS, SegmentConfig
+from ._export import CSV_COLUMNS, export_table, write_segment_csv
 from ._features import Availability, FeatureSpec, availability, churn_labels, customer_features, feature_spec
 from ._model import FAMILY, PREDICT_COLUMNS, REGISTRY, SegmentsModel, train
-from ._export import CSV_COLUMNS, segment_table, write_segment_csv
 from ._rfm import RFM_SEGMENTS, quintile_score, rfm_scores
+from ._summary import (
+    RISK_BANDS,
+    SUMMARY_COLUMNS,
+    customer_orders,
+    customer_reviews,
+    previous_assignment,
+    risk_band,
+    segment_summary,
+)
 
 __all__ = [
     "FAMILY",
@@ -24,7 +33,14 @@ __all__ = [
     "quintile_score",
     "RFM_SEGMENTS",
     "CSV_COLUMNS",
-    "segment_table",
+    "export_table",
+    "RISK_BANDS",
+    "SUMMARY_COLUMNS",
+    "risk_band",
+    "segment_summary",
+    "previous_assignment",
+    "customer_orders",
+    "customer_reviews",
     "write_segment_csv",
     "MIN_SEGMENT_CUSTOMERS",
     "MIN_CHURN_CUSTOMERS",

@@ -21,7 +21,7 @@ def _safe_cell(value: object) -> object:
     return value
 
 
-def segment_table(customers: "pd.DataFrame") -> "pd.DataFrame":
+def export_table(customers: "pd.DataFrame") -> "pd.DataFrame":
     """The contract's columns from a model's scored customers (risk empty when no risk model exists)."""
     import pandas as pd
 
@@ -45,7 +45,7 @@ def segment_table(customers: "pd.DataFrame") -> "pd.DataFrame":
 
 def write_segment_csv(customers: "pd.DataFrame", path: str | Path) -> Path:
     """Write the segment table (or any subset of it: one segment, one risk band) as a safe CSV."""
-    table = customers if list(customers.columns) == CSV_COLUMNS else segment_table(customers)
+    table = customers if list(customers.columns) == CSV_COLUMNS else export_table(customers)
     safe = table.apply(lambda col: col.map(_safe_cell) if col.dtype == object else col)
     path = Path(path)
     safe.to_csv(path, index=False)

@@ -241,6 +241,9 @@ def customer_features(store: "Store", cutoff: datetime | None = None, spec: Feat
     df["overdue_ratio"] = df["recency_days"] / np.maximum(usual, 1.0) if np.isfinite(typical) else np.nan
     df["customer_id"] = df["customer_id"].astype(str)
     df = df[["customer_id", *spec.feature_columns(), *INFO_COLUMNS]].reset_index(drop=True)
+    # DuckDB sums floats in parallel, in no fixed order: round away the last bits so a seed gives identical output
+    feats = spec.feature_columns()
+    df[feats] = df[feats].astype(float).round(6)
     df.attrs.update({"cutoff": cutoff, "spec": spec.to_dict(), "guest_orders": int(guests)})
     return df
 
