@@ -118,8 +118,9 @@ def feature_spec(store: "Store", cutoff: datetime) -> FeatureSpec:
 
 _SQL = f"""
 WITH lines AS (
-    SELECT customer_id, order_id, order_ts, product_id, category, quantity, unit_price, revenue,
-           coalesce(status, 'completed') AS status
+    -- money and units as exact decimals: DuckDB sums doubles in parallel in no fixed order, decimals exactly
+    SELECT customer_id, order_id, order_ts, product_id, category, quantity::DECIMAL(18, 4) AS quantity, unit_price,
+           revenue::DECIMAL(18, 4) AS revenue, coalesce(status, 'completed') AS status
     FROM orders WHERE customer_id IS NOT NULL AND order_ts < $cutoff
 ),
 usual AS (  -- each product's usual (median) unit price before the cut-off, over every buyer
@@ -172,7 +173,7 @@ SELECT a.customer_id,
        CASE WHEN a.frequency > 1
             THEN date_diff('second', a.first_order, a.last_order) / 86400.0 / (a.frequency - 1) END AS mean_gap_days,
        t.gap_trend,
-       a.monetary / a.frequency AS aov,
+       a.monetary::DOUBLE / a.frequency AS aov,
        a.basket_units::DOUBLE AS basket_units,
        a.orders_90d::DOUBLE AS orders_90d,
        NULL::DOUBLE AS overdue_ratio,
@@ -213,7 +214,7 @@ def customer_features(store: "Store", cutoff: datetime | None = None, spec: Feat
         cat_cols, cat_select = [], []
         for i, cat in enumerate(spec.categories):
             params[f"c{i}"] = cat
-            cat_cols.append(f"sum(revenue) FILTER (WHERE category = $c{i}) / nullif(sum(revenue), 0) AS cat_{i + 1}")
+            cat_cols.append(f"(sum(revenue) FILTER (WHERE category = $c{i}))::DOUBLE / nullif(sum(revenue), 0)::DOUBLE AS cat_{i + 1}")
             cat_select.append(f"coalesce(c.cat_{i + 1}, 0) AS cat_{i + 1},")
         sql = _SQL.replace("{cat_cols}", ", ".join(cat_cols)).replace("{cat_select}", " ".join(cat_select))
     else:
@@ -241,7 +242,7 @@ def customer_features(store: "Store", cutoff: datetime | None = None, spec: Feat
     df["overdue_ratio"] = df["recency_days"] / np.maximum(usual, 1.0) if np.isfinite(typical) else np.nan
     df["customer_id"] = df["customer_id"].astype(str)
     df = df[["customer_id", *spec.feature_columns(), *INFO_COLUMNS]].reset_index(drop=True)
-    # DuckDB sums floats in parallel, in no fixed order: round away the last bits so a seed gives identical output
+    # the few float aggregates left (gap trend) vary in their last bits between runs: round them away
     feats = spec.feature_columns()
     df[feats] = df[feats].astype(float).round(6)
     df.attrs.update({"cutoff": cutoff, "spec": spec.to_dict(), "guest_orders": int(guests)})
