@@ -58,7 +58,7 @@ def heldout(df: pd.DataFrame, n: int, seed: int, trained_split: bool) -> pd.Data
     trained by bench_sentiment.py (same data preparation and seed), else a seeded sample of rows with text."""
     if trained_split:
         from benchmarks.bench_sentiment import load_clothing
-        from engine._sentiment_train import split_frame
+        from engine.sentiment import split_frame
         from engine.sentiment import EVAL_FRACTION, _prepare_frame
 
         prepared = _prepare_frame(load_clothing(Path(df.attrs["path"])))

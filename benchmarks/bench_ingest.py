@@ -101,7 +101,7 @@ def main() -> None:
     ap.add_argument("--output", type=Path, default=ROOT / "docs" / "benchmarks_ingest.md")
     args = ap.parse_args()
 
-    from engine.sampledata import write_big_orders
+    from engine.demo import write_big_orders
 
     with tempfile.TemporaryDirectory(prefix="storelens-bench-") as tmp:
         workdir = Path(tmp)
@@ -127,7 +127,7 @@ def main() -> None:
         f"Machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
         f"DuckDB {__import__('duckdb').__version__}; run {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}.",
         f"Data: {args.lines:,}-line orders CSV in the retail transaction-log format ({size_mb:.0f} MB, "
-        f"generated in {gen_s:.1f} s by `engine.sampledata.write_big_orders`).",
+        f"generated in {gen_s:.1f} s by `engine.demo.write_big_orders`).",
         f"{args.repeats} alternating runs, each in a fresh process and database file; the machine is a shared VM "
         "whose speed drifts by ±30% within a minute, so the best, the median and the median of back-to-back "
         "pairs are all given.",

@@ -28,8 +28,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from engine import sentiment as S  # noqa: E402
-from engine._sentiment_nn import configure_threads, log_softmax, pick_device  # noqa: E402
-from engine._sentiment_train import label_index, macro_f1  # noqa: E402
+from engine.models import configure_threads, pick_device  # noqa: E402
+from engine.sentiment import log_softmax, macro_f1  # noqa: E402
+from engine.store import label_index  # noqa: E402
 from engine.store import Store  # noqa: E402
 
 DEFAULT_DATA = ROOT.parent / "shared" / "datasets" / "womens_clothing_reviews.csv"

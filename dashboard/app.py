@@ -1,7 +1,11 @@
 """StoreLens router: page config, the demo store on first open, shared sidebar filters, then the chosen page."""
 
+import os
 import sys
 from pathlib import Path
+
+# Passive OpenMP waiting before torch loads: spinning threads stall on a busy 2-core machine (see engine.cli).
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 try:
     import dashboard  # noqa: F401  (installed package, or run from the repository root)
@@ -10,20 +14,25 @@ except ImportError:  # `streamlit run dashboard/app.py` from a checkout that is 
 
 import streamlit as st
 
-from dashboard import services
+from dashboard import services, views
 
 st.set_page_config(page_title="StoreLens", page_icon=":material/storefront:", layout="wide")
 
-pages = [
-    st.Page("views/overview.py", title="Overview", icon=":material/insights:", default=True),
-    st.Page("views/upload.py", title="Upload", icon=":material/upload_file:"),
-    st.Page("views/data.py", title="Data", icon=":material/table_view:"),
-    st.Page("views/sentiment.py", title="Sentiment", icon=":material/sentiment_satisfied:"),
-    st.Page("views/training.py", title="Training", icon=":material/model_training:"),
-    st.Page("views/explain.py", title="Explain", icon=":material/psychology:"),
-    st.Page("views/drivers.py", title="Drivers", icon=":material/manage_search:"),
-]
-page = st.navigation(pages)
+# Pages by navigation section. "Customers" (segments, recommendations) and a Forecasts page under "Sales" join here.
+sections = {
+    "Sales": [st.Page(views.OVERVIEW, title="Overview", icon=":material/insights:", default=True)],
+    "Reviews": [
+        st.Page(views.SENTIMENT, title="Sentiment", icon=":material/sentiment_satisfied:"),
+        st.Page(views.EXPLAIN, title="Explain", icon=":material/psychology:"),
+        st.Page(views.DRIVERS, title="Drivers", icon=":material/manage_search:"),
+    ],
+    "Models": [st.Page(views.TRAINING, title="Training", icon=":material/model_training:")],
+    "Data": [
+        st.Page(views.UPLOAD, title="Upload", icon=":material/upload_file:"),
+        st.Page(views.DATA, title="Data", icon=":material/table_view:"),
+    ],
+}
+page = st.navigation(sections)
 
 # The database is held for this run only: between runs a shell's `storelens` commands can use it.
 with services.page_session() as problem:

@@ -1,22 +1,29 @@
-"""StoreLens engine: storage, import, analytics and models; no UI code lives here."""
+"""StoreLens engine: storage, import, analytics and models, one package per capability; no UI code lives here.
 
-import os
+`import engine` does no work: the names below load their package on first use.
+"""
 
-# OpenMP threads that spin at barriers stall when DuckDB or another process holds a core (2-thread explanations
-# ran 5-7x slower than 1 thread on a busy 2-core machine); passive waiting avoids that. It must be set before
-# torch loads, and a value the user set wins.
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+from importlib import import_module
+from typing import Any
 
-from .ingest import Detection, IngestError, IngestReport, detect, ingest, parse_map_arg  # noqa: E402
-from .store import Store, default_db_path  # noqa: E402
+_LAZY = {
+    "Store": "engine.store",
+    "default_db_path": "engine.store",
+    "Detection": "engine.ingest",
+    "IngestError": "engine.ingest",
+    "IngestReport": "engine.ingest",
+    "detect": "engine.ingest",
+    "ingest": "engine.ingest",
+    "parse_map_arg": "engine.ingest",
+}
 
-__all__ = [
-    "Store",
-    "default_db_path",
-    "Detection",
-    "IngestError",
-    "IngestReport",
-    "detect",
-    "ingest",
-    "parse_map_arg",
-]
+__all__ = list(_LAZY)
+
+
+def __getattr__(name: str) -> Any:
+    """Load a public name's package on first use."""
+    if name in _LAZY:
+        value = getattr(import_module(_LAZY[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -139,7 +139,7 @@ def _assert_escaped(markup: str, text: str) -> None:
 
 
 def test_pages_without_a_model_say_so_and_link_to_training(empty_db) -> None:
-    for page, title in (("views/explain.py", "Explain"), ("views/drivers.py", "Drivers")):
+    for page, title in (("views/reviews/explain.py", "Explain"), ("views/reviews/drivers.py", "Drivers")):
         at = _open(page)
         assert _texts(at.title) == [title]
         assert any("No sentiment model yet" in t and "Training page" in t for t in _texts(at.info))
@@ -150,7 +150,7 @@ def test_pages_without_a_model_say_so_and_link_to_training(empty_db) -> None:
 
 
 def test_pasted_review_is_explained_and_its_html_escaped(db) -> None:
-    at = _open("views/explain.py")
+    at = _open("views/reviews/explain.py")
     at.radio(key="explain_source").set_value("Pasted text").run()
     no_exception(at)
     assert any("Paste or type a review" in t for t in _texts(at.info))
@@ -182,7 +182,7 @@ def test_pasted_review_is_explained_and_its_html_escaped(db) -> None:
 
 
 def test_review_chosen_on_the_sentiment_page_is_explained(db) -> None:
-    at = _open("views/explain.py", explain_review_id="XSS-1")
+    at = _open("views/reviews/explain.py", explain_review_id="XSS-1")
     no_exception(at)
     assert at.radio(key="explain_source").value == "A stored review"
     assert at.selectbox(key="explain_pick").value == "XSS-1"
@@ -204,7 +204,7 @@ def test_review_chosen_on_the_sentiment_page_is_explained(db) -> None:
 
 
 def test_drivers_page_computes_drivers_and_lists_their_reviews(db) -> None:
-    at = _open("views/drivers.py")
+    at = _open("views/reviews/drivers.py")
     assert _texts(at.title) == ["Drivers"]
     assert at.selectbox(key="drivers_category").value in ("Bags", "Home")
     at.selectbox(key="drivers_category").set_value("Bags").run()

@@ -55,10 +55,10 @@ def test_overview_filters_are_shared_and_change_the_numbers(db):
     chosen = at.session_state["storelens_filters"].categories
     assert chosen == (options[0],)
     # The same filters are in force on the next page.
-    at.switch_page("views/data.py").run()
+    at.switch_page("views/data/data.py").run()
     no_exception(at)
     assert at.session_state["storelens_filters"].categories == chosen
-    at.switch_page("views/overview.py").run()
+    at.switch_page("views/sales/overview.py").run()
     no_exception(at)
     assert at.sidebar.multiselect[0].value == [options[0]]
     assert isinstance(before, str)
@@ -91,7 +91,7 @@ def test_overview_frequency_and_top_n(db):
 
 def test_upload_page_runs(db):
     at = _app().run()
-    at.switch_page("views/upload.py").run()
+    at.switch_page("views/data/upload.py").run()
     no_exception(at)
     assert [t.value for t in at.title] == ["Upload"]
     assert not at.error
@@ -99,7 +99,7 @@ def test_upload_page_runs(db):
 
 def test_data_page_browses_every_table(db):
     at = _app().run()
-    at.switch_page("views/data.py").run()
+    at.switch_page("views/data/data.py").run()
     no_exception(at)
     for table in ("orders", "reviews", "products", "uploads", "rejected_rows"):
         at.selectbox(key="data_table").set_value(table).run()
@@ -116,7 +116,7 @@ def test_empty_database_without_demo_says_what_to_do(tmp_path, monkeypatch):
     at = _app().run()
     no_exception(at)
     assert any("Upload" in i.value for i in at.info)
-    for page in ("views/upload.py", "views/data.py"):
+    for page in ("views/data/upload.py", "views/data/data.py"):
         at.switch_page(page).run()
         no_exception(at)
 

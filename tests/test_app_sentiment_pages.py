@@ -107,7 +107,7 @@ def db(tmp_path, monkeypatch) -> Path:
 
 
 def test_sentiment_page_without_model_uses_star_ratings_and_flags_the_spike(db):
-    at = _open("views/sentiment.py")
+    at = _open("views/reviews/sentiment.py")
     assert _texts(at.title) == ["Sentiment"]
     assert any("labels come from star ratings until a model is trained" in t.lower() for t in _texts(at.info))
     assert any(f"{UNRATED} reviews in range have neither a star rating nor a model score" in t
@@ -123,7 +123,7 @@ def test_sentiment_page_without_model_uses_star_ratings_and_flags_the_spike(db):
 
 
 def test_sentiment_page_alert_lists_the_reviews_behind_it_and_filters_them(db):
-    at = _open("views/sentiment.py")
+    at = _open("views/reviews/sentiment.py")
     at.button(key="sentiment_past_0").click().run()
     no_exception(at)
     spike = pd.Timestamp(START + timedelta(weeks=SPIKE_WEEK))
@@ -155,7 +155,7 @@ def test_sentiment_page_alert_lists_the_reviews_behind_it_and_filters_them(db):
 
 
 def test_chart_selection_maps_to_period_category_and_label(db):
-    from engine import sentiment_trends as T
+    from engine.sentiment import trends as T
     from engine.analytics import Filters
 
     store = Store.open(db)
@@ -186,7 +186,7 @@ def test_chart_selection_maps_to_period_category_and_label(db):
 
 
 def test_training_page_without_model(db):
-    at = _open("views/training.py")
+    at = _open("views/models/training.py")
     assert _texts(at.title) == ["Sentiment model"]
     assert any("No model yet" in t for t in _texts(at.info))
     assert at.slider(key="training_budget").value == 600
@@ -281,7 +281,7 @@ def test_tiny_training_stays_fast(trained_db):
 
 
 def test_sentiment_page_reads_the_model_labels(trained_db):
-    at = _open("views/sentiment.py")
+    at = _open("views/reviews/sentiment.py")
     assert not any("until a model is trained" in t for t in _texts(at.info))
     captions = _texts(at.caption)
     assert any(f"the sentiment model for {trained_db['n_scored']:,} reviews" in t and trained_db["version"] in t
@@ -297,7 +297,7 @@ def test_sentiment_page_reads_the_model_labels(trained_db):
 
 
 def test_training_page_with_a_model_shows_scores_confusion_and_versions(trained_db):
-    at = _open("views/training.py")
+    at = _open("views/models/training.py")
     report = trained_db["report"]
     assert any(f"Active version {trained_db['version']}" in t for t in _texts(at.subheader))
     labels = [m.label for m in at.metric]
@@ -317,13 +317,15 @@ def test_delete_an_older_version_from_the_versions_table(trained_db):
     """An inactive version can be deleted (its files go); the active one offers no delete button."""
     store = Store.open(trained_db["path"])
     version = trained_db["version"]
-    folder = Path(store.con.execute("SELECT path FROM model_versions WHERE version = ?", [version]).fetchone()[0])
+    # model_versions.path is relative to the database's model folder, so a copied database uses its own copy
+    folder = store.models_dir / store.con.execute("SELECT path FROM model_versions WHERE version = ?",
+                                                  [version]).fetchone()[0]
     old = "20000102-000000"
     shutil.copytree(folder, folder.parent / old)
     store.con.execute("INSERT INTO model_versions SELECT family, ?, created_at - INTERVAL 1 DAY, ?, FALSE, metrics, "
                       "base_model, data_hash FROM model_versions WHERE version = ?", [old, str(folder.parent / old), version])
     store.close()
-    at = _open("views/training.py")
+    at = _open("views/models/training.py")
     keys = {b.key for b in at.button}
     assert f"training_delete_{old}" in keys and f"training_delete_{version}" not in keys
     at.button(key=f"training_delete_{old}").click().run()
@@ -340,6 +342,7 @@ def test_rollback_to_an_older_version(trained_db):
     version = trained_db["version"]
     folder, created = store.con.execute(
         "SELECT path, created_at FROM model_versions WHERE version = ?", [version]).fetchone()
+    folder = store.models_dir / folder
     old = "20000101-000000"
     shutil.copytree(folder, Path(folder).parent / old)
     metrics = json.dumps({**trained_db["report"], "model_version": old, "macro_f1": 0.123})
@@ -347,7 +350,7 @@ def test_rollback_to_an_older_version(trained_db):
                       [old, created - timedelta(days=1), str(Path(folder).parent / old), metrics])
     store.close()
     try:
-        at = _open("views/training.py")
+        at = _open("views/models/training.py")
         button = at.button(key=f"training_activate_{old}")
         assert button.label == "Roll back" and not button.disabled
         button.click().run()
@@ -366,7 +369,7 @@ def test_rollback_to_an_older_version(trained_db):
 
 
 def test_scoring_job_started_from_the_training_page_scores_the_rest(trained_db):
-    at = _open("views/training.py")
+    at = _open("views/models/training.py")
     at.button(key="training_score_new").click().run()
     no_exception(at)
     deadline = time.time() + 120

@@ -1,4 +1,4 @@
-"""engine.drivers on a real DuckDB file with a tiny real model: the reviews of a category and period (and the
+"""engine.explain's drivers on a real DuckDB file with a tiny real model: the reviews of a category and period (and the
 period before) become drivers that find the planted word, cached per model version and invalidated by new reviews;
 one review by id; the reviews that contain a driver (whole words, parameterised, category and period respected).
 
@@ -17,7 +17,7 @@ import pytest
 import torch
 from _helpers import planted_reviews
 
-from engine import drivers, explain
+from engine import explain
 from engine.explain import HFClassifier
 from engine.sentiment import compose_text
 from engine.store import Store
@@ -102,28 +102,28 @@ def store(tmp_path: Path):
 
 
 def test_review_text_by_id(store: Store) -> None:
-    r = drivers.review_text(store, "B-title")
+    r = explain.review_text(store, "B-title")
     assert r is not None and r["review_id"] == "B-title" and r["category"] == "Bags"
     assert r["model_text"] == compose_text("BROKE!", "it came on tuesday. the package was small.")
     assert r["label"] == "negative" and r["label_source"] == "rating" and r["p_negative"] is None
     store.con.execute("INSERT INTO review_sentiment VALUES ('B-title', 'neutral', 0.2, 0.5, 0.3, 'v9', now())")
-    r = drivers.review_text(store, " B-title ")
+    r = explain.review_text(store, " B-title ")
     assert r["label"] == "neutral" and r["label_source"] == "model" and r["p_neutral"] == pytest.approx(0.5)
     for missing in ("nope", "", None, "B-title' OR '1'='1"):
-        assert drivers.review_text(store, missing) is None
-    assert drivers.review_text(store, "N-0")["category"] == "(no category)"
+        assert explain.review_text(store, missing) is None
+    assert explain.review_text(store, "N-0")["category"] == "(no category)"
 
 
 def test_previous_period_and_bounds(store: Store) -> None:
-    assert drivers.previous_period(START, END) == (datetime(2026, 1, 30), datetime(2026, 3, 1))
+    assert explain.previous_period(START, END) == (datetime(2026, 1, 30), datetime(2026, 3, 1))
     with pytest.raises(ValueError):
-        drivers.previous_period(END, START)
-    assert drivers.review_bounds(store) == (date(2026, 2, 1), date(2026, 3, 31))
-    assert drivers.review_bounds(store, "Home") == (date(2026, 3, 5), date(2026, 3, 5))
-    assert drivers.review_bounds(store, "Garden") is None
-    assert drivers.count_reviews(store, "Bags", START, END) == 15  # 12 + title + broken + bigram, not B-late
-    assert drivers.count_reviews(store, "Bags", PREV_START, START) == 6
-    assert drivers.count_reviews(store, None, START, END) == 17
+        explain.previous_period(END, START)
+    assert explain.review_bounds(store) == (date(2026, 2, 1), date(2026, 3, 31))
+    assert explain.review_bounds(store, "Home") == (date(2026, 3, 5), date(2026, 3, 5))
+    assert explain.review_bounds(store, "Garden") is None
+    assert explain.count_reviews(store, "Bags", START, END) == 15  # 12 + title + broken + bigram, not B-late
+    assert explain.count_reviews(store, "Bags", PREV_START, START) == 6
+    assert explain.count_reviews(store, None, START, END) == 17
 
 
 def test_drivers_find_the_planted_word_and_are_cached_per_version(store: Store, model, monkeypatch) -> None:
@@ -134,11 +134,11 @@ def test_drivers_find_the_planted_word_and_are_cached_per_version(store: Store, 
         calls.append(kwargs.get("sample_size"))
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(explain, "category_drivers", counting)
-    assert drivers.drivers_for(store, model, "Bags", START, END, sample_size=10, cached_only=True) is None
+    monkeypatch.setattr(importlib.import_module("engine.explain._driver_data"), "category_drivers", counting)  # a spy
+    assert explain.drivers_for(store, model, "Bags", START, END, sample_size=10, cached_only=True) is None
     assert calls == []
 
-    df = drivers.drivers_for(store, model, "Bags", START, END, sample_size=10)
+    df = explain.drivers_for(store, model, "Bags", START, END, sample_size=10)
     assert calls == [10]
     assert df.attrs["n_available"] == 15 and df.attrs["prev_n_available"] == 6
     assert df.attrs["sample_size"] == 10 and df.attrs["prev_sample_size"] == 6
@@ -153,30 +153,30 @@ def test_drivers_find_the_planted_word_and_are_cached_per_version(store: Store, 
     folder = store.models_dir / "sentiment" / "tiny-v1" / "explain_cache"
     assert len(list(folder.glob("drivers-*.parquet"))) == 1
 
-    again = drivers.drivers_for(store, model, "Bags", START, END, sample_size=10, cached_only=True)
+    again = explain.drivers_for(store, model, "Bags", START, END, sample_size=10, cached_only=True)
     assert calls == [10] and again is not None
     assert list(again["term"]) == list(df["term"]) and again.attrs["n_available"] == 15
 
     # another sample size, another version or new reviews in the period: not the cached result
-    assert drivers.drivers_for(store, model, "Bags", START, END, sample_size=20, cached_only=True) is None
+    assert explain.drivers_for(store, model, "Bags", START, END, sample_size=20, cached_only=True) is None
     model.version = "tiny-v2"
     try:
-        assert drivers.drivers_for(store, model, "Bags", START, END, sample_size=10, cached_only=True) is None
+        assert explain.drivers_for(store, model, "Bags", START, END, sample_size=10, cached_only=True) is None
     finally:
         model.version = "tiny-v1"
     _insert(store, [("B-new", datetime(2026, 3, 25), "Bags", 5.0, None, "the strap is perfect.")])
-    assert drivers.drivers_for(store, model, "Bags", START, END, sample_size=10, cached_only=True) is None
+    assert explain.drivers_for(store, model, "Bags", START, END, sample_size=10, cached_only=True) is None
     assert calls == [10]
 
 
 def test_empty_period_gives_empty_drivers(store: Store, model) -> None:
-    df = drivers.drivers_for(store, model, "Garden", START, END, sample_size=10)
+    df = explain.drivers_for(store, model, "Garden", START, END, sample_size=10)
     assert df.empty and df.attrs["n_available"] == 0
     assert explain.top_drivers(df, "negative").empty
 
 
 def test_reviews_containing_a_driver(store: Store) -> None:
-    got = drivers.reviews_containing(store, "Bags", START, END, "broke")
+    got = explain.reviews_containing(store, "Bags", START, END, "broke")
     ids = list(got["review_id"])
     # whole words, any case, title included; not "broken", not after the period, not another category
     assert "B-title" in ids and "B-bigram" in ids and "B-broken" not in ids and "B-late" not in ids
@@ -186,18 +186,18 @@ def test_reviews_containing_a_driver(store: Store) -> None:
     assert list(got["review_ts"]) == sorted(got["review_ts"], reverse=True)
     assert {"rating", "label", "title", "text"} <= set(got.columns)
 
-    limited = drivers.reviews_containing(store, "Bags", START, END, "broke", limit=2)
+    limited = explain.reviews_containing(store, "Bags", START, END, "broke", limit=2)
     assert len(limited) == 2 and set(limited["n_total"]) == {6}
-    assert set(drivers.reviews_containing(store, "Bags", START, END, "strap broke")["review_id"]) == set(ids) - {
+    assert set(explain.reviews_containing(store, "Bags", START, END, "strap broke")["review_id"]) == set(ids) - {
         "B-title"}  # B-title says "BROKE!" without "strap"; B-bigram has "STRAP   broke"
-    assert list(drivers.reviews_containing(store, "Bags", START, END, "isn't")["review_id"]) == ["B-broken"]
-    everywhere = set(drivers.reviews_containing(store, None, START, END, "broke")["review_id"])
+    assert list(explain.reviews_containing(store, "Bags", START, END, "isn't")["review_id"]) == ["B-broken"]
+    everywhere = set(explain.reviews_containing(store, None, START, END, "broke")["review_id"])
     assert {"H-now-0", "N-0"} <= everywhere
-    assert list(drivers.reviews_containing(store, "(no category)", START, END, "broke")["review_id"]) == ["N-0"]
+    assert list(explain.reviews_containing(store, "(no category)", START, END, "broke")["review_id"]) == ["N-0"]
     # user-typed terms are data, never SQL or regex syntax
-    assert drivers.reviews_containing(store, None, START, END, "a.b")["review_id"].tolist() == ["H-now-0"]
-    assert drivers.reviews_containing(store, None, START, END, "a?b").empty
-    assert drivers.reviews_containing(store, None, START, END, "' OR 1=1 --").empty
-    assert drivers.reviews_containing(store, "Bags' OR '1'='1", START, END, "broke").empty
+    assert explain.reviews_containing(store, None, START, END, "a.b")["review_id"].tolist() == ["H-now-0"]
+    assert explain.reviews_containing(store, None, START, END, "a?b").empty
+    assert explain.reviews_containing(store, None, START, END, "' OR 1=1 --").empty
+    assert explain.reviews_containing(store, "Bags' OR '1'='1", START, END, "broke").empty
     with pytest.raises(ValueError):
-        drivers.term_pattern("   ")
+        explain.term_pattern("   ")

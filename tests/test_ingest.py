@@ -234,7 +234,7 @@ def test_an_upload_is_one_transaction(store, monkeypatch):
     def explode(*args, **kwargs):
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(importlib.import_module("engine.ingest"), "_link_products", explode)
+    monkeypatch.setattr(importlib.import_module("engine.ingest._importer"), "_link_products", explode)  # fault injection
     with pytest.raises(RuntimeError):
         ingest(store, FORMATS / "shopify_orders_export.csv")
     assert q(store, "SELECT (SELECT count(*) FROM orders) + (SELECT count(*) FROM uploads)")[0][0] == 0
@@ -302,7 +302,7 @@ def test_cli_shows_the_guessed_columns_of_a_generic_file(tmp_path, capsys):
     ("Order Number", "review_id"), ("Shoe Name", "author"), ("Division Name", "author"), ("Customer ID", "product_id"),
 ])
 def test_look_alike_headers_do_not_take_a_field(header, field):
-    from engine._formats import similarity_mapping
+    from engine.ingest import similarity_mapping
 
     assert field not in similarity_mapping([header, "Rating", "Review Text"], "reviews")
 
@@ -315,7 +315,7 @@ def test_old_database_is_upgraded(tmp_path):
     path = tmp_path / "old.duckdb"
     con = duckdb.connect(str(path))
     con.execute("CREATE TABLE schema_version (version INTEGER, applied_at TIMESTAMP)")
-    con.execute(store_module._MIGRATIONS[0])
+    con.execute(store_module.MIGRATIONS[0])
     con.execute("INSERT INTO schema_version VALUES (1, now()::TIMESTAMP)")
     con.close()
     upgraded = Store.open(path)

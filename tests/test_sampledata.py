@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from engine.sampledata import (
+from engine.demo import (
     BIG_ORDERS_HEADER,
     ORDERS_HEADER,
     PRODUCTS_HEADER,
@@ -23,7 +23,7 @@ from engine.sampledata import (
 
 REPO = Path(__file__).resolve().parents[1]
 FORMATS = REPO.parent / "shared" / "formats"
-_SECOND_RUN = ("import sys; from pathlib import Path; from engine.sampledata import generate; "
+_SECOND_RUN = ("import sys; from pathlib import Path; from engine.demo import generate; "
                "generate(Path(sys.argv[1]))")
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import json
 import logging
 import shutil
@@ -9,6 +10,8 @@ import shutil
 import numpy as np
 import pandas as pd
 import pytest
+
+from _family_contract import FamilyContract
 
 from engine import sentiment as S
 from engine.store import Store
@@ -242,7 +245,7 @@ def test_failed_save_leaves_no_half_registered_version(trained, tmp_path, monkey
         (path / "model.safetensors").write_bytes(b"partial")
         raise OSError("disk full")
 
-    monkeypatch.setattr(S, "_fit_core", fake_fit)
+    monkeypatch.setattr(importlib.import_module("engine.sentiment._model"), "_fit_core", fake_fit)  # fault injection
     monkeypatch.setattr(S.SentimentModel, "save", broken_save)
     with pytest.raises(OSError, match="disk full"):
         S.train(store, time_budget=5)
@@ -264,7 +267,7 @@ def test_baseline_round_trip(tmp_path):
 
 
 def test_decision_rule_undoes_the_balanced_prior_and_ignores_a_useless_member():
-    from engine._sentiment_train import fit_decision, macro_f1
+    from engine.sentiment import fit_decision, macro_f1
 
     rng = np.random.default_rng(0)
     y = rng.choice(3, size=3000, p=[0.1, 0.15, 0.75])
@@ -281,7 +284,7 @@ def test_decision_rule_undoes_the_balanced_prior_and_ignores_a_useless_member():
 
 
 def test_offset_grid_matches_plain_argmax_including_ties():
-    from engine._sentiment_train import _grid_confusions, confusion
+    from engine.sentiment import confusion, grid_confusions
 
     rng = np.random.default_rng(1)
     grid = np.round(np.arange(-4.0, 4.0001, 0.1), 2)
@@ -292,7 +295,7 @@ def test_offset_grid_matches_plain_argmax_including_ties():
         scores = rng.integers(-2, 3, (n, 3)).astype(float) if trial % 2 else np.round(rng.normal(0, 1, (n, 3)), 1)
         off = np.array([rng.choice(grid), rng.choice(grid), 0.0])
         for c in (0, 1):
-            fast = _grid_confusions(scores, y, off, c, grid)
+            fast = grid_confusions(scores, y, off, c, grid)
             for g, v in enumerate(grid):
                 trial_off = off.copy()
                 trial_off[c] = v
@@ -301,12 +304,10 @@ def test_offset_grid_matches_plain_argmax_including_ties():
 
 def test_int8_runtime_round_trip(trained, tmp_path):
     pytest.importorskip("onnxruntime")
-    from engine import _sentiment_onnx
-
     model = S.load_active(trained["store"])
     texts = generate_reviews(80, seed=11)["text"].tolist()
     fp32 = model.transformer_logits(texts, runtime="torch")
-    model._int8 = _sentiment_onnx.export_int8(model.model)
+    model._int8 = S.export_int8(model.model)
     model.runtime = "onnx-int8"
     q = model.transformer_logits(texts)
     assert q.shape == fp32.shape
@@ -338,7 +339,7 @@ def test_shallower_encoder_round_trips(tiny_base_model, tmp_path):
     import torch
     from transformers import AutoTokenizer, BertConfig, BertModel
 
-    from engine._sentiment_nn import MeanPoolClassifier, keep_lower_layers
+    from engine.sentiment import MeanPoolClassifier, keep_lower_layers
 
     torch.manual_seed(0)
     tok = AutoTokenizer.from_pretrained(str(tiny_base_model))
@@ -363,8 +364,10 @@ def test_weight_average_checkpoint_is_the_one_scored(tiny_base_model, cpu_bf16):
     import torch
     from transformers import AutoModel, AutoTokenizer
 
-    from engine._sentiment_nn import MeanPoolClassifier, cpu_bf16_native, log_softmax, torch_logits
-    from engine._sentiment_train import FitConfig, fine_index, fine_tune, label_index, tune_offsets
+    from engine.models import cpu_bf16_native
+    from engine.sentiment import MeanPoolClassifier, log_softmax, torch_logits
+    from engine.sentiment import FitConfig, fine_index, fine_tune, tune_offsets
+    from engine.store import label_index
 
     torch.manual_seed(0)
     tok = AutoTokenizer.from_pretrained(str(tiny_base_model))
@@ -389,3 +392,38 @@ def test_weight_average_checkpoint_is_the_one_scored(tiny_base_model, cpu_bf16):
     assert tune_offsets(log_softmax(logits), sub_y, rounds=2)[1] == pytest.approx(res.best_score, abs=1e-9)
     assert np.allclose(logits, res.best_sub_logits, atol=1e-5)
 
+
+
+class TestSentimentContract(FamilyContract):
+    """The shared family contract, on a one-layer base model trained for two epochs (ends by epochs, not time)."""
+
+    registry = S.REGISTRY
+
+    @pytest.fixture(autouse=True, scope="class")
+    @classmethod
+    def _base(cls, tiny_base_model):
+        cls.base = str(tiny_base_model)
+
+    def make_store(self, path):
+        store = Store.open(path)
+        insert_reviews(store, generate_reviews(160, seed=5))
+        return store
+
+    def new_model(self):
+        return S.SentimentModel.from_pretrained(self.base)
+
+    def config(self):
+        return S.SentimentConfig(time_budget=120, seed=0, quantize=False,
+                                 fit_config=S.FitConfig(max_epochs=2.0, ema=0.0, eval_points=(1.0,)))
+
+    def predict_input(self, store):
+        return generate_reviews(40, seed=9)["text"].tolist()
+
+    def same(self, a, b):
+        assert a == b  # labels
+
+    def test_probabilities_match_after_save_load(self, fitted, tmp_path):
+        model = fitted["second"]
+        texts = self.predict_input(fitted["store"])
+        again = S.SentimentModel.load(model.save(tmp_path / "copy"))
+        np.testing.assert_allclose(model.predict_proba(texts), again.predict_proba(texts), rtol=1e-5, atol=1e-6)

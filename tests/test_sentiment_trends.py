@@ -1,4 +1,4 @@
-"""engine.sentiment_trends on a real DuckDB store: small generated reviews plus review_sentiment rows inserted
+"""engine.sentiment.trends on a real DuckDB store: small generated reviews plus review_sentiment rows inserted
 directly (no model is trained here)."""
 
 from __future__ import annotations
@@ -11,7 +11,8 @@ import pandas as pd
 import pytest
 from scipy.stats import fisher_exact
 
-from engine import sentiment_trends as T
+from engine import sentiment as S
+from engine.sentiment import trends as T
 from engine.analytics import Filters
 from engine.store import Store
 
@@ -214,16 +215,16 @@ def test_reviews_for_search_escapes_wildcards_and_is_parameterised(store):
 
 
 def test_registry_reads(store):
-    assert T.active_version(store) is None and T.version_metrics(store) == {} and T.version_count(store) == 0
+    assert S.active_version(store) is None and S.version_metrics(store) == {} and S.version_count(store) == 0
     report = {"macro_f1": 0.7, "baseline_macro_f1": 0.6, "confusion_matrix": [[1, 0, 0], [0, 1, 0], [0, 0, 1]]}
     store.con.executemany(
         "INSERT INTO model_versions VALUES ('sentiment', ?, ?, '/nowhere', ?, ?, 'base', 'h')",
         [("v1", datetime(2026, 1, 1), False, json.dumps({"macro_f1": 0.5})),
          ("v2", datetime(2026, 1, 2), True, json.dumps(report))],
     )
-    assert T.active_version(store) == "v2" and T.version_count(store) == 2
-    assert T.version_metrics(store)["confusion_matrix"] == report["confusion_matrix"]
-    assert T.version_metrics(store, "v1") == {"macro_f1": 0.5, "model_version": "v1"}
+    assert S.active_version(store) == "v2" and S.version_count(store) == 2
+    assert S.version_metrics(store)["confusion_matrix"] == report["confusion_matrix"]
+    assert S.version_metrics(store, "v1") == {"macro_f1": 0.5, "model_version": "v1"}
     cov = T.coverage(store, Filters())
     assert cov.active_version == "v2" and cov.n_not_scored_by_active == cov.n_reviews  # scores are from v1
     before = T.data_version(store)

@@ -103,7 +103,7 @@ def test_cli_writes_while_the_app_is_open(tmp_path, monkeypatch):
     done = _other_process(
         f"import sys; from engine.cli import main; sys.exit(main(['ingest', {str(SAMPLE)!r}, '--db', {str(db)!r}]))")
     assert done.returncode == 0, done.stderr
-    at.switch_page("views/data.py").run()
+    at.switch_page("views/data/data.py").run()
     at.selectbox(key="data_table").set_value("uploads").run()
     no_exception(at)
     assert list(at.dataframe[0].value["file_name"]) == [SAMPLE.name]

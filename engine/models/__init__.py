@@ -4,7 +4,20 @@ the torch runtime (device, threads) and background jobs, so a new family adds it
 from ._artefacts import read_meta, sha256_file, write_meta
 from ._contract import ModelFamily, Progress, no_progress
 from ._errors import InsufficientDataError, ModelLoadError, ModelNotFoundError
+from ._jobs import Job, JobBusyError, JobCancelled, JobRegistry, jobs, start_job
 from ._registry import Registry
+from ._runtime import (
+    BaseModelError,
+    ThreadTuner,
+    configure_threads,
+    cpu_bf16_native,
+    default_threads,
+    packaged_base_model,
+    pick_device,
+    preferred_threads,
+    resolve_base_model,
+    run_data_parallel,
+)
 
 __all__ = [
     "ModelFamily",
@@ -17,4 +30,20 @@ __all__ = [
     "read_meta",
     "write_meta",
     "sha256_file",
+    "BaseModelError",
+    "packaged_base_model",
+    "resolve_base_model",
+    "pick_device",
+    "cpu_bf16_native",
+    "default_threads",
+    "configure_threads",
+    "preferred_threads",
+    "ThreadTuner",
+    "run_data_parallel",
+    "Job",
+    "JobBusyError",
+    "JobCancelled",
+    "JobRegistry",
+    "jobs",
+    "start_job",
 ]

@@ -189,6 +189,27 @@ class Registry:
             cur.close()
         return None if row is None else str(row[0])
 
+    def metrics(self, store: "Store", version: str | None = None) -> dict[str, Any]:
+        """The full report recorded with a version (the active one by default, else the newest); {} when none."""
+        rows = self.rows(store)
+        if rows.empty:
+            return {}
+        if version is None:
+            active = rows[rows["active"].fillna(False).astype(bool)]
+            row = (active if not active.empty else rows).iloc[0]
+        else:
+            match = rows[rows["version"] == version]
+            if match.empty:
+                return {}
+            row = match.iloc[0]
+        out = _parse_metrics(row["metrics"])
+        out.setdefault("model_version", str(row["version"]))
+        return out
+
+    def fingerprint(self, store: "Store") -> str:
+        """Changes whenever a version is added, removed or (de)activated: part of cache keys."""
+        return ",".join(f"{r.version}:{bool(r.active)}" for r in self.rows(store).sort_values("version").itertuples())
+
     def _match(self, store: "Store", version: str) -> "pd.Series":
         """The registry row of `version`, or ModelNotFoundError listing the known ones."""
         rows = self.rows(store)

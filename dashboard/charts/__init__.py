@@ -1,0 +1,31 @@
+"""Plotly figures for the pages, one module per domain: pure functions of DataFrames (no Streamlit, no database),
+with every label that comes from an upload HTML-escaped."""
+
+from ._common import empty_figure
+from .explain import ATTRIBUTION_COLOURS, drivers_bar, explanation_words
+from .models import confusion_matrix
+from .sales import revenue_over_time, top_products_bar
+from .sentiment import (
+    LABEL_COLOURS,
+    category_sentiment,
+    rating_vs_sentiment,
+    selected_point,
+    sentiment_shares,
+    sentiment_small_multiples,
+)
+
+__all__ = [
+    "empty_figure",
+    "revenue_over_time",
+    "top_products_bar",
+    "LABEL_COLOURS",
+    "sentiment_shares",
+    "sentiment_small_multiples",
+    "category_sentiment",
+    "rating_vs_sentiment",
+    "selected_point",
+    "confusion_matrix",
+    "ATTRIBUTION_COLOURS",
+    "explanation_words",
+    "drivers_bar",
+]

@@ -1,0 +1,57 @@
+"""The background jobs of this app's database as the pages see them (the running or last one, its wording,
+cancelling it); the jobs themselves live in engine.models' process-wide registry, so they outlive page reruns."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from engine.models import Job, JobBusyError, JobRegistry, jobs
+
+from .display import duration, plain
+from .session import db_path
+
+__all__ = ["JOB_TEXT", "job_title", "job_progress_text", "Job", "JobBusyError", "JobRegistry", "jobs", "current_job",
+           "latest_job", "cancel_job", "start_job", "no_job_running"]
+
+JOB_TEXT: dict[str, str] = {"train": "Training", "score": "Scoring every review",
+                             "score_new": "Scoring the reviews the active model has not scored"}
+_BUSY = "a training or scoring job is already running; wait for it to finish"
+
+
+def job_title(job: Job) -> str:
+    """What a job does, in words ('Training', 'Scoring every review', ...; a new kind shows its own name)."""
+    return JOB_TEXT.get(job.kind, job.kind)
+
+
+def job_progress_text(job: Job) -> str:
+    """The progress bar's text of a running job (Markdown-safe): what, its latest message, how long so far."""
+    return f"{job_title(job)}: {plain(job.message)} · {duration(job.elapsed)}"
+
+
+def current_job() -> Job | None:
+    """The job running on this app's database, if any."""
+    return jobs().current(db_path())
+
+
+def latest_job() -> Job | None:
+    """The most recent job on this app's database (running or finished)."""
+    return jobs().latest(db_path())
+
+
+def cancel_job(job: Job) -> None:
+    """Ask a running job to stop at its next progress report (a training run then keeps no version)."""
+    job.cancel()
+
+
+def start_job(kind: str, params: dict[str, Any], work: Callable[[Job], Any]) -> Job:
+    """Run work(job) in the background on this app's database; JobBusyError while another job runs there."""
+    return jobs().start(db_path(), kind, params, work, busy_message=_BUSY)
+
+
+@contextmanager
+def no_job_running(busy_message: str) -> Iterator[None]:
+    """Run a block (switching or deleting versions) while no job runs on this database and none can start."""
+    with jobs().idle(db_path(), busy_message):
+        yield

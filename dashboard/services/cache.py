@@ -1,0 +1,251 @@
+"""The one place the app caches: the Store per database file and the loaded model as resources, and every query
+result as bounded data keyed by database, data version and arguments, so results never go stale nor grow unbounded.
+
+Domain modules call these with the current versions; no other module uses st.cache_*. engine.explain and
+engine.explain (torch, Captum) are imported on first use.
+"""
+
+from __future__ import annotations
+
+import threading
+from datetime import date
+
+import pandas as pd
+import streamlit as st
+
+from engine import analytics
+from engine.analytics import Filters, Kpi
+from engine.sentiment import trends as sentiment_trends
+from engine.sentiment.trends import Coverage
+from engine.store import Store, open_shared
+
+__all__ = [
+    "MODEL_LOCK",
+    "DriversNotComputed",
+    "store",
+    "model",
+    "date_bounds",
+    "categories",
+    "kpis",
+    "revenue_by_category",
+    "top_products",
+    "browse",
+    "count_rows",
+    "uploads",
+    "rejected_rows",
+    "sentiment_coverage",
+    "sentiment_by_period",
+    "sentiment_categories",
+    "sentiment_shifts",
+    "sentiment_history",
+    "sentiment_reviews",
+    "sentiment_review_count",
+    "sentiment_training_data",
+    "explanation",
+    "review_row",
+    "driver_review_counts",
+    "review_bounds",
+    "drivers",
+    "driver_reviews",
+]
+
+_DATA = {"max_entries": 64, "ttl": 3600, "show_spinner": False}
+_EXPLANATIONS = {"max_entries": 128, "ttl": 3600, "show_spinner": False}
+
+# Captum hooks the model's embedding layer while it integrates, so no other forward pass may run on that module
+# object meanwhile: every computation on a cached model holds this lock.
+MODEL_LOCK = threading.Lock()
+
+
+class DriversNotComputed(Exception):
+    """Raised (so st.cache_data keeps nothing) when drivers are not on disk yet."""
+
+
+# ------------------------------------------------------------------------------------------------ resources
+
+
+@st.cache_resource(show_spinner=False)
+def store(db: str) -> Store:
+    """One Store per database file, shared by every session and rerun; it lets the file go between page runs."""
+    return open_shared(db)
+
+
+@st.cache_resource(show_spinner=False, max_entries=2)
+def model(db: str, version: str):
+    """The loaded sentiment model of a database's active version (falls back to the previous good version)."""
+    from engine import sentiment
+
+    return sentiment.load_active(store(db))
+
+
+# --------------------------------------------------------------------------------------------- sales, data
+
+
+@st.cache_data(**_DATA)
+def date_bounds(db: str, version: int) -> tuple[date, date] | None:
+    """First and last order day."""
+    return analytics.date_bounds(store(db))
+
+
+@st.cache_data(**_DATA)
+def categories(db: str, version: int) -> list[str]:
+    """Categories to filter by."""
+    return analytics.categories(store(db))
+
+
+@st.cache_data(**_DATA)
+def kpis(db: str, version: int, f: Filters) -> list[Kpi]:
+    """Headline numbers with their previous-period values."""
+    return analytics.kpis(store(db), f)
+
+
+@st.cache_data(**_DATA)
+def revenue_by_category(db: str, version: int, f: Filters, freq: str) -> pd.DataFrame:
+    """Revenue per period and category."""
+    return analytics.revenue_by_category(store(db), f, freq)
+
+
+@st.cache_data(**_DATA)
+def top_products(db: str, version: int, f: Filters, n: int) -> pd.DataFrame:
+    """Best-selling products by revenue."""
+    return analytics.top_products(store(db), f, n)
+
+
+@st.cache_data(**_DATA)
+def browse(db: str, version: int, table: str, limit: int, offset: int, search: str | None) -> pd.DataFrame:
+    """One page of a table."""
+    return analytics.browse(store(db), table, limit, offset, search)
+
+
+@st.cache_data(**_DATA)
+def count_rows(db: str, version: int, table: str, search: str | None) -> int:
+    """Rows of a table (matching a search)."""
+    return analytics.count_rows(store(db), table, search)
+
+
+@st.cache_data(**_DATA)
+def uploads(db: str, version: int) -> pd.DataFrame:
+    """Upload history."""
+    return analytics.uploads(store(db))
+
+
+@st.cache_data(**_DATA)
+def rejected_rows(db: str, version: int, batch_id: str | None) -> pd.DataFrame:
+    """Rejected rows of one upload (or all)."""
+    return analytics.rejected_rows(store(db), batch_id)
+
+
+# ------------------------------------------------------------------------------------------------ sentiment
+
+
+@st.cache_data(**_DATA)
+def sentiment_coverage(db: str, version: str, f: Filters) -> Coverage:
+    """Reviews labelled by the model, by their rating, or by nobody."""
+    return sentiment_trends.coverage(store(db), f)
+
+
+@st.cache_data(**_DATA)
+def sentiment_by_period(db: str, version: str, f: Filters, freq: str) -> pd.DataFrame:
+    """Label counts and shares per period and category."""
+    return sentiment_trends.sentiment_by_period(store(db), f, freq)
+
+
+@st.cache_data(**_DATA)
+def sentiment_categories(db: str, version: str, f: Filters) -> pd.DataFrame:
+    """Per-category shares and averages over the whole range."""
+    return sentiment_trends.category_comparison(store(db), f)
+
+
+@st.cache_data(**_DATA)
+def sentiment_shifts(db: str, version: str, f: Filters, freq: str, alpha: float, min_reviews: int) -> pd.DataFrame:
+    """The last complete period's negative share per category against the periods before it."""
+    return sentiment_trends.significant_shifts(store(db), f, freq, alpha=alpha, min_reviews=min_reviews)
+
+
+@st.cache_data(**_DATA)
+def sentiment_history(db: str, version: str, f: Filters, freq: str, alpha: float, min_reviews: int) -> pd.DataFrame:
+    """Every significantly negative (category, period)."""
+    return sentiment_trends.shift_history(store(db), f, freq, alpha=alpha, min_reviews=min_reviews)
+
+
+@st.cache_data(**_DATA)
+def sentiment_reviews(db: str, version: str, f: Filters, category: str | None, period: date | None, freq: str,
+                      label: str | None, search: str | None, limit: int) -> pd.DataFrame:
+    """The reviews behind a chart point."""
+    return sentiment_trends.reviews_for(store(db), f, category, period, freq, label, search, limit)
+
+
+@st.cache_data(**_DATA)
+def sentiment_review_count(db: str, version: str, f: Filters, category: str | None, period: date | None, freq: str,
+                           label: str | None, search: str | None) -> int:
+    """How many reviews sentiment_reviews would list without its limit."""
+    return sentiment_trends.count_reviews_for(store(db), f, category, period, freq, label, search)
+
+
+@st.cache_data(**_DATA)
+def sentiment_training_data(db: str, version: str) -> dict:
+    """Rated reviews with text per label."""
+    return sentiment_trends.training_data(store(db))
+
+
+# ---------------------------------------------------------------------------------------------- explanations
+
+
+@st.cache_data(**_EXPLANATIONS)
+def explanation(db: str, version: str, text: str, target: str | None) -> tuple[object, object, str | None, str]:
+    """(ReviewExplanation, Faithfulness, model version, escaped highlight HTML) of a text under a model version."""
+    from engine import explain
+
+    m = model(db, version)
+    with MODEL_LOCK:
+        e = explain.explain_review(m, text, target=target)
+        f = explain.faithfulness(m, text, e)
+    return e, f, getattr(m, "version", None), explain.highlight_html(text, e.tokens, e.target)
+
+
+@st.cache_data(**_DATA)
+def review_row(db: str, version: str, review_id: str) -> dict | None:
+    """One stored review with the text the model reads."""
+    from engine import explain
+
+    return explain.review_text(store(db), review_id)
+
+
+@st.cache_data(**_DATA)
+def driver_review_counts(db: str, version: str, category: str | None, start: date, end: date) -> tuple[int, int]:
+    """Reviews with text in [start, end) and in the period of the same length before it."""
+    from engine import explain
+
+    prev_start, prev_end = explain.previous_period(start, end)
+    s = store(db)
+    return explain.count_reviews(s, category, start, end), explain.count_reviews(s, category, prev_start, prev_end)
+
+
+@st.cache_data(**_DATA)
+def review_bounds(db: str, version: int, category: str | None) -> tuple[date, date] | None:
+    """First and last review day of a category."""
+    from engine import explain
+
+    return explain.review_bounds(store(db), category)
+
+
+@st.cache_data(**_DATA)
+def drivers(db: str, version: str, model_version: str, category: str | None, start: date, end: date,
+            sample_size: int) -> pd.DataFrame:
+    """Stored category drivers of a period (DriversNotComputed when they are not on disk yet)."""
+    from engine import explain
+
+    df = explain.drivers_for(store(db), model(db, model_version), category, start, end, sample_size,
+                                    cached_only=True)
+    if df is None:
+        raise DriversNotComputed()
+    return df
+
+
+@st.cache_data(**_DATA)
+def driver_reviews(db: str, version: str, category: str | None, start: date, end: date, term: str,
+                   limit: int) -> pd.DataFrame:
+    """Reviews of a period containing a driver term."""
+    from engine import explain
+
+    return explain.reviews_containing(store(db), category, start, end, term, limit)

@@ -1,0 +1,31 @@
+"""User text made inert before a page shows it: uploads and error messages never become Markdown or HTML."""
+
+from __future__ import annotations
+
+import re
+
+__all__ = ["plain", "first_text", "one_line", "duration"]
+
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>:~$&=])")
+
+
+def plain(text: object) -> str:
+    """User text made inert for Streamlit's Markdown (labels, errors, captions): every markup character escaped."""
+    return _MD_SPECIAL.sub(r"\\\1", str(text)).replace("\n", " ")
+
+
+def first_text(*values: object, default: str = "") -> str:
+    """The first value that is a non-empty string (review fields may be None or NaN)."""
+    return next((v for v in values if isinstance(v, str) and v.strip()), default)
+
+
+def one_line(value: object, n: int = 80) -> str:
+    """Text on one line of at most n characters (an ellipsis marks a cut)."""
+    s = " ".join(str(value).split())
+    return s if len(s) <= n else s[: n - 1] + "…"
+
+
+def duration(seconds: float) -> str:
+    """Seconds as a person reads them: '42 s', '3 min 05 s'."""
+    seconds = int(round(seconds))
+    return f"{seconds // 60} min {seconds % 60:02d} s" if seconds >= 60 else f"{seconds} s"

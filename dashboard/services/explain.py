@@ -1,0 +1,159 @@
+"""What the Explain and Drivers pages ask for: word attributions of one text with their faithfulness check, and the
+words driving a category's reviews in a period, computed on the active sentiment model (cached per version)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+import pandas as pd
+
+from engine.analytics import Filters
+
+from . import cache
+from .display import first_text, one_line, plain
+from .sentiment_model import sentiment_active_version, sentiment_version
+from .session import data_version, db_path, store
+
+__all__ = [
+    "ExplainUnavailable",
+    "Explained",
+    "DRIVER_SAMPLE_SIZES",
+    "explanation",
+    "explain_review_row",
+    "review_option_label",
+    "review_caption",
+    "driver_review_counts",
+    "driver_period",
+    "drivers",
+    "top_drivers",
+    "driver_table",
+    "driver_reviews",
+]
+
+DRIVER_SAMPLE_SIZES: tuple[int, ...] = (20, 50, 100, 200, 500)
+
+
+class ExplainUnavailable(RuntimeError):
+    """No usable sentiment model to explain with; the message says why (none trained, or every version broken)."""
+
+
+@dataclass(frozen=True)
+class Explained:
+    """One explained text: the engine's results, the model version that made them, and the escaped highlight."""
+
+    explanation: object  # engine.explain.ReviewExplanation
+    faithfulness: object  # engine.explain.Faithfulness
+    model_version: str | None
+    html: str  # engine.explain.highlight_html: every character of the review html-escaped
+
+
+def _active_model() -> tuple[str, object]:
+    """(active version, loaded model), or ExplainUnavailable."""
+    version = sentiment_active_version()
+    if version is None:
+        raise ExplainUnavailable("No sentiment model yet: train one on the Training page.")
+    from engine import sentiment
+
+    try:
+        return version, cache.model(db_path(), version)
+    except (sentiment.ModelNotFoundError, sentiment.ModelLoadError) as exc:
+        raise ExplainUnavailable(str(exc)) from exc
+
+
+def explanation(text: str, target: str | None = None) -> Explained:
+    """Word attributions, faithfulness badge and highlighted HTML of a text, cached per model version and text."""
+    version, _ = _active_model()
+    return Explained(*cache.explanation(db_path(), version, str(text), target))
+
+
+def explain_review_row(review_id: str | None) -> dict | None:
+    """One stored review with the text the model reads (`model_text`) and its stored label; None if unknown."""
+    if review_id is None or not str(review_id).strip():
+        return None
+    return cache.review_row(db_path(), sentiment_version(), str(review_id).strip())
+
+
+def review_option_label(row: dict | None, review_id: str) -> str:
+    """Plain-text label of a review in the Explain page's picker (selectbox options are not Markdown)."""
+    if row is None:
+        return f"{review_id} (not found)"
+    when = "" if row.get("review_ts") is None else f"{pd.Timestamp(row['review_ts']):%Y-%m-%d} · "
+    stars = "" if row.get("rating") is None else f"{row['rating']:.0f}★ · "
+    return f"{when}{stars}{one_line(first_text(row.get('title'), row.get('text'), default='(no text)'))} [{review_id}]"
+
+
+def review_caption(review: dict, review_id: str) -> str:
+    """One Markdown-safe line about a stored review: date, stars, product, category, stored label, id."""
+    rating = ("no rating" if review.get("rating") is None
+              else f"{review['rating']:.0f} star" + ("" if review["rating"] == 1 else "s"))
+    when = "no date" if review.get("review_ts") is None else f"{pd.Timestamp(review['review_ts']):%Y-%m-%d}"
+    product = first_text(review.get("product_name"), review.get("product_id"), default="unknown product")
+    stored = ("no stored label" if review.get("label") is None
+              else f"stored label {review['label']} (from {review.get('label_source')})")
+    return (f"{when} · {rating} · {plain(product)} · {plain(review.get('category'))} · "
+            f"{plain(stored)} · review id {plain(review_id)}")
+
+
+def driver_review_counts(category: str | None, start: date, end: date) -> tuple[int, int]:
+    """Reviews with text in [start, end) and in the period of the same length before it."""
+    return cache.driver_review_counts(db_path(), sentiment_version(), category, start, end)
+
+
+def driver_period(f: Filters, category: str | None = None) -> tuple[date, date] | None:
+    """Default inclusive days for the drivers view: the sidebar's dates, else the last 90 days of reviews."""
+    bounds = cache.review_bounds(db_path(), data_version(), category)
+    if bounds is None:
+        return (f.start, f.end) if f.start is not None and f.end is not None else None
+    end = f.end or bounds[1]
+    start = f.start or max(bounds[0], end - timedelta(days=89))
+    return (start, end) if start <= end else (end, end)
+
+
+def drivers(category: str | None, start: date, end: date, sample_size: int = 100, compute: bool = False,
+            progress: Callable[[float, str], None] | None = None) -> pd.DataFrame | None:
+    """Category drivers of [start, end) against the period before it (engine.explain.drivers_for).
+
+    Results live on disk per model version; without `compute` this only reads them (None when not computed yet),
+    with it the missing ones are computed first (seconds to minutes: 2 x 16 IG passes per sampled review).
+    """
+    version, model = _active_model()
+    key = (db_path(), sentiment_version(), version, category, start, end, int(sample_size))
+    try:
+        return cache.drivers(*key)
+    except cache.DriversNotComputed:
+        if not compute:
+            return None
+    from engine import explain
+
+    with cache.MODEL_LOCK:
+        explain.drivers_for(store(), model, category, start, end, int(sample_size), progress=progress)
+    try:
+        return cache.drivers(*key)
+    except cache.DriversNotComputed:  # e.g. the model folder is read-only: nothing could be stored
+        return None
+
+
+def top_drivers(df: pd.DataFrame, toward: str, k: int = 10) -> pd.DataFrame:
+    """The k terms pushing most toward 'negative' or 'positive' (engine.explain.top_drivers)."""
+    from engine import explain
+
+    return explain.top_drivers(df, toward, k)
+
+
+def driver_table(top: pd.DataFrame, toward: str) -> pd.DataFrame:
+    """top_drivers rows as the Drivers page lists them: term, reviews, share, per review, change, reviews before."""
+    out = pd.DataFrame({
+        "term": top["term"], "n_reviews": top["n_reviews"], "share_reviews": top["share_reviews"],
+        "mean": top[f"mean_toward_{toward}"],
+        "change": pd.to_numeric(top.get(f"change_toward_{toward}", pd.Series([None] * len(top), dtype=object)),
+                                errors="coerce"),
+        "prev_n_reviews": top.get("prev_n_reviews", pd.Series([0] * len(top))),
+    })
+    return out.reset_index(drop=True)
+
+
+def driver_reviews(category: str | None, start: date, end: date, term: str, limit: int = 50) -> pd.DataFrame:
+    """The reviews in [start, end) containing a driver term (whole words), newest first, with n_total."""
+    return cache.driver_reviews(db_path(), sentiment_version(), category, start, end, str(term), int(limit))

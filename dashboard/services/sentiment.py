@@ -1,0 +1,186 @@
+"""What the Sentiment page asks for: label shares per period and category, significant rises in negative reviews,
+and the reviews behind a chart point. Reads engine.sentiment.trends only (no torch), so the page opens fast."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+import pandas as pd
+
+from engine.analytics import Filters
+from engine.sentiment import trends as sentiment_trends
+from engine.sentiment.trends import Coverage
+
+from . import cache
+from .display import first_text, plain
+from .sentiment_model import SENTIMENT_LABELS, sentiment_version
+from .session import db_path
+
+__all__ = [
+    "SENTIMENT_FREQS",
+    "SENTIMENT_LABELS",
+    "SENTIMENT_ALL",
+    "Coverage",
+    "sentiment_coverage",
+    "sentiment_by_period",
+    "sentiment_combined",
+    "sentiment_categories",
+    "sentiment_shifts",
+    "sentiment_shift_history",
+    "sentiment_reviews",
+    "sentiment_review_count",
+    "shift_sentence",
+    "ShiftAlerts",
+    "shift_alerts",
+    "shift_method",
+    "review_periods",
+    "review_heading",
+    "review_table",
+]
+
+SENTIMENT_FREQS: dict[str, str] = {"W": "Week", "M": "Month"}
+# The "all categories / all periods / all labels" option of the Sentiment page's selectboxes. Not None: a
+# selectbox whose value is None shows its placeholder instead of the option's label. A NUL byte never reaches a
+# category name through the importer, so it cannot collide with one.
+SENTIMENT_ALL = "\x00all"
+
+
+def sentiment_coverage(f: Filters) -> Coverage:
+    """How many reviews in range the model labelled, their rating labelled, or nobody could label."""
+    return cache.sentiment_coverage(db_path(), sentiment_version(), f)
+
+
+def sentiment_by_period(f: Filters, freq: str) -> pd.DataFrame:
+    """Label counts and shares per period and category."""
+    return cache.sentiment_by_period(db_path(), sentiment_version(), f, freq)
+
+
+def sentiment_combined(f: Filters, freq: str, category: str | None = None) -> pd.DataFrame:
+    """Shares per period of one category, or of all categories in range together (category None)."""
+    df = sentiment_by_period(f, freq)
+    if category is not None:
+        return df[df["category"] == category].reset_index(drop=True)
+    return sentiment_trends.combine_categories(df)
+
+
+def sentiment_categories(f: Filters) -> pd.DataFrame:
+    """Per-category shares, average rating and average model probabilities over the whole range."""
+    return cache.sentiment_categories(db_path(), sentiment_version(), f)
+
+
+def sentiment_shifts(f: Filters, freq: str, alpha: float = 0.05, min_reviews: int = 10) -> pd.DataFrame:
+    """Per category: the last complete period's negative share against the periods before it."""
+    return cache.sentiment_shifts(db_path(), sentiment_version(), f, freq, float(alpha), int(min_reviews))
+
+
+def sentiment_shift_history(f: Filters, freq: str, alpha: float = 0.05, min_reviews: int = 10) -> pd.DataFrame:
+    """Every (category, period) whose negative share was significantly above the periods before it."""
+    return cache.sentiment_history(db_path(), sentiment_version(), f, freq, float(alpha), int(min_reviews))
+
+
+def _as_day(period) -> date | None:
+    if period is None or (isinstance(period, float) and pd.isna(period)):
+        return None
+    return pd.Timestamp(period).date()
+
+
+def sentiment_reviews(f: Filters, category: str | None = None, period=None, freq: str = "W",
+                      label: str | None = None, search: str | None = None, limit: int = 200) -> pd.DataFrame:
+    """The reviews behind a chart point (newest first), searchable and filterable by label."""
+    return cache.sentiment_reviews(db_path(), sentiment_version(), f, category, _as_day(period), freq, label,
+                              (search or "").strip() or None, int(limit))
+
+
+def sentiment_review_count(f: Filters, category: str | None = None, period=None, freq: str = "W",
+                           label: str | None = None, search: str | None = None) -> int:
+    """How many reviews sentiment_reviews would list without its limit."""
+    return cache.sentiment_review_count(db_path(), sentiment_version(), f, category, _as_day(period), freq, label,
+                                   (search or "").strip() or None)
+
+
+def _share(x: float) -> str:
+    return f"{x:.0%}" if pd.notna(x) else "–"
+
+
+def _pvalue(p: float) -> str:
+    if pd.isna(p):
+        return "p –"
+    return "p < 0.001" if p < 0.001 else f"p = {p:.3f}"
+
+
+def shift_sentence(row, freq: str) -> str:
+    """One flagged shift as a sentence with its counts (category escaped for Markdown), e.g.
+    'Bags: 68% negative in the week of 2026-06-08 (19 of 28) vs 13% before (78 of 622), p < 0.001'."""
+    unit = "week of" if freq == "W" else "month of"
+    when = pd.Timestamp(row["period"]).strftime("%Y-%m-%d" if freq == "W" else "%B %Y")
+    return (
+        f"{plain(row['category'])}: {_share(row['share_negative'])} negative in the {unit} {when} "
+        f"({int(row['n_negative'])} of {int(row['n'])}) vs {_share(row['share_negative_before'])} before "
+        f"({int(row['n_negative_before'])} of {int(row['n_before'])}), {_pvalue(row['p_value'])}"
+    )
+
+
+@dataclass(frozen=True)
+class ShiftAlerts:
+    """The Sentiment page's alerts: significant rises in the last complete period, and earlier ones."""
+
+    now: pd.DataFrame  # sentiment_shifts rows that are significant
+    past: pd.DataFrame  # sentiment_shift_history rows not already in `now`
+    last_period: pd.Timestamp | None  # the last complete period tested
+
+    @property
+    def periods(self) -> set[pd.Timestamp]:
+        """Every flagged period (the review list offers them even outside the sidebar's dates)."""
+        if not len(self.now) + len(self.past):
+            return set()
+        return {pd.Timestamp(p) for p in pd.concat([self.now["period"], self.past["period"]]).unique()}
+
+
+def shift_alerts(f: Filters, freq: str, all_dates: bool) -> ShiftAlerts:
+    """Significant rises in negative reviews per category, in the sidebar's dates or (all_dates) the whole history."""
+    scope = Filters(None, None, f.categories) if all_dates else f
+    shifts = sentiment_shifts(scope, freq)
+    history = sentiment_shift_history(scope, freq)
+    now = shifts[shifts["significant"]] if not shifts.empty else shifts
+    past = history
+    if not now.empty:
+        past = history[~history.set_index(["category", "period"]).index.isin(
+            now.set_index(["category", "period"]).index)]
+    last = shifts["period"].max() if not shifts.empty else None
+    return ShiftAlerts(now, past, pd.Timestamp(last) if last is not None and pd.notna(last) else None)
+
+
+def shift_method(freq: str) -> str:
+    """How the alerts are tested, in one caption."""
+    unit = "week" if freq == "W" else "month"
+    return (f"One-sided test per category: the {unit}'s negative share against all earlier {unit}s in range "
+            "(two-proportion z-test; Fisher's exact test where counts are small), Benjamini–Hochberg corrected, "
+            f"5% level, {unit}s with at least 10 labelled reviews. Only complete {unit}s are tested.")
+
+
+def review_periods(by_period: pd.DataFrame, alerts: ShiftAlerts) -> tuple[list[pd.Timestamp], set[pd.Timestamp]]:
+    """(periods the review list offers, newest first; those inside the sidebar's dates): the charts' periods plus
+    flagged ones outside them (an alert's "Show reviews" can point there)."""
+    in_range = {pd.Timestamp(p) for p in by_period["period"].unique()} if not by_period.empty else set()
+    return sorted(in_range | alerts.periods, reverse=True), in_range
+
+
+def review_heading(r: pd.Series) -> tuple[str, str]:
+    """(bold title, caption) of one listed review, Markdown-safe: date, stars, product, category, label."""
+    rating = "no rating" if pd.isna(r["rating"]) else f"{r['rating']:.0f} star" + ("" if r["rating"] == 1 else "s")
+    when = "no date" if pd.isna(r["review_ts"]) else f"{pd.Timestamp(r['review_ts']):%Y-%m-%d}"
+    product = first_text(r["product_name"], r["product_id"], default="unknown product")
+    return (f"**{plain(first_text(r['title'], default='(no title)'))}**",
+            f"{when} · {rating} · {plain(product)} · {plain(r['category'])} · "
+            f"label {plain(r['label'])} (from {plain(r['label_source'])})")
+
+
+def review_table(reviews: pd.DataFrame) -> pd.DataFrame:
+    """sentiment_reviews rows as the review list shows them: a date column, no empty probability columns when no
+    model scored any of them."""
+    shown = ["date", "rating", "label", "label_source", "p_negative", "p_positive", "product_name", "category",
+             "title", "text", "review_id"]
+    if reviews["p_positive"].isna().all():
+        shown = [c for c in shown if c not in ("p_negative", "p_positive")]
+    return reviews.assign(date=pd.to_datetime(reviews["review_ts"]).dt.date)[shown]

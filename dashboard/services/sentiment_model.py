@@ -1,0 +1,218 @@
+"""What the Training page asks for about the sentiment model: its versions and their reports, switching and deleting
+them, and training or scoring in the background. engine.sentiment (torch) is imported only when a model is used."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from engine import sentiment
+from engine.store import LABELS
+
+from . import cache
+from .background import (
+    Job,
+    JobBusyError,
+    current_job,
+    job_title,
+    no_job_running,
+    start_job,
+)
+from .display import duration, plain
+from .session import db_path, store
+
+__all__ = [
+    "SENTIMENT_LABELS",
+    "sentiment_version",
+    "sentiment_active_version",
+    "sentiment_training_data",
+    "sentiment_metrics",
+    "sentiment_versions",
+    "sentiment_activate",
+    "sentiment_delete",
+    "sentiment_min_reviews",
+    "per_class_table",
+    "model_details",
+    "VERSION_COLUMNS",
+    "version_rows",
+    "job_outcome",
+    "start_training",
+    "start_scoring",
+    "score_new_reviews_in_background",
+]
+
+SENTIMENT_LABELS: tuple[str, ...] = LABELS
+VERSION_COLUMNS: tuple[str, ...] = ("version", "trained", "macro-F1", "baseline", "training s", "model", "files", "MB")
+
+
+def sentiment_version() -> str:
+    """Changes when reviews, scores or the active model change (scoring adds no upload: data_version is not enough)."""
+    return sentiment.trends.data_version(store())
+
+
+def sentiment_training_data() -> dict:
+    """Rated reviews with text per label: what a training run would learn from."""
+    return cache.sentiment_training_data(db_path(), sentiment_version())
+
+
+def sentiment_active_version() -> str | None:
+    """The active model version, None before any training (cheap: no model is loaded)."""
+    return sentiment.active_version(store())
+
+
+def sentiment_metrics(version: str | None = None) -> dict:
+    """The full training report of a version (default: the active one)."""
+    return sentiment.version_metrics(store(), version)
+
+
+def sentiment_versions() -> pd.DataFrame:
+    """All trained versions with their headline metrics, newest first (empty before any training)."""
+    if not sentiment.has_model(store()):  # no torch import before there is a model
+        return pd.DataFrame()
+
+    return sentiment.list_versions(store())
+
+
+def sentiment_activate(version: str) -> None:
+    """Make a version the active one (rollback); raises if its files are missing or corrupt."""
+
+    with no_job_running("a training or scoring job is running; switch versions when it has finished"):
+        sentiment.activate(store(), version)
+
+
+def sentiment_delete(version: str) -> float:
+    """Delete an inactive version's files and row to free disk; returns the megabytes freed."""
+
+    with no_job_running("a training or scoring job is running; delete versions when it has finished"):
+        return sentiment.delete_version(store(), version) / 1e6
+
+
+def sentiment_min_reviews() -> int:
+    """Fewest rated reviews a training run accepts (engine.sentiment.MIN_REVIEWS)."""
+
+    return int(sentiment.MIN_REVIEWS)
+
+
+def per_class_table(metrics: dict) -> pd.DataFrame:
+    """Precision, recall, F1 and support per label for the model and the baseline, from a training report."""
+    model, base = metrics.get("per_class") or {}, metrics.get("baseline_per_class") or {}
+    rows = []
+    for label in metrics.get("labels") or SENTIMENT_LABELS:
+        m, b = model.get(label) or {}, base.get(label) or {}
+        rows.append({
+            "label": label, "precision": m.get("precision"), "recall": m.get("recall"), "F1": m.get("f1"),
+            "support": m.get("support", b.get("support")), "baseline precision": b.get("precision"),
+            "baseline recall": b.get("recall"), "baseline F1": b.get("f1"),
+        })
+    return pd.DataFrame(rows, columns=["label", "precision", "recall", "F1", "support", "baseline precision",
+                                       "baseline recall", "baseline F1"])
+
+
+def version_rows(versions: pd.DataFrame) -> list[dict]:
+    """The Training page's versions table (sentiment_versions, newest first): per version its cells as shown
+    (VERSION_COLUMNS) and what its buttons need: version, active, available, older (than the active one), size_mb."""
+    active_idx = versions.index[versions["active"]].tolist() if not versions.empty else []
+    active_pos = active_idx[0] if active_idx else None
+    rows = []
+    for pos, row in versions.iterrows():
+        rows.append({
+            "cells": [
+                f"{row['version']}" + (" (active)" if row["active"] else ""),
+                "–" if pd.isna(row["created_at"]) else f"{pd.Timestamp(row['created_at']):%Y-%m-%d %H:%M}",
+                "–" if pd.isna(row["macro_f1"]) else f"{row['macro_f1']:.3f}",
+                "–" if pd.isna(row["baseline_macro_f1"]) else f"{row['baseline_macro_f1']:.3f}",
+                "–" if pd.isna(row["seconds"]) else f"{row['seconds']:.0f}",
+                str(row["model_kind"] or "–"),
+                "ok" if row["available"] else "missing",
+                f"{row['size_mb']:,.1f}",
+            ],
+            "version": row["version"], "active": bool(row["active"]), "available": bool(row["available"]),
+            "older": active_pos is not None and pos > active_pos, "size_mb": float(row["size_mb"]),
+        })
+    return rows
+
+
+def model_details(metrics: dict) -> list[str]:
+    """The captions under a version's scores (Markdown-safe): model kind, runtime and base model, the int8 check,
+    when the baseline does the labelling, and the report's own note."""
+    kind = metrics.get("model_kind")
+    details = [f"model: {plain(kind)}"] if kind else []
+    if metrics.get("transformer_macro_f1") is not None and kind and kind != "transformer":
+        details.append(f"transformer alone: macro-F1 {metrics['transformer_macro_f1']:.3f}")
+    for key, text in (("device", "device"), ("runtime", "scoring runtime"), ("seconds", "training seconds"),
+                      ("base_model", "base model"), ("encoder_layers", "encoder layers")):
+        if metrics.get(key) not in (None, ""):
+            details.append(f"{text}: {plain(metrics[key])}")
+    out = [" · ".join(details)]
+    int8 = metrics.get("int8") or {}
+    if int8.get("tried") and "macro_f1_int8" in int8:
+        out.append(f"int8 check on {int8['checked_on']:,} held-out reviews: macro-F1 {int8['macro_f1_int8']:.3f} "
+                   f"vs {int8['macro_f1_fp32']:.3f} in fp32, so int8 was "
+                   f"{'kept' if int8['kept'] else 'not kept (it must lose less than 0.01)'}.")
+    if kind == "baseline":
+        out.append("The decision rule tuned on the held-out reviews gives the transformer no weight: this version "
+                   "labels reviews with the baseline.")
+    if metrics.get("metric_note"):
+        out.append(plain(metrics["metric_note"]))
+    return out
+
+
+def job_outcome(job: Job) -> tuple[str, str] | None:
+    """What a finished job did, as (level: 'success' | 'error' | 'info', Markdown-safe sentence); None while it runs."""
+    what = job_title(job)
+    r = job.result or {}
+    if job.status == "done" and job.kind == "train":
+        text = (f"Trained version {plain(r.get('model_version'))} in {duration(job.elapsed)}: macro-F1 "
+                f"{r.get('macro_f1', float('nan')):.3f} (baseline {r.get('baseline_macro_f1', float('nan')):.3f}).")
+        if r.get("scoring"):
+            text += f" Scored {r['scoring'].get('n_scored', 0):,} reviews."
+        return "success", text
+    if job.status == "done":
+        return "success", (f"Scored {r.get('n_scored', 0):,} reviews with version {plain(r.get('model_version'))} "
+                           f"({r.get('reviews_per_second', 0):,.0f} reviews/s).")
+    if job.status == "failed":
+        return "error", f"{what} failed: {plain(job.error)}"
+    if job.status == "cancelled":
+        return "info", f"{what} was cancelled; nothing was kept from it."
+    return None
+
+
+def start_training(time_budget: float, base_model: str | None = None, score_after: bool = True) -> Job:
+    """Train a new version in a background thread (then score every review with it when score_after)."""
+    s = store()
+    base = (base_model or "").strip() or None
+
+    def work(job: Job) -> dict:
+        from engine import sentiment
+
+        report = sentiment.train(s, time_budget=float(time_budget), base_model=base,
+                                 progress=job.scaled(0.0, 0.85 if score_after else 1.0))
+        if score_after:
+            job.update(0.85, "scoring every review with the new model")
+            report = dict(report, scoring=sentiment.score(s, progress=job.scaled(0.85, 1.0)))
+        return report
+
+    return start_job("train", {"time_budget": float(time_budget), "base_model": base,
+                               "score_after": bool(score_after)}, work)
+
+
+def start_scoring(only_new: bool = False) -> Job:
+    """Score every review (or only those the active model has not scored) in a background thread."""
+    s = store()
+
+    def work(job: Job) -> dict:
+        from engine import sentiment
+
+        job.update(0.0, "loading the active model")
+        fn = sentiment.score_new if only_new else sentiment.score
+        return fn(s, progress=job.update)
+
+    return start_job("score_new" if only_new else "score", {}, work)
+
+
+def score_new_reviews_in_background() -> None:
+    """New reviews are scored in the background when a model exists and no other job runs."""
+    if current_job() is None and sentiment.has_model(store()):  # no torch import without a model
+        try:
+            start_scoring(only_new=True)
+        except JobBusyError:
+            pass

@@ -1,0 +1,199 @@
+"""What the Upload page asks for: save an upload, recognise its format, kind and columns, take the user's mapping,
+import each file, and show what was loaded or rejected."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from engine.ingest import (
+    CANONICAL,
+    Detection,
+    IngestError,
+    IngestReport,
+    detect,
+    ingest,
+)
+
+from . import cache
+from .sentiment_model import score_new_reviews_in_background
+from .session import data_version, db_path, store
+
+__all__ = [
+    "KINDS",
+    "NONE_CHOICE",
+    "IngestError",
+    "ImportItem",
+    "ImportResult",
+    "save_upload",
+    "detect_upload",
+    "kind_can_be_chosen",
+    "preview",
+    "canonical_columns",
+    "header_choices",
+    "mapped_header",
+    "user_mapping",
+    "import_files",
+    "uploads",
+    "rejected_rows",
+    "rejected_csv",
+]
+
+KINDS: tuple[str, ...] = ("orders", "reviews", "products")
+NONE_CHOICE = "(not in this file)"
+
+
+@dataclass(frozen=True)
+class ImportItem:
+    """One file the user wants imported, with their corrections."""
+
+    path: str
+    file_name: str
+    kind: str | None
+    mapping: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    """What happened to one file: its report, or the one-sentence reason it was refused."""
+
+    file_name: str
+    report: IngestReport | None
+    error: str | None
+
+
+def _upload_dir() -> Path:
+    """Where this process keeps uploaded files while the user reviews them."""
+    path = Path(tempfile.gettempdir()) / "storelens-uploads"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def save_upload(uploaded) -> Path:
+    """Write an st.file_uploader file to a temp path once per upload (reruns reuse it), keeping its extension."""
+    suffix = Path(uploaded.name).suffix.lower()
+    suffix = suffix if re.fullmatch(r"\.[a-z0-9]{1,5}", suffix or "") else ".csv"
+    key = re.sub(r"[^A-Za-z0-9_-]", "", str(getattr(uploaded, "file_id", "") or ""))[:64]
+    if not key:
+        key = hashlib.sha256(uploaded.getvalue()).hexdigest()[:24]
+    path = _upload_dir() / f"{key}{suffix}"
+    if not path.exists():
+        tmp = path.with_suffix(path.suffix + ".part")
+        with open(tmp, "wb") as fh:
+            fh.write(uploaded.getbuffer())
+        tmp.replace(path)
+    return path
+
+
+def detect_upload(path: str | Path, file_name: str, kind: str | None = None,
+                  mapping: dict[str, str] | None = None) -> Detection:
+    """Format, kind and column mapping of an upload (IngestError when it cannot be used)."""
+    return detect(path, kind=kind, mapping=mapping or None, file_name=file_name)
+
+
+def kind_can_be_chosen(path: str | Path, file_name: str) -> bool:
+    """True when the file is readable and only its kind is unclear (then the page asks the user for it)."""
+    for kind in ("orders", "reviews"):
+        try:
+            detect(path, kind=kind, file_name=file_name)
+            return True
+        except IngestError:
+            continue
+    return False
+
+
+def preview(det: Detection, n: int = 10) -> pd.DataFrame:
+    """First rows of an upload under canonical column names, in the canonical order."""
+    df = det.preview(n)
+    order = [c for c in CANONICAL.get(det.kind or "", ()) if c in df.columns]
+    return df[order + [c for c in df.columns if c not in order]]
+
+
+def canonical_columns(kind: str) -> tuple[str, ...]:
+    """Columns the mapping form offers for a kind."""
+    return tuple(CANONICAL[kind])
+
+
+def _norm(header: str) -> str:
+    """Header comparison key used by the importer (case, BOM, quotes and spaces do not matter)."""
+    return header.replace("\ufeff", "").strip().strip('"').strip().lower()
+
+
+def header_choices(det: Detection) -> list[str]:
+    """Options of every mapping select box: 'not in this file' then the file's headers (unique, in order)."""
+    seen, out = set(), [NONE_CHOICE]
+    for h in det.headers:
+        if h and h not in seen:
+            seen.add(h)
+            out.append(h)
+    return out
+
+
+def mapped_header(det: Detection, canon: str) -> str:
+    """The header the detection uses for a canonical column (the first of its sources), or NONE_CHOICE."""
+    sources = det.mapping.get(canon) or ()
+    for source in sources:
+        for h in det.headers:
+            if h and _norm(h) == source:
+                return h
+    return NONE_CHOICE
+
+
+def user_mapping(det: Detection, choices: dict[str, str | None]) -> dict[str, str]:
+    """The form's choices that differ from the detection, as the importer's {canonical: header} mapping.
+
+    Unchanged columns are left out so the importer keeps its own multi-column fallbacks (e.g. Email, else Phone);
+    '(not in this file)' becomes '' which unmaps the column.
+    """
+    out = {}
+    for canon, choice in choices.items():
+        if choice is None or choice == mapped_header(det, canon):
+            continue
+        out[canon] = "" if choice == NONE_CHOICE else choice
+    return out
+
+
+def import_files(items: list[ImportItem], progress: Callable[[float, str], None] | None = None) -> list[ImportResult]:
+    """Import each file as its own transaction; a bad file is reported and the others still go in."""
+    say = progress or (lambda f, m: None)
+    results = []
+    n = max(len(items), 1)
+    for i, item in enumerate(items):
+        def step(fraction: float, message: str, i: int = i) -> None:
+            say(min(max((i + fraction) / n, 0.0), 1.0), message)
+
+        try:
+            report = ingest(store(), item.path, kind=item.kind, mapping=dict(item.mapping) or None,
+                            progress=step, file_name=item.file_name)
+            results.append(ImportResult(item.file_name, report, None))
+        except IngestError as exc:
+            results.append(ImportResult(item.file_name, None, str(exc)))
+        finally:
+            path = Path(item.path)
+            if path.parent == _upload_dir():  # the uploader is cleared after an import: drop our copy
+                path.unlink(missing_ok=True)
+    say(1.0, f"{len(items)} file(s) processed")
+    if any(r.report and r.report.kind == "reviews" and r.report.rows_loaded for r in results):
+        score_new_reviews_in_background()
+    return results
+
+
+def uploads() -> pd.DataFrame:
+    """Upload history."""
+    return cache.uploads(db_path(), data_version())
+
+
+def rejected_rows(batch_id: str | None = None) -> pd.DataFrame:
+    """Rejected rows of one upload (or all)."""
+    return cache.rejected_rows(db_path(), data_version(), batch_id)
+
+
+def rejected_csv(batch_id: str | None = None) -> bytes:
+    """Rejected rows as a CSV download."""
+    return rejected_rows(batch_id).to_csv(index=False).encode("utf-8")

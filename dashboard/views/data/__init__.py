@@ -1,0 +1,1 @@
+"""Data pages (navigation section "Data"): Upload, Data."""

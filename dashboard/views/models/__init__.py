@@ -1,0 +1,1 @@
+"""Models pages (navigation section "Models"): Training of the sentiment model; each family's training joins here."""

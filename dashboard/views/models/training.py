@@ -1,0 +1,185 @@
+"""Training: fine-tune the sentiment model in the background, compare it with the baseline, manage versions."""
+
+import streamlit as st
+
+from dashboard import charts, services
+
+st.title("Sentiment model")
+st.caption("Fine-tunes a pretrained transformer on your own rated reviews (1–2 stars negative, 3 neutral, 4–5 "
+           "positive), compares it with a TF-IDF + logistic-regression baseline on the latest 15% of reviews, "
+           "and scores every review with it. Runs in the background: you can leave this page.")
+
+
+# ---- the running (or last) job
+@st.fragment(run_every=1.0)
+def job_progress() -> None:
+    """Redrawn every second while a job runs; one full rerun when it ends so the results below refresh."""
+    job = services.latest_job()
+    if job is None:
+        return
+    if job.running:
+        st.progress(job.fraction, text=services.job_progress_text(job))
+        if job.cancel_requested:
+            st.caption("Cancelling at the next step…")
+        elif st.button("Cancel", key="training_cancel", icon=":material/cancel:"):
+            services.cancel_job(job)
+            st.rerun(scope="fragment")
+    elif st.session_state.get("training_seen_job") != job.id:
+        st.rerun()  # the whole page: new version, metrics and scores
+
+
+def job_outcome(job: services.Job) -> None:
+    """What the last finished job on this database did, as a banner."""
+    outcome = services.job_outcome(job)
+    if outcome is not None:
+        level, text = outcome
+        icon = {"success": ":material/check_circle:", "error": ":material/error:"}.get(level)
+        getattr(st, level)(text, icon=icon)
+
+
+job = services.latest_job()
+running = job is not None and job.running
+if running:
+    job_progress()
+elif job is not None:
+    st.session_state["training_seen_job"] = job.id
+    job_outcome(job)
+
+# ---- train a new version
+data = services.sentiment_training_data()
+labels = data["labels"]
+n_rated = data["n_rated"]
+enough = n_rated >= services.sentiment_min_reviews() and sum(1 for v in labels.values() if v) >= 2
+with st.container(border=True):
+    st.subheader("Train a new version")
+    if n_rated:
+        pos = labels["positive"] / n_rated
+        st.caption(f"{n_rated:,} rated reviews with text: {labels['negative']:,} negative, {labels['neutral']:,} "
+                   f"neutral, {labels['positive']:,} positive ({pos:.0%} positive; the imbalance is handled in "
+                   "training and scores are macro-F1, the average over the three labels).")
+    if not enough:
+        st.warning(f"Training needs at least {services.sentiment_min_reviews()} rated reviews with text and at least "
+                   "two different labels. Import a reviews export with star ratings on the Upload page.")
+    with st.form("training_form", border=False):
+        budget = st.slider("Time budget (seconds)", min_value=30, max_value=1800, value=600, step=30,
+                           key="training_budget",
+                           help="Bounds the whole run: training uses as much data as fits and keeps the best "
+                                "checkpoint. On a 2-core CPU, 600 s is a good start.")
+        base = st.text_input("Base model", value="", key="training_base_model",
+                             placeholder="all-MiniLM-L6-v2 (packaged, default)",
+                             help="Leave empty for the packaged all-MiniLM-L6-v2, or give a local folder or a "
+                                  "Hugging Face model id already in the local cache.")
+        score_after = st.checkbox("Score every review with the new model when training finishes", value=True,
+                                  key="training_score_after")
+        go = st.form_submit_button("Train", type="primary", icon=":material/model_training:",
+                                   disabled=running or not enough)
+    if go:
+        try:
+            services.start_training(budget, base, score_after)
+            st.rerun()
+        except services.JobBusyError as exc:
+            st.warning(services.plain(exc))
+
+# ---- the active version's scores
+metrics = services.sentiment_metrics()
+if not metrics:
+    st.info("No model yet: the Sentiment page labels reviews by their star ratings until one is trained.")
+    st.stop()
+
+version = metrics.get("model_version")
+st.subheader(f"Active version {services.plain(version)}")
+f_model, f_base = metrics.get("macro_f1"), metrics.get("baseline_macro_f1")
+c1, c2, c3, c4 = st.columns(4)
+c1.metric("Macro-F1, fine-tuned model", "–" if f_model is None else f"{f_model:.3f}",
+          None if f_model is None or f_base is None else f"{f_model - f_base:+.3f} vs baseline", border=True)
+c2.metric("Macro-F1, baseline", "–" if f_base is None else f"{f_base:.3f}", border=True,
+          help="TF-IDF word 1–2-grams + class-balanced logistic regression, same split")
+c3.metric("Held-out reviews", f"{metrics.get('n_eval', 0):,}", border=True,
+          help=f"Split: {metrics.get('split', '?')} (latest reviews when dated)")
+c4.metric("Training reviews", f"{metrics.get('n_train', 0):,}", border=True)
+if f_model is not None and f_base is not None and not metrics.get("beats_baseline", f_model > f_base):
+    st.warning("The fine-tuned model does not beat the baseline on the held-out reviews "
+               f"(macro-F1 {f_model:.3f} vs {f_base:.3f}). Try a longer time budget, or more rated reviews.",
+               icon=":material/warning:")
+for caption in services.model_details(metrics):
+    st.caption(caption)
+
+labels_order = metrics.get("labels") or list(services.SENTIMENT_LABELS)
+left, right = st.columns(2)
+with left:
+    tab_model, tab_base = st.tabs(["Fine-tuned model", "Baseline"])
+    with tab_model:
+        st.plotly_chart(charts.confusion_matrix(metrics.get("confusion_matrix"), labels_order), key="training_cm")
+    with tab_base:
+        st.plotly_chart(charts.confusion_matrix(metrics.get("baseline_confusion_matrix"), labels_order,
+                                                "Baseline confusion matrix (held-out reviews)"), key="training_cm_base")
+with right:
+    st.markdown("**Per-class precision and recall (held-out reviews)**")
+    st.dataframe(services.per_class_table(metrics), hide_index=True, column_config={
+        c: st.column_config.NumberColumn(c, format="%.3f")
+        for c in ("precision", "recall", "F1", "baseline precision", "baseline recall", "baseline F1")
+    })
+
+# ---- versions: activate / roll back
+st.subheader("Versions")
+versions = services.sentiment_versions()
+
+
+def _activate(v: str) -> None:
+    try:
+        services.sentiment_activate(v)
+        st.session_state["training_flash"] = ("success", f"Version {v} is active now.")
+    except Exception as exc:  # missing/corrupt files, unknown version, a running job: say so, keep the old one
+        st.session_state["training_flash"] = ("error", f"Could not activate version {v}: {exc}")
+
+
+def _delete(v: str) -> None:
+    try:
+        freed = services.sentiment_delete(v)
+        st.session_state["training_flash"] = ("success", f"Version {v} was deleted ({freed:,.1f} MB freed).")
+    except Exception as exc:  # the active version, a running job: say so, delete nothing
+        st.session_state["training_flash"] = ("error", f"Could not delete version {v}: {exc}")
+
+
+flash = st.session_state.pop("training_flash", None)
+if flash:
+    (st.success if flash[0] == "success" else st.error)(services.plain(flash[1]))
+
+if not versions.empty:
+    widths = [2, 2, 1, 1, 1, 2, 1, 1, 2, 1]
+    for col, name in zip(st.columns(widths), [*services.VERSION_COLUMNS, "", ""]):
+        col.markdown(f"**{name}**" if name else "")
+    for row in services.version_rows(versions):  # newest first
+        cols = st.columns(widths)
+        for col, cell in zip(cols, row["cells"]):
+            col.write(cell)
+        if row["active"]:
+            cols[8].button("Active", key=f"training_activate_{row['version']}", disabled=True)
+        else:
+            cols[8].button("Roll back" if row["older"] else "Activate", key=f"training_activate_{row['version']}",
+                           on_click=_activate, args=(row["version"],), disabled=running or not row["available"])
+            with cols[9].popover("Delete", icon=":material/delete:", disabled=running):
+                st.write(f"Delete version {row['version']} and its {row['size_mb']:,.1f} MB of files? "
+                         "Reviews it scored keep their scores.")
+                st.button("Delete", key=f"training_delete_{row['version']}", type="primary",
+                          on_click=_delete, args=(row["version"],))
+
+# ---- scoring
+st.subheader("Scores")
+cov = services.sentiment_coverage(services.Filters())
+st.caption(f"{cov.n_model:,} of {cov.n_reviews:,} reviews have a model score; "
+           f"{cov.n_not_scored_by_active:,} are not scored by the active version yet.")
+c1, c2 = st.columns(2)
+if c1.button("Score all reviews", key="training_score_all", icon=":material/bolt:", disabled=running):
+    try:
+        services.start_scoring(only_new=False)
+        st.rerun()
+    except services.JobBusyError as exc:
+        st.warning(services.plain(exc))
+if c2.button("Score only reviews not scored by the active version", key="training_score_new",
+             disabled=running or not cov.n_not_scored_by_active):
+    try:
+        services.start_scoring(only_new=True)
+        st.rerun()
+    except services.JobBusyError as exc:
+        st.warning(services.plain(exc))

@@ -1,0 +1,1 @@
+"""Reviews pages (navigation section "Reviews"): Sentiment, Explain, Drivers."""

@@ -1,0 +1,1 @@
+"""Sales pages (navigation section "Sales"): Overview; the Forecasts page joins here."""

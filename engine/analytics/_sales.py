@@ -1,0 +1,217 @@
+"""Sales figures for the Overview: KPIs against the period before, revenue over time, top products.
+
+Every query is one DuckDB statement with `?` placeholders for user-supplied values; identifiers (table and
+column names) only ever come from the engine's own lists. Results are pandas DataFrames or small dataclasses.
+
+Revenue rules, shared by every figure here:
+- a line counts towards revenue unless its order is cancelled; negative lines (returns, credit notes such as
+  the retail log's `C` invoices) always count, so returns reduce revenue;
+- a purchase (for orders, average order value, customers and repeat rate) is an order that is not cancelled
+  and has at least one line with a positive quantity.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+import pandas as pd
+
+from engine.store import (
+    PURCHASE_LINE_SQL,
+    REVENUE_LINE_SQL,
+    UNCATEGORISED,
+    Filters,
+    Store,
+    check_freq,
+    day_start,
+    filter_where,
+)
+from engine.store import (
+    read_df as _df,
+)
+from engine.store import (
+    read_rows as _rows,
+)
+
+_COUNTS, _PURCHASE = REVENUE_LINE_SQL, PURCHASE_LINE_SQL
+
+
+@dataclass(frozen=True)
+class Kpi:
+    """One headline number with the same number for the equally long period just before."""
+
+    key: str
+    label: str
+    value: float | None
+    previous: float | None
+    kind: str  # 'money' | 'count' | 'ratio'
+    unit: str | None = None  # the currency when all counted lines share one
+
+    @property
+    def change(self) -> float | None:
+        """Relative change against the previous period; None when there is nothing to compare with."""
+        if self.value is None or not self.previous:
+            return None
+        return (self.value - self.previous) / abs(self.previous)
+
+
+# ----------------------------------------------------------------------------------------------- filters
+
+
+def date_bounds(store: Store) -> tuple[date, date] | None:
+    """First and last order day, so the date filter offers exactly the data's range (None when no orders)."""
+    lo, hi = _rows(store, "SELECT min(order_ts)::DATE, max(order_ts)::DATE FROM orders")[0]
+    return (lo, hi) if lo is not None else None
+
+
+def categories(store: Store) -> list[str]:
+    """Categories that occur in orders (UNCATEGORISED for lines without one), for the category filter."""
+    rows = _rows(store, "SELECT DISTINCT coalesce(category, ?) AS c FROM orders ORDER BY c", [UNCATEGORISED])
+    return [r[0] for r in rows]
+
+
+def data_version(store: Store) -> int:
+    """Number of uploads: grows with every import, so caches keyed by it drop stale results."""
+    return int(_rows(store, "SELECT count(*) FROM uploads")[0][0])
+
+
+# -------------------------------------------------------------------------------------------------- KPIs
+
+
+def _period(store: Store, filters: Filters) -> tuple[date, date] | None:
+    """The filter's range with open ends closed by the data's bounds."""
+    if filters.start is not None and filters.end is not None:
+        return filters.start, filters.end
+    bounds = date_bounds(store)
+    if bounds is None:
+        return None
+    return filters.start or bounds[0], filters.end or bounds[1]
+
+
+def kpis(store: Store, filters: Filters) -> list[Kpi]:
+    """Revenue, orders, average order value, customers and repeat-purchase rate, each against the period before."""
+    period = _period(store, filters)
+    keys = ("revenue", "orders", "aov", "customers", "repeat_rate")
+    if period is None:
+        return [Kpi(k, _LABELS[k], None, None, _KINDS[k]) for k in keys]
+    start, end = period
+    days = (end - start).days + 1
+    prev_start = start - timedelta(days=days)
+    where, params = filter_where("order_ts", filters, start=prev_start, end=end)
+    # Two aggregations over the same lines, both keyed by period (True = current, False = previous).
+    # A customer has ordered at least twice when the smallest and largest hash of their order ids differ:
+    # min/max of a 64-bit integer per customer instead of a per-customer count(DISTINCT order_id), the
+    # expensive part at a million lines (a false "once" needs a 64-bit hash collision inside one customer).
+    sql = f"""
+        WITH totals AS (
+            SELECT order_ts >= ? AS cur, sum(revenue) FILTER (WHERE {_COUNTS}) AS revenue,
+                   count(DISTINCT order_id) FILTER (WHERE {_PURCHASE}) AS orders
+            FROM orders WHERE {where} GROUP BY cur
+        ), buyers AS (
+            SELECT cur, count(*) AS customers, count(*) FILTER (WHERE lo <> hi) AS repeaters
+            FROM (
+                SELECT order_ts >= ? AS cur, customer_id, min(hash(order_id)) AS lo, max(hash(order_id)) AS hi
+                FROM orders WHERE {where} AND {_PURCHASE} AND customer_id IS NOT NULL
+                GROUP BY cur, customer_id
+            ) GROUP BY cur
+        )
+        SELECT cur, t.revenue, t.orders, b.customers, b.repeaters FROM totals t FULL JOIN buyers b USING (cur)
+    """
+    rows = _rows(store, sql, [day_start(start), *params, day_start(start), *params])
+    got = {bool(r[0]): r[1:] for r in rows}
+    values = {}
+    for cur in (True, False):
+        revenue, orders, customers, repeaters = got.get(cur, (None, 0, 0, 0))
+        revenue = float(revenue or 0.0)
+        orders, customers, repeaters = int(orders or 0), int(customers or 0), int(repeaters or 0)
+        values[cur] = {
+            "revenue": revenue,
+            "orders": float(orders),
+            "aov": revenue / orders if orders else None,
+            "customers": float(customers),
+            "repeat_rate": repeaters / customers if customers else None,
+        }
+    unit = currency(store)
+    return [
+        Kpi(k, _LABELS[k], values[True][k], values[False][k], _KINDS[k], unit if _KINDS[k] == "money" else None)
+        for k in keys
+    ]
+
+
+def currency(store: Store) -> str | None:
+    """The one currency of all orders (for labels), or None when there are several or none."""
+    lo, hi = _rows(store, "SELECT min(currency), max(currency) FROM orders")[0]
+    return lo if lo is not None and lo == hi else None
+
+
+_LABELS = {
+    "revenue": "Revenue", "orders": "Orders", "aov": "Avg. order value", "customers": "Customers",
+    "repeat_rate": "Repeat-purchase rate",
+}
+_KINDS = {"revenue": "money", "orders": "count", "aov": "money", "customers": "count", "repeat_rate": "ratio"}
+
+
+# ------------------------------------------------------------------------------------------------ charts
+
+
+def revenue_by_category(store: Store, filters: Filters, freq: str = "W") -> pd.DataFrame:
+    """Revenue per period start and category (long format: period, category, revenue) for the stacked chart."""
+    part = check_freq(freq)
+    where, params = filter_where("order_ts", filters)
+    sql = f"""
+        SELECT date_trunc(?, day)::DATE AS period, coalesce(category, ?) AS category, sum(revenue) AS revenue
+        FROM (  -- days first: grouping on a DATE is cheaper than truncating every line
+            SELECT order_ts::DATE AS day, category, sum(revenue) AS revenue
+            FROM orders WHERE {where} AND {_COUNTS} AND order_ts IS NOT NULL GROUP BY day, category
+        ) GROUP BY ALL ORDER BY period, category
+    """
+    df = _df(store, sql, [part, UNCATEGORISED, *params])
+    df["period"] = pd.to_datetime(df["period"])
+    return df
+
+
+def top_products(store: Store, filters: Filters, n: int = 10) -> pd.DataFrame:
+    """The n products with the most revenue in the filtered range, with units sold and order lines."""
+    where, params = filter_where("order_ts", filters)
+    # Sums per product id only (no string aggregates over a million lines); names and categories come from
+    # the small products catalogue, and from the order lines only for ids the catalogue does not know.
+    sql = f"""
+        WITH top AS (
+            SELECT product_id, sum(revenue) AS revenue, sum(quantity) AS units,
+                   count(*) FILTER (WHERE {_PURCHASE}) AS order_lines
+            FROM orders WHERE {where} AND {_COUNTS}
+            GROUP BY product_id ORDER BY revenue DESC, product_id LIMIT ?
+        )
+        SELECT t.product_id, p.product_name, p.category, t.revenue, t.units, t.order_lines
+        FROM top t LEFT JOIN (
+            SELECT product_id, any_value(product_name) AS product_name, any_value(category) AS category
+            FROM products WHERE product_id IN (SELECT product_id FROM top) GROUP BY product_id
+        ) p USING (product_id)
+        ORDER BY t.revenue DESC, t.product_id
+    """
+    df = _df(store, sql, [*params, int(n)])
+    unknown = df.loc[df["product_name"].isna(), "product_id"].dropna().tolist()
+    if unknown:
+        names = _df(
+            store,
+            """SELECT product_id, any_value(product_name) AS name, any_value(category) AS cat FROM orders
+               WHERE list_contains(?::VARCHAR[], product_id) GROUP BY product_id""",
+            [unknown],
+        ).set_index("product_id")
+        df["product_name"] = df["product_name"].fillna(df["product_id"].map(names["name"]))
+        df["category"] = df["category"].fillna(df["product_id"].map(names["cat"]))
+    return df
+
+
+# Each Overview query as f(store, filters), for the benchmark and anything else that times them.
+OVERVIEW_QUERIES: dict[str, Callable[[Store, Filters], object]] = {
+    "date_bounds": lambda store, filters: date_bounds(store),
+    "categories": lambda store, filters: categories(store),
+    "kpis": kpis,
+    "revenue_by_category": lambda store, filters: revenue_by_category(store, filters, "W"),
+    "top_products": top_products,
+}
+
+

@@ -1,0 +1,7 @@
+"""`python -m engine.cli` runs the `storelens` command."""
+
+import sys
+
+from ._main import main
+
+sys.exit(main())

@@ -1,0 +1,75 @@
+"""What every command shares: the exit-2 error, progress on stderr, the database it opens, one JSON object out."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+from engine.store import Store, default_db_path, open_shared
+
+
+class UsageError(Exception):
+    """Bad input or usage: exit status 2 with a one-line reason."""
+
+
+def progress(enabled: bool) -> Callable[[float, str], None]:
+    """Progress on stderr: a redrawn bar on a terminal, a line per tenth otherwise."""
+    tty = sys.stderr.isatty()
+    state = {"last": -1}
+
+    def show(fraction: float, message: str) -> None:
+        if not enabled:
+            return
+        pct = int(max(0.0, min(1.0, fraction)) * 100)
+        if tty:
+            bar = "#" * (pct // 4)
+            sys.stderr.write(f"\r[{bar:<25}] {pct:3d}% {message[:60]:<60}")
+            if pct >= 100:
+                sys.stderr.write("\n")
+        elif pct // 10 != state["last"] // 10 or pct == 100:
+            sys.stderr.write(f"{pct:3d}% {message}\n")
+        state["last"] = pct
+        sys.stderr.flush()
+
+    return show
+
+
+def say_waiting(message: str) -> None:
+    """Tell the user why a command pauses (the dashboard or another command is using the database)."""
+    sys.stderr.write(f"storelens: {message}\n")
+    sys.stderr.flush()
+
+
+def open_store(args: argparse.Namespace) -> Store:
+    """The command's database, shared with a running dashboard: held only while the command reads or writes."""
+    return open_shared(db_path(args), on_wait=say_waiting)
+
+
+def db_path(args: argparse.Namespace) -> Path:
+    """--db, else $STORELENS_DB, else ./storelens.duckdb."""
+    return Path(args.db) if getattr(args, "db", None) else default_db_path()
+
+
+def emit(args: argparse.Namespace, obj: dict, human: str) -> None:
+    """One JSON object on stdout with --json, a readable summary otherwise."""
+    if args.json:
+        sys.stdout.write(json.dumps(obj, default=str) + "\n")
+    else:
+        sys.stdout.write(human.rstrip("\n") + "\n")
+
+
+def model_errors(fn: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
+    """'No model yet', 'not enough data' and a missing base model are the user's input: exit 2 with one line."""
+    from engine.models import BaseModelError, InsufficientDataError, ModelNotFoundError
+
+    def run(args: argparse.Namespace) -> int:
+        try:
+            return fn(args)
+        except (ModelNotFoundError, InsufficientDataError, BaseModelError) as exc:
+            raise UsageError(str(exc).strip().rstrip(".") + ".") from exc
+
+    run.__doc__ = fn.__doc__
+    return run

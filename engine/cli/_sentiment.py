@@ -1,0 +1,96 @@
+"""`storelens sentiment train|score|predict`: fine-tune on the database's rated reviews, score them, score texts
+outside the database."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from ._common import UsageError, emit, model_errors, open_store, progress
+
+
+def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
+    """Add the `sentiment` group to the parser."""
+    sentiment_parser = sub.add_parser("sentiment", help="train, score and predict review sentiment")
+    ssub = sentiment_parser.add_subparsers(dest="sentiment_command", required=True)
+
+    p = ssub.add_parser("train", parents=[common], help="fine-tune on the database's rated reviews")
+    p.add_argument("--time-budget", type=float, default=600.0, metavar="SECONDS")
+    p.add_argument("--base-model", default=None, metavar="PATH_OR_ID",
+                   help="local folder or hub id (default: the packaged all-MiniLM-L6-v2)")
+
+    @model_errors
+    def train(args: argparse.Namespace) -> int:
+        from engine import sentiment
+
+        if args.time_budget <= 0:
+            raise UsageError("--time-budget must be a positive number of seconds.")
+        store = open_store(args)
+        try:
+            report = sentiment.train(store, time_budget=args.time_budget, base_model=args.base_model,
+                                     progress=progress(True))
+        finally:
+            store.close()
+        verdict = "beats" if report.get("beats_baseline") else "does NOT beat"
+        emit(args, report, (
+            f"model {report['model_version']} on {report['device']}: macro-F1 {report['macro_f1']:.3f} "
+            f"vs baseline {report['baseline_macro_f1']:.3f} ({verdict} the baseline); "
+            f"{report['n_train']} train / {report['n_eval']} held-out reviews in {report['seconds']} s"
+        ))
+        return 0
+
+    p.set_defaults(func=train)
+
+    p = ssub.add_parser("score", parents=[common], help="score every review with the active model")
+
+    @model_errors
+    def score(args: argparse.Namespace) -> int:
+        from engine import sentiment
+
+        store = open_store(args)
+        try:
+            report = sentiment.score(store, progress=progress(True))
+        finally:
+            store.close()
+        emit(args, report, f"scored {report['n_scored']} reviews with {report['model_version']} "
+                           f"({report['reviews_per_second']} reviews/s)")
+        return 0
+
+    p.set_defaults(func=score)
+
+    p = ssub.add_parser("predict", parents=[common], help="score texts from a CSV outside the database")
+    p.add_argument("--input", required=True, type=Path, metavar="CSV")
+    p.add_argument("--text-column", required=True, metavar="COL")
+    p.add_argument("--output", required=True, type=Path, metavar="CSV")
+
+    @model_errors
+    def predict(args: argparse.Namespace) -> int:
+        import pandas as pd
+
+        from engine import sentiment
+        from engine.store import write_safe_csv
+
+        if not args.input.exists():
+            raise UsageError(f"{args.input} does not exist; check the path.")
+        try:
+            frame = pd.read_csv(args.input, sep=None, engine="python", dtype=str, keep_default_na=False)
+        except (pd.errors.ParserError, UnicodeDecodeError, pd.errors.EmptyDataError) as exc:
+            raise UsageError(f"{args.input.name} is not a readable CSV ({exc}).") from exc
+        if args.text_column not in frame.columns:
+            raise UsageError(
+                f"{args.input.name} has no column '{args.text_column}'; its columns are: {', '.join(frame.columns)}."
+            )
+        store = open_store(args)
+        try:
+            model = sentiment.load_active(store)
+        finally:
+            store.close()
+        scored = sentiment.predict_frame(model, frame[args.text_column].tolist())
+        out = pd.concat([frame.reset_index(drop=True), scored], axis=1)
+        write_safe_csv(out, args.output)
+        emit(args, {"n_scored": len(out), "output": str(args.output), "model_version": model.version},
+             f"wrote {len(out)} rows to {args.output}")
+        return 0
+
+    p.set_defaults(func=predict)
+

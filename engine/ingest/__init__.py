@@ -1,0 +1,39 @@
+"""The importer: merchant exports (eight platform formats, the retail log, any CSV) read through DuckDB's own CSV
+reader and mapped onto the contract's tables, accounting for every row read."""
+
+from ._detect import detect
+from ._formats import CANONICAL, similarity_mapping
+from ._importer import ingest
+from ._parsing import (
+    detect_date_dialect,
+    detect_number_dialect,
+    number_expr,
+    timestamp_expr,
+)
+from ._types import (
+    FORMAT_NAMES,
+    Detection,
+    IngestError,
+    IngestReport,
+    max_upload_bytes,
+    missing_message,
+    parse_map_arg,
+)
+
+__all__ = [
+    "CANONICAL",
+    "IngestError",
+    "Detection",
+    "IngestReport",
+    "detect",
+    "ingest",
+    "parse_map_arg",
+    "max_upload_bytes",
+    "missing_message",
+    "FORMAT_NAMES",
+    "similarity_mapping",
+    "detect_date_dialect",
+    "detect_number_dialect",
+    "number_expr",
+    "timestamp_expr",
+]

@@ -1,0 +1,512 @@
+"""Staging: the file read once into a temp table, typed where a sample proves it, and a view that maps it onto
+canonical columns with a reason for every row that cannot load."""
+
+from __future__ import annotations
+
+import csv
+import html
+import io
+import itertools
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from . import _formats as F
+from ._parsing import (
+    detect_date_dialect,
+    detect_number_dialect,
+    number_expr,
+    timestamp_expr,
+)
+from ._types import Detection, _columns
+
+
+class _Sql:
+    """Collects named parameters while SQL text is assembled from engine-made identifiers only."""
+
+    def __init__(self) -> None:
+        self.params: dict[str, object] = {}
+
+    def p(self, value) -> str:
+        """Placeholder for a user-derived value (safe to repeat in the text)."""
+        name = f"p{len(self.params)}"
+        self.params[name] = value
+        return f"${name}"
+
+    def used(self, text: str) -> dict[str, object]:
+        """Only the parameters the statement refers to (DuckDB rejects unused ones)."""
+        return {k: v for k, v in self.params.items() if f"${k}" in text}
+
+
+def _lit(constant: str) -> str:
+    """SQL literal for an engine constant (format specs' status words), never for user data."""
+    return "'" + constant.replace("'", "''") + "'"
+
+
+@dataclass
+class _Stage:
+    """The staged view's reject rules: rule i's message SQL (with its parameters) for reason code i."""
+
+    messages: list[str]
+    sql: _Sql
+
+
+_NUMBER_FIELDS = {"quantity", "unit_price", "revenue", "discount", "line_no", "rating"}
+_TIME_FIELDS = {"order_ts", "review_ts"}
+_SAMPLE_ROWS = 5_000  # a wrong guess only costs a re-read as text; a bigger sample costs every import
+
+
+def _sample_types(det: Detection) -> dict[str, str]:
+    """Columns whose sample is plain numbers or naive ISO timestamps, read typed by DuckDB's reader itself."""
+    spec = _spec(det)
+    skip = {"packed_products": "product_name", "sku_list": "product_id"}.get(spec.explode if spec else None)
+    cols = _columns(det)
+    wanted = {}
+    for canon, sources in det.mapping.items():
+        present = [cols[s] for s in sources if s in cols]
+        if len(present) == 1 and canon != skip and canon in _NUMBER_FIELDS | _TIME_FIELDS:
+            wanted[present[0]] = "DOUBLE" if canon in _NUMBER_FIELDS else "TIMESTAMP"
+    if not wanted:
+        return {}
+    stats = _sample_stats(det, list(wanted), {c for c, t in wanted.items() if t == "DOUBLE"},
+                          {c for c, t in wanted.items() if t == "TIMESTAMP"})
+    return {c: typ for c, typ in wanted.items()
+            if stats[c][0] == 0 and stats[c][2 if typ == "DOUBLE" else 3] == stats[c][1]}
+
+
+# Stricter than DuckDB's casts on purpose: a value these accept always casts, so a typed read never fails on them.
+_PLAIN_NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?\Z")
+_PLAIN_TIME = re.compile(r"\d{4}-\d{2}-\d{2}(?:[ T]\d{2}:\d{2}(?::\d{2})?)?\Z")
+
+
+def _sample_columns(det: Detection) -> list[tuple[str, ...]]:
+    """Cells of the sniffed head's first rows, per column (a cut last line and ragged rows are dropped, as the
+    reader rejects them); parsed once per import."""
+    if det.sample is None:
+        text = det.head[: det.head.rfind("\n") + 1] if "\n" in det.head else det.head
+        reader = csv.reader(io.StringIO(text, newline=""), delimiter=det.delimiter)
+        next(reader, None)
+        rows = [r for r in itertools.islice(reader, _SAMPLE_ROWS) if len(r) == len(det.headers)]
+        det.sample = list(zip(*rows)) if rows else [() for _ in det.headers]
+    return det.sample
+
+
+def _is_time(value: str) -> bool:
+    """A naive ISO date or timestamp that also exists on the calendar."""
+    if not _PLAIN_TIME.match(value):
+        return False
+    try:
+        datetime.fromisoformat(value)
+    except ValueError:
+        return False
+    return True
+
+
+_Stats = tuple[int, int, int, int]  # (dirty, non-null, plain numbers, plain timestamps)
+
+
+def _sample_stats(det: Detection, names: list[str], nums: set[str], times: set[str]) -> dict[str, _Stats]:
+    """Per column of the head sample: the counts `_profile` reads (`_raw_stats` counts them over every row).
+
+    An empty cell is NULL to DuckDB's reader unless it was quoted (`""`), which would keep an empty string; when
+    the head holds `""` anywhere, empty cells count as dirty so the trimming path stays on.
+    """
+    columns = _sample_columns(det)
+    quoted_empty = '""' in det.head
+    out = {}
+    for c in names:
+        values = columns[int(c[1:])]
+        present = [v for v in values if v]
+        dirty = sum(1 for v in present if v[0] == " " or v[-1] == " ")
+        if quoted_empty:
+            dirty += len(values) - len(present)
+        num = sum(1 for v in present if _PLAIN_NUMBER.match(v)) if c in nums else 0
+        ts = sum(1 for v in present if _is_time(v)) if c in times else 0
+        out[c] = (dirty, len(present), num, ts)
+    return out
+
+
+def _read_raw(con, source: Path, det: Detection, types: dict[str, str] | None = None,
+              table: str = "_raw") -> list[tuple[int, str, str, str]]:
+    """Cells into temp table `table` (text, or typed where `types` says); malformed lines come back as rejects."""
+    types = types or {}
+    cols = ", ".join(f"'c{i}': '{types.get(f'c{i}', 'VARCHAR')}'" for i in range(len(det.headers)))
+    con.execute(f"DROP TABLE IF EXISTS {table}; DROP TABLE IF EXISTS _rej_err; DROP TABLE IF EXISTS _rej_scan")
+    con.execute(
+        f"""CREATE TEMP TABLE {table} AS SELECT * FROM read_csv(?, delim = ?, quote = '"', escape = '"',
+            header = false, skip = 1, columns = {{{cols}}}, ignore_errors = true, store_rejects = true,
+            rejects_table = '_rej_err', rejects_scan = '_rej_scan', max_line_size = 16777216)""",
+        [str(source), det.delimiter],
+    )
+    # Rowids follow the records from 0; a table written inside a transaction (the text re-read of rejected rows)
+    # starts them at a large offset, hence its minimum.
+    rid = "rowid" if table == "_raw" else f"rowid - (SELECT min(rowid) FROM {table})"
+    con.execute(f"CREATE OR REPLACE TEMP VIEW {table}n AS SELECT {rid} AS _rid, * FROM {table}")
+    rows = con.execute(
+        """SELECT line, any_value(csv_line), any_value(error_type), any_value(error_message)
+           FROM _rej_err GROUP BY line ORDER BY line"""
+    ).fetchall()
+    con.execute("DROP TABLE IF EXISTS _rej_err; DROP TABLE IF EXISTS _rej_scan")
+    return [(int(line), (raw or "").strip("\r\n"), etype, msg) for line, raw, etype, msg in rows]
+
+
+def _structural_reason(etype: str, message: str, n_cols: int) -> str:
+    """Readable reason for a line DuckDB's reader could not split."""
+    if etype in ("TOO MANY COLUMNS", "MISSING COLUMNS"):
+        found = message.rsplit(":", 1)[-1].strip()
+        return f"row has {found} fields but the header has {n_cols}"
+    if etype == "UNQUOTED VALUE":
+        return "a quote inside an unquoted field; re-export with standard CSV quoting"
+    if etype == "INVALID UNICODE":
+        return "text is not valid UTF-8 or Windows-1252"
+    if etype == "LINE SIZE OVER MAXIMUM":
+        return "line longer than 16 MB"
+    return f"unreadable CSV line ({etype.lower()})"
+
+
+def _spec(det: Detection) -> F.FormatSpec | None:
+    """The format spec behind a detection, None for generic files."""
+    return next((s for s in F.FORMATS if s.name == det.format), None)
+
+
+def _build_stage(con, det: Detection) -> _Stage:
+    """View _stage: typed canonical rows with the source row `_rid` and a reject rule code `_reason`.
+
+    A view, not a table: the final INSERT evaluates it once, so the typed rows are never materialised twice.
+    Its SQL holds only engine-made names and constants; user text reaches SQL only as parameters, in the
+    reject messages built by `_commit`.
+    """
+    spec = _spec(det)
+    cols = _columns(det)
+    src = _source_relation(det, spec, cols)
+    con.execute(f"CREATE OR REPLACE TEMP VIEW _src AS {src}")
+    sql = _Sql()
+    exprs, reasons = _canonical(con, det, spec, cols, sql)
+    codes = "CASE " + " ".join(f"WHEN {c} THEN {i}" for i, (c, _) in enumerate(reasons)) + " END" if reasons else "NULL"
+    source = "_src"
+    if _positional_lines(det) and _orders_contiguous(con, exprs["order_id"]):
+        # Each order's lines sit together (as exports write them): numbering by offset from the order's
+        # first row equals row_number() but avoids a sorting window over the whole file.
+        exprs["line_no"] = "(_rid - _g.first_rid + 1)::INTEGER"
+        source = f"_src LEFT JOIN _groups _g ON _g.order_key = {exprs['order_id']}"
+    select = ", ".join(f"{e} AS {k}" for k, e in exprs.items())
+    con.execute(f"CREATE OR REPLACE TEMP VIEW _stage AS SELECT _rid, {select}, {codes} AS _reason FROM {source}")
+    # The product columns alone, without the line-number join, for deriving the products table cheaply.
+    product_cols = ", ".join(f"{exprs[k]} AS {k}" for k in ("product_id", "product_name", "category") if k in exprs)
+    con.execute(f"CREATE OR REPLACE TEMP VIEW _stage_products AS SELECT {product_cols}, {codes} AS _reason FROM _src")
+    return _Stage([m for _, m in reasons], sql)
+
+
+def _positional_lines(det: Detection) -> bool:
+    """Orders whose line numbers come from row positions (no line column, not exploded from packed cells)."""
+    spec = _spec(det)
+    return det.kind == "orders" and "line_no" not in det.mapping and not (spec and spec.explode)
+
+
+def _orders_contiguous(con, order_id: str) -> bool:
+    """Group rows by order (into temp table _groups) and tell whether every order's rows are adjacent."""
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE _groups AS SELECT {order_id} AS order_key, min(_rid) AS first_rid,
+            max(_rid) AS last_rid, count(*) AS n FROM _src GROUP BY ALL"""
+    )
+    return bool(con.execute("SELECT coalesce(bool_and(last_rid - first_rid + 1 = n), true) FROM _groups").fetchall()[0][0])
+
+
+def _src_col(sources: tuple[str, ...] | None, cols: dict[str, str], clean: frozenset[str] = frozenset()) -> str | None:
+    """Coalesced text of the mapped source columns (trimmed unless the profile says it is clean), or None."""
+    names = [cols[s] for s in sources or () if s in cols]
+    if not names:
+        return None
+    parts = [c if c in clean else f"nullif(trim({c}), '')" for c in names]
+    return parts[0] if len(parts) == 1 else f"coalesce({', '.join(parts)})"
+
+
+@dataclass(frozen=True)
+class _Profile:
+    """One aggregate pass over the raw columns: which ones can take the fast parsing paths."""
+
+    clean: frozenset[str]  # no empty strings, no surrounding spaces: no trim needed
+    plain_numbers: frozenset[str]  # every value casts to DOUBLE as-is
+    plain_times: frozenset[str]  # every value is a naive ISO timestamp
+
+
+def _profile(con, det: Detection, cols: dict[str, str], number_fields: set[str], time_fields: set[str]) -> _Profile:
+    """Profile the mapped columns in a single scan so fast paths replace per-column regex statistics."""
+    mapped = {f: [cols[s] for s in src if s in cols] for f, src in det.mapping.items()}
+    names = sorted({c for cs in mapped.values() for c in cs}, key=lambda c: int(c[1:]))
+    nums = {c for f in number_fields for c in mapped.get(f, [])}
+    times = {c for f in time_fields for c in mapped.get(f, [])}
+    typed = det.typed
+    names = [c for c in names if c not in typed]
+    # With the typed fast path the reader has validated numbers and dates over every row; whether text
+    # needs trimming is then judged on the head sample, saving a full scan of the text columns.
+    stats = _sample_stats(det, names, nums, times) if typed else _raw_stats(con, names, nums, times)
+    clean, plain_n, plain_t = set(), set(), set()
+    for c in names:
+        dirty, nonnull, dbl, ts = stats[c]
+        if dirty == 0:
+            clean.add(c)
+        if c in nums and dbl == nonnull and dirty == 0:
+            plain_n.add(c)
+        if c in times and ts == nonnull and dirty == 0:
+            plain_t.add(c)
+    return _Profile(frozenset(clean | typed), frozenset(plain_n | (typed & nums)), frozenset(plain_t | (typed & times)))
+
+
+def _raw_stats(con, names: list[str], nums: set[str], times: set[str]) -> dict[str, _Stats]:
+    """`_sample_stats`'s counts over every row of _raw, in one aggregate scan."""
+    aggs = []
+    for c in names:
+        aggs.append(f"count({c}) FILTER (WHERE {c} = '' OR starts_with({c}, ' ') OR ends_with({c}, ' '))")
+        aggs.append(f"count({c})")
+        aggs.append(f"count(try_cast({c} AS DOUBLE))" if c in nums else "0")
+        # 'YYYY-MM-DD HH:MM:SS' is 19 characters; anything longer may carry an offset and takes the TZ path.
+        aggs.append(f"count(try_cast({c} AS TIMESTAMP)) FILTER (WHERE length({c}) <= 19)" if c in times else "0")
+    if not aggs:
+        return {}
+    row = con.execute(f"SELECT {', '.join(aggs)} FROM _raw").fetchall()[0]
+    return {c: tuple(row[4 * i: 4 * i + 4]) for i, c in enumerate(names)}
+
+
+def _source_relation(det: Detection, spec: F.FormatSpec | None, cols: dict[str, str]) -> str:
+    """SELECT over _raw that fills Shopify-style blank order cells and explodes packed line lists."""
+    names = [f"c{i}" for i in range(len(det.headers))]
+    if spec and spec.fill_forward_by and spec.fill_forward_by in cols:
+        key = cols[spec.fill_forward_by]
+        ff = {cols[h] for h in spec.fill_forward if h in cols}
+        select = [
+            f"coalesce(nullif(trim({c}), ''), last_value(nullif(trim({c}), '') IGNORE NULLS) OVER "
+            f"(PARTITION BY {key} ORDER BY _rid ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)) AS {c}"
+            if c in ff else c
+            for c in names
+        ]
+        base = f"SELECT _rid, {', '.join(select)} FROM _rawn"
+    else:
+        base = f"SELECT _rid, {', '.join(names)} FROM _rawn"
+    if spec and spec.explode == "packed_products":
+        packed = _src_col(spec.mapping.get("product_name"), cols) or "NULL"
+        # '2× Linen Shirt, 1× Canvas Tote' → one row per '<qty>× <name>' part (names may contain commas).
+        parts = (
+            f"string_split(regexp_replace(coalesce({packed}, ''), ',\\s*([0-9]+)\\s*[×x]\\s*', "
+            f"chr(31) || '\\1×', 'g'), chr(31))"
+        )
+        return (
+            f"SELECT b.*, u.part AS _part, u.idx AS _idx, len({parts}) AS _nparts FROM ({base}) b, "
+            f"LATERAL (SELECT unnest({parts}) AS part, generate_subscripts({parts}, 1) AS idx) u"
+        )
+    if spec and spec.explode == "sku_list":
+        skus = _src_col(spec.mapping.get("product_id"), cols) or "NULL"
+        parts = f"string_split(trim(coalesce({skus}, ''), '\" '), ',')"
+        return (
+            f"SELECT b.*, trim(u.part, '\" ') AS _part, u.idx AS _idx, len({parts}) AS _nparts FROM ({base}) b, "
+            f"LATERAL (SELECT unnest({parts}) AS part, generate_subscripts({parts}, 1) AS idx) u"
+        )
+    return base
+
+
+def _canonical(con, det: Detection, spec: F.FormatSpec | None, cols: dict[str, str], sql: _Sql):
+    """Canonical column expressions and (condition, message) reject rules for the detected kind."""
+    explode_field = {"packed_products": "product_name", "sku_list": "product_id"}.get(spec.explode if spec else None)
+    prof = _profile(con, det, cols, _NUMBER_FIELDS - {explode_field}, _TIME_FIELDS)
+    m = {k: _src_col(v, cols, prof.clean) for k, v in det.mapping.items()}
+    label = {k: " / ".join(det.source_headers(k)) for k in det.mapping}
+    sources = {k: [cols[s] for s in v if s in cols] for k, v in det.mapping.items()}
+
+    def num(field: str) -> str | None:
+        col = m.get(field)
+        if col is None:
+            return None
+        if len(sources[field]) == 1 and sources[field][0] in det.typed:
+            return col
+        if all(c in prof.plain_numbers for c in sources[field]):
+            return f"try_cast({col} AS DOUBLE)"
+        dialect = detect_number_dialect(con, "_src", col, det.european)
+        return number_expr(col, dialect)
+
+    def ts(field: str) -> str | None:
+        col = m.get(field)
+        if col is None:
+            return None
+        if len(sources[field]) == 1 and sources[field][0] in det.typed:
+            return col
+        if all(c in prof.plain_times for c in sources[field]):
+            return f"try_cast({col} AS TIMESTAMP)"
+        return timestamp_expr(col, detect_date_dialect(con, "_src", col, det.european))
+
+    def bad(field: str, parsed: str, what: str) -> tuple[str, str]:
+        col = m[field]
+        head, tail = sql.p(f'{what} "'), sql.p(f'" in column {label[field]}')
+        return f"{col} IS NOT NULL AND ({parsed}) IS NULL", f"{head} || {col} || {tail}"
+
+    reasons: list[tuple[str, str]] = []
+    text = lambda f: m.get(f) or "NULL"  # noqa: E731
+    if det.kind == "orders":
+        return _orders(det, spec, m, num, ts, bad, text, reasons, label, sql)
+    if det.kind == "reviews":
+        return _reviews(con, m, num, ts, bad, text, reasons, label, sql)
+    exprs = {k: text(k) for k in F.CANONICAL["products"]}
+    if m.get("category"):
+        # Shopify's 'Product Category' is a taxonomy path; its last segment is the category.
+        exprs["category"] = f"trim(regexp_extract({m['category']}, '([^>]+)$', 1))"
+    reasons.append((f"({exprs['product_id']}) IS NULL", f"'missing product id (column ' || {sql.p(label.get('product_id', 'product id'))} || ')'"))
+    return exprs, reasons
+
+
+def _orders(det, spec, m, num, ts, bad, text, reasons, label, sql):
+    """Canonical order line expressions."""
+    qty = num("quantity")
+    price = num("unit_price")
+    revenue_src = num("revenue")
+    discount = num("discount") or "0"
+    order_ts = ts("order_ts")
+    status_raw = f"lower({m['status']})" if m.get("status") else "NULL"
+    if spec and spec.status_map:
+        cases = " ".join(f"WHEN {_lit(k)} THEN {_lit(v)}" for k, v in spec.status_map.items())
+        status = f"CASE coalesce({status_raw}, '') {cases} ELSE {status_raw} END"
+    else:
+        status = status_raw
+    order_id = text("order_id")
+    if spec and spec.cancelled_if_set and spec.cancelled_if_set in _columns(det):
+        status = f"CASE WHEN nullif(trim({_columns(det)[spec.cancelled_if_set]}), '') IS NOT NULL THEN 'cancelled' ELSE {status} END"
+    if spec and spec.cancel_prefix:
+        status = (
+            f"CASE WHEN starts_with({order_id}, {_lit(spec.cancel_prefix)}) THEN 'cancelled' "
+            f"WHEN {qty} < 0 THEN 'returned' ELSE 'completed' END"
+        )
+    if spec and spec.cancel_prefix:
+        cancelled = f"coalesce(starts_with({order_id}, {_lit(spec.cancel_prefix)}), false)"
+    else:
+        cancelled = f"coalesce(({status}) = 'cancelled', false)"
+    exprs: dict[str, str] = {"order_id": order_id}
+    explode = spec.explode if spec else None
+    if explode == "packed_products":
+        part_qty = "try_cast(regexp_extract(_part, '^\\s*([0-9]+)\\s*[×x]', 1) AS DOUBLE)"
+        part_name = "nullif(trim(regexp_replace(_part, '^\\s*[0-9]+\\s*[×x]\\s*', '')), '')"
+        total_qty = "sum(coalesce(" + part_qty + ", 1)) OVER (PARTITION BY _rid)"
+        exprs["line_no"] = "_idx::INTEGER"
+        exprs["product_id"] = part_name
+        exprs["product_name"] = part_name
+        qty_e = f"coalesce({part_qty}, 1)"
+        revenue = f"({revenue_src}) * {qty_e} / {total_qty}"
+        price_e = f"{revenue} / nullif({qty_e}, 0)"
+    elif explode == "sku_list":
+        exprs["line_no"] = "_idx::INTEGER"
+        exprs["product_id"] = "coalesce(nullif(_part, ''), 'unknown')"
+        exprs["product_name"] = exprs["product_id"]
+        qty_e = f"CASE WHEN _nparts = 1 THEN coalesce({qty}, 1) ELSE 1 END"
+        revenue = f"(coalesce({revenue_src}, 0) - coalesce({discount}, 0)) * {qty_e} / CASE WHEN _nparts = 1 THEN coalesce({qty}, 1) ELSE _nparts END"
+        price_e = f"{revenue} / nullif({qty_e}, 0)"
+    else:
+        line = num("line_no")
+        exprs["line_no"] = (
+            f"coalesce(({line})::INTEGER, row_number() OVER (PARTITION BY {order_id} ORDER BY _rid)::INTEGER)"
+            if line else f"row_number() OVER (PARTITION BY {order_id} ORDER BY _rid)::INTEGER"
+        )
+        exprs["product_id"] = f"coalesce({text('product_id')}, {text('product_name')})"
+        exprs["product_name"] = f"coalesce({text('product_name')}, {text('product_id')})"
+        qty_e = f"coalesce({qty}, 1)" if qty else "1.0"
+        if spec and spec.price_is_total and price:
+            total = price
+            price_e = f"CASE WHEN {cancelled} AND {total} IS NULL THEN 0 ELSE {total} / nullif({qty_e}, 0) END"
+            revenue = f"CASE WHEN {cancelled} AND {total} IS NULL THEN 0 ELSE {total} - coalesce({discount}, 0) END"
+        elif price:
+            price_e = f"CASE WHEN {cancelled} AND {price} IS NULL THEN 0 ELSE {price} END"
+            revenue = (
+                f"coalesce({revenue_src}, {qty_e} * ({price_e}) - coalesce({discount}, 0))" if revenue_src
+                else f"{qty_e} * ({price_e}) - coalesce({discount}, 0)"
+            )
+        else:
+            revenue = f"({revenue_src}) - coalesce({discount}, 0)" if det.mapping.get("discount") else revenue_src
+            price_e = f"({revenue_src}) / nullif({qty_e}, 0)"
+    customer = text("customer_id")
+    if spec and spec.name == "retail_transactions":
+        # Spreadsheets turn numeric customer ids into floats ('17850.0').
+        customer = f"CASE WHEN ends_with({customer}, '.0') THEN {customer}[:-3] ELSE {customer} END"
+    exprs.update({
+        "order_ts": order_ts,
+        "customer_id": customer,
+        "category": text("category"),
+        "quantity": f"({qty_e})::DOUBLE",
+        "unit_price": f"({price_e})::DOUBLE",
+        "revenue": f"({revenue})::DOUBLE",
+        "currency": f"upper({text('currency')})" if m.get("currency") else "NULL",
+        "country": text("country"),
+        "status": status,
+    })
+    reasons.append((f"{order_id} IS NULL", f"'missing order id (column ' || {sql.p(label['order_id'])} || ')'"))
+    reasons.append((f"{m['order_ts']} IS NULL", f"'missing order date (column ' || {sql.p(label['order_ts'])} || ')'"))
+    reasons.append(bad("order_ts", order_ts, "unreadable date"))
+    if qty and not explode:
+        reasons.append(bad("quantity", qty, "quantity is not a number:"))
+    for f, parsed in (("unit_price", price), ("revenue", revenue_src), ("discount", num("discount"))):
+        if parsed and m.get(f):
+            reasons.append(bad(f, parsed, f"{f.replace('_', ' ')} is not a number:"))
+    reasons.append((
+        f"NOT {cancelled} AND ({price_e}) IS NULL AND ({revenue}) IS NULL",
+        f"'missing price (column ' || {sql.p(label.get('unit_price') or label.get('revenue', ''))} || ')'",
+    ))
+    reasons.append((f"({exprs['product_id']}) IS NULL", "'missing product id and name'"))
+    return exprs, reasons
+
+
+def _reviews(con, m, num, ts, bad, text, reasons, label, sql):
+    """Canonical review expressions, with ratings rescaled to 1..5 and HTML entities decoded."""
+    _register_unescape(con)
+    rating_raw = num("rating")
+    scale = 5.0
+    if rating_raw:
+        top = con.execute(f"SELECT max({rating_raw}) FROM _src").fetchall()[0][0] or 5
+        scale = 5.0 if top <= 5 else 10.0 if top <= 10 else 100.0
+    rating = f"round(({rating_raw}) * 5.0 / {scale}, 2)" if rating_raw else "NULL"
+    review_ts = ts("review_ts")
+    title = f"sl_html_unescape({text('title')})" if m.get("title") else "NULL"
+    body = f"sl_html_unescape({text('text')})" if m.get("text") else "NULL"
+    hashed = ", ".join(f"coalesce({text(k)}, '')" for k in ("product_id", "author", "review_ts", "rating", "title", "text", "customer_id"))
+    exprs = {
+        "review_id": f"coalesce({text('review_id')}, md5(concat_ws(chr(31), {hashed})))",
+        "review_ts": review_ts or "NULL::TIMESTAMP",
+        "product_id": text("product_id"),
+        "product_name": text("product_name"),
+        "category": text("category"),
+        "customer_id": text("customer_id"),
+        "author": text("author"),
+        "rating": f"({rating})::DOUBLE",
+        "title": title,
+        "text": body,
+    }
+    if review_ts:
+        reasons.append(bad("review_ts", review_ts, "unreadable date"))
+    if rating_raw:
+        reasons.append(bad("rating", rating_raw, "rating is not a number:"))
+        reasons.append((f"({rating_raw}) <= 0 OR ({rating_raw}) > 100", f"'rating ' || {m['rating']} || ' is outside any known scale'"))
+    reasons.append((f"{text('text')} IS NULL AND {text('title')} IS NULL AND ({rating}) IS NULL", "'review has neither text nor rating'"))
+    return exprs, reasons
+
+
+def _register_unescape(con) -> None:
+    """sl_html_unescape(VARCHAR) as a vectorised UDF: decode entities only where an '&' occurs."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    def unescape(arr):  # no annotations: DuckDB inspects them and they are strings here
+        has_amp = pc.fill_null(pc.match_substring(arr, "&"), False)
+        if not pc.any(has_amp).as_py():
+            return arr
+        return pa.array([html.unescape(v) if v and "&" in v else v for v in arr.to_pylist()], type=pa.string())
+
+    try:
+        con.create_function("sl_html_unescape", unescape, ["VARCHAR"], "VARCHAR", type="arrow")
+    except Exception as exc:  # already registered on this connection
+        if "already" not in str(exc):
+            raise
+
+
+def _raw_line_sql(n_cols: int) -> str:
+    """Re-assemble a source row as one CSV line (quoting as needed) for rejected_rows.raw."""
+    cells = [
+        f"CASE WHEN regexp_matches(coalesce(r.c{i}::VARCHAR, ''), '[\"\\n\\r]') OR contains(coalesce(r.c{i}::VARCHAR, ''), $delim) "
+        f"THEN '\"' || replace(r.c{i}::VARCHAR, '\"', '\"\"') || '\"' ELSE coalesce(r.c{i}::VARCHAR, '') END"
+        for i in range(n_cols)
+    ]
+    return " || $delim || ".join(cells)

@@ -1,0 +1,140 @@
+"""What an import decides and reports: the detection (format, kind, mapping), the report, bad-input errors."""
+
+from __future__ import annotations
+
+import csv
+import os
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from . import _formats as F
+
+Progress = Callable[[float, str], None]
+FORMAT_NAMES = tuple(spec.name for spec in F.FORMATS) + ("generic",)
+_DELIMITERS = (",", ";", "\t", "|")
+_HEAD_BYTES = 1 << 20
+_FIELD_LABELS = {
+    "order_id": "order id", "order_ts": "order date", "product_id": "product id", "product_name": "product name",
+    "unit_price": "unit price", "revenue": "revenue", "text": "review text", "rating": "rating",
+}
+
+
+class IngestError(ValueError):
+    """Bad input: the message is one sentence for the user naming the problem and what to do."""
+
+
+def max_upload_bytes() -> int:
+    """Upload limit in bytes, configurable with STORELENS_MAX_UPLOAD_MB (default 2048)."""
+    return int(float(os.environ.get("STORELENS_MAX_UPLOAD_MB", "2048")) * 1024 * 1024)
+
+
+@dataclass
+class Detection:
+    """What an upload looks like before it is imported: the user confirms or edits `mapping`."""
+
+    path: Path
+    file_name: str
+    format: str
+    kind: str | None
+    delimiter: str
+    encoding: str
+    headers: list[str]
+    mapping: dict[str, tuple[str, ...]]
+    missing: list[str] = field(default_factory=list)
+    typed: frozenset[str] = frozenset()  # columns DuckDB's reader already parsed (set during ingest)
+    sample: list[tuple[str, ...]] | None = field(default=None, repr=False)  # head cells per column (ingest)
+    head: str = field(default="", repr=False)  # the first ~1 MB, already read by the sniffer
+
+    @property
+    def european(self) -> bool:
+        """Semicolon-separated exports come from locales that write decimal commas and day-first dates."""
+        return self.delimiter == ";"
+
+    def preview(self, n: int = 20) -> pd.DataFrame:
+        """First rows with canonical column names, as text, for the mapping form."""
+        rows = []
+        with open(self.path, encoding=self.encoding if self.encoding != "utf-8" else "utf-8-sig",
+                  errors="replace", newline="") as fh:
+            reader = csv.reader(fh, delimiter=self.delimiter)
+            next(reader, None)
+            for i, row in enumerate(reader):
+                if i >= n:
+                    break
+                rows.append(row)
+        index = {F.normalise_header(h): i for i, h in reversed(list(enumerate(self.headers)))}
+        out = {}
+        for canon, sources in self.mapping.items():
+            idx = [index[s] for s in sources if s in index]
+            out[canon] = [next((r[i] for i in idx if i < len(r) and r[i].strip()), "") for r in rows]
+        return pd.DataFrame(out)
+
+    def source_headers(self, canon: str) -> list[str]:
+        """The file's own header names behind a canonical field, as messages quote them."""
+        cols = _columns(self)
+        return [self.headers[int(cols[s][1:])] for s in self.mapping.get(canon, ()) if s in cols]
+
+    def mapping_summary(self) -> str:
+        """Which column feeds which field, and which columns are not used, in the file's own header names."""
+        used = {s for sources in self.mapping.values() for s in sources}
+        order = {c: i for i, c in enumerate(F.CANONICAL.get(self.kind or "", ()))}
+        pairs = ", ".join(f"{canon} = {' / '.join(repr(h) for h in self.source_headers(canon))}"
+                          for canon in sorted(self.mapping, key=lambda c: order.get(c, 99)))
+        unused = [repr(h) for h in self.headers if F.normalise_header(h) not in used]
+        return f"{pairs}; not used: {', '.join(unused) or 'none'}"
+
+
+@dataclass
+class IngestReport:
+    """Per-file counts; rows_read == rows_loaded + rows_rejected + rows_duplicate."""
+
+    file: str
+    format: str
+    kind: str
+    rows_read: int
+    rows_loaded: int
+    rows_rejected: int
+    rows_duplicate: int
+    batch_id: str
+
+    def as_dict(self) -> dict:
+        """The contract's JSON shape."""
+        return asdict(self)
+
+
+def missing_message(det: Detection) -> str:
+    """One sentence naming the required columns the mapping lacks and how to supply them."""
+    named = ", ".join(
+        " or ".join(f"{f} ({_FIELD_LABELS.get(f, f.replace('_', ' '))})" for f in group.split(" or "))
+        for group in det.missing
+    )
+    first = det.missing[0].split(" or ")[0]
+    return (
+        f"{det.file_name} has no column for {named} in its {det.kind} mapping; "
+        f"map one with --map {first}=COLUMN or pick it in the mapping form."
+    )
+
+
+def parse_map_arg(text: str | None) -> dict[str, str]:
+    """Parse `--map canon=source,...` into {canon: source}."""
+    if not text:
+        return {}
+    out = {}
+    for part in text.split(","):
+        if not part.strip():
+            continue
+        if "=" not in part:
+            raise IngestError(f"--map entry '{part.strip()}' is not of the form canonical=source_column.")
+        canon, source = (s.strip() for s in part.split("=", 1))
+        out[canon] = source
+    return out
+
+
+def _columns(det: Detection) -> dict[str, str]:
+    """Normalised header → engine column name (first occurrence wins)."""
+    out: dict[str, str] = {}
+    for i, h in enumerate(det.headers):
+        out.setdefault(F.normalise_header(h), f"c{i}")
+    return out

@@ -1,0 +1,93 @@
+"""The sentiment family: a transformer fine-tuned on the shop's own rated reviews (star ratings are the labels),
+its versions, int8 scoring of every review, and the trends and shifts the Reviews pages show.
+
+The registry functions are light; the model, training and scoring load torch only when first used (module
+`__getattr__`), so `storelens ingest` can ask `has_model` without paying for torch.
+"""
+
+from importlib import import_module
+from typing import Any
+
+from engine.models import (
+    BaseModelError,
+    InsufficientDataError,
+    ModelLoadError,
+    ModelNotFoundError,
+)
+from engine.store import LABELS, compose_text, labels_from_ratings
+
+from ._data import MIN_REVIEWS, read_training_frame
+from ._registry import (
+    FAMILY,
+    REGISTRY,
+    activate,
+    active_version,
+    delete_version,
+    has_model,
+    list_versions,
+    load_active,
+    version_count,
+    version_metrics,
+)
+
+_LAZY = {
+    "SentimentModel": "._model",
+    "SentimentConfig": "._model",
+    "train": "._model",
+    "train_frame": "._model",
+    "BaselineModel": "._baseline",
+    "score": "._scoring",
+    "score_new": "._scoring",
+    "predict_frame": "._scoring",
+    "FitConfig": "._training",
+    "fine_index": "._training",
+    "fine_tune": "._training",
+    "Decision": "._decision",
+    "confusion": "._decision",
+    "macro_f1": "._decision",
+    "fit_decision": "._decision",
+    "tune_offsets": "._decision",
+    "grid_confusions": "._decision",
+    "split_frame": "._training",
+    "export_int8": "._int8",
+    "MeanPoolClassifier": "._network",
+    "keep_lower_layers": "._network",
+    "log_softmax": "._network",
+    "torch_logits": "._network",
+    "int8_available": "._int8",
+}
+
+__all__ = [
+    "LABELS",
+    "FAMILY",
+    "REGISTRY",
+    "ModelNotFoundError",
+    "ModelLoadError",
+    "InsufficientDataError",
+    "BaseModelError",
+    "labels_from_ratings",
+    "compose_text",
+    "list_versions",
+    "activate",
+    "delete_version",
+    "load_active",
+    "has_model",
+    "MIN_REVIEWS",
+    "read_training_frame",
+    "active_version",
+    "version_count",
+    "version_metrics",
+    "trends",
+    *_LAZY,
+]
+
+
+def __getattr__(name: str) -> Any:
+    """Load the torch-backed parts on first use."""
+    if name == "trends":  # the public submodule of sentiment shares and shifts (loads scipy)
+        return import_module(".trends", __name__)
+    if name in _LAZY:
+        value = getattr(import_module(_LAZY[name], __name__), "available" if name == "int8_available" else name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

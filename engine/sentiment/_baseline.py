@@ -1,0 +1,106 @@
+"""TF-IDF + class-balanced logistic regression: the yardstick every sentiment model is compared with (internal)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.linear_model import LogisticRegression
+
+from engine.store import LABELS
+
+_VECTORIZER = {
+    "ngram_range": (1, 2), "min_df": 2, "sublinear_tf": True, "strip_accents": "unicode", "dtype": np.float32,
+}
+
+
+def _as_index(labels: Sequence[str] | Sequence[int] | np.ndarray) -> np.ndarray:
+    """Accept label names or 0/1/2 indices."""
+    arr = np.asarray(labels)
+    if arr.dtype.kind in "iu":
+        return arr.astype(np.int64)
+    lookup = {name: i for i, name in enumerate(LABELS)}
+    try:
+        return np.asarray([lookup[str(v)] for v in arr], dtype=np.int64)
+    except KeyError as exc:
+        raise ValueError(f"unknown sentiment label {exc.args[0]!r}; expected one of {LABELS}") from None
+
+
+class BaselineModel:
+    """TF-IDF word 1–2-grams + class-balanced logistic regression, with the same fit/predict/save/load contract."""
+
+    family = "sentiment-baseline"
+
+    def __init__(self, C: float = 2.0, max_iter: int = 2000) -> None:
+        self.C = C
+        self.max_iter = max_iter
+        self.vectorizer: TfidfVectorizer | None = None
+        self.clf: LogisticRegression | None = None
+
+    def fit(self, texts: Sequence[str], labels: Sequence[str] | Sequence[int] | np.ndarray) -> "BaselineModel":
+        """Learn vocabulary and weights; min_df adapts so tiny corpora still get features."""
+        y = _as_index(labels)
+        texts = [t if isinstance(t, str) else "" for t in texts]
+        params = dict(_VECTORIZER)
+        if len(texts) < 200:
+            params["min_df"] = 1
+        self.vectorizer = TfidfVectorizer(**params)
+        x = self.vectorizer.fit_transform(texts)
+        self.clf = LogisticRegression(C=self.C, class_weight="balanced", max_iter=self.max_iter)
+        self.clf.fit(x, y)
+        return self
+
+    def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
+        """(n, 3) probabilities in LABELS order (a class unseen in training gets 0)."""
+        if self.vectorizer is None or self.clf is None:
+            raise RuntimeError("BaselineModel is not fitted")
+        x = self.vectorizer.transform([t if isinstance(t, str) else "" for t in texts])
+        part = self.clf.predict_proba(x)
+        out = np.zeros((len(texts), len(LABELS)))
+        out[:, self.clf.classes_.astype(int)] = part
+        return out
+
+    def log_proba(self, texts: Sequence[str]) -> np.ndarray:
+        """Log-probabilities, floored so unseen classes stay finite for ensembling."""
+        return np.log(np.clip(self.predict_proba(texts), 1e-6, 1.0))
+
+    def predict(self, texts: Sequence[str]) -> list[str]:
+        """Most probable label per text, in input order."""
+        return [LABELS[i] for i in np.argmax(self.predict_proba(texts), axis=1)]
+
+    def save(self, path: str | Path) -> list[Path]:
+        """Plain JSON + npz (no pickle), so a saved model never executes code when loaded."""
+        if self.vectorizer is None or self.clf is None:
+            raise RuntimeError("BaselineModel is not fitted")
+        folder = Path(path)
+        folder.mkdir(parents=True, exist_ok=True)
+        vocab = {term: int(i) for term, i in self.vectorizer.vocabulary_.items()}
+        params = {k: v for k, v in self.vectorizer.get_params().items() if k in _VECTORIZER and k != "dtype"}
+        classes = self.clf.classes_.astype(int).tolist()
+        meta = {"C": self.C, "vectorizer": params, "classes": classes, "vocabulary": vocab}
+        (folder / "baseline.json").write_text(json.dumps(meta), encoding="utf-8")
+        np.savez(folder / "baseline.npz", idf=self.vectorizer.idf_, coef=self.clf.coef_, intercept=self.clf.intercept_)
+        return [folder / "baseline.json", folder / "baseline.npz"]
+
+    @classmethod
+    def load(cls, path: str | Path) -> "BaselineModel":
+        """Rebuild the fitted vectorizer and classifier from save()'s files."""
+        folder = Path(path)
+        meta = json.loads((folder / "baseline.json").read_text(encoding="utf-8"))
+        arrays = np.load(folder / "baseline.npz", allow_pickle=False)
+        model = cls(C=float(meta["C"]))
+        params = dict(_VECTORIZER)
+        params.update({k: tuple(v) if isinstance(v, list) else v for k, v in meta["vectorizer"].items()})
+        vec = TfidfVectorizer(**params)
+        vec.vocabulary_ = {str(k): int(v) for k, v in meta["vocabulary"].items()}
+        vec.idf_ = arrays["idf"]
+        clf = LogisticRegression(C=model.C, class_weight="balanced")
+        clf.classes_ = np.asarray(meta["classes"], dtype=np.int64)
+        clf.coef_ = arrays["coef"]
+        clf.intercept_ = arrays["intercept"]
+        clf.n_features_in_ = arrays["coef"].shape[1]
+        model.vectorizer, model.clf = vec, clf
+        return model

@@ -1,0 +1,54 @@
+"""The schema as numbered migrations, so any older database file is brought up to date on open."""
+
+MIGRATIONS: list[str] = [
+    # v1: the contract's tables plus the engine's model bookkeeping.
+    """
+    CREATE TABLE orders (
+        order_id VARCHAR NOT NULL, line_no INTEGER NOT NULL, order_ts TIMESTAMP,
+        customer_id VARCHAR, product_id VARCHAR, product_name VARCHAR, category VARCHAR,
+        quantity DOUBLE, unit_price DOUBLE, revenue DOUBLE, currency VARCHAR, country VARCHAR,
+        status VARCHAR, batch_id VARCHAR NOT NULL
+    );
+    CREATE TABLE reviews (
+        review_id VARCHAR NOT NULL, review_ts TIMESTAMP, product_id VARCHAR, product_name VARCHAR,
+        category VARCHAR, customer_id VARCHAR, author VARCHAR, rating DOUBLE, title VARCHAR,
+        text VARCHAR, batch_id VARCHAR NOT NULL
+    );
+    CREATE TABLE products (
+        product_id VARCHAR NOT NULL, product_name VARCHAR, category VARCHAR,
+        handle VARCHAR, sku VARCHAR, batch_id VARCHAR
+    );
+    CREATE TABLE rejected_rows (
+        batch_id VARCHAR NOT NULL, source_file VARCHAR, row_number BIGINT, raw VARCHAR, reason VARCHAR
+    );
+    CREATE TABLE uploads (
+        batch_id VARCHAR PRIMARY KEY, file_name VARCHAR, sha256 VARCHAR, format VARCHAR, kind VARCHAR,
+        rows_read BIGINT, rows_loaded BIGINT, rows_rejected BIGINT, rows_duplicate BIGINT,
+        uploaded_at TIMESTAMP, mapping JSON
+    );
+    CREATE TABLE review_sentiment (
+        review_id VARCHAR PRIMARY KEY, label VARCHAR, p_negative DOUBLE, p_neutral DOUBLE,
+        p_positive DOUBLE, model_version VARCHAR, scored_at TIMESTAMP
+    );
+    CREATE TABLE model_versions (
+        family VARCHAR NOT NULL, version VARCHAR NOT NULL, created_at TIMESTAMP, path VARCHAR,
+        active BOOLEAN, metrics JSON, base_model VARCHAR, data_hash VARCHAR,
+        PRIMARY KEY (family, version)
+    );
+    """,
+    # v2: indexes on the natural keys that deduplication probes on every upload.
+    """
+    CREATE INDEX orders_key ON orders (order_id, line_no);
+    CREATE INDEX reviews_key ON reviews (review_id);
+    CREATE INDEX products_key ON products (product_id);
+    """,
+    # v3: drop them again: deduplication runs as hash anti-joins, which never use these indexes, while keeping
+    # them up to date cost 0.25-0.85 s on every 1,000,000-line import.
+    """
+    DROP INDEX IF EXISTS orders_key;
+    DROP INDEX IF EXISTS reviews_key;
+    DROP INDEX IF EXISTS products_key;
+    """,
+]
+
+SCHEMA_VERSION = len(MIGRATIONS)
