@@ -12,6 +12,7 @@ import pandas as pd
 import pytest
 from _family_contract import FamilyContract
 
+from engine.cli import main as cli
 from engine.models import InsufficientDataError
 from engine.segments import (
     CSV_COLUMNS,
@@ -189,16 +190,13 @@ def test_reasons_are_sentences_with_values_and_faithful(planted):
     assert [r["feature"] for r in again[0]] == [r["feature"] for r in why]
 
 
-def test_segments_have_names_and_are_stable_for_a_seed(planted):
+def test_segments_have_names_sizes_and_k_in_range(planted):
     report = planted["report"]
     lo, hi = tiny_config().k_range
     assert report["segments_available"] and lo <= report["k"] <= hi
     names = [s["name"] for s in report["segments"]]
     assert len(set(names)) == len(names) and all(s["description"] for s in report["segments"])
     assert sum(s["size"] for s in report["segments"]) == report["n_customers"]
-    again = SegmentsModel(tiny_config())
-    again.fit(planted["store"])
-    pd.testing.assert_frame_equal(again.customers, planted["model"].customers)
 
 
 def test_segment_table_counts_and_changes(planted):
@@ -231,13 +229,49 @@ def test_store_without_customer_identity_is_unavailable(tmp_path):
         SegmentsModel(tiny_config()).fit(store)
 
 
-def test_small_shop_gets_rfm_and_a_plain_reason(tmp_path):
+def test_small_shop_gets_rfm_and_a_plain_reason_and_stable_segments(tmp_path):
     store = shop(tmp_path / "small.duckdb", n_customers=40, days=200)
     model = SegmentsModel(tiny_config())
     report = model.fit(store)
     assert not report["churn"]["available"] and "needs at least 200 customers" in report["churn"]["reason"]
     assert report["rfm_segments"] and model.customers["churn_risk"].isna().all()
-    assert model.customers["rfm_segment"].notna().all()
+    assert model.customers["rfm_segment"].notna().all() and report["segments_available"]
+    again = SegmentsModel(tiny_config())  # the same seed: the same segments, names and map
+    assert again.fit(store)["segments"] == report["segments"]
+    pd.testing.assert_frame_equal(again.customers, model.customers, check_exact=True)
+    other = SegmentsModel(tiny_config(seed=1))
+    other.fit(store)
+    assert other.customers["rfm_segment"].equals(model.customers["rfm_segment"])
+
+
+def test_segment_command_writes_the_contract_csv_and_json(planted, tmp_path, capsys):
+    db = planted["store"].path
+    planted["store"].close()
+    out = tmp_path / "segments.csv"
+    argv = ["segment", "--db", str(db), "--output", str(out), "--json", "--horizon", "60", "--seed", "0"]
+    assert cli(argv) == 0
+    payload = json.loads(capsys.readouterr().out)
+    table = pd.read_csv(out, dtype={"customer_id": str})
+    assert list(table.columns[:6]) == ["customer_id", "segment", "churn_risk", "recency", "frequency", "monetary"]
+    assert payload["n_customers"] == len(table) == table["customer_id"].nunique()
+    assert {s["name"]: s["size"] for s in payload["segments"]} == table["segment"].value_counts().to_dict()
+    assert table["churn_risk"].between(0, 1).all() and payload["churn"]["available"]
+    assert REGISTRY.active_version(Store.open(db)) == payload["model_version"]
+
+
+def test_segment_command_refuses_bad_input_with_exit_2(tmp_path, capsys):
+    empty = tmp_path / "empty.duckdb"
+    assert cli(["segment", "--db", str(empty), "--json"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "no orders have been uploaded yet" in err
+    store = Store.open(tmp_path / "amazon.duckdb")
+    _insert(store, [_line(f"a{i}", 1, f"2024-01-{i + 1:02d}", None, "p1", 1, 5.0) for i in range(5)])
+    store.close()
+    out = tmp_path / "never.csv"
+    assert cli(["segment", "--db", str(tmp_path / "amazon.duckdb"), "--output", str(out)]) == 2
+    assert "carries a customer identity" in capsys.readouterr().err and not out.exists()
+    assert cli(["segment", "--db", str(empty), "--output", str(tmp_path / "nope" / "x.csv")]) == 2
+    assert cli(["segment", "--db", str(empty), "--horizon", "0"]) == 2
 
 
 class TestSegmentsContract(FamilyContract):

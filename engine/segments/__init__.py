@@ -2,7 +2,7 @@
 who is about to stop buying (calibrated, backtested against RFM baselines) and why, per customer."""
 
 from ._config import MIN_CHURN_CUSTOMERS, MIN_CLASS_CUSTOMERS, MIN_HISTORY_DAYS, MIN_SEGMENT_CUSTOMERS, SegmentConfig
-from ._export import CSV_COLUMNS, export_table, write_segment_csv
+from ._export import CSV_COLUMNS, export_table, segment_csv_bytes, write_segment_csv
 from ._features import Availability, FeatureSpec, availability, churn_labels, customer_features, feature_spec
 from ._model import FAMILY, PREDICT_COLUMNS, REGISTRY, SegmentsModel, train
 from ._rfm import RFM_SEGMENTS, quintile_score, rfm_scores
@@ -42,6 +42,7 @@ __all__ = [
     "customer_orders",
     "customer_reviews",
     "write_segment_csv",
+    "segment_csv_bytes",
     "MIN_SEGMENT_CUSTOMERS",
     "MIN_CHURN_CUSTOMERS",
     "MIN_CLASS_CUSTOMERS",

@@ -7,18 +7,12 @@ import json
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from engine.store import safe_csv_bytes, write_safe_csv
+
 if TYPE_CHECKING:
     import pandas as pd
 
 CSV_COLUMNS = ["customer_id", "segment", "churn_risk", "recency", "frequency", "monetary", "rfm_segment", "reasons"]
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def _safe_cell(value: object) -> object:
-    """Text a spreadsheet would run as a formula gets a leading quote; numbers stay numbers."""
-    if isinstance(value, str) and value.startswith(_FORMULA_START):
-        return "'" + value
-    return value
 
 
 def export_table(customers: "pd.DataFrame") -> "pd.DataFrame":
@@ -27,7 +21,8 @@ def export_table(customers: "pd.DataFrame") -> "pd.DataFrame":
 
     def sentences(raw: object) -> str:
         try:
-            return "; ".join(r["sentence"] for r in json.loads(raw)) if isinstance(raw, str) else ""
+            why = json.loads(raw) if isinstance(raw, str) else []
+            return "; ".join(f"{r['sentence']} ({r['direction']})" for r in why)
         except (ValueError, KeyError, TypeError):
             return ""
 
@@ -44,9 +39,10 @@ def export_table(customers: "pd.DataFrame") -> "pd.DataFrame":
 
 
 def write_segment_csv(customers: "pd.DataFrame", path: str | Path) -> Path:
-    """Write the segment table (or any subset of it: one segment, one risk band) as a safe CSV."""
-    table = customers if list(customers.columns) == CSV_COLUMNS else export_table(customers)
-    safe = table.apply(lambda col: col.map(_safe_cell) if col.dtype == object else col)
-    path = Path(path)
-    safe.to_csv(path, index=False)
-    return path
+    """Write the segment table (or any subset of it: one segment, one risk band) as a formula-safe CSV."""
+    return write_safe_csv(customers if list(customers.columns) == CSV_COLUMNS else export_table(customers), path)
+
+
+def segment_csv_bytes(customers: "pd.DataFrame") -> bytes:
+    """The same table as formula-safe CSV bytes, for the page's download buttons."""
+    return safe_csv_bytes(customers if list(customers.columns) == CSV_COLUMNS else export_table(customers))

@@ -5,14 +5,25 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
-from engine.models import InsufficientDataError, ModelFamily, ModelLoadError, Progress, Registry, no_progress
-from engine.models import read_meta, write_meta
+from engine.models import (
+    InsufficientDataError,
+    ModelFamily,
+    ModelLoadError,
+    Progress,
+    Registry,
+    no_progress,
+    pick_device,
+    read_meta,
+    write_meta,
+)
 
 from . import _churn, _embedding, _explain, _naming
 from ._config import SegmentConfig
@@ -37,13 +48,20 @@ PREDICT_COLUMNS = ["customer_id", "segment", "segment_id", "rfm_segment", "r_sco
                    "churn_risk", "x", "y"]
 
 
-def _pick_device(name: str) -> Any:
-    """CUDA when present (or asked for), else CPU."""
+@contextmanager
+def _one_thread() -> Iterator[None]:
+    """Run the small torch and scikit-learn models on one thread: at this size threads only wait on each other
+    (several times slower on a busy 2-core machine), and one thread also fixes the summation order."""
     import torch
+    from threadpoolctl import threadpool_limits
 
-    if name in (None, "auto"):
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    return torch.device(name)
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        with threadpool_limits(limits=1):
+            yield
+    finally:
+        torch.set_num_threads(before)
 
 
 def _days_between(a: datetime, b: datetime) -> float:
@@ -74,6 +92,10 @@ class SegmentsModel(ModelFamily):
     def fit(self, store: "Store", config: SegmentConfig | None = None,
             progress: Progress = no_progress) -> dict[str, Any]:
         """Features as of the score date → segments + RFM → churn backtest and final fit → reasons."""
+        with _one_thread():
+            return self._fit(store, config, progress)
+
+    def _fit(self, store: "Store", config: SegmentConfig | None, progress: Progress) -> dict[str, Any]:
         start = time.monotonic()
         cfg = config or self.config
         cfg.validate()
@@ -88,7 +110,7 @@ class SegmentsModel(ModelFamily):
         if feats.empty:
             raise InsufficientDataError(
                 f"Customer segments are unavailable because no identified customer bought anything before {as_of:%Y-%m-%d}.")
-        device = _pick_device(cfg.device)
+        device = pick_device(cfg.device)
         report: dict[str, Any] = {
             "as_of": as_of.isoformat(), "n_customers": int(len(feats)), "guest_orders": int(avail.guest_orders),
             "features": self.spec.feature_columns(), "categories": list(self.spec.categories),
@@ -276,11 +298,15 @@ class SegmentsModel(ModelFamily):
 
     def _score(self, feats: "pd.DataFrame") -> "pd.DataFrame":
         """Features + predictions, the table the app and the CLI read."""
-        pred = self.predict(feats)
+        pred = self._predict(feats)
         return feats.merge(pred, on="customer_id", how="left")
 
     def predict(self, inputs: "pd.DataFrame") -> "pd.DataFrame":
         """Segment, RFM segment/scores, churn risk (NaN when no risk model) and map coordinates per customer."""
+        with _one_thread():
+            return self._predict(inputs)
+
+    def _predict(self, inputs: "pd.DataFrame") -> "pd.DataFrame":
         import pandas as pd
 
         feats = inputs
@@ -318,7 +344,9 @@ class SegmentsModel(ModelFamily):
         """Top reasons (feature, value, attribution, direction, sentence) behind each customer's risk."""
         if self.classifier is None:
             return [[] for _ in range(len(features))]
-        attr, _ = _explain.attributions(self.classifier, self.churn_prep.transform(features), self.explain_baseline)
+        with _one_thread():
+            attr, _ = _explain.attributions(self.classifier, self.churn_prep.transform(features),
+                                            self.explain_baseline)
         return self._reasons(features, attr)
 
     @property
