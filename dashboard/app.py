@@ -26,6 +26,7 @@ sections = {
         st.Page(views.EXPLAIN, title="Explain", icon=":material/psychology:"),
         st.Page(views.DRIVERS, title="Drivers", icon=":material/manage_search:"),
     ],
+    "Customers": [st.Page(views.SEGMENTS, title="Segments", icon=":material/groups:")],
     "Models": [st.Page(views.TRAINING, title="Training", icon=":material/model_training:")],
     "Data": [
         st.Page(views.UPLOAD, title="Upload", icon=":material/upload_file:"),

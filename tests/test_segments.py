@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from _family_contract import FamilyContract
+from _shops import insert_lines, line, shop, tiny_config, tiny_store
 
 from engine.cli import main as cli
 from engine.models import InsufficientDataError
@@ -30,40 +31,6 @@ from engine.segments import (
     write_segment_csv,
 )
 from engine.store import Store
-
-START = datetime(2024, 1, 1)
-ORDER_COLUMNS = ["order_id", "line_no", "order_ts", "customer_id", "product_id", "product_name", "category",
-                 "quantity", "unit_price", "revenue", "currency", "country", "status", "batch_id"]
-
-
-def _insert(store: Store, rows: list[tuple]) -> None:
-    """Order lines straight into the canonical table (as the importer would leave them)."""
-    df = pd.DataFrame(rows, columns=ORDER_COLUMNS)
-    with store.transaction() as con:
-        con.register("new_rows", df)
-        con.execute("INSERT INTO orders SELECT * FROM new_rows")
-        con.unregister("new_rows")
-
-
-def _line(order: str, n: int, ts: str, cust: str | None, prod: str, qty: float, price: float,
-          status: str = "completed", category: str | None = None) -> tuple:
-    return (order, n, pd.Timestamp(ts), cust, prod, prod, category, qty, price, qty * price, "GBP", "UK", status, "b")
-
-
-def tiny_store(path: Path) -> Store:
-    """Two customers and a guest, small enough to work every feature out by hand."""
-    store = Store.open(path)
-    _insert(store, [
-        _line("o1", 1, "2024-01-01", "A", "p1", 2, 10.0), _line("o1", 2, "2024-01-01", "A", "p2", 1, 5.0),
-        _line("o2", 1, "2024-01-11", "A", "p1", 1, 10.0),
-        _line("o3", 1, "2024-01-31", "A", "p1", 1, 8.0),  # below p1's usual 10: a discounted line
-        _line("C4", 1, "2024-02-05", "A", "p1", -1, 10.0, "cancelled"),
-        _line("o5", 1, "2024-02-20", "B", "p2", 3, 5.0),
-        _line("o6", 1, "2024-02-25", "B", "p2", 1, 5.0, "returned"),
-        _line("g1", 1, "2024-02-01", None, "p2", 1, 5.0),
-        _line("o7", 1, "2024-03-10", "A", "p1", 1, 10.0),  # after the cut-off: only the label sees it
-    ])
-    return store
 
 
 def test_features_on_a_hand_built_store(tmp_path):
@@ -112,43 +79,6 @@ def test_rfm_quintiles_share_ties():
     assert rfm.loc["a", "rfm_segment"] == "Champions" and rfm.loc["e", "rfm_segment"] == "Hibernating"
     assert rfm.loc["d", "rfm_segment"] == "At risk"  # R 2, F 3: bought often, but long ago
     assert rfm.loc["c", ["r_score", "f_score"]].tolist() == [3, 2]
-
-
-def shop(path: Path, n_customers: int = 300, days: int = 420, seed: int = 0) -> Store:
-    """A generated shop: steady regulars with their own rhythm, and a planted lapsing group whose orders drift
-    apart until they stop. Spend is independent of lapsing, and rhythms overlap, so no single RFM signal can
-    tell a slow regular from an overdue lapser; recency against the customer's own rhythm can."""
-    rng = np.random.default_rng(seed)
-    rows: list[tuple] = []
-    n_order = 0
-    for i in range(n_customers):
-        gap = rng.uniform(6, 45)
-        t = rng.uniform(0, 80)
-        lapsing = rng.random() < 0.5
-        stop = rng.uniform(t + 60, days + 60) if lapsing else np.inf
-        growth = 1.25 if lapsing else 1.0
-        spend = rng.lognormal(3, 0.6)
-        while t < min(stop, days):
-            n_order += 1
-            ts = START + timedelta(days=float(t))
-            for k in range(int(rng.integers(1, 4))):
-                prod = f"p{int(rng.integers(0, 20))}"
-                price = round(spend * (0.8 if rng.random() < 0.15 else 1.0), 2)
-                rows.append(_line(f"o{n_order}", k + 1, str(ts), f"c{i:03d}", prod, float(rng.integers(1, 4)), price,
-                                  "returned" if rng.random() < 0.05 else "completed", f"cat{int(prod[1:]) % 3}"))
-            t += gap * rng.uniform(0.7, 1.3)
-            gap *= growth
-    for g in range(40):
-        rows.append(_line(f"g{g}", 1, str(START + timedelta(days=float(rng.uniform(0, days)))), None, "p1", 1, 9.0))
-    store = Store.open(path)
-    _insert(store, rows)
-    return store
-
-
-def tiny_config(seed: int = 0) -> SegmentConfig:
-    """Small, fast settings for generated shops (60-day horizon, few optimiser steps)."""
-    return SegmentConfig(seed=seed, horizon_days=60, min_history_days=45, ae_steps=150, clf_steps=150,
-                         k_range=(3, 5), explain_sample=100)
 
 
 @pytest.fixture(scope="module")
@@ -223,7 +153,7 @@ def test_segment_csv_has_the_contract_columns_and_is_formula_safe(planted, tmp_p
 
 def test_store_without_customer_identity_is_unavailable(tmp_path):
     store = Store.open(tmp_path / "amazon.duckdb")
-    _insert(store, [_line(f"a{i}", 1, f"2024-01-{i + 1:02d}", None, "p1", 1, 5.0) for i in range(20)])
+    insert_lines(store, [line(f"a{i}", 1, f"2024-01-{i + 1:02d}", None, "p1", 1, 5.0) for i in range(20)])
     assert not availability(store).ok
     with pytest.raises(InsufficientDataError, match="unavailable because none of the 20 orders"):
         SegmentsModel(tiny_config()).fit(store)
@@ -265,7 +195,7 @@ def test_segment_command_refuses_bad_input_with_exit_2(tmp_path, capsys):
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "no orders have been uploaded yet" in err
     store = Store.open(tmp_path / "amazon.duckdb")
-    _insert(store, [_line(f"a{i}", 1, f"2024-01-{i + 1:02d}", None, "p1", 1, 5.0) for i in range(5)])
+    insert_lines(store, [line(f"a{i}", 1, f"2024-01-{i + 1:02d}", None, "p1", 1, 5.0) for i in range(5)])
     store.close()
     out = tmp_path / "never.csv"
     assert cli(["segment", "--db", str(tmp_path / "amazon.duckdb"), "--output", str(out)]) == 2

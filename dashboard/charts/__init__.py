@@ -5,6 +5,15 @@ from ._common import empty_figure
 from .explain import ATTRIBUTION_COLOURS, drivers_bar, explanation_words
 from .models import confusion_matrix
 from .sales import revenue_over_time, top_products_bar
+from .segments import (
+    SEGMENT_COLOURS,
+    backtest_bars,
+    churn_distribution,
+    reliability_curve,
+    segment_map,
+    segment_profile,
+    selected_customers,
+)
 from .sentiment import (
     LABEL_COLOURS,
     category_sentiment,
@@ -28,4 +37,11 @@ __all__ = [
     "ATTRIBUTION_COLOURS",
     "explanation_words",
     "drivers_bar",
+    "SEGMENT_COLOURS",
+    "segment_map",
+    "selected_customers",
+    "segment_profile",
+    "churn_distribution",
+    "reliability_curve",
+    "backtest_bars",
 ]

@@ -16,7 +16,8 @@ __all__ = ["JOB_TEXT", "job_title", "job_progress_text", "Job", "JobBusyError", 
            "latest_job", "cancel_job", "start_job", "no_job_running"]
 
 JOB_TEXT: dict[str, str] = {"train": "Training", "score": "Scoring every review",
-                             "score_new": "Scoring the reviews the active model has not scored"}
+                             "score_new": "Scoring the reviews the active model has not scored",
+                             "segments": "Learning customer segments and churn risk"}
 _BUSY = "a training or scoring job is already running; wait for it to finish"
 
 

@@ -28,7 +28,6 @@ from engine.models import (
 from . import _churn, _embedding, _explain, _naming
 from ._config import SegmentConfig
 from ._features import (
-    INFO_COLUMNS,
     FeatureSpec,
     availability,
     churn_labels,
