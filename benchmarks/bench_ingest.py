@@ -34,14 +34,15 @@ if mode == "bare":
     seconds = time.perf_counter() - t
     rows = con.execute("SELECT count(*) FROM t").fetchall()[0][0]
 else:
-    from engine import Store, ingest
+    from engine.ingest import ingest
+    from engine.store import Store
     store = Store.open(db_path)
     t = time.perf_counter()
     report = ingest(store, csv_path)
     store.con.execute("CHECKPOINT")
     seconds = time.perf_counter() - t
     rows = report.rows_loaded
-    assert report.rows_read == report.rows_loaded + report.rows_rejected + report.rows_duplicate
+    assert report.rows_read == report.rows_loaded + report.rows_updated + report.rows_rejected + report.rows_duplicate
 # VmHWM is this process image's own peak; ru_maxrss would carry the parent's peak over fork and exec.
 hwm = next(int(ln.split()[1]) for ln in open("/proc/self/status") if ln.startswith("VmHWM:"))
 print(json.dumps({{"seconds": seconds, "rows": rows, "peak_mb": hwm / 1024}}))
@@ -62,7 +63,9 @@ def _run(mode: str, csv_path: Path, workdir: Path) -> dict:
 
 def _query_latencies(csv_path: Path, workdir: Path, repeats: int) -> dict[str, float]:
     """Median latency (ms) of each Overview query on the imported 1M-line database."""
-    from engine import Store, analytics, ingest
+    from engine import analytics
+    from engine.ingest import ingest
+    from engine.store import Store
 
     store = Store.open(workdir / "queries.duckdb")
     ingest(store, csv_path)

@@ -95,6 +95,7 @@ def test_upload_in_chromium_shows_revenue_on_overview(server, tmp_path):
         pytest.skip(f"chromium not found at {CHROMIUM}")
     from playwright.sync_api import expect, sync_playwright
 
+    expect.set_options(timeout=WAIT_MS)  # expect() has its own 5 s default; a shared machine needs longer
     revenue = f"{expected_revenue(FIXTURE):,.2f}"
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)

@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from engine import IngestError, Store, detect, ingest
+from engine.ingest import IngestError, detect, ingest
+from engine.store import Store
 from engine.cli import main as cli
 
 FORMATS = Path(__file__).parent / "fixtures" / "formats"

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from engine import Store, ingest
+from engine.ingest import ingest
+from engine.store import Store
 from engine.demo import write_big_orders
 
 pytestmark = pytest.mark.slow

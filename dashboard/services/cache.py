@@ -33,6 +33,8 @@ __all__ = [
     "count_rows",
     "uploads",
     "rejected_rows",
+    "earlier_uploads",
+    "undo_preview",
     "sentiment_coverage",
     "sentiment_by_period",
     "sentiment_categories",
@@ -139,6 +141,23 @@ def uploads(db: str, version: int) -> pd.DataFrame:
 def rejected_rows(db: str, version: int, batch_id: str | None) -> pd.DataFrame:
     """Rejected rows of one upload (or all)."""
     return analytics.rejected_rows(store(db), batch_id)
+
+
+@st.cache_data(**_DATA)
+def undo_preview(db: str, version: int, scores_version: str, batch_id: str):
+    """What undoing an upload would take out (counted in a rolled-back transaction); scores_version keys the count
+    of sentiment scores, which scoring changes without an upload."""
+    from engine.ingest import undo_upload
+
+    return undo_upload(store(db), batch_id, dry_run=True)
+
+
+@st.cache_data(**_DATA)
+def earlier_uploads(db: str, version: int, path: str, size: int, mtime_ns: int) -> list:
+    """Earlier uploads of the same file (size and mtime key the file's sha256, computed once per file)."""
+    from engine.ingest import earlier_uploads as find
+
+    return find(store(db), path)
 
 
 # ------------------------------------------------------------------------------------------------ sentiment

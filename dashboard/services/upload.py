@@ -1,5 +1,5 @@
 """What the Upload page asks for: save an upload, recognise its format, kind and columns, take the user's mapping,
-import each file, and show what was loaded or rejected."""
+import each file (replacing an earlier import of it), show what was loaded, updated or rejected, and undo an upload."""
 
 from __future__ import annotations
 
@@ -17,12 +17,16 @@ from engine.ingest import (
     Detection,
     IngestError,
     IngestReport,
+    UndoReport,
+    UploadInfo,
     detect,
     ingest,
+    mapping_differs,
+    undo_upload,
 )
 
 from . import cache
-from .sentiment_model import score_new_reviews_in_background
+from .sentiment_model import score_new_reviews_in_background, sentiment_version
 from .session import data_version, db_path, store
 
 __all__ = [
@@ -43,6 +47,13 @@ __all__ = [
     "uploads",
     "rejected_rows",
     "rejected_csv",
+    "history",
+    "upload_label",
+    "undo_preview",
+    "undo",
+    "earlier_upload",
+    "result_message",
+    "REJECTED_COLUMNS",
 ]
 
 KINDS: tuple[str, ...] = ("orders", "reviews", "products")
@@ -57,6 +68,7 @@ class ImportItem:
     file_name: str
     kind: str | None
     mapping: tuple[tuple[str, str], ...] = ()
+    replace: bool = False  # undo earlier uploads of the same file in the import's transaction
 
 
 @dataclass(frozen=True)
@@ -170,7 +182,7 @@ def import_files(items: list[ImportItem], progress: Callable[[float, str], None]
 
         try:
             report = ingest(store(), item.path, kind=item.kind, mapping=dict(item.mapping) or None,
-                            progress=step, file_name=item.file_name)
+                            progress=step, file_name=item.file_name, replace=item.replace)
             results.append(ImportResult(item.file_name, report, None))
         except IngestError as exc:
             results.append(ImportResult(item.file_name, None, str(exc)))
@@ -179,7 +191,8 @@ def import_files(items: list[ImportItem], progress: Callable[[float, str], None]
             if path.parent == _upload_dir():  # the uploader is cleared after an import: drop our copy
                 path.unlink(missing_ok=True)
     say(1.0, f"{len(items)} file(s) processed")
-    if any(r.report and r.report.kind == "reviews" and r.report.rows_loaded for r in results):
+    if any(r.report and r.report.kind == "reviews" and (r.report.rows_loaded or r.report.rows_updated)
+           for r in results):
         score_new_reviews_in_background()
     return results
 
@@ -197,3 +210,87 @@ def rejected_rows(batch_id: str | None = None) -> pd.DataFrame:
 def rejected_csv(batch_id: str | None = None) -> bytes:
     """Rejected rows as a CSV download."""
     return rejected_rows(batch_id).to_csv(index=False).encode("utf-8")
+
+
+# Rejected rows as the page shows them: row_number is the file's line (header = line 1), as an editor numbers it.
+REJECTED_COLUMNS = {"row_number": "Line in file", "raw": "Line", "reason": "Reason", "source_file": "File",
+                    "batch_id": "Batch"}
+
+
+def result_message(report: IngestReport) -> tuple[bool, str]:
+    """(success, sentence) for one imported file: a success only when the store changed."""
+    counts = (f"{report.rows_loaded:,} rows loaded, {report.rows_updated:,} updated, "
+              f"{report.rows_duplicate:,} duplicates skipped, {report.rows_rejected:,} rejected")
+    if report.replaced:
+        counts = f"replaced {report.rows_replaced:,} rows of the earlier upload: " + counts
+    if report.changed:
+        return True, f"{report.file}: {counts}."
+    return False, (f"{report.file}: nothing changed ({counts}): every row was already stored or rejected. To import "
+                   "it again with another mapping, correct the mapping and tick 'Replace'.")
+
+
+def history() -> pd.DataFrame:
+    """Every upload, newest first, as the history table shows it (the mapping as 'field = column' text)."""
+    df = uploads()
+    if df.empty:
+        return pd.DataFrame(columns=["file", "format", "kind", "loaded", "updated", "rejected", "duplicate",
+                                     "uploaded at (UTC)", "mapping", "batch_id"])
+    info = [_info_row(r) for r in df.itertuples(index=False)]
+    return pd.DataFrame({
+        "file": df["file_name"], "format": df["format"], "kind": df["kind"], "loaded": df["rows_loaded"],
+        "updated": df["rows_updated"], "rejected": df["rows_rejected"], "duplicate": df["rows_duplicate"],
+        "uploaded at (UTC)": df["uploaded_at"], "mapping": [i.mapping_text() for i in info], "batch_id": df["batch_id"],
+    })
+
+
+def _info_row(row) -> UploadInfo:
+    """An analytics.uploads row as UploadInfo (for its mapping text)."""
+    import json
+
+    try:
+        mapping = json.loads(row.mapping) if isinstance(row.mapping, str) else {}
+    except ValueError:
+        mapping = {}
+    return UploadInfo(row.batch_id, row.file_name, row.format, row.kind, row.rows_read, row.rows_loaded,
+                      row.rows_updated, row.rows_rejected, row.rows_duplicate, row.uploaded_at, row.sha256,
+                      mapping if isinstance(mapping, dict) else {})
+
+
+def upload_label(batch_id: str) -> str:
+    """How the undo picker names an upload: file, time, rows."""
+    df = history()
+    row = df[df["batch_id"] == batch_id]
+    if row.empty:
+        return batch_id
+    r = row.iloc[0]
+    at = r["uploaded at (UTC)"]
+    when = pd.Timestamp(at).strftime("%Y-%m-%d %H:%M UTC") if pd.notna(at) else ""
+    return f"{r['file']} ({r['kind']}, {when}, {int(r['loaded']):,} loaded) [{batch_id}]"
+
+
+def undo_preview(batch_id: str) -> UndoReport:
+    """What undoing an upload would take out, counted in a transaction that is rolled back."""
+    return cache.undo_preview(db_path(), data_version(), sentiment_version(), batch_id)
+
+
+def undo(batch_id: str) -> UndoReport:
+    """Undo an upload (one transaction); every cached query follows, as the set of uploads changed.
+
+    IngestError with one sentence when it cannot: the upload is gone already, or the database refused the
+    transaction (a background job writing at the same moment); either way nothing was changed.
+    """
+    import duckdb
+
+    try:
+        return undo_upload(store(), batch_id)
+    except duckdb.Error as exc:
+        raise IngestError(f"The undo could not finish ({exc}); nothing was changed. Try again.") from exc
+
+
+def earlier_upload(path: str | Path, det: Detection) -> tuple[UploadInfo | None, bool]:
+    """The latest earlier upload of this very file (same sha256), and whether this mapping differs from its own."""
+    stat = Path(path).stat()
+    earlier = cache.earlier_uploads(db_path(), data_version(), str(path), stat.st_size, stat.st_mtime_ns)
+    if not earlier:
+        return None, False
+    return earlier[0], mapping_differs(earlier[0], det)

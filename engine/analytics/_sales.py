@@ -73,8 +73,10 @@ def categories(store: Store) -> list[str]:
 
 
 def data_version(store: Store) -> int:
-    """Number of uploads: grows with every import, so caches keyed by it drop stale results."""
-    return int(_rows(store, "SELECT count(*) FROM uploads")[0][0])
+    """A fingerprint of the set of uploads: changes with every import, undo or replace (an undo and an import can
+    leave the count as it was), so caches keyed by it drop stale results."""
+    count, mix = _rows(store, "SELECT count(*), coalesce(bit_xor(hash(batch_id)), 0) FROM uploads")[0]
+    return int(count) * 2**64 + int(mix)
 
 
 # -------------------------------------------------------------------------------------------------- KPIs

@@ -93,16 +93,29 @@ def table_csv(store: Store, table: str) -> bytes:
 
 
 def uploads(store: Store) -> pd.DataFrame:
-    """Upload history, newest first, with per-file counts."""
+    """Upload history, newest first, with per-file counts and the mapping used."""
     return _df(
         store,
-        """SELECT batch_id, file_name, format, kind, rows_read, rows_loaded, rows_rejected, rows_duplicate,
-                  uploaded_at, sha256 FROM uploads ORDER BY uploaded_at DESC, batch_id""",
+        """SELECT batch_id, file_name, format, kind, rows_read, rows_loaded, coalesce(rows_updated, 0) AS rows_updated,
+                  rows_rejected, rows_duplicate, uploaded_at, mapping, sha256
+           FROM uploads ORDER BY uploaded_at DESC, batch_id""",
     )
 
 
 def rejected_rows(store: Store, batch_id: str | None = None) -> pd.DataFrame:
-    """Rows an upload could not load, with the line number and reason, so the user can fix the source."""
+    """Rows an upload could not load, with the line number and reason, so the user can fix the source.
+
+    A re-imported file's rejected lines are stored once, under the earlier upload: one upload's list includes them.
+    """
     if batch_id is None:
         return _df(store, "SELECT * FROM rejected_rows ORDER BY batch_id, row_number")
-    return _df(store, "SELECT * FROM rejected_rows WHERE batch_id = ? ORDER BY row_number", [batch_id])
+    return _df(
+        store,
+        """SELECT * FROM rejected_rows WHERE batch_id = ?
+           UNION ALL
+           SELECT r.* REPLACE (h.batch_id AS batch_id) FROM rejected_rows r JOIN upload_holds h
+             ON h.held_table = 'rejected_rows' AND h.row_key = r.batch_id AND h.line_no = r.row_number
+           WHERE h.batch_id = ?
+           ORDER BY row_number""",
+        [batch_id, batch_id],
+    )

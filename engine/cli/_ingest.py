@@ -7,7 +7,16 @@ import argparse
 import sys
 from pathlib import Path
 
-from engine.ingest import FORMAT_NAMES, detect, ingest, missing_message, parse_map_arg
+from engine.ingest import (
+    FORMAT_NAMES,
+    detect,
+    earlier_uploads,
+    ingest,
+    list_uploads,
+    mapping_differs,
+    missing_message,
+    parse_map_arg,
+)
 from engine.store import Store
 
 from ._common import UsageError, emit, open_store, progress
@@ -20,6 +29,9 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     p.add_argument("--kind", choices=["orders", "reviews", "products"])
     p.add_argument("--format", choices=list(FORMAT_NAMES))
     p.add_argument("--map", help="canonical=source column pairs, comma-separated (e.g. order_ts=Date,revenue=Total)")
+    p.add_argument("--replace", action="store_true",
+                   help="undo earlier uploads of the same file first, in the same transaction "
+                        "(re-import with a fixed mapping)")
     p.set_defaults(func=_cmd_ingest)
 
 
@@ -40,23 +52,38 @@ def _cmd_ingest(args: argparse.Namespace) -> int:
     try:
         reports = []
         for f in files:
-            report = ingest(store, f, args.kind, args.format, mapping, progress=progress(True))
+            _say_earlier(store, f, detect(f, args.kind, args.format, mapping), args.replace)
+            report = ingest(store, f, args.kind, args.format, mapping, progress=progress(True), replace=args.replace)
             reports.append(report)
         _score_new_reviews(store, reports)
     finally:
         store.close()
-    lines = [
-        f"{r.file}: {r.format} ({r.kind}) read {r.rows_read}, loaded {r.rows_loaded}, "
-        f"rejected {r.rows_rejected}, duplicate {r.rows_duplicate} [batch {r.batch_id}]"
-        for r in reports
-    ]
+    lines = [f"{r.file}: {r.format} ({r.kind}) {r.summary()} [batch {r.batch_id}]" for r in reports]
     emit(args, {"files": [r.as_dict() for r in reports]}, "\n".join(lines))
     return 0
 
 
+def _say_earlier(store: Store, path: Path, det, replace: bool) -> None:
+    """Offer --replace when the same file was imported before with another mapping (else its rows come back as
+    duplicates, and the wrong ones stay)."""
+    if replace or not any(u.file == det.file_name for u in list_uploads(store)):
+        return  # hashing a large file only for a hint is not worth it when no upload had its name
+    earlier = earlier_uploads(store, path)
+    if not earlier:
+        return
+    last = earlier[0]
+    when = f"{last.created_at:%Y-%m-%d %H:%M}" if last.created_at else "earlier"
+    if mapping_differs(last, det):
+        sys.stderr.write(f"storelens: {det.file_name} was imported on {when} (batch {last.batch_id}) with a different "
+                         "mapping; add --replace to undo that upload and import the file with this mapping.\n")
+    else:
+        sys.stderr.write(f"storelens: {det.file_name} was already imported on {when} (batch {last.batch_id}) with "
+                         "the same mapping; its rows count as duplicates.\n")
+
+
 def _score_new_reviews(store: Store, reports: list) -> None:
-    """New reviews are scored right away when a sentiment model exists."""
-    if not any(r.kind == "reviews" and r.rows_loaded for r in reports):
+    """New and updated reviews are scored right away when a sentiment model exists."""
+    if not any(r.kind == "reviews" and (r.rows_loaded or r.rows_updated) for r in reports):
         return
     from engine import sentiment
 

@@ -9,10 +9,10 @@ import sys
 from engine.ingest import IngestError
 from engine.store import DatabaseLockedError
 
-from . import _explain, _ingest, _segment, _sentiment, _serve
+from . import _explain, _ingest, _segment, _sentiment, _serve, _uploads
 from ._common import UsageError
 
-GROUPS = (_serve, _ingest, _sentiment, _explain, _segment)
+GROUPS = (_serve, _ingest, _uploads, _sentiment, _explain, _segment)
 
 
 def _parser() -> argparse.ArgumentParser:

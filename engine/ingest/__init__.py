@@ -1,5 +1,6 @@
 """The importer: merchant exports (eight platform formats, the retail log, any CSV) read through DuckDB's own CSV
-reader and mapped onto the contract's tables, accounting for every row read."""
+reader and mapped onto the contract's tables, accounting for every row read; and the upload history, where a wrong
+import is undone or replaced."""
 
 from ._detect import detect
 from ._formats import CANONICAL, similarity_mapping
@@ -19,6 +20,16 @@ from ._types import (
     missing_message,
     parse_map_arg,
 )
+from ._undo import (
+    UndoReport,
+    UnknownUploadError,
+    UploadInfo,
+    earlier_uploads,
+    file_sha256,
+    list_uploads,
+    mapping_differs,
+    undo_upload,
+)
 
 __all__ = [
     "CANONICAL",
@@ -36,4 +47,12 @@ __all__ = [
     "detect_number_dialect",
     "number_expr",
     "timestamp_expr",
+    "UploadInfo",
+    "UndoReport",
+    "UnknownUploadError",
+    "list_uploads",
+    "undo_upload",
+    "earlier_uploads",
+    "file_sha256",
+    "mapping_differs",
 ]

@@ -9,6 +9,7 @@ import threading
 from pathlib import Path
 
 from . import _formats as F
+from ._lines import LineNumbers, line_numbers
 from ._stage import (
     _positional_lines,
     _raw_line_sql,
@@ -21,26 +22,41 @@ from ._types import Detection, IngestReport
 
 
 class _Hasher(threading.Thread):
-    """sha256 of the upload computed beside DuckDB's read (hashlib releases the GIL)."""
+    """sha256 and line count of the upload computed beside DuckDB's read (hashlib releases the GIL)."""
 
     def __init__(self, path: Path) -> None:
         super().__init__(daemon=True)
-        self.path, self.hexdigest = path, ""
+        self.path, self.hexdigest, self.lines = path, "", 0
 
     def run(self) -> None:
-        h = hashlib.sha256()
+        h, newlines, last = hashlib.sha256(), 0, b"\n"
         with open(self.path, "rb") as fh:
             for chunk in iter(lambda: fh.read(1 << 22), b""):
                 h.update(chunk)
+                newlines += chunk.count(b"\n")
+                last = chunk[-1:]
         self.hexdigest = h.hexdigest()
+        self.lines = newlines + (last != b"\n")
+
+
+KEYS: dict[str, tuple[str, ...]] = {"orders": ("order_id", "line_no"), "reviews": ("review_id",),
+                                    "products": ("product_id",)}
+SCORE_COLUMNS = "review_id, label, p_negative, p_neutral, p_positive, model_version, scored_at"
+# Filled in from the catalog after an import: an empty cell in a later export carries no news about them.
+_FILLED = ("category", "product_name")
+
+
+def stored_columns(table: str) -> list[str]:
+    """The canonical columns a table stores (discount only feeds revenue), without batch_id."""
+    return [c for c in F.CANONICAL[table] if c != "discount"]
 
 
 def _commit(con, det: Detection, stage: _Stage, batch_id: str, structural, digest: _Hasher,
             source: Path) -> IngestReport:
-    """Write rejects, count duplicates, insert new rows and the uploads record."""
+    """Write rejects, count duplicates and updates, insert new rows and the uploads record."""
     table = det.kind
-    keys = {"orders": ("order_id", "line_no"), "reviews": ("review_id",), "products": ("product_id",)}[table]
-    cols = ", ".join(c for c in F.CANONICAL[table] if c != "discount")
+    keys = KEYS[table]
+    cols = ", ".join(stored_columns(table))
     n_src = con.execute("SELECT count(*) FROM _raw").fetchall()[0][0]
     n_bad = con.execute("SELECT count(DISTINCT _rid) FROM _stage WHERE _reason IS NOT NULL").fetchall()[0][0]
     n_conflict = _find_conflicting_ids(con, det) if table == "reviews" else 0
@@ -50,11 +66,15 @@ def _commit(con, det: Detection, stage: _Stage, batch_id: str, structural, diges
         # rejected_rows.raw keeps the line's own cells.
         _read_raw(con, source, det, table="_rawtext")
         lines = "_rawtextn"
+    numbers = None
+    if n_bad or n_conflict or structural:
+        digest.join()
+        numbers = line_numbers(con, source, det.delimiter, digest.lines, n_src, [r[0] for r in structural])
     if n_bad:
         # One reason per source row (the first rule that fired on any of its lines).
         message = "CASE b0.code " + " ".join(f"WHEN {i} THEN {m}" for i, m in enumerate(stage.messages)) + " END"
         statement = f"""INSERT INTO rejected_rows
-            SELECT $batch, $file, b._rid + 2, {_raw_line_sql(len(det.headers))}, b.message
+            SELECT $batch, $file, {numbers.rid_sql('b._rid')}, {_raw_line_sql(len(det.headers))}, b.message
             FROM (
                 SELECT b0._rid, {message} AS message
                 FROM (SELECT _rid, min(_reason) AS code FROM _stage WHERE _reason IS NOT NULL GROUP BY _rid) b0
@@ -64,57 +84,143 @@ def _commit(con, det: Detection, stage: _Stage, batch_id: str, structural, diges
         params = {"batch": batch_id, "file": det.file_name, "delim": det.delimiter, **stage.sql.params}
         con.execute(statement, {k: v for k, v in params.items() if f"${k}" in statement})
     if n_conflict:
-        _reject_conflicting_ids(con, det, batch_id, lines)
-    if structural and (n_bad or n_conflict):
+        _reject_conflicting_ids(con, det, batch_id, lines, numbers)
+    if structural and (n_bad or n_conflict) and numbers.plain:
         _shift_row_numbers(con, batch_id, sorted(line for line, *_ in structural))
     if structural:
         con.executemany(
             "INSERT INTO rejected_rows VALUES (?, ?, ?, ?, ?)",
-            [[batch_id, det.file_name, line, raw, _structural_reason(et, msg, len(det.headers))]
+            [[batch_id, det.file_name, numbers.of_record(line), raw, _structural_reason(et, msg, len(det.headers))]
              for line, raw, et, msg in structural],
         )
     if table == "products":
-        # A catalog upload replaces products that were only derived from orders/reviews (no handle, no SKU).
-        con.execute(
-            "DELETE FROM products WHERE handle IS NULL AND sku IS NULL AND product_id IN "
-            "(SELECT product_id FROM _stage WHERE _reason IS NULL)"
-        )
+        # A catalog upload replaces products that were only derived from orders/reviews (no handle, no SKU); the
+        # derived rows are kept as versions so undoing the catalog brings them back.
+        derived = ("FROM products WHERE handle IS NULL AND sku IS NULL AND product_id IN "
+                   "(SELECT product_id FROM _stage WHERE _reason IS NULL)")
+        kept = ", ".join(stored_columns("products")) + ", batch_id"
+        con.execute(f"INSERT INTO products_versions ({kept}, replaced_by) SELECT {kept}, ? {derived}", [batch_id])
+        con.execute(f"DELETE {derived}")
     good = "_stage s"
     if n_bad:
         good += " ANTI JOIN (SELECT DISTINCT _rid FROM _stage WHERE _reason IS NOT NULL) b ON s._rid = b._rid"
     if n_conflict:
         good += " ANTI JOIN _conflicts c ON s._rid = c._rid"
-    on = " AND ".join(f"s.{k} = e.{k}" for k in keys)
-    existing = con.execute(f"SELECT count(*) FROM (SELECT 1 FROM {table} LIMIT 1)").fetchall()[0][0]
-    if existing:
-        good += f" ANTI JOIN (SELECT {', '.join(keys)} FROM {table}) e ON {on}"
     # Keys are unique within a file by construction only when line numbers are positional.
     positional = _positional_lines(det)
     dedup = "" if positional else f" QUALIFY row_number() OVER (PARTITION BY {', '.join('s.' + k for k in keys)} ORDER BY s._rid) = 1"
     exploded = bool(_spec(det) and _spec(det).explode)
     # With no rejected row the reject rules need not be evaluated again while writing.
     where = " WHERE s._reason IS NULL" if n_bad else ""
-    if exploded:
+    existing = con.execute(f"SELECT count(*) FROM (SELECT 1 FROM {table} LIMIT 1)").fetchall()[0][0]
+    n_updated = 0
+    if existing:
+        n_loaded, n_updated = _merge(con, table, keys, cols, f"SELECT s.* FROM {good}{where}{dedup}", batch_id,
+                                     exploded)
+    elif exploded:
         con.execute(f"CREATE OR REPLACE TEMP TABLE _new AS SELECT s.* FROM {good}{where}{dedup}")
         con.execute(f"INSERT INTO {table} ({cols}, batch_id) SELECT {cols}, ? FROM _new", [batch_id])
         n_loaded = con.execute("SELECT count(DISTINCT _rid) FROM _new").fetchall()[0][0]
         con.execute("DROP TABLE _new")
     else:
+        # An empty table: every good row is new, written straight from the staged view.
         n_loaded = con.execute(
             f"INSERT INTO {table} ({cols}, batch_id) SELECT {', '.join('s.' + c for c in cols.split(', '))}, ? "
             f"FROM {good}{where}{dedup}",
             [batch_id],
         ).fetchall()[0][0]
+    digest.join()
     n_read = n_src + len(structural)
     n_rejected = n_bad + n_conflict + len(structural)
-    n_dup = n_read - n_loaded - n_rejected
-    digest.join()
+    if n_rejected:
+        _hold_repeated_rejects(con, batch_id, digest.hexdigest)
+    n_dup = n_read - n_loaded - n_updated - n_rejected
     con.execute(
-        "INSERT INTO uploads VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, now()::TIMESTAMP, ?)",
+        """INSERT INTO uploads (batch_id, file_name, sha256, format, kind, rows_read, rows_loaded, rows_rejected,
+               rows_duplicate, uploaded_at, mapping, rows_updated)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, now()::TIMESTAMP, ?, ?)""",
         [batch_id, det.file_name, digest.hexdigest, det.format, det.kind, n_read, n_loaded, n_rejected, n_dup,
-         json.dumps({k: list(v) for k, v in det.mapping.items()})],
+         mapping_json(det.mapping), n_updated],
     )
-    return IngestReport(det.file_name, det.format, det.kind, n_read, n_loaded, n_rejected, n_dup, batch_id)
+    return IngestReport(det.file_name, det.format, det.kind, n_read, n_loaded, n_updated, n_rejected, n_dup,
+                        batch_id)
+
+
+def mapping_json(mapping: dict[str, tuple[str, ...]]) -> str:
+    """The mapping as uploads.mapping stores it, so a later import of the same file can tell whether it differs."""
+    return json.dumps({k: list(v) for k, v in sorted(mapping.items())})
+
+
+def _merge(con, table: str, keys: tuple[str, ...], cols: str, rows_sql: str, batch_id: str,
+           exploded: bool) -> tuple[int, int]:
+    """Write a file's good rows into a table that has rows: (source rows loaded, source rows updated).
+
+    A row whose key is stored with the same information is a duplicate: the upload holds it (upload_holds), so
+    undoing the upload that stored it keeps it. A stored row whose information differs is an update, the later
+    export wins: the stored row moves to <table>_versions (and a review's score to review_sentiment_versions, as
+    it scored the old text), from where undoing this upload restores it.
+    """
+    on = " AND ".join(f"n.{k} = e.{k}" for k in keys)
+    same = " AND ".join(
+        f"(n.{c} IS NULL OR n.{c} = e.{c})" if c in _FILLED else f"n.{c} IS NOT DISTINCT FROM e.{c}"
+        for c in stored_columns(table) if c not in keys
+    )
+    key_list = ", ".join(keys)
+    con.execute(f"CREATE OR REPLACE TEMP TABLE _new AS {rows_sql}")
+    con.execute(f"""CREATE OR REPLACE TEMP TABLE _match AS
+        SELECT n._rid, {', '.join('n.' + k for k in keys)}, {same} AS same
+        FROM _new n JOIN {table} e ON {on}""")
+    changed = f"(SELECT {key_list} FROM _match WHERE NOT same)"
+    row_key = keys[0] + "::VARCHAR"
+    line_no = "line_no" if table == "orders" else "NULL"
+    try:
+        n_upd_lines = con.execute("SELECT count(*) FROM _match WHERE NOT same").fetchall()[0][0]
+        if n_upd_lines:
+            kept = f"{cols}, batch_id"
+            con.execute(f"INSERT INTO {table}_versions ({kept}, replaced_by) SELECT {kept}, ? FROM {table} e "
+                        f"SEMI JOIN {changed} u ON {on.replace('n.', 'u.')}", [batch_id])
+            if table == "reviews":
+                scored = "FROM review_sentiment WHERE review_id IN (SELECT review_id FROM _match WHERE NOT same)"
+                con.execute(f"INSERT INTO review_sentiment_versions ({SCORE_COLUMNS}, replaced_by) "
+                            f"SELECT {SCORE_COLUMNS}, ? {scored}", [batch_id])
+                con.execute(f"DELETE {scored}")
+            con.execute(f"DELETE FROM {table} e WHERE EXISTS (SELECT 1 FROM {changed} u WHERE "
+                        f"{on.replace('n.', 'u.')})")
+        # Keys are unique in _new (one row per key), so each held row is written once.
+        con.execute(f"""INSERT INTO upload_holds SELECT ?, ?, {row_key}, {line_no}
+                        FROM _match WHERE same""", [batch_id, table])
+        con.execute(f"INSERT INTO {table} ({cols}, batch_id) SELECT {', '.join('n.' + c for c in cols.split(', '))}, ? "
+                    f"FROM _new n ANTI JOIN (SELECT {key_list} FROM _match WHERE same) d ON {on.replace('e.', 'd.')}",
+                    [batch_id])
+        if not exploded:  # one line per source row
+            n_new, n_matched = (con.execute(f"SELECT count(*) FROM {t}").fetchall()[0][0] for t in ("_new", "_match"))
+            return n_new - n_matched, n_upd_lines
+        # A source row (several lines for packed formats) is loaded when any line is new, else updated when any
+        # line changed, else a duplicate.
+        loaded, updated = con.execute(f"""
+            SELECT count(*) FILTER (WHERE n_new > 0), count(*) FILTER (WHERE n_new = 0 AND n_changed > 0) FROM (
+                SELECT n._rid, count(*) FILTER (WHERE m._rid IS NULL) AS n_new,
+                       count(*) FILTER (WHERE NOT m.same) AS n_changed
+                FROM _new n LEFT JOIN _match m ON m._rid = n._rid AND {on.replace('e.', 'm.')}
+                GROUP BY n._rid)""").fetchall()[0]
+    finally:
+        con.execute("DROP TABLE IF EXISTS _new; DROP TABLE IF EXISTS _match")
+    return int(loaded), int(updated)
+
+
+def _hold_repeated_rejects(con, batch_id: str, sha256: str) -> None:
+    """A re-imported file's rejected rows are stored once: a line an earlier upload of the same file already keeps
+    with the same reason is held (upload_holds) instead of stored again."""
+    repeated = """SELECT min(o.batch_id) AS owner, n.row_number FROM rejected_rows n JOIN rejected_rows o
+        ON o.row_number = n.row_number AND o.raw IS NOT DISTINCT FROM n.raw AND o.reason IS NOT DISTINCT FROM n.reason
+        WHERE n.batch_id = $batch AND o.batch_id IN (SELECT batch_id FROM uploads WHERE sha256 = $sha)
+        GROUP BY n.row_number"""
+    n = con.execute(f"INSERT INTO upload_holds SELECT $batch, 'rejected_rows', owner, row_number FROM ({repeated})",
+                    {"batch": batch_id, "sha": sha256}).fetchall()[0][0]
+    if n:
+        con.execute("""DELETE FROM rejected_rows WHERE batch_id = $batch AND row_number IN
+                       (SELECT line_no FROM upload_holds WHERE batch_id = $batch AND held_table = 'rejected_rows')""",
+                    {"batch": batch_id})
 
 
 def _find_conflicting_ids(con, det: Detection) -> int:
@@ -135,11 +241,11 @@ def _find_conflicting_ids(con, det: Detection) -> int:
     return con.execute("SELECT count(*) FROM _conflicts").fetchall()[0][0]
 
 
-def _reject_conflicting_ids(con, det: Detection, batch_id: str, lines: str) -> None:
+def _reject_conflicting_ids(con, det: Detection, batch_id: str, lines: str, numbers: LineNumbers) -> None:
     """Keep the rows of _conflicts in rejected_rows, with a reason that names the suspect column."""
     column = " / ".join(det.source_headers("review_id"))
     statement = f"""INSERT INTO rejected_rows
-        SELECT $batch, $file, c._rid + 2, {_raw_line_sql(len(det.headers))},
+        SELECT $batch, $file, {numbers.rid_sql('c._rid')}, {_raw_line_sql(len(det.headers))},
                'review id ' || c.review_id || ' is already used by a different review earlier in this file; '
                || 'is column ' || $column || ' really a review id? Map another column to review_id, or none'
         FROM _conflicts c JOIN {lines} r ON r._rid = c._rid"""
@@ -177,6 +283,17 @@ def _link_products(con, kind: str, batch_id: str) -> None:
     targets = ("orders", "reviews") if kind == "products" else (kind,)
     for table in targets if has_catalog else ():
         scope = "" if kind == "products" else "AND t.batch_id = $batch"
+        if kind == "products":
+            # A catalog fills in rows other uploads own: keep their before-images so undoing it takes that back.
+            kept = ", ".join(stored_columns(table)) + ", batch_id"
+            con.execute(
+                f"""INSERT INTO {table}_versions ({kept}, replaced_by)
+                    SELECT {', '.join('t.' + c for c in kept.split(', '))}, $batch
+                    FROM {table} t JOIN ({_PRODUCT_KEYS}) p ON t.product_id = p.key
+                    WHERE (t.category IS NULL AND p.category IS NOT NULL)
+                       OR (t.product_name IS NULL AND p.product_name IS NOT NULL)""",
+                {"batch": batch_id},
+            )
         con.execute(
             f"""UPDATE {table} t SET category = coalesce(t.category, p.category),
                     product_name = coalesce(t.product_name, p.product_name)

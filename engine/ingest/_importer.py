@@ -7,11 +7,12 @@ from pathlib import Path
 
 from engine.store import Store
 
-from ._commit import _commit, _Hasher, _link_products
+from ._commit import KEYS, _commit, _Hasher, _link_products
 from ._detect import detect
 from ._sniff import _transcode
 from ._stage import _build_stage, _read_raw, _sample_types
 from ._types import IngestError, IngestReport, Progress, missing_message
+from ._undo import undo_in_transaction
 
 
 def ingest(
@@ -22,8 +23,13 @@ def ingest(
     mapping: dict[str, str] | None = None,
     progress: Progress | None = None,
     file_name: str | None = None,
+    replace: bool = False,
 ) -> IngestReport:
-    """Load one file as one transaction: every row is loaded, a duplicate, or kept in rejected_rows."""
+    """Load one file as one transaction: every row is loaded, an update, a duplicate, or kept in rejected_rows.
+
+    With `replace`, earlier uploads of the same file (same sha256) are undone in the same transaction first: how a
+    file imported with a wrong mapping is imported again with the right one.
+    """
     say = progress or (lambda f, m: None)
     det = detect(path, kind, fmt, mapping, file_name)
     if det.missing:
@@ -51,15 +57,31 @@ def ingest(
             stage = _build_stage(con, det)
             say(0.7, "deduplicating and writing")
             with store.transaction():
+                replaced, n_replaced = _replace_earlier(con, digest) if replace else ([], 0)
                 report = _commit(con, det, stage, batch_id, structural, digest, source)
+                report.replaced, report.rows_replaced = replaced, n_replaced
                 say(0.95, "linking products and categories")
                 _link_products(con, det.kind, batch_id)
         finally:
             for view in ("_stage", "_stage_products", "_src", "_rawn", "_rawtextn"):
                 con.execute(f"DROP VIEW IF EXISTS {view}")
-            for table in ("_raw", "_groups", "_rawtext", "_conflicts"):
+            for table in ("_raw", "_groups", "_rawtext", "_conflicts", "_linemap"):
                 con.execute(f"DROP TABLE IF EXISTS {table}")
             if source != det.path:
                 source.unlink(missing_ok=True)
-    say(1.0, f"{report.rows_loaded} loaded, {report.rows_duplicate} duplicate, {report.rows_rejected} rejected")
+    say(1.0, report.summary())
     return report
+
+
+def _replace_earlier(con, digest: _Hasher) -> tuple[list[str], int]:
+    """Undo every earlier upload of this file, newest first, inside the import's transaction: (their batch ids,
+    the rows they had stored)."""
+    digest.join()
+    earlier = con.execute(
+        "SELECT batch_id, kind FROM uploads WHERE sha256 = ? ORDER BY uploaded_at DESC, batch_id DESC",
+        [digest.hexdigest]).fetchall()
+    stored = sum(con.execute(f"SELECT count(*) FROM {kind} WHERE batch_id = ?", [batch]).fetchall()[0][0]
+                 for batch, kind in earlier if kind in KEYS)
+    for batch, _ in earlier:
+        undo_in_transaction(con, batch)
+    return [batch for batch, _ in earlier], int(stored)

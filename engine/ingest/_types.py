@@ -88,19 +88,43 @@ class Detection:
 
 @dataclass
 class IngestReport:
-    """Per-file counts; rows_read == rows_loaded + rows_rejected + rows_duplicate."""
+    """Per-file counts; rows_read == rows_loaded + rows_updated + rows_rejected + rows_duplicate.
+
+    `replaced` names the earlier uploads of the same file that this import replaced (undone in its transaction) and
+    `rows_replaced` counts the rows they had stored.
+    """
 
     file: str
     format: str
     kind: str
     rows_read: int
     rows_loaded: int
+    rows_updated: int
     rows_rejected: int
     rows_duplicate: int
     batch_id: str
+    replaced: list[str] = field(default_factory=list)
+    rows_replaced: int = 0
+
+    @property
+    def changed(self) -> bool:
+        """Whether the store holds anything new: a result without a change is never reported as a success."""
+        return bool(self.rows_loaded or self.rows_updated or self.rows_replaced)
+
+    def summary(self) -> str:
+        """One line of counts for people (CLI, app): every row read is in exactly one of them."""
+        parts = [f"read {self.rows_read:,}", f"loaded {self.rows_loaded:,}", f"updated {self.rows_updated:,}",
+                 f"rejected {self.rows_rejected:,}", f"duplicate {self.rows_duplicate:,}"]
+        text = ", ".join(parts)
+        if self.replaced:
+            text = (f"replaced {self.rows_replaced:,} rows of the earlier upload{'s' * (len(self.replaced) > 1)} "
+                    f"{', '.join(self.replaced)}: " + text)
+        if not self.changed:
+            text += " - nothing changed: every row was already stored or rejected"
+        return text
 
     def as_dict(self) -> dict:
-        """The contract's JSON shape."""
+        """The contract's JSON shape (plus the replace fields)."""
         return asdict(self)
 
 

@@ -112,7 +112,7 @@ def data_version(store: Store) -> str:
     """Changes when reviews, scores or the active model change: part of the cache key of every sentiment query."""
     row = _rows(
         store,
-        """SELECT (SELECT count(*) FROM uploads), (SELECT count(*) FROM reviews),
+        """SELECT (SELECT count(*) || ':' || coalesce(bit_xor(hash(batch_id)), 0) FROM uploads), (SELECT count(*) FROM reviews),
                   (SELECT count(*) FROM review_sentiment), (SELECT max(scored_at) FROM review_sentiment)""",
     )[0]
     return "|".join("" if v is None else str(v) for v in row) + "|" + REGISTRY.fingerprint(store)

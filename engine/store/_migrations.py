@@ -49,6 +49,37 @@ MIGRATIONS: list[str] = [
     DROP INDEX IF EXISTS reviews_key;
     DROP INDEX IF EXISTS products_key;
     """,
+    # v4: undo and update bookkeeping. rows_updated counts rows whose key was stored but whose content changed.
+    # <table>_versions keep the row an upload replaced (replaced_by = that upload), so undoing it restores them;
+    # upload_holds records rows an upload also carried that another upload had stored (duplicates, and rejected
+    # rows of a re-imported file: held_table 'rejected_rows', row_key = the storing batch, line_no = its line), so an
+    # undo keeps what another upload still holds.
+    """
+    ALTER TABLE uploads ADD COLUMN rows_updated BIGINT DEFAULT 0;
+    UPDATE uploads SET rows_updated = 0;
+    CREATE TABLE orders_versions (
+        order_id VARCHAR NOT NULL, line_no INTEGER NOT NULL, order_ts TIMESTAMP,
+        customer_id VARCHAR, product_id VARCHAR, product_name VARCHAR, category VARCHAR,
+        quantity DOUBLE, unit_price DOUBLE, revenue DOUBLE, currency VARCHAR, country VARCHAR,
+        status VARCHAR, batch_id VARCHAR NOT NULL, replaced_by VARCHAR NOT NULL
+    );
+    CREATE TABLE reviews_versions (
+        review_id VARCHAR NOT NULL, review_ts TIMESTAMP, product_id VARCHAR, product_name VARCHAR,
+        category VARCHAR, customer_id VARCHAR, author VARCHAR, rating DOUBLE, title VARCHAR,
+        text VARCHAR, batch_id VARCHAR NOT NULL, replaced_by VARCHAR NOT NULL
+    );
+    CREATE TABLE products_versions (
+        product_id VARCHAR NOT NULL, product_name VARCHAR, category VARCHAR,
+        handle VARCHAR, sku VARCHAR, batch_id VARCHAR, replaced_by VARCHAR NOT NULL
+    );
+    CREATE TABLE review_sentiment_versions (
+        review_id VARCHAR NOT NULL, label VARCHAR, p_negative DOUBLE, p_neutral DOUBLE,
+        p_positive DOUBLE, model_version VARCHAR, scored_at TIMESTAMP, replaced_by VARCHAR NOT NULL
+    );
+    CREATE TABLE upload_holds (
+        batch_id VARCHAR NOT NULL, held_table VARCHAR NOT NULL, row_key VARCHAR, line_no BIGINT
+    );
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -1,4 +1,5 @@
-"""Upload: drop exports, check what was recognised, correct the mapping, import, see what was loaded or rejected."""
+"""Upload: drop exports, check what was recognised, correct the mapping, import, see what was loaded, updated or
+rejected; the history lists every upload, and a wrong one is undone (after a confirmation) or replaced."""
 
 import streamlit as st
 
@@ -7,7 +8,8 @@ from dashboard.services import ImportItem, IngestError
 
 st.title("Upload")
 st.caption("Orders and reviews exports from Shopify, WooCommerce, Amazon, Etsy, Judge.me, Yotpo, a retail "
-           "transaction log, or any CSV/TSV with a header. Re-uploading a file adds no duplicates.")
+           "transaction log, or any CSV/TSV with a header. Re-uploading a file adds no duplicates; a row whose "
+           "content changed is updated (the later export wins).")
 
 # A new uploader (fresh key) after each import, so the imported files leave the list.
 generation = st.session_state.setdefault("upload_generation", 0)
@@ -50,8 +52,21 @@ for file in files or []:
                                              key=key)
                 st.form_submit_button("Apply mapping")
         if not det.missing:  # a file without its required columns waits for the user's mapping
+            replace = False
+            earlier, differs = services.earlier_upload(path, det)
+            if earlier is not None:
+                when = f"{earlier.created_at:%Y-%m-%d %H:%M}" if earlier.created_at else "earlier"
+                if differs:
+                    st.info(f"This file was imported on {when} with a different mapping "
+                            f"({earlier.rows_loaded:,} rows loaded, batch {earlier.batch_id}). Importing it again "
+                            "without replacing would leave those rows as they are.")
+                    replace = st.checkbox("Replace that upload: undo it and import the file with this mapping",
+                                          value=True, key=f"replace_{fid}")
+                else:
+                    st.info(f"This file was already imported on {when} with the same mapping (batch "
+                            f"{earlier.batch_id}); importing it again adds nothing.")
             mapping = tuple(services.user_mapping(base, choices).items())
-            items.append(ImportItem(str(path), file.name, det.kind, mapping))
+            items.append(ImportItem(str(path), file.name, det.kind, mapping, replace))
 
 if st.button(f"Import {len(items)} files" if len(items) > 1 else "Import", type="primary", disabled=not items):
     bar = st.progress(0.0, text="Starting import…")
@@ -70,18 +85,54 @@ if results:
     reports = [r.report for r in results if r.report is not None]
     if reports:
         st.dataframe([r.as_dict() for r in reports], hide_index=True,
-                     column_order=["file", "format", "kind", "rows_read", "rows_loaded", "rows_rejected",
-                                   "rows_duplicate", "batch_id"])
-        loaded = sum(r.rows_loaded for r in reports)
-        st.success(f"{loaded:,} rows loaded, {sum(r.rows_duplicate for r in reports):,} duplicates skipped, "
-                   f"{sum(r.rows_rejected for r in reports):,} rejected.")
+                     column_order=["file", "format", "kind", "rows_read", "rows_loaded", "rows_updated",
+                                   "rows_rejected", "rows_duplicate", "rows_replaced", "batch_id"])
+        for report in reports:  # green only when the store changed
+            changed, message = services.result_message(report)
+            (st.success if changed else st.warning)(services.plain(message))
     for report in reports:
         if report.rows_rejected:
-            st.markdown(f"Rejected rows of **{services.plain(report.file)}**")
-            st.dataframe(services.rejected_rows(report.batch_id), hide_index=True)
+            st.markdown(f"Rejected rows of **{services.plain(report.file)}** (line numbers as in the file; "
+                        "the header is line 1)")
+            st.dataframe(services.rejected_rows(report.batch_id), hide_index=True,
+                         column_config=services.REJECTED_COLUMNS)
             st.download_button("Download rejected rows (CSV)", services.rejected_csv(report.batch_id),
                                file_name=f"rejected_{report.batch_id}.csv", mime="text/csv",
                                key=f"rejected_{report.batch_id}", on_click="ignore")
 
-with st.expander("Upload history"):
-    st.dataframe(services.uploads(), hide_index=True)
+# History: every upload, and undo behind a confirmation that says what will go.
+st.subheader("Upload history")
+undone = st.session_state.pop("undo_result", None)
+if undone is not None:
+    st.success(services.plain(f"Undone: {undone.summary()}."))
+if st.session_state.get("undo_error"):
+    st.error(services.plain(st.session_state.pop("undo_error")))
+history = services.history()
+if history.empty:
+    st.caption("No uploads yet.")
+else:
+    st.dataframe(history, hide_index=True)
+    batches = list(history["batch_id"])
+    pending = st.session_state.get("undo_pending")
+    if pending not in batches:
+        pending = st.session_state["undo_pending"] = None
+    if pending is None:
+        choice = st.selectbox("Upload to undo", batches, format_func=services.upload_label, key="undo_batch")
+        if st.button("Undo this upload…", key="undo_start"):
+            st.session_state["undo_pending"] = choice
+            st.rerun()
+    else:
+        what = services.undo_preview(pending)
+        st.warning(services.plain(f"Undo {what.summary()}. To have them back, import the file again."))
+        confirm, cancel, _ = st.columns([1, 1, 4])
+        if confirm.button("Yes, undo it", type="primary", key="undo_confirm"):
+            try:
+                st.session_state["undo_result"] = services.undo(pending)
+            except IngestError as exc:  # already undone elsewhere, or the database refused: nothing changed
+                st.session_state["undo_error"] = str(exc)
+            st.session_state["undo_pending"] = None
+            st.session_state.pop("import_results", None)  # the last import's counts may describe the undone upload
+            st.rerun()
+        if cancel.button("Cancel", key="undo_cancel"):
+            st.session_state["undo_pending"] = None
+            st.rerun()
