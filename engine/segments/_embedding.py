@@ -9,6 +9,11 @@ from typing import Any
 import numpy as np
 
 
+# Silhouettes of neighbouring k often differ by less than the seed moves them; within this much of the best, fewer
+# segments win (each is then bigger and easier to act on).
+SILHOUETTE_TOLERANCE = 0.02
+
+
 def build_autoencoder(n_in: int, hidden: int, dim: int) -> Any:
     """Encoder and decoder MLPs (the encoder alone gives the embedding)."""
     import torch.nn as nn
@@ -123,7 +128,8 @@ class Clusters:
 
 
 def fit_clusters(emb: np.ndarray, k_range: tuple[int, int], method: str, seed: int) -> Clusters:
-    """Try every k in the range and keep the best (highest silhouette for k-means, lowest BIC for a mixture)."""
+    """Try every k in the range: k-means keeps the fewest segments within SILHOUETTE_TOLERANCE of the highest
+    silhouette; a mixture keeps the lowest BIC."""
     from sklearn.cluster import KMeans
     from sklearn.metrics import silhouette_score
     from sklearn.mixture import GaussianMixture
@@ -134,19 +140,21 @@ def fit_clusters(emb: np.ndarray, k_range: tuple[int, int], method: str, seed: i
     lo, hi = k_range
     hi = min(hi, max(lo, len(z) // 10))
     scores: dict[int, float] = {}
-    best: Any = None
+    models: dict[int, Any] = {}
     for k in range(lo, hi + 1):
         if method == "gmm":
-            gm = GaussianMixture(k, covariance_type="diag", random_state=seed, n_init=2).fit(z)
-            scores[k] = float(gm.bic(z))
-            if best is None or scores[k] < scores[best[0]]:
-                best = (k, gm)
+            models[k] = GaussianMixture(k, covariance_type="diag", random_state=seed, n_init=2).fit(z)
+            scores[k] = float(models[k].bic(z))
         else:
-            km = KMeans(k, n_init=4, random_state=seed).fit(z)
-            scores[k] = float(silhouette_score(z, km.labels_, sample_size=min(len(z), 2000), random_state=seed))
-            if best is None or scores[k] > scores[best[0]]:
-                best = (k, km)
-    k, fitted = best
+            models[k] = KMeans(k, n_init=4, random_state=seed).fit(z)
+            scores[k] = float(silhouette_score(z, models[k].labels_, sample_size=min(len(z), 2000),
+                                               random_state=seed))
+    if method == "gmm":
+        k = min(scores, key=lambda j: scores[j])
+    else:  # the fewest segments whose silhouette is within SILHOUETTE_TOLERANCE of the best (steadier across seeds)
+        top = max(scores.values())
+        k = min(j for j in scores if scores[j] >= top - SILHOUETTE_TOLERANCE)
+    fitted = models[k]
     # principal axes for the map (signs fixed so the picture does not flip between runs)
     centred = z - z.mean(axis=0)
     _, _, vt = np.linalg.svd(centred, full_matrices=False)

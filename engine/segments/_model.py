@@ -182,7 +182,9 @@ class SegmentsModel(ModelFamily):
         for (name, desc), p in zip(self.segment_names, profiles):
             segs.append({"name": name, "description": desc, **{k: _jsonable(v) for k, v in p.items()}})
         return {"segments_available": True, "segments_reason": "", "k": clusters.k,
-                "k_selection": {"method": "silhouette" if clusters.method == "kmeans" else "bic",
+                "k_selection": {"method": ("silhouette (fewest k within "
+                                           f"{_embedding.SILHOUETTE_TOLERANCE} of the best)")
+                                if clusters.method == "kmeans" else "bic",
                                 "scores": {str(k): v for k, v in clusters.scores.items()}},
                 "autoencoder_mse": mse, "segments": segs,
                 "store_profile": {k: _jsonable(v) for k, v in store_p.items()}}
