@@ -158,7 +158,7 @@ def report_md(main: Any, seconds: float, command: tuple[dict, float], seeds: lis
     lines += ["", "RFM reference: " + ", ".join(f"{r['name']} {r['size']:,}" for r in m["rfm_segments"]) + ".", "",
               "### Wall time", "",
               f"`storelens segment --output CSV --json` (a fresh process: imports, features at "
-              f"{2 * len(c['cutoffs']['train']) + 3} cut-offs, autoencoder, k search, backtest fit + final fit, "
+              f"{len(c['cutoffs']['train']) + len(c['final_cutoffs']['train']) + 4} cut-offs, autoencoder, k search, backtest fit + final fit, "
               f"explanations for every customer, registry, CSV of {command[0]['n_customers']:,} customers): "
               f"**{command[1]:.1f} s** (goal < 120 s) on {info['cores']} shared cores, GPU: {info['cuda']}; "
               f"the benchmark's own fit (seed {args.seeds[0] if args.seeds else 0}) took {seconds:.1f} s in-process. "
