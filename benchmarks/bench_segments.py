@@ -103,8 +103,8 @@ def report_md(main: Any, seconds: float, command: tuple[dict, float], seeds: lis
              f"- data: `{data.name}` ({n_rows:,} order lines, {m['n_customers']:,} identified customers, "
              f"{m['guest_orders']:,} guest orders counted, not segmented), imported once with the product's importer",
              f"- machine: {info['cpu']}, {info['cores']} CPU cores (shared with other work), torch {info['torch']} "
-             f"(the small segment models run on 1 thread of {info['threads']}), GPU: {info['cuda']}; load average at the end "
-             f"{os.getloadavg()[0]:.1f}",
+             f"(the small segment models run on 1 thread of {info['threads']}), GPU: {info['cuda']}; "
+             f"load average at the end {os.getloadavg()[0]:.1f}",
              f"- churn = no purchase within {c['horizon_days']} days; backtest cut-off {c['cutoffs']['backtest'][:10]}"
              f" (outcomes up to {args.horizon} days later, inside the file); training cut-offs "
              f"{', '.join(x[:10] for x in c['cutoffs']['train'])}; calibration ({c['calibration']}) on "
@@ -113,7 +113,8 @@ def report_md(main: Any, seconds: float, command: tuple[dict, float], seeds: lis
              f"{c['n_backtest']:,} backtest customers ({c['churn_rate_backtest']:.1%} did not buy again)",
              "", "### Churn risk on the backtest cut-off (same run, same rows)", "",
              "| predictor | AUC | Brier | AUC vs model | Brier vs model |", "|---|---|---|---|---|",
-             f"| **model** (torch MLP, calibrated) | **{_f(c['model']['auc'])}** | **{_f(c['model']['brier'])}** | — | — |"]
+             f"| **model** (torch MLP, calibrated) | **{_f(c['model']['auc'])}** | **{_f(c['model']['brier'])}** "
+             "| — | — |"]
     for name in ("recency_only", "frequency_only", "monetary_only", "rfm_logistic"):
         b = c["baselines"][name]
         lines.append(f"| {name.replace('_', ' ')} | {_f(b['auc'])} | {_f(b['brier'])} | "
@@ -123,7 +124,8 @@ def report_md(main: Any, seconds: float, command: tuple[dict, float], seeds: lis
     lines += ["",
               f"Goal: AUC ≥ 0.03 above the best single signal ({best.replace('_', ' ')}): "
               f"**{c['auc_margin_over_best_single']:+.3f} — {'met' if goal_auc else 'missed'}**. "
-              f"Goal: Brier below the RFM logistic regression: **{'met' if c['brier_below_rfm_logistic'] else 'missed'}**"
+              "Goal: Brier below the RFM logistic regression: "
+              f"**{'met' if c['brier_below_rfm_logistic'] else 'missed'}**"
               f" ({_f(c['model']['brier'])} vs {_f(c['baselines']['rfm_logistic']['brier'])}).",
               f"Uncalibrated classifier: AUC {_f(c['model']['auc_uncalibrated'])}, Brier "
               f"{_f(c['model']['brier_uncalibrated'])}; expected calibration error after calibration "
@@ -158,7 +160,8 @@ def report_md(main: Any, seconds: float, command: tuple[dict, float], seeds: lis
     lines += ["", "RFM reference: " + ", ".join(f"{r['name']} {r['size']:,}" for r in m["rfm_segments"]) + ".", "",
               "### Wall time", "",
               f"`storelens segment --output CSV --json` (a fresh process: imports, features at "
-              f"{len(c['cutoffs']['train']) + len(c['final_cutoffs']['train']) + 4} cut-offs, autoencoder, k search, backtest fit + final fit, "
+              f"{len(c['cutoffs']['train']) + len(c['final_cutoffs']['train']) + 4} cut-offs, autoencoder, k search, "
+              "backtest fit + final fit, "
               f"explanations for every customer, registry, CSV of {command[0]['n_customers']:,} customers): "
               f"**{command[1]:.1f} s** (goal < 120 s) on {info['cores']} shared cores, GPU: {info['cuda']}; "
               f"the benchmark's own fit (seed {args.seeds[0] if args.seeds else 0}) took {seconds:.1f} s in-process. "

@@ -12,14 +12,23 @@ from test_browser import CHROMIUM, CHROMIUM_ARGS, WAIT_MS, server  # noqa: F401 
 
 pytestmark = pytest.mark.browser
 
-# The pixel position of a trace's rightmost point (an outlier, so no other point lies under it), and its customer.
+# The segment map among the page's plotly charts (Streamlit wraps titles in <b>), once plotly has drawn it.
+IS_MAP = "g => g._fullLayout && String(g.layout.title && g.layout.title.text).includes('Segment map')"
+# The pixel position of the most isolated point on the map (no other point near it to catch the click), and its
+# customer.
 POINT_JS = """() => {
-  const gd = [...document.querySelectorAll('.js-plotly-plot')].find(g => g.layout && String(g.layout.title && g.layout.title.text).includes('Segment map'));
-  const tr = gd._fullData[0], xa = gd._fullLayout.xaxis, ya = gd._fullLayout.yaxis;
-  const xs = Array.from(tr.x), ys = Array.from(tr.y);
-  let i = 0; xs.forEach((v, j) => { if (v > xs[i]) i = j; });
+  const gd = [...document.querySelectorAll('.js-plotly-plot')].find(""" + IS_MAP + """);
+  const xa = gd._fullLayout.xaxis, ya = gd._fullLayout.yaxis, pts = [];
+  gd._fullData.forEach(tr => Array.from(tr.x).forEach((x, i) =>
+    pts.push({px: xa.l2p(x), py: ya.l2p(tr.y[i]), id: String(tr.customdata[i][3])})));
+  let best = null, bestGap = -1;
+  for (const p of pts) {
+    let gap = Infinity;
+    for (const q of pts) if (q !== p) gap = Math.min(gap, Math.hypot(p.px - q.px, p.py - q.py));
+    if (gap > bestGap) { bestGap = gap; best = p; }
+  }
   const box = gd.querySelector('.nsewdrag').getBoundingClientRect();
-  return {x: box.left + xa.l2p(xs[i]), y: box.top + ya.l2p(ys[i]), id: String(tr.customdata[i][3])};
+  return {x: box.left + best.px, y: box.top + best.py, id: best.id};
 }"""
 
 
@@ -45,8 +54,8 @@ def test_click_on_the_segment_map_opens_that_customer(segments_server, tmp_path)
             page.goto(segments_server)
             page.locator('[data-testid="stSidebarNav"]').get_by_text("Segments", exact=True).click()
             # the first visit loads torch and the model: wait for the map itself
-            page.wait_for_function("() => [...document.querySelectorAll('.js-plotly-plot')]"
-                                   ".some(g => g._fullLayout && String(g.layout.title && g.layout.title.text).includes('Segment map'))", timeout=2 * WAIT_MS)
+            page.wait_for_function(f"() => [...document.querySelectorAll('.js-plotly-plot')].some({IS_MAP})",
+                                   timeout=2 * WAIT_MS)
             page.locator(".js-plotly-plot").first.scroll_into_view_if_needed()
             point = page.evaluate(POINT_JS)
             page.mouse.move(point["x"], point["y"])

@@ -43,7 +43,8 @@ def segment_map(customers: pd.DataFrame, names: list[str]) -> go.Figure:
                           "<extra></extra>",
         ))
     fig.update_layout(
-        height=460, margin=dict(l=10, r=10, t=40, b=10), title="Segment map (click a point, or lasso a group with the mode bar)",
+        height=460, margin=dict(l=10, r=10, t=40, b=10),
+        title="Segment map (click a point, or lasso a group with the mode bar)",
         xaxis=dict(title=None, showticklabels=False, zeroline=False), legend=dict(orientation="h", y=-0.05),
         yaxis=dict(title=None, showticklabels=False, zeroline=False),
     )  # Streamlit sets clickmode/dragmode: a click selects a point, the lasso is in the mode bar

@@ -37,7 +37,8 @@ __all__ = [
 ]
 
 SEGMENT_JOB = "segments"
-RISK_BAND_NAMES = {"high": "High risk (60% and more)", "medium": "Medium risk (30–60%)", "low": "Low risk (under 30%)"}
+RISK_BAND_NAMES = {"high": "High risk (60% and more)", "medium": "Medium risk (30–60%)",
+                   "low": "Low risk (under 30%)"}
 CHANGE_DAYS = 90  # the segment table compares with the customers as they were this many days earlier
 
 

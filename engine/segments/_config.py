@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
 
@@ -46,7 +46,6 @@ class SegmentConfig:
     calibration: str = "auto"  # "isotonic", "platt" or "auto" (isotonic from 1,000 calibration customers)
     explain_sample: int = 200  # customers in the faithfulness check
     device: str = "auto"
-    extra: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-safe form recorded with the model."""

@@ -8,7 +8,6 @@ from typing import Any
 
 import numpy as np
 
-
 # Silhouettes of neighbouring k often differ by less than the seed moves them; within this much of the best, fewer
 # segments win (each is then bigger and easier to act on).
 SILHOUETTE_TOLERANCE = 0.02

@@ -89,7 +89,8 @@ def reasons(attr: np.ndarray, rows: list[dict[str, Any]], columns: list[str], me
             r = dict(row, _cat_label=cat_labels.get(f, f))
             v = row.get(f)
             items.append({"feature": f, "value": None if v is None or not np.isfinite(v) else float(v),
-                          "attribution": float(f"{a[j]:.6g}"), "direction": "raises risk" if a[j] > 0 else "lowers risk",
+                          "attribution": float(f"{a[j]:.6g}"),
+                          "direction": "raises risk" if a[j] > 0 else "lowers risk",
                           "sentence": sentence(f, r, median)})
             if len(items) == top:
                 break

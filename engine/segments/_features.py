@@ -3,7 +3,7 @@ segments, churn training at past cut-offs and the scores of today without leakin
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
@@ -43,7 +43,6 @@ class FeatureSpec:
     categories: tuple[str, ...] = ()
     reviews: bool = False
     sentiment: bool = False
-    columns: tuple[str, ...] = field(default=())
 
     def feature_columns(self) -> list[str]:
         """The model inputs, in order."""
@@ -198,7 +197,8 @@ GROUP BY r.customer_id
 """
 
 
-def customer_features(store: "Store", cutoff: datetime | None = None, spec: FeatureSpec | None = None) -> "pd.DataFrame":
+def customer_features(store: "Store", cutoff: datetime | None = None,
+                      spec: FeatureSpec | None = None) -> "pd.DataFrame":
     """One row per identified customer with a purchase before `cutoff` (default: just after the last order).
 
     Days are fractional. `mean_gap_days` is NULL for one-order customers and `gap_trend` (days per order; > 0:
@@ -214,7 +214,8 @@ def customer_features(store: "Store", cutoff: datetime | None = None, spec: Feat
         cat_cols, cat_select = [], []
         for i, cat in enumerate(spec.categories):
             params[f"c{i}"] = cat
-            cat_cols.append(f"(sum(revenue) FILTER (WHERE category = $c{i}))::DOUBLE / nullif(sum(revenue), 0)::DOUBLE AS cat_{i + 1}")
+            cat_cols.append(f"(sum(revenue) FILTER (WHERE category = $c{i}))::DOUBLE "
+                            f"/ nullif(sum(revenue), 0)::DOUBLE AS cat_{i + 1}")
             cat_select.append(f"coalesce(c.cat_{i + 1}, 0) AS cat_{i + 1},")
         sql = _SQL.replace("{cat_cols}", ", ".join(cat_cols)).replace("{cat_select}", " ".join(cat_select))
     else:

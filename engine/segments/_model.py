@@ -108,7 +108,8 @@ class SegmentsModel(ModelFamily):
         feats = customer_features(store, as_of, self.spec)
         if feats.empty:
             raise InsufficientDataError(
-                f"Customer segments are unavailable because no identified customer bought anything before {as_of:%Y-%m-%d}.")
+                "Customer segments are unavailable because no identified customer bought anything before "
+                f"{as_of:%Y-%m-%d}.")
         device = pick_device(cfg.device)
         report: dict[str, Any] = {
             "as_of": as_of.isoformat(), "n_customers": int(len(feats)), "guest_orders": int(avail.guest_orders),
@@ -354,10 +355,6 @@ class SegmentsModel(ModelFamily):
     def metrics(self) -> dict[str, Any]:
         """The fit's report (segments, k selection, churn backtest beside its baselines, faithfulness)."""
         return self.meta.get("metrics", {})
-
-    @property
-    def churn_available(self) -> bool:
-        return self.classifier is not None
 
     # ------------------------------------------------------------------ persistence
 
