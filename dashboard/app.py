@@ -18,15 +18,21 @@ from dashboard import services, views
 
 st.set_page_config(page_title="StoreLens", page_icon=":material/storefront:", layout="wide")
 
-# Pages by navigation section. "Customers" (segments, recommendations) and a Forecasts page under "Sales" join here.
+# Pages by navigation section. Segments join "Customers" here.
 sections = {
-    "Sales": [st.Page(views.OVERVIEW, title="Overview", icon=":material/insights:", default=True)],
+    "Sales": [
+        st.Page(views.OVERVIEW, title="Overview", icon=":material/insights:", default=True),
+        st.Page(views.FORECASTS, title="Forecasts", icon=":material/timeline:"),
+    ],
     "Reviews": [
         st.Page(views.SENTIMENT, title="Sentiment", icon=":material/sentiment_satisfied:"),
         st.Page(views.EXPLAIN, title="Explain", icon=":material/psychology:"),
         st.Page(views.DRIVERS, title="Drivers", icon=":material/manage_search:"),
     ],
-    "Customers": [st.Page(views.SEGMENTS, title="Segments", icon=":material/groups:")],
+    "Customers": [
+        st.Page(views.SEGMENTS, title="Segments", icon=":material/groups:"),
+        st.Page(views.RECOMMENDATIONS, title="Recommendations", icon=":material/recommend:"),
+    ],
     "Models": [st.Page(views.TRAINING, title="Training", icon=":material/model_training:")],
     "Data": [
         st.Page(views.UPLOAD, title="Upload", icon=":material/upload_file:"),

@@ -3,7 +3,9 @@ with every label that comes from an upload HTML-escaped."""
 
 from ._common import empty_figure
 from .explain import ATTRIBUTION_COLOURS, drivers_bar, explanation_words
+from .forecast import fan_chart, lead_lag_bars, selected_anomaly
 from .models import confusion_matrix
+from .recommend import attribution_bar
 from .sales import revenue_over_time, top_products_bar
 from .segments import (
     SEGMENT_COLOURS,
@@ -34,9 +36,13 @@ __all__ = [
     "rating_vs_sentiment",
     "selected_point",
     "confusion_matrix",
+    "attribution_bar",
     "ATTRIBUTION_COLOURS",
     "explanation_words",
     "drivers_bar",
+    "fan_chart",
+    "lead_lag_bars",
+    "selected_anomaly",
     "SEGMENT_COLOURS",
     "segment_map",
     "selected_customers",

@@ -1,7 +1,7 @@
 """What the pages ask for, one module per domain: the session's database and filters (session), sales, data,
-upload, sentiment, the sentiment model, background jobs, explanations; cache holds every st.cache_*. No SQL here: every
-query is in engine, every import goes through engine.ingest. Pages import the domain modules; this package also
-offers their names flat."""
+upload, sentiment, the sentiment model, background jobs, explanations, recommendations, forecasts; cache holds every
+st.cache_*. No SQL here: every query is in engine, every import goes through engine.ingest. Pages import the domain
+modules; this package also offers their names flat."""
 
 from . import (
     background,
@@ -9,6 +9,8 @@ from . import (
     data,
     display,
     explain,
+    forecast,
+    recommend,
     sales,
     sentiment,
     sentiment_model,
@@ -45,6 +47,23 @@ from .explain import (
     review_caption,
     review_option_label,
     top_drivers,
+)
+from .recommend import (
+    RECOMMEND_JOB,
+    also_bought,
+    customer_recommendations,
+    evaluation_table,
+    model_verdicts,
+    purchase_history,
+    recommend_active_version,
+    recommend_customers,
+    recommend_job_outcome,
+    recommend_metrics,
+    recommend_products,
+    recommendation_explanations,
+    recommended_to,
+    start_recommend_training,
+    top_k_csv,
 )
 from .sales import (
     FREQ_LABELS,
@@ -128,6 +147,7 @@ from .session import (
     store,
 )
 from .upload import (
+    FIELD_NONE,
     KINDS,
     NONE_CHOICE,
     ImportItem,
@@ -135,13 +155,18 @@ from .upload import (
     IngestError,
     REJECTED_COLUMNS,
     canonical_columns,
+    column_table,
+    confidence_label,
+    default_field,
     detect_upload,
     earlier_upload,
+    field_options,
     header_choices,
     history,
     import_files,
     kind_can_be_chosen,
     mapped_header,
+    mapping_from_columns,
     preview,
     rejected_csv,
     rejected_rows,
@@ -156,8 +181,8 @@ from .upload import (
 
 __all__ = [
     # modules
-    "background", "cache", "data", "display", "explain", "sales", "segments", "sentiment", "sentiment_model", "session",
-    "upload",
+    "background", "cache", "data", "display", "explain", "forecast", "recommend", "sales", "segments", "sentiment",
+    "sentiment_model", "session", "upload",
     # session
     "Filters", "PRESETS", "db_path", "store", "page_session", "data_version", "ensure_demo", "filters",
     "set_filters", "default_preset", "preset_range", "date_bounds", "categories",
@@ -172,6 +197,7 @@ __all__ = [
     "kind_can_be_chosen", "preview", "canonical_columns", "header_choices", "mapped_header", "user_mapping",
     "import_files", "uploads", "rejected_rows", "rejected_csv", "REJECTED_COLUMNS", "result_message", "history",
     "upload_label", "undo_preview", "undo", "earlier_upload",
+    "FIELD_NONE", "column_table", "field_options", "default_field", "confidence_label", "mapping_from_columns",
     # jobs
     "JOB_TEXT", "job_title", "job_progress_text", "Job", "JobBusyError", "JobRegistry", "jobs", "current_job",
     "latest_job", "cancel_job",
@@ -195,4 +221,9 @@ __all__ = [
     "ExplainUnavailable", "Explained", "DRIVER_SAMPLE_SIZES", "explanation", "explain_review_row",
     "review_option_label", "review_caption", "driver_review_counts", "driver_period", "drivers", "top_drivers",
     "driver_table", "driver_reviews",
+    # recommendations
+    "RECOMMEND_JOB", "recommend_active_version", "recommend_metrics", "evaluation_table", "model_verdicts",
+    "recommend_customers", "recommend_products", "purchase_history", "customer_recommendations",
+    "recommendation_explanations", "also_bought", "recommended_to", "top_k_csv", "start_recommend_training",
+    "recommend_job_outcome",
 ]

@@ -49,6 +49,17 @@ __all__ = [
     "review_bounds",
     "drivers",
     "driver_reviews",
+    "forecast_model",
+    "forecast_data_hash",
+    "forecast_rows",
+    "sentiment_leads_sales",
+    "recommend_model",
+    "recommendations",
+    "recommendation_explanations",
+    "purchase_history",
+    "also_bought",
+    "recommended_to",
+    "top_k_csv",
     "segments_model",
     "segment_availability",
     "segment_customers",
@@ -274,6 +285,101 @@ def driver_reviews(db: str, version: str, category: str | None, start: date, end
     from engine import explain
 
     return explain.reviews_containing(store(db), category, start, end, term, limit)
+
+
+# ---------------------------------------------------------------------------------------------- recommendations
+
+
+@st.cache_resource(show_spinner=False, max_entries=2)
+def recommend_model(db: str, version: str):
+    """The loaded recommender of a database's active version (falls back to the previous good version)."""
+    from engine import recommend
+
+    return recommend.load_active(store(db))
+
+
+@st.cache_data(**_EXPLANATIONS)
+def recommendations(db: str, version: str, customer: str, k: int, mode: str) -> pd.DataFrame:
+    """Top-k of one customer."""
+    return recommend_model(db, version).recommend([customer], k, mode)
+
+
+@st.cache_data(**_EXPLANATIONS)
+def recommendation_explanations(db: str, version: str, customer: str, products: tuple[str, ...],
+                                mode: str) -> list[dict]:
+    """Why each of these products is recommended (attributions, sentences, counterfactual)."""
+    from engine import recommend
+
+    m = recommend_model(db, version)
+    return [recommend.explain(m, customer, p, mode=mode) for p in products]
+
+
+@st.cache_data(**_DATA)
+def purchase_history(db: str, version: str, customer: str) -> pd.DataFrame:
+    """What the customer bought (net of returns), as the model saw it."""
+    return recommend_model(db, version).history(customer)
+
+
+@st.cache_data(**_DATA)
+def also_bought(db: str, version: str, product: str, k: int) -> pd.DataFrame:
+    """Customers who bought this also bought, with counts."""
+    from engine import recommend
+
+    return recommend.also_bought(recommend_model(db, version), product, k)
+
+
+@st.cache_data(**_DATA)
+def recommended_to(db: str, version: str, product: str, k: int, mode: str) -> pd.DataFrame:
+    """Customers who get this product highest."""
+    from engine import recommend
+
+    return recommend.recommended_to(recommend_model(db, version), product, k, mode)
+
+
+@st.cache_data(max_entries=4, ttl=3600, show_spinner=False)
+def top_k_csv(db: str, version: str, k: int, mode: str) -> bytes:
+    """Every customer's top-k as formula-safe CSV bytes (customer_id, rank, product_id, score)."""
+    from engine import recommend
+    from engine.store import safe_csv_bytes
+
+    top = recommend.top_k_all(recommend_model(db, version), k, mode)
+    return safe_csv_bytes(top[["customer_id", "rank", "product_id", "score"]])
+
+
+# ------------------------------------------------------------------------------------------------- forecasts
+
+
+@st.cache_resource(show_spinner=False, max_entries=8)
+def forecast_model(db: str, version: str):
+    """A registered forecast version with its run (forecasts, backtest, anomalies), loaded once."""
+    from engine.forecast import REGISTRY
+
+    return REGISTRY.load(store(db), version)
+
+
+@st.cache_data(**_DATA)
+def forecast_data_hash(db: str, version: int | str, request: dict) -> str:
+    """Fingerprint of a request's series on the current data (raises the engine's error when there are none)."""
+    from engine.forecast import ForecastConfig, build_series
+
+    return build_series(store(db), ForecastConfig(**request)).data_hash()
+
+
+@st.cache_data(**_DATA)
+def forecast_rows(db: str, version: int | str, request: dict, top_keys: tuple[str, ...], series: str,
+                  period: date, limit: int) -> pd.DataFrame:
+    """The order lines (or reviews) behind one series in one period."""
+    from engine.forecast import ForecastConfig, rows_behind
+
+    return rows_behind(store(db), ForecastConfig(**request), series, period, list(top_keys), limit)
+
+
+@st.cache_data(**_DATA)
+def sentiment_leads_sales(db: str, version: str, max_lag: int) -> pd.DataFrame:
+    """Per category: does the weekly negative-review share lead revenue, at which lag, how significantly."""
+    from engine.forecast import sentiment_leads_sales as lead_lag
+
+    return lead_lag(store(db), max_lag=max_lag)
 
 
 # ------------------------------------------------------------------------------------------------ segments

@@ -168,6 +168,8 @@ def job_outcome(job: Job) -> tuple[str, str] | None:
         if r.get("scoring"):
             text += f" Scored {r['scoring'].get('n_scored', 0):,} reviews."
         return "success", text
+    if job.status == "done" and job.kind != "score" and job.kind != "score_new":  # another family's job
+        return "success", f"{what} finished in {duration(job.elapsed)}."
     if job.status == "done":
         return "success", (f"Scored {r.get('n_scored', 0):,} reviews with version {plain(r.get('model_version'))} "
                            f"({r.get('reviews_per_second', 0):,.0f} reviews/s).")

@@ -43,6 +43,12 @@ __all__ = [
     "header_choices",
     "mapped_header",
     "user_mapping",
+    "FIELD_NONE",
+    "column_table",
+    "field_options",
+    "default_field",
+    "confidence_label",
+    "mapping_from_columns",
     "import_files",
     "uploads",
     "rejected_rows",
@@ -58,6 +64,7 @@ __all__ = [
 
 KINDS: tuple[str, ...] = ("orders", "reviews", "products")
 NONE_CHOICE = "(not in this file)"
+FIELD_NONE = "(not used)"
 
 
 @dataclass(frozen=True)
@@ -69,6 +76,7 @@ class ImportItem:
     kind: str | None
     mapping: tuple[tuple[str, str], ...] = ()
     replace: bool = False  # undo earlier uploads of the same file in the import's transaction
+    unpivot: bool = False  # a wide file's product columns become order lines
 
 
 @dataclass(frozen=True)
@@ -104,9 +112,9 @@ def save_upload(uploaded) -> Path:
 
 
 def detect_upload(path: str | Path, file_name: str, kind: str | None = None,
-                  mapping: dict[str, str] | None = None) -> Detection:
+                  mapping: dict[str, str] | None = None, unpivot: bool = False) -> Detection:
     """Format, kind and column mapping of an upload (IngestError when it cannot be used)."""
-    return detect(path, kind=kind, mapping=mapping or None, file_name=file_name)
+    return detect(path, kind=kind, mapping=mapping or None, file_name=file_name, unpivot=unpivot)
 
 
 def kind_can_be_chosen(path: str | Path, file_name: str) -> bool:
@@ -171,6 +179,51 @@ def user_mapping(det: Detection, choices: dict[str, str | None]) -> dict[str, st
     return out
 
 
+def column_table(det: Detection) -> list[dict]:
+    """Every source column with up to three sample values, the field it feeds and the confidence."""
+    return det.mapping_table()
+
+
+def field_options(det: Detection) -> list[str]:
+    """Options of each column's select box: 'not used', then the kind's fields."""
+    return [FIELD_NONE, *CANONICAL[det.kind]]
+
+
+def default_field(row: dict) -> str:
+    """What the form shows before the user changes it: the applied field; low-confidence guesses stay blank."""
+    if not row["applied"] or not row["field"] or row["field"].startswith("("):
+        return FIELD_NONE
+    return row["field"]
+
+
+def confidence_label(row: dict) -> str:
+    """The select box's label: the guess and its confidence, said plainly."""
+    conf = row["confidence"]
+    if row["field"] is None:
+        return "no guess"
+    if row["field"].startswith("("):
+        return "product column (quantities)"
+    if conf is None:
+        return "guess"
+    if not row["applied"]:
+        return f"maybe {row['field']} ({conf:.0%}): left blank"
+    return f"{conf:.0%} sure" + (": low, check it" if row["low"] else "")
+
+
+def mapping_from_columns(det: Detection, choices: dict[int, str | None]) -> dict[str, str]:
+    """The importer's {field: header} mapping from the form's per-column choices (keyed by column index; None is
+    untouched). Nothing changed: {} (the importer keeps its own decision and fallbacks); otherwise every field is
+    said explicitly, fields no column feeds as '' so they are not guessed again."""
+    rows = column_table(det)
+    chosen = {r["index"]: choices.get(r["index"]) or default_field(r) for r in rows}
+    if all(chosen[r["index"]] == default_field(r) for r in rows):
+        return {}
+    out = {f: det.headers[i] for i, f in chosen.items() if f != FIELD_NONE}
+    for f in CANONICAL[det.kind]:
+        out.setdefault(f, "")
+    return out
+
+
 def import_files(items: list[ImportItem], progress: Callable[[float, str], None] | None = None) -> list[ImportResult]:
     """Import each file as its own transaction; a bad file is reported and the others still go in."""
     say = progress or (lambda f, m: None)
@@ -182,7 +235,8 @@ def import_files(items: list[ImportItem], progress: Callable[[float, str], None]
 
         try:
             report = ingest(store(), item.path, kind=item.kind, mapping=dict(item.mapping) or None,
-                            progress=step, file_name=item.file_name, replace=item.replace)
+                            progress=step, file_name=item.file_name, replace=item.replace,
+                            unpivot=item.unpivot)
             results.append(ImportResult(item.file_name, report, None))
         except IngestError as exc:
             results.append(ImportResult(item.file_name, None, str(exc)))

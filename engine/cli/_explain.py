@@ -1,4 +1,5 @@
-"""`storelens explain review`: the words that made a review negative or positive, with the faithfulness check."""
+"""`storelens explain review|recommendation`: the words that made a review negative or positive, with the faithfulness
+check; why a product is recommended to a customer, with the counterfactual."""
 
 from __future__ import annotations
 
@@ -39,3 +40,32 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
         return 0
 
     p.set_defaults(func=explain_review)
+
+    p = esub.add_parser("recommendation", parents=[common], help="why this product is recommended to this customer")
+    p.add_argument("--customer", required=True, metavar="ID")
+    p.add_argument("--product", required=True, metavar="ID")
+    p.add_argument("--mode", choices=["discovery", "replenishment"], default=None,
+                   help="default: replenishment when the customer bought the product before, else discovery")
+
+    @model_errors
+    def explain_recommendation(args: argparse.Namespace) -> int:
+        from engine import recommend
+
+        store = open_store(args)
+        try:
+            model = recommend.load_active(store)
+        finally:
+            store.close()
+        try:
+            payload = recommend.explain(model, args.customer, args.product, mode=args.mode)
+        except (recommend.UnknownCustomerError, recommend.UnknownProductError) as exc:
+            raise UsageError(f"{exc}.") from exc
+        cf = payload.get("counterfactual") or {}
+        lines = [f"{payload['product_name']} is #{payload['rank']} for customer {payload['customer_id']} "
+                 f"({payload['mode']}, score {payload['score']:.3f})"]
+        lines += [f"- {s}" for s in payload["sentences"]]
+        lines += [f"- {cf[k]}" for k in ("sentence", "smallest_set_sentence") if cf.get(k)]
+        emit(args, payload, "\n".join(lines))
+        return 0
+
+    p.set_defaults(func=explain_recommendation)

@@ -32,9 +32,14 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
         finally:
             store.close()
         verdict = "beats" if report.get("beats_baseline") else "does NOT beat"
+        ci = report.get("macro_f1_ci95")
+        bci = report.get("baseline_macro_f1_ci95")
         emit(args, report, (
-            f"model {report['model_version']} on {report['device']}: macro-F1 {report['macro_f1']:.3f} "
-            f"vs baseline {report['baseline_macro_f1']:.3f} ({verdict} the baseline); "
+            f"model {report['model_version']} on {report['device']}: macro-F1 {report['macro_f1']:.3f}"
+            + (f" (95% interval {ci[0]:.2f}-{ci[1]:.2f}: only {report['n_eval']} held-out reviews)" if ci else "")
+            + f" vs baseline {report['baseline_macro_f1']:.3f}"
+            + (f" ({bci[0]:.2f}-{bci[1]:.2f})" if bci else "")
+            + f" ({verdict} the baseline); "
             f"{report['n_train']} train / {report['n_eval']} held-out reviews in {report['seconds']} s"
         ))
         return 0

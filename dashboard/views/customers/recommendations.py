@@ -1,0 +1,162 @@
+"""Recommendations: each customer's top products with the reasons (Captum attributions to their past purchases
+and the product's features, checked by a counterfactual), a product's also-bought list and audience, how the
+model did against simple baselines on a time split, the all-customers export, and training in the background.
+
+Product names and ids are upload text: they reach the page only through services.plain, dataframes and the
+escaped chart labels, never as HTML.
+"""
+
+import streamlit as st
+
+from dashboard import charts, services
+
+MODES = {"discovery": "Discovery: only products they have not bought",
+         "replenishment": "Replenishment: repeat purchases allowed"}
+_SEEN = "rec_seen_job"
+
+st.title("Recommendations")
+st.caption("What each customer is likely to buy next, learnt from your orders (returns and cancellations taken "
+           "out), and why: every recommendation is traced back to the purchases and product features behind it.")
+
+
+@st.fragment(run_every=1.0)
+def job_progress() -> None:
+    """Redrawn every second while the training job runs; one full rerun when it ends."""
+    job = services.latest_job()
+    if job is None:
+        return
+    if job.running:
+        st.progress(job.fraction, text=services.job_progress_text(job))
+        if job.cancel_requested:
+            st.caption("Cancelling at the next step…")
+        elif st.button("Cancel", key="rec_cancel", icon=":material/cancel:"):
+            services.cancel_job(job)
+            st.rerun(scope="fragment")
+    elif st.session_state.get(_SEEN) != job.id:
+        st.rerun()
+
+
+job = services.latest_job()
+if job is not None and job.running:
+    job_progress()
+elif job is not None:
+    st.session_state[_SEEN] = job.id
+    outcome = services.recommend_job_outcome(job)
+    if outcome is not None:
+        level, text = outcome
+        getattr(st, level)(text)
+
+version = services.recommend_active_version()
+with st.container(border=True):
+    st.subheader("Train" if version is None else "Retrain")
+    st.caption("Learns from every order with a customer id; holds out the latest purchases to measure itself "
+               "against popularity, item-kNN and 'previously bought + popularity'. Runs in the background.")
+    busy = job is not None and job.running
+    if st.button("Train recommendations", key="rec_train", icon=":material/model_training:", disabled=busy):
+        try:
+            services.start_recommend_training()
+        except services.JobBusyError as exc:
+            st.warning(services.plain(exc))
+        else:
+            st.rerun()
+
+if version is None:
+    st.info("No recommender yet: train one above (a minute or two on a typical shop's orders).",
+            icon=":material/info:")
+    st.stop()
+
+try:
+    metrics = services.recommend_metrics()
+    customers = services.recommend_customers()
+    products = services.recommend_products()
+except Exception as exc:  # missing or corrupt model files: say so, never a traceback
+    st.error(f"The recommender could not be loaded: {services.plain(exc)}. Retrain it above.")
+    st.stop()
+
+# ---- evaluation
+with st.container(border=True):
+    st.subheader("How good are these recommendations?")
+    for wins, text in services.model_verdicts(metrics):
+        (st.success if wins else st.warning)(text)
+    st.dataframe(services.evaluation_table(metrics), hide_index=True,
+                 column_config={"NDCG@10": st.column_config.NumberColumn(format="%.4f"),
+                                "Recall@10": st.column_config.NumberColumn(format="%.4f"),
+                                "÷ item-kNN": st.column_config.NumberColumn(format="%.2fx")})
+    st.caption(f"Trained on purchases before {str(metrics.get('cutoff', ''))[:10]}, scored on purchases after it "
+               f"(version {services.plain(version)}, {metrics.get('n_customers', 0):,} customers, "
+               f"{metrics.get('n_items', 0):,} products).")
+
+tab_customer, tab_product, tab_export = st.tabs(["Customer", "Product", "Export"])
+
+with tab_customer:
+    c1, c2, c3 = st.columns([2, 2, 1])
+    customer = c1.selectbox("Customer", customers, index=None, placeholder="Type or pick a customer id",
+                            key="rec_customer")
+    mode = c2.radio("Mode", list(MODES), format_func=MODES.get, key="rec_mode")
+    k = c3.number_input("How many", min_value=1, max_value=50, value=10, key="rec_k")
+    if customer is None:
+        st.caption("Pick a customer to see their history and recommendations.")
+    else:
+        try:
+            history = services.purchase_history(customer)
+            top, explained = services.customer_recommendations(customer, int(k), mode)
+        except Exception as exc:
+            st.error(services.plain(exc))
+            st.stop()
+        left, right = st.columns([2, 3])
+        with left:
+            st.markdown(f"**Bought** ({len(history):,} products, net of returns)")
+            st.dataframe(history, hide_index=True)
+        with right:
+            cold = bool(len(top) and top["cold_start"].all())
+            st.markdown("**Recommended**" + (" (no history yet: popular products)" if cold else ""))
+            st.dataframe(top[["rank", "product_name", "product_id", "score", "reason"]], hide_index=True,
+                         column_config={"score": st.column_config.NumberColumn(format="%.3f")})
+        st.markdown("**Why?** Open a recommendation.")
+        for i, (row, why) in enumerate(zip(top.itertuples(index=False), explained)):
+            with st.expander(f"#{row.rank} {services.plain(row.product_name)} ({services.plain(row.product_id)})"):
+                for sentence in why.get("sentences", []):
+                    st.markdown(f"- {services.plain(sentence)}")
+                cf = why.get("counterfactual") or {}
+                for key in ("sentence", "smallest_set_sentence"):
+                    if cf.get(key):
+                        st.markdown(f"- **Check:** {services.plain(cf[key])}")
+                st.plotly_chart(charts.attribution_bar(why.get("reasons", [])), key=f"rec_attr_{i}",
+                                width="stretch")
+                also = why.get("also_bought") or []
+                if also:
+                    st.caption("Customers who bought this also bought: " + ", ".join(
+                        f"{services.plain(a['product_name'])} ({a['customers']})" for a in also[:5]))
+
+with tab_product:
+    labels = dict(zip(products["product_id"], products["product_name"])) if len(products) else {}
+    product = st.selectbox("Product", list(labels), index=None, key="rec_product",
+                           format_func=lambda p: f"{labels.get(p, '')} ({p})", placeholder="Type or pick a product")
+    if product is not None:
+        try:
+            also, audience = services.also_bought(product, 15), services.recommended_to(product, 20)
+        except Exception as exc:
+            st.error(services.plain(exc))
+            st.stop()
+        a, b = st.columns(2)
+        with a:
+            st.markdown("**Customers who bought this also bought**")
+            st.dataframe(also, hide_index=True)
+        with b:
+            st.markdown("**Recommended to** (discovery mode, best rank first)")
+            st.dataframe(audience, hide_index=True,
+                         column_config={"score": st.column_config.NumberColumn(format="%.3f")})
+
+with tab_export:
+    st.caption("Top-K for every customer as CSV (customer_id, rank, product_id, score), the same file as "
+               "`storelens recommend export`; cells a spreadsheet could run as formulas are neutralised.")
+    e1, e2 = st.columns(2)
+    k_all = e1.number_input("K", min_value=1, max_value=100, value=10, key="rec_export_k")
+    exclude = e2.checkbox("Only products they have not bought", value=True, key="rec_export_exclude")
+    if st.button("Prepare CSV", key="rec_export"):
+        with st.spinner("Scoring every customer…"):
+            st.session_state["rec_export_file"] = (version, services.top_k_csv(int(k_all), exclude))
+    prepared = st.session_state.get("rec_export_file")
+    if prepared and prepared[0] == version:  # a file of an older model version is not offered
+        st.download_button("Download CSV", prepared[1], file_name="recommendations.csv",
+                           mime="text/csv", key="rec_download")
