@@ -14,7 +14,7 @@ from _family_contract import FamilyContract
 from _shops import insert_lines, line, shop, tiny_config, tiny_store
 
 from engine.cli import main as cli
-from engine.models import InsufficientDataError
+from engine.models import InsufficientDataError, ModelLoadError
 from engine.segments import (
     CSV_COLUMNS,
     REGISTRY,
@@ -127,6 +127,20 @@ def test_segments_have_names_sizes_and_k_in_range(planted):
     names = [s["name"] for s in report["segments"]]
     assert len(set(names)) == len(names) and all(s["description"] for s in report["segments"])
     assert sum(s["size"] for s in report["segments"]) == report["n_customers"]
+
+
+def test_a_version_written_by_another_release_loads_or_fails_clearly(planted, tmp_path):
+    folder = planted["model"].save(tmp_path / "v")
+    meta_file = folder / "segments.json"
+    meta = json.loads(meta_file.read_text())
+    meta["config"]["a_setting_from_a_later_release"] = 1  # unknown settings are ignored
+    meta_file.write_text(json.dumps(meta))
+    again = SegmentsModel.load(folder)
+    pd.testing.assert_frame_equal(again.customers, planted["model"].customers)
+    meta["config"] = "not a config"
+    meta_file.write_text(json.dumps(meta))
+    with pytest.raises(ModelLoadError, match="corrupt"):
+        SegmentsModel.load(folder)
 
 
 def test_segment_table_counts_and_changes(planted):

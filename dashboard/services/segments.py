@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from engine.models import ModelLoadError
 from engine.segments import RISK_BANDS
 
 from . import cache
@@ -18,6 +19,7 @@ from .session import data_version, db_path, store
 
 __all__ = [
     "SEGMENT_JOB",
+    "ModelLoadError",
     "RISK_BANDS",
     "RISK_BAND_NAMES",
     "CustomerDetail",

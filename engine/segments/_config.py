@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 from datetime import datetime
 from typing import Any
 
@@ -57,8 +57,9 @@ class SegmentConfig:
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> "SegmentConfig":
-        """Inverse of to_dict."""
-        d = dict(d)
+        """Inverse of to_dict; settings this version does not know (written by another one) are ignored."""
+        known = {f.name for f in fields(cls)}
+        d = {k: v for k, v in d.items() if k in known}
         for key in ("as_of", "backtest_cutoff"):
             if d.get(key):
                 d[key] = datetime.fromisoformat(d[key])

@@ -26,18 +26,27 @@ def _n(x: float) -> str:
     return f"{x:,.0f}" if abs(x) >= 10 or float(x).is_integer() else f"{x:,.1f}"
 
 
+def _rhythm(row: dict[str, Any]) -> str:
+    """'; usually orders every 35 days' (or why there is no rhythm), to follow the recency."""
+    gap, n = row.get("mean_gap_days"), row.get("frequency", 0)
+    if n <= 1 or gap is None or not np.isfinite(gap):
+        return "; has ordered only once"
+    if gap < 1:
+        return f"; all {_n(n)} orders within one day"
+    return f"; usually orders every {_n(gap)} days"
+
+
 def sentence(feature: str, row: dict[str, Any], median: dict[str, float]) -> str:
     """A merchant's sentence for one feature of one customer, with the store median where it helps."""
     v = row.get(feature)
     med = median.get(feature, float("nan"))
     if feature in ("recency_days", "overdue_ratio"):
-        gap = row.get("mean_gap_days")
-        usual = (f"; usually orders every {_n(gap)} days" if gap is not None and np.isfinite(gap)
-                 else "; has ordered only once" if row.get("frequency", 0) <= 1 else "")
-        return f"last order {_n(row['recency_days'])} days ago{usual}"
+        return f"last order {_n(row['recency_days'])} days ago{_rhythm(row)}"
     if feature == "mean_gap_days":
         if v is None or not np.isfinite(v):
             return "only one order so far, so no usual rhythm yet"
+        if v < 1:
+            return f"all {_n(row.get('frequency', 0))} orders placed within one day (store median gap {_n(med)} days)"
         return f"usually orders every {_n(v)} days (store median {_n(med)})"
     if feature == "frequency":
         return f"{_n(v)} order{'s' if v != 1 else ''} in total (store median {_n(med)})"

@@ -395,13 +395,13 @@ class SegmentsModel(ModelFamily):
 
         folder = Path(path)
         meta = read_meta(folder, FAMILY)
-        model = cls(SegmentConfig.from_dict(meta["config"]))
-        model.meta = meta
-        model.path = folder
-        model.spec = FeatureSpec.from_dict(meta["spec"])
-        model.segment_names = [tuple(t) for t in meta.get("segment_names", [])]
-        cfg = model.config
         try:
+            model = cls(SegmentConfig.from_dict(meta["config"]))
+            model.meta = meta
+            model.path = folder
+            model.spec = FeatureSpec.from_dict(meta["spec"])
+            model.segment_names = [tuple(t) for t in meta.get("segment_names", [])]
+            cfg = model.config
             if "segments_model" in meta:
                 sm = meta["segments_model"]
                 model.seg_prep = Preprocessor.from_dict(sm["prep"])
@@ -421,7 +421,7 @@ class SegmentsModel(ModelFamily):
                     model.explain_baseline = arrays["baseline"]
             if (folder / "customers.parquet").is_file():
                 model.customers = pd.read_parquet(folder / "customers.parquet")
-        except (OSError, RuntimeError, ValueError, KeyError) as exc:
+        except (OSError, RuntimeError, ValueError, KeyError, TypeError, AttributeError) as exc:
             raise ModelLoadError(f"{FAMILY} model at {folder} is corrupt: {exc}") from exc
         return model
 

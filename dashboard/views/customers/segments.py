@@ -61,7 +61,11 @@ if version is None:
             "(about a minute on a small machine).")
     st.stop()
 
-report = services.segments_report(version)
+try:
+    report = services.segments_report(version)
+except services.segments.ModelLoadError as exc:  # every version's files are missing or corrupt
+    st.error(f"The segments model could not be loaded: {services.plain(exc)}. Learn segments again above.")
+    st.stop()
 customers = services.segment_customers(version)
 names = services.segment_names(version)
 churn = report.get("churn") or {}
@@ -166,7 +170,8 @@ if detail is not None:
     st.markdown(f"#### Customer {services.plain(chosen)}")
     m1, m2, m3, m4 = st.columns(4)
     risk = row.get("churn_risk")
-    m1.metric("Churn risk", "–" if risk is None or pd.isna(risk) else f"{risk:.0%}", border=True)
+    m1.metric("Churn risk", "–" if risk is None or pd.isna(risk) else "over 99%" if risk >= 0.995 else f"{risk:.0%}",
+              border=True)
     m2.metric("Segment", str(row.get("segment")), border=True)
     m3.metric("RFM segment", str(row.get("rfm_segment")), border=True)
     m4.metric("Orders", f"{int(row.get('frequency', 0)):,}", border=True)
