@@ -23,6 +23,7 @@ BENCHES = {
     "recommend": ("bench_recommend.py", [], ["--n-faith", "50", "--n-latency", "10"]),
     "forecast": ("bench_forecast.py", [], ["--origins", "3", "--scale-series", "50"]),
     "trust": ("bench_trust.py", [], ["--repeats", "1"]),
+    "segments": ("bench_segments.py", [], ["--seeds", "0"]),
 }
 
 

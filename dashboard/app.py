@@ -40,6 +40,7 @@ sections = {
         st.Page(views.DRIVERS, title="Drivers", icon=":material/manage_search:"),
     ],
     "Customers": [
+        st.Page(views.SEGMENTS, title="Segments", icon=":material/groups:"),
         st.Page(views.RECOMMENDATIONS, title="Recommendations", icon=":material/recommend:"),
     ],
     "Models": [st.Page(views.TRAINING, title="Training", icon=":material/model_training:")],

@@ -7,6 +7,15 @@ from .forecast import fan_chart, lead_lag_bars, selected_anomaly
 from .models import confusion_matrix
 from .recommend import attribution_bar
 from .sales import revenue_over_time, top_products_bar
+from .segments import (
+    SEGMENT_COLOURS,
+    backtest_bars,
+    churn_distribution,
+    reliability_curve,
+    segment_map,
+    segment_profile,
+    selected_customers,
+)
 from .sentiment import (
     LABEL_COLOURS,
     category_sentiment,
@@ -34,4 +43,11 @@ __all__ = [
     "fan_chart",
     "lead_lag_bars",
     "selected_anomaly",
+    "SEGMENT_COLOURS",
+    "segment_map",
+    "selected_customers",
+    "segment_profile",
+    "churn_distribution",
+    "reliability_curve",
+    "backtest_bars",
 ]

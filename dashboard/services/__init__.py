@@ -75,6 +75,25 @@ from .sales import (
     revenue_by_category,
     top_products,
 )
+from .segments import (
+    RISK_BAND_NAMES,
+    RISK_BANDS,
+    SEGMENT_JOB,
+    CustomerDetail,
+    churn_sentence,
+    customer_detail,
+    customer_options,
+    members,
+    members_csv,
+    segment_customers,
+    segment_names,
+    segment_table,
+    segments_availability,
+    segments_job_outcome,
+    segments_report,
+    segments_version,
+    start_segmenting,
+)
 from .sentiment import (
     SENTIMENT_ALL,
     SENTIMENT_FREQS,
@@ -170,8 +189,8 @@ from .upload import (
 
 __all__ = [
     # modules
-    "background", "cache", "data", "display", "errors", "explain", "forecast", "recommend", "sales", "sentiment",
-    "sentiment_model", "session", "upload",
+    "background", "cache", "data", "display", "errors", "explain", "forecast", "recommend", "sales", "segments",
+    "sentiment", "sentiment_model", "session", "upload",
     # session
     "Filters", "PRESETS", "db_path", "store", "database_busy", "signed_in", "password_required", "sign_out",
     "data_version", "ensure_demo", "filters",
@@ -206,6 +225,10 @@ __all__ = [
     "sentiment_combined", "sentiment_categories", "sentiment_shifts", "sentiment_shift_history",
     "sentiment_reviews", "sentiment_review_count", "shift_sentence", "ShiftAlerts", "shift_alerts",
     "shift_method", "review_periods", "review_heading", "review_table",
+    # segments
+    "SEGMENT_JOB", "RISK_BANDS", "RISK_BAND_NAMES", "CustomerDetail", "segments_availability", "segments_version",
+    "segments_report", "segment_names", "segment_customers", "segment_table", "customer_options", "customer_detail",
+    "members", "members_csv", "churn_sentence", "start_segmenting", "segments_job_outcome",
     # explain
     "ExplainUnavailable", "Explained", "DRIVER_SAMPLE_SIZES", "explanation", "explain_review_row",
     "review_option_label", "review_caption", "driver_review_counts", "driver_period", "drivers", "top_drivers",

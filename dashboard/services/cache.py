@@ -63,6 +63,12 @@ __all__ = [
     "also_bought",
     "recommended_to",
     "top_k_csv",
+    "segments_model",
+    "segment_availability",
+    "segment_customers",
+    "segment_summary",
+    "customer_orders",
+    "customer_reviews",
 ]
 
 # A page waits this long for a shell command (an import, a training run) to let go of the database, then says so.
@@ -400,3 +406,60 @@ def sentiment_leads_sales(db: str, version: str, max_lag: int) -> pd.DataFrame:
     from engine.forecast import sentiment_leads_sales as lead_lag
 
     return lead_lag(store(db), max_lag=max_lag)
+
+
+# ------------------------------------------------------------------------------------------------ segments
+
+
+@st.cache_resource(show_spinner=False, max_entries=2)
+def segments_model(db: str, version: str):
+    """The loaded segments model of a database's active version (falls back to the previous good version)."""
+    from engine.segments import REGISTRY
+
+    return REGISTRY.load_active(store(db))
+
+
+@st.cache_data(**_DATA)
+def segment_availability(db: str, version: int):
+    """Whether the orders carry customer identities at all, with the counts behind the answer."""
+    from engine.segments import availability
+
+    return availability(store(db))
+
+
+@st.cache_data(**_DATA)
+def segment_customers(db: str, version: str) -> pd.DataFrame:
+    """The model's scored customers (features, segment, RFM, churn risk, reasons, map point) with their risk band."""
+    from engine.segments import risk_band
+
+    customers = segments_model(db, version).customers.copy()
+    customers["risk_band"] = risk_band(customers["churn_risk"])
+    return customers
+
+
+@st.cache_data(**_DATA)
+def segment_summary(db: str, version: str, data: int, days: int) -> pd.DataFrame:
+    """The segment table, with each segment's size `days` before the model's score date beside it."""
+    from engine.segments import previous_assignment, segment_summary as summary
+
+    model = segments_model(db, version)
+    with MODEL_LOCK:
+        previous = previous_assignment(store(db), model, days)
+    names = [n for n, _ in model.segment_names] or None
+    return summary(segment_customers(db, version), previous, names)
+
+
+@st.cache_data(**_DATA)
+def customer_orders(db: str, version: int, customer_id: str) -> pd.DataFrame:
+    """One customer's orders, newest first."""
+    from engine.segments import customer_orders as orders
+
+    return orders(store(db), customer_id)
+
+
+@st.cache_data(**_DATA)
+def customer_reviews(db: str, version: int, customer_id: str) -> pd.DataFrame:
+    """One customer's reviews, newest first."""
+    from engine.segments import customer_reviews as reviews
+
+    return reviews(store(db), customer_id)

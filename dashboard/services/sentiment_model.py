@@ -181,6 +181,8 @@ def model_details(metrics: dict) -> list[str]:
 
 def job_outcome(job: Job) -> tuple[str, str] | None:
     """What a finished job did, as (level: 'success' | 'error' | 'info', Markdown-safe sentence); None while it runs."""
+    if job.kind not in ("train", "score", "score_new"):  # another family's job (e.g. segments): its page says it
+        return None
     what = job_title(job)
     r = job.result or {}
     if job.status == "done" and job.kind == "train":
