@@ -13,6 +13,7 @@ from . import (
     forecast,
     recommend,
     sales,
+    segments,
     sentiment,
     sentiment_model,
     session,
