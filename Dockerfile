@@ -10,4 +10,6 @@ ENV STORELENS_DB=/data/storelens.duckdb \
     HF_HUB_OFFLINE=1
 VOLUME /data
 EXPOSE 8501
-CMD ["storelens", "demo", "--port", "8501"]
+# Inside a container 127.0.0.1 is unreachable from the host: listen on every interface, behind the password
+# (docker run -e STORELENS_PASSWORD=...; without one the server refuses to start).
+CMD ["storelens", "demo", "--port", "8501", "--address", "0.0.0.0"]

@@ -16,10 +16,14 @@ DOCS = ROOT / "docs"
 MODEL = ROOT / "benchmarks" / "_data" / "sentiment-model"  # trained by the sentiment run, explained by the next
 # name → (script, extra args for a full run, extra args for --quick)
 BENCHES = {
-    "ingest": ("bench_ingest.py", [], ["--repeats", "1"]),
+    "ingest": ("bench_ingest.py", [], ["--repeats", "1", "--real-repeats", "1"]),
+    "corpus": ("bench_import_corpus.py", [], []),
     "sentiment": ("bench_sentiment.py", ["--save", str(MODEL)], ["--budget", "120", "--save", str(MODEL)]),
     "explain": ("bench_explain.py", ["--model", str(MODEL)], ["--model", str(MODEL), "--n", "10"]),
     "recommend": ("bench_recommend.py", [], ["--n-faith", "50", "--n-latency", "10"]),
+    "forecast": ("bench_forecast.py", [], ["--origins", "3", "--scale-series", "50"]),
+    "trust": ("bench_trust.py", [], ["--repeats", "1"]),
+    "segments": ("bench_segments.py", [], ["--seeds", "0"]),
 }
 
 

@@ -3,4 +3,4 @@
 `import engine` does no work; import the package you need (`engine.store`, `engine.ingest`, `engine.sentiment`...).
 """
 
-__all__ = ["store", "ingest", "analytics", "models", "sentiment", "explain", "demo", "cli"]
+__all__ = ["store", "ingest", "analytics", "models", "sentiment", "explain", "forecast", "demo", "cli"]

@@ -322,7 +322,8 @@ def test_delete_an_older_version_from_the_versions_table(trained_db):
                                                   [version]).fetchone()[0]
     old = "20000102-000000"
     shutil.copytree(folder, folder.parent / old)
-    store.con.execute("INSERT INTO model_versions SELECT family, ?, created_at - INTERVAL 1 DAY, ?, FALSE, metrics, "
+    store.con.execute("INSERT INTO model_versions (family, version, created_at, path, active, metrics, base_model, "
+                      "data_hash) SELECT family, ?, created_at - INTERVAL 1 DAY, ?, FALSE, metrics, "
                       "base_model, data_hash FROM model_versions WHERE version = ?", [old, str(folder.parent / old), version])
     store.close()
     at = _open("views/models/training.py")
@@ -346,7 +347,8 @@ def test_rollback_to_an_older_version(trained_db):
     old = "20000101-000000"
     shutil.copytree(folder, Path(folder).parent / old)
     metrics = json.dumps({**trained_db["report"], "model_version": old, "macro_f1": 0.123})
-    store.con.execute("INSERT INTO model_versions VALUES ('sentiment', ?, ?, ?, FALSE, ?, 'base', 'h')",
+    store.con.execute("INSERT INTO model_versions (family, version, created_at, path, active, metrics, base_model, "
+                      "data_hash) VALUES ('sentiment', ?, ?, ?, FALSE, ?, 'base', 'h')",
                       [old, created - timedelta(days=1), str(Path(folder).parent / old), metrics])
     store.close()
     try:

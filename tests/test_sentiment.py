@@ -182,7 +182,8 @@ def test_delete_removes_an_inactive_version_and_refuses_the_active_one(trained):
     family = trained["path"].with_suffix(".models") / "sentiment"
     spare = "20000101-000000"  # a copy registered as an older version, so the shared versions stay intact
     shutil.copytree(family / second, family / spare)
-    store.con.execute("INSERT INTO model_versions SELECT family, ?, created_at - INTERVAL 1 DAY, ?, FALSE, metrics, "
+    store.con.execute("INSERT INTO model_versions (family, version, created_at, path, active, metrics, base_model, "
+                      "data_hash) SELECT family, ?, created_at - INTERVAL 1 DAY, ?, FALSE, metrics, "
                       "base_model, data_hash FROM model_versions WHERE version = ?", [spare, str(family / spare), second])
     sizes = S.list_versions(store).set_index("version")["size_mb"]
     assert sizes[spare] == pytest.approx(sizes[second]) and sizes[spare] > 0
@@ -219,6 +220,8 @@ def test_corrupt_model_falls_back_to_previous_version(trained, caplog):
             S.activate(store, second)  # a broken version cannot be activated
     finally:
         weights.write_bytes(backup)
+    assert S.load_active(store).version == first  # the broken version stays marked until it is activated again
+    S.activate(store, second)
     assert S.load_active(store).version == second
 
 

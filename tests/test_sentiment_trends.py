@@ -218,7 +218,8 @@ def test_registry_reads(store):
     assert S.active_version(store) is None and S.version_metrics(store) == {} and S.version_count(store) == 0
     report = {"macro_f1": 0.7, "baseline_macro_f1": 0.6, "confusion_matrix": [[1, 0, 0], [0, 1, 0], [0, 0, 1]]}
     store.con.executemany(
-        "INSERT INTO model_versions VALUES ('sentiment', ?, ?, '/nowhere', ?, ?, 'base', 'h')",
+        "INSERT INTO model_versions (family, version, created_at, path, active, metrics, base_model, data_hash) "
+        "VALUES ('sentiment', ?, ?, '/nowhere', ?, ?, 'base', 'h')",
         [("v1", datetime(2026, 1, 1), False, json.dumps({"macro_f1": 0.5})),
          ("v2", datetime(2026, 1, 2), True, json.dumps(report))],
     )

@@ -195,10 +195,11 @@ def test_rejected_rows_carry_the_files_line_numbers(tmp_path, store):
             'E,-2,"neg\nrating"\n'                   # 10-11
             'F,4,fine\n')                            # 12
     report = ingest(store, write(tmp_path, "lines.csv", text), kind="reviews")
-    assert (report.rows_read, report.rows_loaded, report.rows_rejected) == (6, 3, 3)
+    # A blank line inside the body is a rejected row of its own (issue 16), on its line.
+    assert (report.rows_read, report.rows_loaded, report.rows_rejected) == (7, 3, 4)
     lines = q(store, "SELECT row_number, raw FROM rejected_rows ORDER BY 1")
-    assert [n for n, _ in lines] == [4, 9, 10]
-    assert lines[0][1] == "B,x,bad rating" and lines[2][1] == 'E,-2,"neg\nrating"'
+    assert [n for n, _ in lines] == [4, 5, 9, 10]
+    assert lines[0][1] == "B,x,bad rating" and lines[3][1] == 'E,-2,"neg\nrating"'
 
 
 def test_plain_files_keep_record_numbers_as_lines(tmp_path, store):

@@ -1,5 +1,5 @@
 """What the pages ask for, one module per domain: the session's database and filters (session), sales, data,
-upload, sentiment, the sentiment model, background jobs, explanations, recommendations; cache holds every
+upload, sentiment, the sentiment model, background jobs, explanations, recommendations, forecasts; cache holds every
 st.cache_*. No SQL here: every query is in engine, every import goes through engine.ingest. Pages import the domain
 modules; this package also offers their names flat."""
 
@@ -9,9 +9,12 @@ from . import (
     data,
     display,
     drilldown,
+    errors,
     explain,
+    forecast,
     recommend,
     sales,
+    segments,
     sentiment,
     sentiment_model,
     session,
@@ -32,6 +35,7 @@ from .background import (
     start_job,
 )
 from .data import TABLES, browse, count_rows, table_csv
+from .errors import boundary
 from .display import duration, first_text, one_line, plain
 from .explain import (
     DRIVER_SAMPLE_SIZES,
@@ -83,6 +87,25 @@ from .sales import (
     revenue_by_category,
     top_products,
 )
+from .segments import (
+    RISK_BAND_NAMES,
+    RISK_BANDS,
+    SEGMENT_JOB,
+    CustomerDetail,
+    churn_sentence,
+    customer_detail,
+    customer_options,
+    members,
+    members_csv,
+    segment_customers,
+    segment_names,
+    segment_table,
+    segments_availability,
+    segments_job_outcome,
+    segments_report,
+    segments_version,
+    start_segmenting,
+)
 from .sentiment import (
     SENTIMENT_ALL,
     SENTIMENT_FREQS,
@@ -112,6 +135,7 @@ from .sentiment_model import (
     VERSION_COLUMNS,
     job_outcome,
     model_details,
+    model_notice,
     per_class_table,
     score_new_reviews_in_background,
     sentiment_activate,
@@ -131,17 +155,22 @@ from .session import (
     Filters,
     categories,
     data_version,
+    database_busy,
     date_bounds,
     db_path,
     default_preset,
     ensure_demo,
     filters,
-    page_session,
+    implausible_dates_note,
+    password_required,
     preset_range,
     set_filters,
+    sign_out,
+    signed_in,
     store,
 )
 from .upload import (
+    FIELD_NONE,
     KINDS,
     NONE_CHOICE,
     ImportItem,
@@ -149,13 +178,19 @@ from .upload import (
     IngestError,
     REJECTED_COLUMNS,
     canonical_columns,
+    column_table,
+    confidence_label,
+    default_field,
     detect_upload,
+    discard_uploads_except,
     earlier_upload,
+    field_options,
     header_choices,
     history,
     import_files,
     kind_can_be_chosen,
     mapped_header,
+    mapping_from_columns,
     preview,
     rejected_csv,
     rejected_rows,
@@ -170,11 +205,14 @@ from .upload import (
 
 __all__ = [
     # modules
-    "background", "cache", "data", "display", "drilldown", "explain", "recommend", "sales", "sentiment",
-    "sentiment_model", "session", "upload",
+    "background", "cache", "data", "display", "drilldown", "errors", "explain", "forecast", "recommend",
+    "sales", "segments", "sentiment", "sentiment_model", "session", "upload",
     # session
-    "Filters", "PRESETS", "db_path", "store", "page_session", "data_version", "ensure_demo", "filters",
-    "set_filters", "default_preset", "preset_range", "date_bounds", "categories",
+    "Filters", "PRESETS", "db_path", "store", "database_busy", "signed_in", "password_required", "sign_out",
+    "data_version", "ensure_demo", "filters",
+    "set_filters", "default_preset", "preset_range", "date_bounds", "categories", "implausible_dates_note",
+    # errors
+    "boundary",
     # display
     "plain", "first_text", "one_line", "duration",
     # sales
@@ -185,16 +223,18 @@ __all__ = [
     # data
     "TABLES", "browse", "count_rows", "table_csv",
     # upload
-    "KINDS", "NONE_CHOICE", "IngestError", "ImportItem", "ImportResult", "save_upload", "detect_upload",
+    "KINDS", "NONE_CHOICE", "IngestError", "ImportItem", "ImportResult", "save_upload", "discard_uploads_except",
+    "detect_upload",
     "kind_can_be_chosen", "preview", "canonical_columns", "header_choices", "mapped_header", "user_mapping",
     "import_files", "uploads", "rejected_rows", "rejected_csv", "REJECTED_COLUMNS", "result_message", "history",
     "upload_label", "undo_preview", "undo", "earlier_upload",
+    "FIELD_NONE", "column_table", "field_options", "default_field", "confidence_label", "mapping_from_columns",
     # jobs
     "JOB_TEXT", "job_title", "job_progress_text", "Job", "JobBusyError", "JobRegistry", "jobs", "current_job",
     "latest_job", "cancel_job",
     "start_job", "no_job_running",
     # sentiment model
-    "SENTIMENT_LABELS", "sentiment_version", "sentiment_active_version", "sentiment_training_data",
+    "SENTIMENT_LABELS", "sentiment_version", "sentiment_active_version", "model_notice", "sentiment_training_data",
     "sentiment_metrics", "sentiment_versions", "sentiment_activate", "sentiment_delete", "sentiment_min_reviews",
     "per_class_table", "model_details", "VERSION_COLUMNS", "version_rows",
     "job_outcome", "start_training", "start_scoring",
@@ -205,6 +245,10 @@ __all__ = [
     "sentiment_reviews", "sentiment_review_count", "shift_sentence", "ShiftAlerts", "shift_alerts",
     "shift_method", "review_periods", "review_heading", "review_table", "alert_window", "alerts_outside",
     "drivers_request", "read_drivers_request",
+    # segments
+    "SEGMENT_JOB", "RISK_BANDS", "RISK_BAND_NAMES", "CustomerDetail", "segments_availability", "segments_version",
+    "segments_report", "segment_names", "segment_customers", "segment_table", "customer_options", "customer_detail",
+    "members", "members_csv", "churn_sentence", "start_segmenting", "segments_job_outcome",
     # explain
     "ExplainUnavailable", "Explained", "DRIVER_SAMPLE_SIZES", "explanation", "explain_review_row",
     "review_option_label", "review_caption", "driver_review_counts", "driver_period", "drivers", "top_drivers",

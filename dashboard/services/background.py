@@ -18,8 +18,9 @@ __all__ = ["JOB_TEXT", "job_title", "job_progress_text", "Job", "JobBusyError", 
 JOB_TEXT: dict[str, str] = {"train": "Training", "score": "Scoring every review",
                              "score_new": "Scoring the reviews the active model has not scored",
                              "drivers": "Finding the words that drive a category's reviews",
-                             "recommend_train": "Training recommendations"}
-_BUSY = "a training or scoring job is already running; wait for it to finish"
+                             "recommend_train": "Training recommendations", "forecast": "Forecasting",
+                             "segments": "Learning customer segments and churn risk"}
+_BUSY = "a training, scoring or forecast job is already running; wait for it to finish"
 
 
 def job_title(job: Job) -> str:

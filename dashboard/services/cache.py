@@ -17,16 +17,19 @@ from engine import analytics
 from engine.analytics import Filters, Kpi
 from engine.sentiment import trends as sentiment_trends
 from engine.sentiment.trends import Coverage
-from engine.store import Store, open_shared
+from engine.store import Store
 
 __all__ = [
     "MODEL_LOCK",
+    "APP_DB_WAIT",
+    "model_state",
     "DriversNotComputed",
     "store",
     "model",
     "date_bounds",
     "categories",
     "currencies",
+    "implausible_dates",
     "kpis",
     "order_lines",
     "revenue_by_category",
@@ -51,6 +54,10 @@ __all__ = [
     "review_bounds",
     "drivers",
     "driver_reviews",
+    "forecast_model",
+    "forecast_data_hash",
+    "forecast_rows",
+    "sentiment_leads_sales",
     "recommend_model",
     "recommendations",
     "recommendation_explanations",
@@ -58,8 +65,16 @@ __all__ = [
     "also_bought",
     "recommended_to",
     "top_k_csv",
+    "segments_model",
+    "segment_availability",
+    "segment_customers",
+    "segment_summary",
+    "customer_orders",
+    "customer_reviews",
 ]
 
+# A page waits this long for a shell command (an import, a training run) to let go of the database, then says so.
+APP_DB_WAIT = 5.0
 _DATA = {"max_entries": 64, "ttl": 3600, "show_spinner": False}
 _EXPLANATIONS = {"max_entries": 128, "ttl": 3600, "show_spinner": False}
 
@@ -77,8 +92,9 @@ class DriversNotComputed(Exception):
 
 @st.cache_resource(show_spinner=False)
 def store(db: str) -> Store:
-    """One Store per database file, shared by every session and rerun; it lets the file go between page runs."""
-    return open_shared(db)
+    """One Store per database file, shared by every session and rerun. It holds the file only while a query runs,
+    and a query waits at most APP_DB_WAIT seconds for a command that has it (then the page says it is busy)."""
+    return Store.open(db, release_when_idle=True, wait=APP_DB_WAIT)
 
 
 @st.cache_resource(show_spinner=False, max_entries=2)
@@ -89,6 +105,20 @@ def model(db: str, version: str):
     return sentiment.load_active(store(db))
 
 
+@st.cache_data(**_DATA)
+def model_state(db: str, fingerprint: str) -> dict | None:
+    """The sentiment registry's verified state (a broken active version is marked and replaced); None: no model."""
+    from engine import sentiment
+    from engine.models import ModelLoadError, ModelNotFoundError
+
+    try:
+        return sentiment.check_active(store(db))
+    except ModelNotFoundError:
+        return None
+    except ModelLoadError as exc:
+        return {"active_version": None, "fell_back_from": None, "reason": str(exc)}
+
+
 # --------------------------------------------------------------------------------------------- sales, data
 
 
@@ -96,6 +126,12 @@ def model(db: str, version: str):
 def date_bounds(db: str, version: int) -> tuple[date, date] | None:
     """First and last order day."""
     return analytics.date_bounds(store(db))
+
+
+@st.cache_data(**_DATA)
+def implausible_dates(db: str, version: int) -> dict[str, int]:
+    """Orders and reviews dated outside the plausible range."""
+    return analytics.implausible_dates(store(db))
 
 
 @st.cache_data(**_DATA)
@@ -350,3 +386,96 @@ def top_k_csv(db: str, version: str, k: int, mode: str) -> bytes:
 
     top = recommend.top_k_all(recommend_model(db, version), k, mode)
     return safe_csv_bytes(top[["customer_id", "rank", "product_id", "score"]])
+
+
+# ------------------------------------------------------------------------------------------------- forecasts
+
+
+@st.cache_resource(show_spinner=False, max_entries=8)
+def forecast_model(db: str, version: str):
+    """A registered forecast version with its run (forecasts, backtest, anomalies), loaded once."""
+    from engine.forecast import REGISTRY
+
+    return REGISTRY.load(store(db), version)
+
+
+@st.cache_data(**_DATA)
+def forecast_data_hash(db: str, version: int | str, request: dict) -> str:
+    """Fingerprint of a request's series on the current data (raises the engine's error when there are none)."""
+    from engine.forecast import ForecastConfig, build_series
+
+    return build_series(store(db), ForecastConfig(**request)).data_hash()
+
+
+@st.cache_data(**_DATA)
+def forecast_rows(db: str, version: int | str, request: dict, top_keys: tuple[str, ...], series: str,
+                  period: date, limit: int) -> pd.DataFrame:
+    """The order lines (or reviews) behind one series in one period."""
+    from engine.forecast import ForecastConfig, rows_behind
+
+    return rows_behind(store(db), ForecastConfig(**request), series, period, list(top_keys), limit)
+
+
+@st.cache_data(**_DATA)
+def sentiment_leads_sales(db: str, version: str, max_lag: int) -> pd.DataFrame:
+    """Per category: does the weekly negative-review share lead revenue, at which lag, how significantly."""
+    from engine.forecast import sentiment_leads_sales as lead_lag
+
+    return lead_lag(store(db), max_lag=max_lag)
+
+
+# ------------------------------------------------------------------------------------------------ segments
+
+
+@st.cache_resource(show_spinner=False, max_entries=2)
+def segments_model(db: str, version: str):
+    """The loaded segments model of a database's active version (falls back to the previous good version)."""
+    from engine.segments import REGISTRY
+
+    return REGISTRY.load_active(store(db))
+
+
+@st.cache_data(**_DATA)
+def segment_availability(db: str, version: int):
+    """Whether the orders carry customer identities at all, with the counts behind the answer."""
+    from engine.segments import availability
+
+    return availability(store(db))
+
+
+@st.cache_data(**_DATA)
+def segment_customers(db: str, version: str) -> pd.DataFrame:
+    """The model's scored customers (features, segment, RFM, churn risk, reasons, map point) with their risk band."""
+    from engine.segments import risk_band
+
+    customers = segments_model(db, version).customers.copy()
+    customers["risk_band"] = risk_band(customers["churn_risk"])
+    return customers
+
+
+@st.cache_data(**_DATA)
+def segment_summary(db: str, version: str, data: int, days: int) -> pd.DataFrame:
+    """The segment table, with each segment's size `days` before the model's score date beside it."""
+    from engine.segments import previous_assignment, segment_summary as summary
+
+    model = segments_model(db, version)
+    with MODEL_LOCK:
+        previous = previous_assignment(store(db), model, days)
+    names = [n for n, _ in model.segment_names] or None
+    return summary(segment_customers(db, version), previous, names)
+
+
+@st.cache_data(**_DATA)
+def customer_orders(db: str, version: int, customer_id: str) -> pd.DataFrame:
+    """One customer's orders, newest first."""
+    from engine.segments import customer_orders as orders
+
+    return orders(store(db), customer_id)
+
+
+@st.cache_data(**_DATA)
+def customer_reviews(db: str, version: int, customer_id: str) -> pd.DataFrame:
+    """One customer's reviews, newest first."""
+    from engine.segments import customer_reviews as reviews
+
+    return reviews(store(db), customer_id)

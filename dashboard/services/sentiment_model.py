@@ -24,6 +24,7 @@ __all__ = [
     "SENTIMENT_LABELS",
     "sentiment_version",
     "sentiment_active_version",
+    "model_notice",
     "sentiment_training_data",
     "sentiment_metrics",
     "sentiment_versions",
@@ -54,9 +55,31 @@ def sentiment_training_data() -> dict:
     return cache.sentiment_training_data(db_path(), sentiment_version())
 
 
+def _model_state() -> dict | None:
+    """The registry's verified state: a broken active version is found (its files are checked, not loaded), marked
+    and replaced by the previous good one before any page names a version. Cached per registry change."""
+    return cache.model_state(db_path(), sentiment.REGISTRY.fingerprint(store()))
+
+
 def sentiment_active_version() -> str | None:
-    """The active model version, None before any training (cheap: no model is loaded)."""
-    return sentiment.active_version(store())
+    """The active model version, None before any training or when no version is usable (no model is loaded)."""
+    state = _model_state()
+    return None if state is None else state["active_version"]
+
+
+def model_notice() -> str | None:
+    """The warning every page that uses the model shows while the active version stands in for a broken one."""
+    state = _model_state()
+    if state is None:
+        return None
+    if state["active_version"] is None:
+        return ("No sentiment model version can be loaded (their files are missing or corrupt); "
+                "train a new one on the Training page.")
+    if state["fell_back_from"]:
+        return (f"Model version {state['fell_back_from']} is broken (missing or corrupt files), so the previous good "
+                f"version {state['active_version']} is now the active one. Retrain, or delete the broken version on "
+                "the Training page.")
+    return None
 
 
 def sentiment_metrics(version: str | None = None) -> dict:
@@ -122,7 +145,7 @@ def version_rows(versions: pd.DataFrame) -> list[dict]:
                 "–" if pd.isna(row["baseline_macro_f1"]) else f"{row['baseline_macro_f1']:.3f}",
                 "–" if pd.isna(row["seconds"]) else duration(float(row["seconds"])),
                 _KIND_WORDS.get(row["model_kind"], str(row["model_kind"] or "–")),
-                "ok" if row["available"] else "missing",
+                "broken" if isinstance(row.get("broken_reason"), str) else "ok" if row["available"] else "missing",
                 f"{row['size_mb']:,.1f} MB",
             ],
             "version": row["version"], "active": bool(row["active"]), "available": bool(row["available"]),
@@ -173,6 +196,8 @@ def test_note(metrics: dict) -> str:
 
 def job_outcome(job: Job) -> tuple[str, str] | None:
     """What a finished job did, as (level: 'success' | 'error' | 'info', Markdown-safe sentence); None while it runs."""
+    if job.kind not in ("train", "score", "score_new"):  # another family's job (e.g. segments): its page says it
+        return None
     what = job_title(job)
     r = job.result or {}
     if job.status == "done" and job.kind == "train":
@@ -181,11 +206,6 @@ def job_outcome(job: Job) -> tuple[str, str] | None:
         if r.get("scoring"):
             text += f" Scored {r['scoring'].get('n_scored', 0):,} reviews."
         return "success", text
-    if job.status == "done" and job.kind == "drivers":
-        return "success", (f"Found the drivers of {plain(job.params.get('category'))} from {job.params.get('start')} "
-                           f"in {duration(job.elapsed)}: they are on the Drivers page.")
-    if job.status == "done" and job.kind != "score" and job.kind != "score_new":  # another family's job
-        return "success", f"{what} finished in {duration(job.elapsed)}."
     if job.status == "done":
         return "success", (f"Scored {r.get('n_scored', 0):,} reviews with version {plain(r.get('model_version'))} "
                            f"({r.get('reviews_per_second', 0):,.0f} reviews/s).")

@@ -1,28 +1,31 @@
-"""This app's database and this session's sidebar filters: which Store a page reads, when the file is held, the
-demo store on first open, and the period presets every page filters by."""
+"""This app's database and this session's sidebar filters: which Store a page reads, whether this browser is logged
+in, the demo store on first open, and the period presets every page filters by."""
 
 from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Callable, Iterator
-from contextlib import ExitStack, contextmanager
+from collections.abc import Callable
 from datetime import date, timedelta
 
 import streamlit as st
 
+from dashboard import gate
 from engine import analytics
 from engine.analytics import Filters
 from engine.store import DatabaseLockedError, Store, default_db_path
 
-from . import cache
+from . import cache, errors
 
 __all__ = [
     "Filters",
     "PRESETS",
     "db_path",
     "store",
-    "page_session",
+    "signed_in",
+    "database_busy",
+    "password_required",
+    "sign_out",
     "data_version",
     "ensure_demo",
     "filters",
@@ -31,6 +34,7 @@ __all__ = [
     "preset_range",
     "date_bounds",
     "categories",
+    "implausible_dates_note",
 ]
 
 PRESETS: dict[str, int | None] = {
@@ -50,20 +54,31 @@ def store() -> Store:
     return cache.store(db_path())
 
 
-@contextmanager
-def page_session() -> Iterator[str | None]:
-    """Hold the database for one page run (one open, however many queries); yields why not, if it is busy.
+def signed_in() -> bool:
+    """Whether this browser session may see the data: no password is configured, or its login is still live."""
+    return gate.session_valid(st.context.cookies.get(gate.COOKIE))
 
-    Between runs the file is free, so `storelens ingest` or `sentiment train` from a shell can use it while the
-    dashboard is open; the next run sees what they wrote.
-    """
-    with ExitStack() as stack:
-        try:
-            stack.enter_context(store().hold())
-        except DatabaseLockedError as exc:  # not cached: the next rerun tries again
-            yield f"StoreLens cannot open its database: {exc}."  # the reason already says to try again
-            return
-        yield None
+
+def password_required() -> bool:
+    """True when the server asks for a password (then pages offer Log out)."""
+    try:
+        return gate.configured_password() is not None
+    except OSError:
+        return True
+
+
+def sign_out() -> None:
+    """End this browser's login (the cookie it holds is worthless afterwards)."""
+    gate.end_session(st.context.cookies.get(gate.COOKIE))
+
+
+def database_busy() -> str | None:
+    """Why the page cannot read now, when a command holds the database past the app's short wait (else None)."""
+    try:
+        data_version()
+    except DatabaseLockedError as exc:
+        return errors.busy(exc)
+    return None
 
 
 def data_version() -> int:
@@ -125,6 +140,17 @@ def set_filters(dates: tuple | list | None, chosen_categories: list[str] | None)
 def date_bounds() -> tuple[date, date] | None:
     """First and last order day (None before any orders are imported)."""
     return cache.date_bounds(db_path(), data_version())
+
+
+def implausible_dates_note() -> str | None:
+    """A sentence about orders or reviews whose dates lie outside every period (before 1990, over a year ahead)."""
+    counts = cache.implausible_dates(db_path(), data_version())
+    names = {"orders": "order line", "reviews": "review"}
+    parts = [f"{n:,} {names[table]}{'s' if n != 1 else ''}" for table, n in counts.items() if n]
+    if not parts:
+        return None
+    return (f"{' and '.join(parts)} dated before 1990 or more than a year ahead "
+            "are left out of every period; find them on the Data page (a misread date format?).")
 
 
 def categories() -> list[str]:

@@ -3,14 +3,12 @@ import each file (replacing an earlier import of it), show what was loaded, upda
 
 from __future__ import annotations
 
-import hashlib
-import re
-import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
+import streamlit as st
 
 from engine.ingest import (
     CANONICAL,
@@ -22,8 +20,12 @@ from engine.ingest import (
     detect,
     ingest,
     mapping_differs,
+    spool_dir,
+    spool_remove,
+    spool_write,
     undo_upload,
 )
+from engine.store import safe_csv_bytes
 
 from . import cache
 from .sentiment_model import score_new_reviews_in_background, sentiment_version
@@ -36,6 +38,7 @@ __all__ = [
     "ImportItem",
     "ImportResult",
     "save_upload",
+    "discard_uploads_except",
     "detect_upload",
     "kind_can_be_chosen",
     "preview",
@@ -43,6 +46,12 @@ __all__ = [
     "header_choices",
     "mapped_header",
     "user_mapping",
+    "FIELD_NONE",
+    "column_table",
+    "field_options",
+    "default_field",
+    "confidence_label",
+    "mapping_from_columns",
     "import_files",
     "uploads",
     "rejected_rows",
@@ -58,6 +67,8 @@ __all__ = [
 
 KINDS: tuple[str, ...] = ("orders", "reviews", "products")
 NONE_CHOICE = "(not in this file)"
+FIELD_NONE = "(not used)"
+_SPOOLED_KEY = "storelens_spooled_uploads"
 
 
 @dataclass(frozen=True)
@@ -69,6 +80,7 @@ class ImportItem:
     kind: str | None
     mapping: tuple[tuple[str, str], ...] = ()
     replace: bool = False  # undo earlier uploads of the same file in the import's transaction
+    unpivot: bool = False  # a wide file's product columns become order lines
 
 
 @dataclass(frozen=True)
@@ -80,33 +92,26 @@ class ImportResult:
     error: str | None
 
 
-def _upload_dir() -> Path:
-    """Where this process keeps uploaded files while the user reviews them."""
-    path = Path(tempfile.gettempdir()) / "storelens-uploads"
-    path.mkdir(parents=True, exist_ok=True)
-    return path
-
-
 def save_upload(uploaded) -> Path:
-    """Write an st.file_uploader file to a temp path once per upload (reruns reuse it), keeping its extension."""
-    suffix = Path(uploaded.name).suffix.lower()
-    suffix = suffix if re.fullmatch(r"\.[a-z0-9]{1,5}", suffix or "") else ".csv"
-    key = re.sub(r"[^A-Za-z0-9_-]", "", str(getattr(uploaded, "file_id", "") or ""))[:64]
-    if not key:
-        key = hashlib.sha256(uploaded.getvalue()).hexdigest()[:24]
-    path = _upload_dir() / f"{key}{suffix}"
-    if not path.exists():
-        tmp = path.with_suffix(path.suffix + ".part")
-        with open(tmp, "wb") as fh:
-            fh.write(uploaded.getbuffer())
-        tmp.replace(path)
-    return path
+    """Write an st.file_uploader file once per upload (reruns reuse it) as a 0600 file in this database's private
+    upload folder, keeping its extension."""
+    return spool_write(db_path(), str(getattr(uploaded, "file_id", "") or ""), uploaded.name, uploaded.getbuffer())
+
+
+def discard_uploads_except(current: Iterable[str | Path]) -> int:
+    """Delete the files this session spooled that its picker no longer holds (the user removed them: cancel)."""
+    now = {str(p) for p in current}
+    gone = set(st.session_state.get(_SPOOLED_KEY, ())) - now
+    for p in gone:
+        spool_remove(p)
+    st.session_state[_SPOOLED_KEY] = now
+    return len(gone)
 
 
 def detect_upload(path: str | Path, file_name: str, kind: str | None = None,
-                  mapping: dict[str, str] | None = None) -> Detection:
+                  mapping: dict[str, str] | None = None, unpivot: bool = False) -> Detection:
     """Format, kind and column mapping of an upload (IngestError when it cannot be used)."""
-    return detect(path, kind=kind, mapping=mapping or None, file_name=file_name)
+    return detect(path, kind=kind, mapping=mapping or None, file_name=file_name, unpivot=unpivot)
 
 
 def kind_can_be_chosen(path: str | Path, file_name: str) -> bool:
@@ -171,6 +176,51 @@ def user_mapping(det: Detection, choices: dict[str, str | None]) -> dict[str, st
     return out
 
 
+def column_table(det: Detection) -> list[dict]:
+    """Every source column with up to three sample values, the field it feeds and the confidence."""
+    return det.mapping_table()
+
+
+def field_options(det: Detection) -> list[str]:
+    """Options of each column's select box: 'not used', then the kind's fields."""
+    return [FIELD_NONE, *CANONICAL[det.kind]]
+
+
+def default_field(row: dict) -> str:
+    """What the form shows before the user changes it: the applied field; low-confidence guesses stay blank."""
+    if not row["applied"] or not row["field"] or row["field"].startswith("("):
+        return FIELD_NONE
+    return row["field"]
+
+
+def confidence_label(row: dict) -> str:
+    """The select box's label: the guess and its confidence, said plainly."""
+    conf = row["confidence"]
+    if row["field"] is None:
+        return "no guess"
+    if row["field"].startswith("("):
+        return "product column (quantities)"
+    if conf is None:
+        return "guess"
+    if not row["applied"]:
+        return f"maybe {row['field']} ({conf:.0%}): left blank"
+    return f"{conf:.0%} sure" + (": low, check it" if row["low"] else "")
+
+
+def mapping_from_columns(det: Detection, choices: dict[int, str | None]) -> dict[str, str]:
+    """The importer's {field: header} mapping from the form's per-column choices (keyed by column index; None is
+    untouched). Nothing changed: {} (the importer keeps its own decision and fallbacks); otherwise every field is
+    said explicitly, fields no column feeds as '' so they are not guessed again."""
+    rows = column_table(det)
+    chosen = {r["index"]: choices.get(r["index"]) or default_field(r) for r in rows}
+    if all(chosen[r["index"]] == default_field(r) for r in rows):
+        return {}
+    out = {f: det.headers[i] for i, f in chosen.items() if f != FIELD_NONE}
+    for f in CANONICAL[det.kind]:
+        out.setdefault(f, "")
+    return out
+
+
 def import_files(items: list[ImportItem], progress: Callable[[float, str], None] | None = None) -> list[ImportResult]:
     """Import each file as its own transaction; a bad file is reported and the others still go in."""
     say = progress or (lambda f, m: None)
@@ -182,14 +232,15 @@ def import_files(items: list[ImportItem], progress: Callable[[float, str], None]
 
         try:
             report = ingest(store(), item.path, kind=item.kind, mapping=dict(item.mapping) or None,
-                            progress=step, file_name=item.file_name, replace=item.replace)
+                            progress=step, file_name=item.file_name, replace=item.replace,
+                            unpivot=item.unpivot)
             results.append(ImportResult(item.file_name, report, None))
         except IngestError as exc:
             results.append(ImportResult(item.file_name, None, str(exc)))
         finally:
             path = Path(item.path)
-            if path.parent == _upload_dir():  # the uploader is cleared after an import: drop our copy
-                path.unlink(missing_ok=True)
+            if path.parent == spool_dir(db_path()):  # the uploader is cleared after an import: drop our copy
+                spool_remove(path)
     say(1.0, f"{len(items)} file(s) processed")
     if any(r.report and r.report.kind == "reviews" and (r.report.rows_loaded or r.report.rows_updated)
            for r in results):
@@ -208,8 +259,8 @@ def rejected_rows(batch_id: str | None = None) -> pd.DataFrame:
 
 
 def rejected_csv(batch_id: str | None = None) -> bytes:
-    """Rejected rows as a CSV download."""
-    return rejected_rows(batch_id).to_csv(index=False).encode("utf-8")
+    """Rejected rows as a formula-safe CSV download (their raw lines are exactly what an attacker controls)."""
+    return safe_csv_bytes(rejected_rows(batch_id))
 
 
 # Rejected rows as the page shows them: row_number is the file's line (header = line 1), as an editor numbers it.

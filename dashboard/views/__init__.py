@@ -6,14 +6,17 @@ mode, which runs a page file on its own (without the router: no sidebar filters,
 opens on that page's URL before any session has run the router, and in every AppTest rerun.
 """
 
-__all__ = ["OVERVIEW", "SENTIMENT", "EXPLAIN", "DRIVERS", "RECOMMENDATIONS", "TRAINING", "UPLOAD", "DATA"]
+__all__ = ["OVERVIEW", "FORECASTS", "SENTIMENT", "EXPLAIN", "DRIVERS", "SEGMENTS", "RECOMMENDATIONS", "TRAINING",
+           "UPLOAD", "DATA"]
 
 # Paths relative to dashboard/app.py, as st.Page, st.page_link and st.switch_page take them. The URL of a page is
 # its file name (e.g. /sentiment), whatever its section.
 OVERVIEW = "views/sales/overview.py"
+FORECASTS = "views/sales/forecasts.py"
 SENTIMENT = "views/reviews/sentiment.py"
 EXPLAIN = "views/reviews/explain.py"
 DRIVERS = "views/reviews/drivers.py"
+SEGMENTS = "views/customers/segments.py"
 RECOMMENDATIONS = "views/customers/recommendations.py"
 TRAINING = "views/models/training.py"
 UPLOAD = "views/data/upload.py"

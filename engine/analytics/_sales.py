@@ -28,8 +28,10 @@ from engine.store import (
     Filters,
     Store,
     check_freq,
+    clamp_range,
     day_start,
     filter_where,
+    plausible_sql,
 )
 from engine.store import (
     read_df as _df,
@@ -65,8 +67,17 @@ class Kpi:
 
 def date_bounds(store: Store) -> tuple[date, date] | None:
     """First and last order day, so the date filter offers exactly the data's range (None when no orders)."""
-    lo, hi = _rows(store, "SELECT min(order_ts)::DATE, max(order_ts)::DATE FROM orders")[0]
+    where, params = plausible_sql("order_ts")
+    lo, hi = _rows(store, f"SELECT min(order_ts)::DATE, max(order_ts)::DATE FROM orders WHERE {where}", params)[0]
     return (lo, hi) if lo is not None else None
+
+
+def implausible_dates(store: Store) -> dict[str, int]:
+    """Orders and reviews dated before 1990 or over a year ahead: out of every period, so the app says how many."""
+    where, params = plausible_sql("ts")
+    return {table: int(_rows(store, f"SELECT count(*) FROM (SELECT {col} AS ts FROM {table}) "
+                                    f"WHERE ts IS NOT NULL AND NOT {where}", params)[0][0])
+            for table, col in (("orders", "order_ts"), ("reviews", "review_ts"))}
 
 
 def categories(store: Store) -> list[str]:
@@ -88,11 +99,11 @@ def data_version(store: Store) -> int:
 def _period(store: Store, filters: Filters) -> tuple[date, date] | None:
     """The filter's range with open ends closed by the data's bounds."""
     if filters.start is not None and filters.end is not None:
-        return filters.start, filters.end
+        return clamp_range(filters.start, filters.end)
     bounds = date_bounds(store)
     if bounds is None:
         return None
-    return filters.start or bounds[0], filters.end or bounds[1]
+    return clamp_range(filters.start or bounds[0], filters.end or bounds[1])
 
 
 def _currency_where(currency: str | None) -> tuple[str, list]:

@@ -61,6 +61,16 @@ def emit(args: argparse.Namespace, obj: dict, human: str) -> None:
         sys.stdout.write(human.rstrip("\n") + "\n")
 
 
+def model_state(payload: dict, model: object) -> dict:
+    """Add `fell_back_from` (null unless the active model stands in for a broken one) and say so on stderr."""
+    broken = getattr(model, "fallback_from", None)
+    payload["fell_back_from"] = broken
+    if broken:
+        sys.stderr.write(f"storelens: model version {broken} is broken (missing or corrupt files); "
+                         f"used {getattr(model, 'version', 'the previous version')} instead, now the active one\n")
+    return payload
+
+
 def model_errors(fn: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
     """'No model yet', 'not enough data' and a missing base model are the user's input: exit 2 with one line."""
     from engine.models import BaseModelError, InsufficientDataError, ModelNotFoundError

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import argparse
 
-from ._common import UsageError, emit, model_errors, open_store
+from ._common import UsageError, emit, model_errors, model_state, open_store
 
 
 def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
@@ -29,7 +29,7 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
         finally:
             store.close()
         result = explain.explain_review(model, args.text, target=args.target)
-        payload = result.as_dict()
+        payload = model_state(result.as_dict(), model)
         payload["faithfulness"] = explain.faithfulness(model, args.text, result).as_dict()
         top = sorted(payload["tokens"], key=lambda t: -abs(t["attribution"]))[:5]
         emit(args, payload, (

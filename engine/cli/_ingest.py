@@ -29,6 +29,8 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     p.add_argument("--kind", choices=["orders", "reviews", "products"])
     p.add_argument("--format", choices=list(FORMAT_NAMES))
     p.add_argument("--map", help="canonical=source column pairs, comma-separated (e.g. order_ts=Date,revenue=Total)")
+    p.add_argument("--unpivot", action="store_true",
+                   help="load a wide file's product columns (one column per product holding quantities) as order lines")
     p.add_argument("--replace", action="store_true",
                    help="undo earlier uploads of the same file first, in the same transaction "
                         "(re-import with a fixed mapping)")
@@ -42,19 +44,23 @@ def _cmd_ingest(args: argparse.Namespace) -> int:
     for f in files:
         if not f.exists():
             raise UsageError(f"{f} does not exist; check the path.")
-        det = detect(f, args.kind, args.format, mapping)
+        det = detect(f, args.kind, args.format, mapping, unpivot=args.unpivot)
         if det.missing:
             raise UsageError(missing_message(det))
-        if det.format == "generic":  # matched by header names: show the guess, so a wrong one can be fixed
+        if det.format == "generic":  # inferred from values and names: show the guess, so a wrong one can be fixed
             sys.stderr.write(f"storelens: {det.file_name} ({det.kind}) columns: {det.mapping_summary()}. "
                              "Change any with --map FIELD=COLUMN.\n")
+            sys.stderr.write(det.format_mapping_table() + "\n")
     store = open_store(args)
     try:
         reports = []
         for f in files:
-            _say_earlier(store, f, detect(f, args.kind, args.format, mapping), args.replace)
-            report = ingest(store, f, args.kind, args.format, mapping, progress=progress(True), replace=args.replace)
+            _say_earlier(store, f, detect(f, args.kind, args.format, mapping, unpivot=args.unpivot), args.replace)
+            report = ingest(store, f, args.kind, args.format, mapping, progress=progress(True), replace=args.replace,
+                            unpivot=args.unpivot)
             reports.append(report)
+            for warning in report.warnings:
+                sys.stderr.write(f"storelens: {report.file}: {warning}\n")
         _score_new_reviews(store, reports)
     finally:
         store.close()

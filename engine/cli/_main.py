@@ -9,10 +9,10 @@ import sys
 from engine.ingest import IngestError
 from engine.store import DatabaseLockedError
 
-from . import _explain, _ingest, _recommend, _sentiment, _serve, _uploads
+from . import _explain, _forecast, _ingest, _recommend, _segment, _sentiment, _serve, _uploads
 from ._common import UsageError
 
-GROUPS = (_serve, _ingest, _uploads, _sentiment, _recommend, _explain)
+GROUPS = (_serve, _ingest, _uploads, _sentiment, _recommend, _explain, _forecast, _segment)
 
 
 def _parser() -> argparse.ArgumentParser:

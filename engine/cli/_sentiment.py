@@ -6,7 +6,22 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from ._common import UsageError, emit, model_errors, open_store, progress
+from ._common import UsageError, emit, model_errors, model_state, open_store, progress
+
+
+def _delimiter(path: Path) -> str:
+    """The separator of the header line (comma, semicolon, tab or pipe; a one-column file has none: comma)."""
+    with open(path, encoding="utf-8-sig", errors="replace", newline="") as fh:
+        first = next((line for line in fh if line.strip()), "")
+    counts = {d: 0 for d in ",;\t|"}
+    inside = False
+    for ch in first:
+        if ch == '"':
+            inside = not inside
+        elif ch in counts and not inside:
+            counts[ch] += 1
+    best = max(counts, key=counts.get)
+    return best if counts[best] else ","
 
 
 def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
@@ -32,9 +47,14 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
         finally:
             store.close()
         verdict = "beats" if report.get("beats_baseline") else "does NOT beat"
+        ci = report.get("macro_f1_ci95")
+        bci = report.get("baseline_macro_f1_ci95")
         emit(args, report, (
-            f"model {report['model_version']} on {report['device']}: macro-F1 {report['macro_f1']:.3f} "
-            f"vs baseline {report['baseline_macro_f1']:.3f} ({verdict} the baseline); "
+            f"model {report['model_version']} on {report['device']}: macro-F1 {report['macro_f1']:.3f}"
+            + (f" (95% interval {ci[0]:.2f}-{ci[1]:.2f}: only {report['n_eval']} held-out reviews)" if ci else "")
+            + f" vs baseline {report['baseline_macro_f1']:.3f}"
+            + (f" ({bci[0]:.2f}-{bci[1]:.2f})" if bci else "")
+            + f" ({verdict} the baseline); "
             f"{report['n_train']} train / {report['n_eval']} held-out reviews in {report['seconds']} s"
         ))
         return 0
@@ -49,7 +69,8 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
 
         store = open_store(args)
         try:
-            report = sentiment.score(store, progress=progress(True))
+            model = sentiment.load_active(store)
+            report = model_state(sentiment.score(store, model=model, progress=progress(True)), model)
         finally:
             store.close()
         emit(args, report, f"scored {report['n_scored']} reviews with {report['model_version']} "
@@ -73,7 +94,8 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
         if not args.input.exists():
             raise UsageError(f"{args.input} does not exist; check the path.")
         try:
-            frame = pd.read_csv(args.input, sep=None, engine="python", dtype=str, keep_default_na=False)
+            frame = pd.read_csv(args.input, sep=_delimiter(args.input), dtype=str, keep_default_na=False,
+                                encoding="utf-8-sig")
         except (pd.errors.ParserError, UnicodeDecodeError, pd.errors.EmptyDataError) as exc:
             raise UsageError(f"{args.input.name} is not a readable CSV ({exc}).") from exc
         if args.text_column not in frame.columns:
@@ -88,7 +110,8 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
         scored = sentiment.predict_frame(model, frame[args.text_column].tolist())
         out = pd.concat([frame.reset_index(drop=True), scored], axis=1)
         write_safe_csv(out, args.output)
-        emit(args, {"n_scored": len(out), "output": str(args.output), "model_version": model.version},
+        emit(args, model_state({"n_scored": len(out), "output": str(args.output), "model_version": model.version},
+                               model),
              f"wrote {len(out)} rows to {args.output}")
         return 0
 

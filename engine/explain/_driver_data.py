@@ -23,6 +23,7 @@ from engine.store import (
     day_start,
     filter_where,
     model_text_sql,
+    plausible_sql,
     rating_label_sql,
 )
 from engine.store import read_df as _df
@@ -89,6 +90,8 @@ def _missing(v: object) -> bool:
 def review_bounds(store: Store, category: str | None = None) -> tuple[date, date] | None:
     """First and last review day (of one category), None when there are no dated reviews."""
     where, params = ("TRUE", []) if category is None else ("coalesce(r.category, ?) = ?", [UNCATEGORISED, category])
+    plausible, more = plausible_sql("r.review_ts")
+    where, params = f"{where} AND {plausible}", params + more
     cur = store.cursor()
     try:
         lo, hi = cur.execute(f"SELECT min(r.review_ts), max(r.review_ts) FROM reviews r WHERE {where}",

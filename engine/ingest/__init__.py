@@ -11,6 +11,7 @@ from ._parsing import (
     number_expr,
     timestamp_expr,
 )
+from ._spool import spool_clear, spool_dir, spool_files, spool_remove, spool_write
 from ._types import (
     FORMAT_NAMES,
     Detection,
@@ -47,6 +48,11 @@ __all__ = [
     "detect_number_dialect",
     "number_expr",
     "timestamp_expr",
+    "spool_dir",
+    "spool_write",
+    "spool_remove",
+    "spool_files",
+    "spool_clear",
     "UploadInfo",
     "UndoReport",
     "UnknownUploadError",

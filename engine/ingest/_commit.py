@@ -10,6 +10,7 @@ from pathlib import Path
 
 from . import _formats as F
 from ._lines import LineNumbers, line_numbers
+from ._tolerant import known_lines
 from ._stage import (
     _positional_lines,
     _raw_line_sql,
@@ -69,7 +70,8 @@ def _commit(con, det: Detection, stage: _Stage, batch_id: str, structural, diges
     numbers = None
     if n_bad or n_conflict or structural:
         digest.join()
-        numbers = line_numbers(con, source, det.delimiter, digest.lines, n_src, [r[0] for r in structural])
+        numbers = (known_lines(con, det.line_starts) if det.line_starts is not None else  # the tolerant reader's
+                   line_numbers(con, source, det.delimiter, digest.lines, n_src, [r[0] for r in structural]))
     if n_bad:
         # One reason per source row (the first rule that fired on any of its lines).
         message = "CASE b0.code " + " ".join(f"WHEN {i} THEN {m}" for i, m in enumerate(stage.messages)) + " END"
@@ -235,7 +237,7 @@ def _find_conflicting_ids(con, det: Detection) -> int:
     con.execute("""CREATE TEMP TABLE _conflicts AS
         SELECT _rid, review_id FROM (
             SELECT _rid, review_id, h, first_value(h) OVER (PARTITION BY review_id ORDER BY _rid) AS first_h
-            FROM (SELECT _rid, review_id, hash(text, title, rating, product_id) AS h
+            FROM (SELECT _rid, review_id, hash(regexp_replace(text, '\\s+', '', 'g'), title, rating) AS h
                   FROM _stage WHERE _reason IS NULL)
         ) WHERE h <> first_h""")
     return con.execute("SELECT count(*) FROM _conflicts").fetchall()[0][0]

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from . import _formats as F
-from ._sniff import _sniff
+from ._infer import THRESHOLD, Inference, infer, name_score, split_header
+from ._profile import ColumnProfile, add_order_structure, profile_columns
+from ._sniff import _sniff, sample_rows
 from ._types import FORMAT_NAMES, Detection, IngestError
 
 
@@ -15,6 +18,7 @@ def detect(
     fmt: str | None = None,
     mapping: dict[str, str] | None = None,
     file_name: str | None = None,
+    unpivot: bool = False,
 ) -> Detection:
     """Recognise the export (format, kind, column mapping) from its header; user choices override."""
     path = Path(path)
@@ -23,49 +27,190 @@ def detect(
         raise IngestError(f"--kind must be orders or reviews, not '{kind}'.")
     if fmt not in (None, *FORMAT_NAMES):
         raise IngestError(f"unknown --format '{fmt}'; known formats: {', '.join(FORMAT_NAMES)}.")
-    encoding, delimiter, headers, head = _sniff(path, file_name)
+    encoding, delimiter, quote, headers, head = _sniff(path, file_name)
     spec = next((s for s in F.FORMATS if s.name == fmt), None) if fmt else F.match_format(headers)
     if spec is not None and kind and spec.kind != kind:
         spec = None if not fmt else spec
+    det = Detection(path, file_name, "generic", kind, delimiter, encoding, headers, {}, head=head, quote=quote,
+                    unpivot=unpivot)
     if spec is not None:
-        det_kind, det_map, name = spec.kind, dict(spec.mapping), spec.name
+        det.format, det.kind, det.mapping = spec.name, spec.kind, dict(spec.mapping)
+        if mapping:
+            det.mapping = _apply_user_mapping(det.mapping, mapping, headers, det.kind, file_name)
+        det.confidence = {f: 1.0 for f in det.mapping}
     else:
-        det_kind = kind or F.guess_kind(headers)
-        if det_kind is None and not mapping:
+        _infer_generic(det, kind, mapping or {})
+    present = {F.normalise_header(h) for h in headers}
+    det.mapping = {k: v for k, v in ((k, tuple(s for s in v if s in present)) for k, v in det.mapping.items()) if v}
+    det.missing = [" or ".join(g) for g in F.missing_required(det.mapping, det.kind)]
+    return det
+
+
+def _infer_generic(det: Detection, kind: str | None, user: dict[str, str]) -> None:
+    """Kind and mapping of an unknown export from its values and header names; the user's --map is kept as is."""
+    norms = [F.normalise_header(h) for h in det.headers]
+    columns = sample_rows(det)
+    profiles = profile_columns(det.headers, norms, columns)
+    det.profiles = profiles
+    kinds = (kind,) if kind else ("orders", "reviews")
+    fixed_by_kind = {k: _apply_user_mapping({}, user, det.headers, k, det.file_name, strict=bool(kind))
+                     for k in kinds}
+    wide = _wide_columns(profiles)
+    blocked = frozenset(f for f, source in user.items() if not source)  # "not in this file": never guessed
+    results: dict[str, Inference] = {}
+    for k in kinds:
+        exclude = frozenset(p.index for p in profiles if p.norm in wide) if k == "orders" else frozenset()
+        first = infer(profiles, k, fixed_by_kind[k], fill_required=not user, exclude=exclude,
+                      blocked=blocked)
+        if k == "orders" and first.mapping.get("order_id") and any(columns):
+            order_col = norms.index(first.mapping["order_id"][0])
+            add_order_structure(profiles, columns, order_col)
+            first = infer(profiles, k, fixed_by_kind[k], fill_required=not user, exclude=exclude,
+                      blocked=blocked)
+        results[k] = first
+    if kind:
+        chosen = results[kind]
+    else:
+        complete = [r for r in results.values() if r.complete()]
+        if user and _kind_from_map(user):
+            complete = [results[_kind_from_map(user)]]
+        if not complete:
             raise IngestError(
-                f"cannot tell whether {file_name} holds orders or reviews from its columns "
-                f"({', '.join(headers[:8])}{', ...' if len(headers) > 8 else ''}); "
+                f"cannot tell whether {det.file_name} holds orders or reviews from its columns "
+                f"({', '.join(det.headers[:8])}{', ...' if len(det.headers) > 8 else ''}); "
                 "choose whether it holds orders or reviews and confirm the column mapping "
                 "(on the command line: --kind and --map)."
             )
-        det_kind = det_kind or _kind_from_map(mapping or {})
-        det_map, name = F.similarity_mapping(headers, det_kind), "generic"
-    if mapping:
-        det_map = _apply_user_mapping(det_map, mapping, headers, det_kind, file_name)
-    present = {F.normalise_header(h) for h in headers}
-    det_map = {k: tuple(s for s in v if s in present) for k, v in det_map.items()}
-    det_map = {k: v for k, v in det_map.items() if v}
-    missing = [" or ".join(g) for g in F.missing_required(det_map, det_kind)]
-    return Detection(path, file_name, name, det_kind, delimiter, encoding, headers, det_map, missing, head=head)
+        chosen = max(complete, key=Inference.strength)
+    det.kind, det.mapping, det.confidence = chosen.kind, chosen.mapping, chosen.confidence
+    det.suggestions, det.low = chosen.suggestions, frozenset(chosen.low)
+    if det.kind == "orders":
+        det.wide = tuple(wide)
+        det.unpivot = det.unpivot and bool(wide)
+    _check_ids(det, profiles, columns)
+    for f in sorted(det.low):
+        det.notes.append(f"{f} = {', '.join(repr(h) for h in det.source_headers(f))} is a low-confidence guess "
+                         f"({det.confidence[f]:.2f}): no better column was found; check it or map another with "
+                         f"--map {f}=COLUMN.")
+    _separate_clock(det, profiles)
 
 
-def _kind_from_map(mapping: dict[str, str]) -> str:
-    """Kind implied by the canonical names a user mapped."""
-    if {"rating", "text", "review_id"} & set(mapping):
+def _wide_columns(profiles: list[ColumnProfile]) -> list[str]:
+    """Columns that look like one column per product holding quantities: at least four small whole-number columns
+    that are mostly blank or zero and whose headers name no field."""
+    cands = []
+    for p in profiles:
+        if not p.filled or not p.numeric or p.integer < 0.99 or (p.lo or 0) < 0 or (p.hi or 0) > 1000:
+            continue
+        blank = 1 - p.filled / max(p.rows, 1)
+        if blank < 0.2 or p.letters > 0:
+            continue
+        if max(name_score(p.header, f) for f in F.CANONICAL["orders"]) >= THRESHOLD:
+            continue
+        cands.append(p)
+    if len(cands) < 4:
+        return []
+    # Product columns with no sale in the sample sit among the others.
+    lo, hi = cands[0].index, cands[-1].index
+    return [p.norm for p in profiles if p in cands or (lo < p.index < hi and p.empty and p.rows)]
+
+
+def _check_ids(det: Detection, profiles: list[ColumnProfile], columns: list[tuple[str, ...]]) -> None:
+    """Keep an id guess only when the data agrees: a review id shared by different reviews is no review id (the
+    reviews then get ids hashed from their content); an order id column empty in every row means one order per
+    line; ids a spreadsheet turned into '1.01E+11' are flagged."""
+    by_norm = {p.norm: p for p in profiles}
+
+    src = det.mapping.get("review_id", (None,))[0]
+    p = by_norm.get(src)
+    # A header that says "review id" is taken at its word (rows that contradict it are rejected with a reason
+    # that asks); a guessed id ('id', or one chosen by its values) must agree with the data.
+    if det.kind == "reviews" and p is not None and det.confidence.get("review_id", 1) < 1.0 \
+            and name_score(p.header, "review_id") < 1.0:
+        body = [det.mapping.get(f, (None,))[0] for f in ("text", "title", "rating")]  # one review on several variants
+        body_cols = [by_norm[b].index for b in body if b in by_norm]
+        seen: dict[str, tuple] = {}
+        clash = 0
+        for r, rid in enumerate(columns[p.index] if columns else ()):
+            rid = rid.strip()
+            if not rid:
+                continue
+            content = tuple(re.sub(r"\s+", "", columns[c][r]) for c in body_cols)  # re-scraped line breaks
+            if seen.setdefault(rid, content) != content:
+                clash += 1
+        if clash and clash >= 0.05 * max(p.filled, 1):
+            header = det.source_headers("review_id")[0]
+            det.notes.append(f"column {header!r} is shared by different reviews ({clash} in the first "
+                             f"{p.rows} rows), so it is not a review id: review ids are hashed from each "
+                             "review's content instead.")
+            det.suggestions["review_id"] = (det.mapping.pop("review_id")[0], det.confidence.pop("review_id"))
+    for f in ("order_id", "review_id", "product_id", "customer_id"):
+        src = det.mapping.get(f, (None,))[0]
+        p = by_norm.get(src)
+        if p is None:
+            continue
+        if f == "order_id" and p.rows and p.empty:
+            det.synthetic_order_id = True
+            det.notes.append(f"column {det.source_headers(f)[0]!r} (order id) is empty in the first {p.rows} rows: "
+                             "if it is empty throughout, each line is loaded as its own order; map another column "
+                             "with --map order_id=COLUMN to group lines into orders.")
+        if p.sci > 0:
+            det.sci_ids = det.sci_ids | {src}
+            det.notes.append(f"{round(p.sci * p.filled)} values of {det.source_headers(f)[0]!r} ({f}) look like ids "
+                             "a spreadsheet turned into numbers such as '1.01E+11' (digits lost); they are treated "
+                             "as missing" + (" and those reviews get content-hashed ids." if f == "review_id" else "."))
+    if det.kind == "orders" and "order_id" not in det.mapping:
+        det.synthetic_order_id = True
+        det.notes.append("no order id column: each line is loaded as its own order; map one with "
+                         "--map order_id=COLUMN to group lines into orders.")
+    if det.wide:
+        det.notes.append(f"{len(det.wide)} columns ({', '.join(repr(w) for w in det.wide[:4])}"
+                         f"{', ...' if len(det.wide) > 4 else ''}) look like one column per product holding "
+                         "quantities: " + ("they are unpivoted into order lines." if det.unpivot else
+                                           "unpivot them to load them as order lines "
+                                           "(--unpivot on the command line)."))
+
+
+def _separate_clock(det: Detection, profiles: list[ColumnProfile]) -> None:
+    """A date-only time field with a separate time-of-day column beside it ('Date', 'Time') takes both."""
+
+    used = {s for sources in det.mapping.values() for s in sources}
+    for f in ("order_ts", "review_ts"):
+        if f not in det.mapping:
+            continue
+        for p in profiles:
+            words = set(split_header(p.header).split())
+            if p.norm not in used and p.time_only >= 0.9 and words & {"time", "hour", "uhrzeit", "heure", "hora",
+                                                                         "saat", "时间"}:
+                det.clock[f] = p.norm
+                det.notes.append(f"{f} combines {det.source_headers(f)[0]!r} with the time of day in {p.header!r}.")
+                break
+
+
+def _kind_from_map(mapping: dict[str, str]) -> str | None:
+    """Kind implied by the canonical names a user mapped (None when they fit either kind)."""
+    fields = {f for f, source in mapping.items() if source}
+    if fields & (set(F.CANONICAL["reviews"]) - set(F.CANONICAL["orders"])):
         return "reviews"
-    return "orders"
+    if fields & (set(F.CANONICAL["orders"]) - set(F.CANONICAL["reviews"])):
+        return "orders"
+    return None
 
 
 def _apply_user_mapping(
-    base: dict[str, tuple[str, ...]], user: dict[str, str], headers: list[str], kind: str, file_name: str
+    base: dict[str, tuple[str, ...]], user: dict[str, str], headers: list[str], kind: str, file_name: str,
+    strict: bool = True,
 ) -> dict[str, tuple[str, ...]]:
-    """Overlay `canon=source` choices after checking both names exist."""
+    """Overlay `canon=source` choices after checking both names exist (fields of another kind are skipped when
+    the kind is still being decided)."""
     present = {F.normalise_header(h) for h in headers}
     out = dict(base)
     for canon, source in user.items():
         if canon not in F.CANONICAL[kind]:
+            if not strict:
+                continue
             raise IngestError(
-                f"'{canon}' is not a {kind} column; use one of: {', '.join(F.CANONICAL[kind])}."
+                f"'{canon}' is not one of the {kind} columns; use one of: {', '.join(F.CANONICAL[kind])}."
             )
         if not source:
             out.pop(canon, None)

@@ -33,7 +33,9 @@ CANONICAL: dict[str, tuple[str, ...]] = {
 
 # Each entry is a set of alternatives; one field of each set must be mapped.
 REQUIRED: dict[str, tuple[tuple[str, ...], ...]] = {
-    "orders": (("order_id",), ("order_ts",), ("product_id", "product_name"), ("unit_price", "revenue")),
+    # An order line needs its date and an amount; without an order id each line is its own order, and the
+    # product may be unknown (an export of order totals).
+    "orders": (("order_ts",), ("unit_price", "revenue")),
     "reviews": (("text", "rating"),),
     "products": (("product_id",),),
 }
@@ -214,7 +216,8 @@ _SYNONYMS: dict[str, tuple[str, ...]] = {
     "quantity": ("quantity", "qty", "units", "items", "count", "amount ordered"),
     "unit_price": ("unit price", "price", "item price", "unit cost", "item cost", "price each", "each",
                    "price per unit"),
-    "revenue": ("revenue", "total", "line total", "sales", "net sales", "amount", "subtotal"),
+    # Goods revenue first: a subtotal leaves out shipping and tax, which the contract's revenue does not hold.
+    "revenue": ("revenue", "net sales", "line total", "subtotal", "sales", "total", "amount"),
     "discount": ("discount", "discount amount", "line discount"),
     "currency": ("currency", "currency code"),
     "country": ("country", "shipping country", "billing country", "ship country", "country code"),

@@ -2,17 +2,27 @@
 
 from __future__ import annotations
 
+import os
+import tempfile
 import uuid
 from pathlib import Path
+
+import duckdb
 
 from engine.store import Store
 
 from ._commit import KEYS, _commit, _Hasher, _link_products
 from ._detect import detect
 from ._sniff import _transcode
-from ._stage import _build_stage, _read_raw, _sample_types
+from ._stage import _build_stage, _read_raw, _sample_types, optional_warnings
+from ._tolerant import Scan, tolerant_copy
 from ._types import IngestError, IngestReport, Progress, missing_message
 from ._undo import undo_in_transaction
+
+# DuckDB's reader expands these in a file name; an upload's name is always a literal path.
+_GLOB = frozenset("*?[]{}")
+# Structural errors after which DuckDB's reader may have lost its place (a quote opened and never closed).
+_LOST = frozenset({"UNQUOTED VALUE", "LINE SIZE OVER MAXIMUM"})
 
 
 def ingest(
@@ -24,6 +34,7 @@ def ingest(
     progress: Progress | None = None,
     file_name: str | None = None,
     replace: bool = False,
+    unpivot: bool = False,
 ) -> IngestReport:
     """Load one file as one transaction: every row is loaded, an update, a duplicate, or kept in rejected_rows.
 
@@ -31,30 +42,46 @@ def ingest(
     file imported with a wrong mapping is imported again with the right one.
     """
     say = progress or (lambda f, m: None)
-    det = detect(path, kind, fmt, mapping, file_name)
+    det = detect(path, kind, fmt, mapping, file_name, unpivot=unpivot)
     if det.missing:
         raise IngestError(missing_message(det))
     say(0.05, f"{det.file_name}: {det.format} ({det.kind})")
     digest = _Hasher(det.path)
     digest.start()
-    source = det.path if det.encoding == "utf-8" else _transcode(det.path, det.encoding)
+    temps: list[Path] = []
+    source = det.path if det.encoding == "utf-8" else _temp(temps, _transcode(det.path, det.encoding))
+    if _GLOB & set(str(source)):
+        source = _literal(temps, source)
+    scan = Scan(source, det.head.split("\n", 1)[0].encode("utf-8"))
+    scan.start()
     batch_id = uuid.uuid4().hex[:16]
     with store.exclusive() as con:
         try:
             # Staging lives in connection-local temp tables; only the final writes form the transaction.
             say(0.1, "reading")
             types = _sample_types(det)
-            structural = _read_raw(con, source, det, types)
-            if types and any(r[2] == "CAST" for r in structural):
-                # A value the sample did not predict: re-read as text so every row gets its own reason.
-                types = {}
-                structural = _read_raw(con, source, det)
-            if any(r[2] == "INVALID UNICODE" for r in structural) and source == det.path:
-                source = _transcode(det.path, "cp1252")
+            try:
                 structural = _read_raw(con, source, det, types)
+                if types and any(r[2] == "CAST" for r in structural):
+                    # A value the sample did not predict: re-read as text so every row gets its own reason.
+                    types = {}
+                    structural = _read_raw(con, source, det)
+                if any(r[2] == "INVALID UNICODE" for r in structural) and source == det.path:
+                    source = _temp(temps, _transcode(det.path, "cp1252"))
+                    structural = _read_raw(con, source, det, types)
+                scan.join()
+                lost = scan.suspect or any(r[2] in _LOST or "\n" in r[1] for r in structural)
+            except duckdb.Error:  # the reader gave up on the file: the line-by-line reader takes it
+                lost = True
+            if lost:
+                types = {}
+                source, structural = _tolerant(temps, source, det)
+                structural += _read_raw(con, source, det)
+                structural.sort()
             det.typed = frozenset(types)
             say(0.5, "mapping columns")
             stage = _build_stage(con, det)
+            warnings = optional_warnings(con, stage)
             say(0.7, "deduplicating and writing")
             with store.transaction():
                 replaced, n_replaced = _replace_earlier(con, digest) if replace else ([], 0)
@@ -65,12 +92,42 @@ def ingest(
         finally:
             for view in ("_stage", "_stage_products", "_src", "_rawn", "_rawtextn"):
                 con.execute(f"DROP VIEW IF EXISTS {view}")
-            for table in ("_raw", "_groups", "_rawtext", "_conflicts", "_linemap"):
+            for table in ("_raw", "_groups", "_lines", "_rawtext", "_conflicts", "_wide_names", "_linemap"):
                 con.execute(f"DROP TABLE IF EXISTS {table}")
-            if source != det.path:
-                source.unlink(missing_ok=True)
+            for temp in temps:
+                temp.unlink(missing_ok=True)
+                if temp.name == "upload.csv":  # the link's private folder
+                    temp.parent.rmdir()
+    report.warnings = [*det.notes, *warnings]
     say(1.0, report.summary())
     return report
+
+
+def _temp(temps: list[Path], path: Path) -> Path:
+    """Remember a temporary file for removal after the import."""
+    temps.append(path)
+    return path
+
+
+def _literal(temps: list[Path], source: Path) -> Path:
+    """A link with a plain name to a file whose name holds glob characters, so DuckDB reads that file only."""
+    folder = Path(tempfile.mkdtemp(prefix="storelens-"))
+    link = folder / "upload.csv"
+    try:
+        os.symlink(source.resolve(), link)
+    except OSError:
+        import shutil
+
+        shutil.copyfile(source, link)
+    temps.append(link)
+    return link
+
+
+def _tolerant(temps: list[Path], source: Path, det) -> tuple[Path, list]:
+    """The clean copy of the line-by-line reader and its rejected lines; the copy is quoted with '"'."""
+    clean, rejects, det.line_starts = tolerant_copy(source, det)
+    det.quote = '"'
+    return _temp(temps, clean), rejects
 
 
 def _replace_earlier(con, digest: _Hasher) -> tuple[list[str], int]:

@@ -35,10 +35,11 @@ class NumberDialect:
 
 @dataclass(frozen=True)
 class DateDialect:
-    """How timestamps in one column are written."""
+    """How timestamps in one column are written (a column may mix families: each is tried, commonest first)."""
 
-    family: str  # 'iso' | 'iso_offset' | 'slash' | 'dot' | 'epoch'
+    family: str  # 'iso' | 'iso_offset' | 'slash' | 'dot' | 'ymd' | 'named' | 'num_space' | 'cjk' | 'epoch_s' | 'epoch_ms'
     day_first: bool = False
+    also: tuple[str, ...] = ()  # further families present in the column, tried after `family`
 
 
 def _cleaned(col: str) -> str:
@@ -94,36 +95,57 @@ _ISO = r"^\d{4}-\d{1,2}-\d{1,2}([ T]\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?)?( ?(UTC|GMT|
 _ISO_OFFSET = r"^\d{4}-\d{1,2}-\d{1,2}[ T]\d{1,2}:\d{2}(:\d{2}(\.\d+)?)? ?[+-]\d{2}:?\d{2}$"
 _SLASH = r"^(\d{1,2})/(\d{1,2})/(\d{2}|\d{4})( \d{1,2}:\d{2}(:\d{2})?( ?[AaPp][Mm])?)?$"
 _DOT = r"^(\d{1,2})\.(\d{1,2})\.(\d{2}|\d{4})( \d{1,2}:\d{2}(:\d{2})?)?$"
+_TIME = r"( \d{1,2}:\d{2}(:\d{2})?( ?[AaPp][Mm])?)?"
+# '2020/1/5 12:00', '2020.01.05'
+_YMD = r"^\d{4}[/.]\d{1,2}[/.]\d{1,2}" + _TIME + "$"
+# '30-Jul-18', '14 Apr 2023', 'Apr 14, 2023', 'April 14 2023 10:00'
+_NAMED = (r"^(\d{1,2}[- /][A-Za-z]{3,9}\.?[- /,]+\d{2,4}|[A-Za-z]{3,9}\.? \d{1,2}(st|nd|rd|th)?,? \d{4})"
+          + _TIME + "$")
+# '09 16, 2013' (month day, year)
+_NUM_SPACE = r"^(\d{1,2}) (\d{1,2}), (\d{4})$"
+# '2020年1月5日', '2020年1月5日 12:30'
+_CJK = r"^\d{4}年\d{1,2}月\d{1,2}日 ?(\d{1,2}[:时]\d{2}(分|:\d{2}秒?)?)?$"
+_EPOCH_S = r"^1?\d{9}(\.\d+)?$"
+_EPOCH_MS = r"^1?\d{12}$"
+FAMILIES = {
+    "iso": _ISO, "iso_offset": _ISO_OFFSET, "slash": _SLASH, "dot": _DOT, "ymd": _YMD, "named": _NAMED,
+    "num_space": _NUM_SPACE, "cjk": _CJK, "epoch_s": _EPOCH_S, "epoch_ms": _EPOCH_MS,
+}
 
 
 def detect_date_dialect(con: duckdb.DuckDBPyConnection, table: str, col: str, european: bool) -> DateDialect:
-    """Pick the timestamp family the column mostly uses and, for d/m ambiguity, the order from all rows."""
+    """Pick the timestamp families the column uses (commonest first) and, for d/m ambiguity, the order from all
+    rows."""
     t = f"trim({col})"
+    counts = ", ".join(f"count(*) FILTER (WHERE regexp_matches({t}, '{rx}'))" for rx in FAMILIES.values())
     row = con.execute(
         f"""
-        SELECT
-          count(*) FILTER (WHERE regexp_matches({t}, '{_ISO}')),
-          count(*) FILTER (WHERE regexp_matches({t}, '{_ISO_OFFSET}')),
-          count(*) FILTER (WHERE regexp_matches({t}, '{_SLASH}')),
-          count(*) FILTER (WHERE regexp_matches({t}, '{_DOT}')),
+        SELECT {counts},
           max(try_cast(regexp_extract({t}, '{_SLASH}', 1) AS INTEGER)),
-          max(try_cast(regexp_extract({t}, '{_SLASH}', 2) AS INTEGER))
+          max(try_cast(regexp_extract({t}, '{_SLASH}', 2) AS INTEGER)),
+          max(try_cast(regexp_extract({t}, '{_NUM_SPACE}', 1) AS INTEGER))
         FROM {table}
         """
     ).fetchall()[0]
-    iso, iso_offset, slash, dot, max_first, max_second = row
-    best = max(("iso", iso), ("iso_offset", iso_offset), ("slash", slash), ("dot", dot), key=lambda kv: kv[1])
-    if best[1] == 0:
+    found = {name: n for name, n in zip(FAMILIES, row) if n}
+    max_first, max_second, max_num_first = row[len(FAMILIES):]
+    if not found:
         return DateDialect(family="iso")
-    if best[0] == "iso" and iso_offset:
-        return DateDialect(family="iso_offset")
-    if best[0] == "slash":
+    if "iso" in found and "iso_offset" in found:  # one family: the offset path also reads naive values
+        found["iso_offset"] += found.pop("iso")
+    ranked = sorted(found, key=lambda k: -found[k])
+    best, also = ranked[0], tuple(ranked[1:])
+    day_first = best == "dot"
+    if "slash" in found:
         if (max_first or 0) > 12:
-            return DateDialect(family="slash", day_first=True)
-        if (max_second or 0) > 12:
-            return DateDialect(family="slash", day_first=False)
-        return DateDialect(family="slash", day_first=european)
-    return DateDialect(family=best[0], day_first=best[0] == "dot")
+            day_first = True
+        elif (max_second or 0) > 12:
+            day_first = False
+        else:
+            day_first = european
+    elif best == "num_space":
+        day_first = (max_num_first or 0) > 12
+    return DateDialect(family=best, day_first=day_first, also=also)
 
 
 def _slash_formats(sep: str, day_first: bool) -> str:
@@ -137,12 +159,46 @@ def _slash_formats(sep: str, day_first: bool) -> str:
     return "[" + ", ".join(f"'{f}'" for f in fmts) + "]"
 
 
-def timestamp_expr(col: str, dialect: DateDialect) -> str:
-    """TIMESTAMP (UTC) expression: offsets are applied, naive times are taken as UTC."""
-    t = f"trim({col})"
-    if dialect.family in ("iso", "iso_offset"):
+def _formats(heads: list[str]) -> str:
+    """strptime list (as SQL): each date head with no time, minutes, seconds or a 12-hour clock."""
+    tails = ("", " %H:%M", " %H:%M:%S", " %I:%M %p", " %I:%M:%S %p")
+    return "[" + ", ".join(f"'{h}{t}'" for h in heads for t in tails) + "]"
+
+
+def _family_expr(t: str, family: str, day_first: bool) -> str:
+    """TIMESTAMP expression for one family over the trimmed text `t`."""
+    if family in ("iso", "iso_offset"):
         # '+0100' → '+01:00' so DuckDB's TIMESTAMPTZ cast understands it; ' UTC' is understood as is.
         norm = f"regexp_replace({t}, ' ?([+-][0-9]{{2}}):?([0-9]{{2}})$', '\\1:\\2')"
         return f"try_cast({norm} AS TIMESTAMPTZ)::TIMESTAMP"
-    sep = "/" if dialect.family == "slash" else "."
-    return f"try_strptime(upper({t}), {_slash_formats(sep, dialect.day_first)})::TIMESTAMP"
+    if family in ("slash", "dot"):
+        sep = "/" if family == "slash" else "."
+        return f"try_strptime(upper({t}), {_slash_formats(sep, day_first)})::TIMESTAMP"
+    if family == "ymd":
+        return f"try_strptime(upper(replace({t}, '.', '/')), {_formats(['%Y/%m/%d'])})::TIMESTAMP"
+    if family == "named":
+        # Separators to single spaces ('30-Jul-18' → '30 Jul 18', 'Apr 14, 2023' → 'Apr 14 2023'); ordinals go.
+        norm = (f"regexp_replace(regexp_replace(regexp_replace({t}, '(\\d)(st|nd|rd|th)\\b', '\\1'), "
+                f"'[-/,.]', ' ', 'g'), '\\s+', ' ', 'g')")
+        heads = ["%d %b %y", "%d %b %Y", "%d %B %y", "%d %B %Y", "%b %d %Y", "%B %d %Y"]
+        return f"try_strptime(upper({norm}), {_formats(heads)})::TIMESTAMP"
+    if family == "num_space":
+        head = "%d %m %Y" if day_first else "%m %d %Y"
+        return f"try_strptime(replace({t}, ',', ''), '{head}')::TIMESTAMP"
+    if family == "cjk":
+        norm = (f"regexp_replace(regexp_replace(regexp_replace({t}, '[年月]', '-', 'g'), '日 ?', ' '), "
+                f"'[时点]', ':')")
+        return f"try_cast(trim(regexp_replace({norm}, '[分秒]', '', 'g')) AS TIMESTAMP)"
+    if family == "epoch_s":
+        return f"make_timestamp((try_cast({t} AS DOUBLE) * 1000000)::BIGINT)"
+    if family == "epoch_ms":
+        return f"make_timestamp((try_cast({t} AS DOUBLE) * 1000)::BIGINT)"
+    raise ValueError(family)
+
+
+def timestamp_expr(col: str, dialect: DateDialect) -> str:
+    """TIMESTAMP (UTC) expression: offsets are applied, naive times are taken as UTC; mixed columns try each
+    family the column holds."""
+    t = f"trim({col})"
+    exprs = [_family_expr(t, f, dialect.day_first) for f in (dialect.family, *dialect.also)]
+    return exprs[0] if len(exprs) == 1 else f"coalesce({', '.join(exprs)})"

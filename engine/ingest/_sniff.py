@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 import os
 import tempfile
 from pathlib import Path
@@ -11,9 +12,19 @@ from pathlib import Path
 from . import _formats as F
 from ._types import _DELIMITERS, _HEAD_BYTES, IngestError, max_upload_bytes
 
+_CANDIDATE_ENCODINGS = ["gb18030", "shift_jis", "euc_kr", "big5", "cp1252", "cp1251", "cp1250", "iso8859_9"]
+_SAMPLE_ROWS = 5_000  # rows of the head the profiler and the fast-path checks read
+FIELD_LIMIT = 128 * 1024  # a cell longer than this rejects its line
+
+
+def _csv_limit() -> None:
+    """Let Python's csv module read cells as long as DuckDB does (its default 128 KiB limit raised exit 1)."""
+    csv.field_size_limit(1 << 28)
+
 
 def _decode_head(head: bytes) -> tuple[str, str]:
-    """(encoding, text) of the first bytes: UTF-8 (with or without BOM) or Windows-1252."""
+    """(encoding, text) of the first bytes: UTF-8 (with or without BOM), else what charset-normalizer finds among
+    the encodings merchants' tools write (GB18030, Shift-JIS, EUC-KR, Big5, Windows-125x), else Windows-1252."""
     if head.startswith(b"\xef\xbb\xbf"):
         head = head[3:]
     for cut in range(4):  # the sample may end inside a multi-byte character
@@ -21,7 +32,22 @@ def _decode_head(head: bytes) -> tuple[str, str]:
             return "utf-8", head[: len(head) - cut].decode("utf-8")
         except UnicodeDecodeError:
             continue
-    return "cp1252", head.decode("cp1252", errors="replace")
+    from charset_normalizer import from_bytes
+
+    best = from_bytes(head[: 1 << 18], cp_isolation=_CANDIDATE_ENCODINGS).best()
+    encoding = best.encoding if best is not None else "cp1252"
+    if encoding in ("cp1250", "iso8859_9", "cp1251") and _mostly_western(head):
+        encoding = "cp1252"  # short Western samples are often a tie; cp1252 is what spreadsheets write
+    return encoding, head.decode(encoding, errors="replace")
+
+
+def _mostly_western(head: bytes) -> bool:
+    """High bytes that cp1252 decodes to Latin letters (é, ü, ñ ...) rather than symbols."""
+    high = [b for b in head if b >= 0x80]
+    if not high:
+        return True
+    text = bytes(high).decode("cp1252", errors="replace")
+    return sum(ch.isalpha() for ch in text) >= 0.6 * len(text)
 
 
 def _transcode(path: Path, encoding: str) -> Path:
@@ -36,14 +62,15 @@ def _transcode(path: Path, encoding: str) -> Path:
                 dst.write(line.decode("utf-8"))
             except UnicodeDecodeError:
                 try:
-                    dst.write(line.decode("cp1252"))
-                except UnicodeDecodeError:
+                    dst.write(line.decode(encoding))
+                except (UnicodeDecodeError, LookupError):
                     dst.write(line.decode("latin-1"))
     return Path(tmp)
 
 
-def _sniff(path: Path, file_name: str) -> tuple[str, str, list[str], str]:
-    """(encoding, delimiter, headers, first ~1 MB as text), or IngestError for files that are not CSV/TSV."""
+def _sniff(path: Path, file_name: str) -> tuple[str, str, str, list[str], str]:
+    """(encoding, delimiter, quote, headers, first ~1 MB as text), or IngestError for files that are not CSV/TSV."""
+    _csv_limit()
     try:
         size = path.stat().st_size
     except OSError as exc:
@@ -59,8 +86,10 @@ def _sniff(path: Path, file_name: str) -> tuple[str, str, list[str], str]:
         head = fh.read(_HEAD_BYTES)
     if head.startswith((b"\xff\xfe", b"\xfe\xff")):
         encoding = "utf-16"
-        text = head.decode("utf-16", errors="replace").lstrip("\ufeff")
-    elif b"\x00" in head[:8192] or head[:4] in (b"PK\x03\x04", b"%PDF") or head[:2] == b"\x1f\x8b":
+        text = head[: len(head) // 2 * 2].decode("utf-16", errors="replace").lstrip("\ufeff")
+    elif (head[:8192].count(b"\x00") > 0.01 * len(head[:8192]) or head[:4] in (b"PK\x03\x04", b"%PDF")
+          or head[:2] == b"\x1f\x8b"):
+        # A stray NUL byte is one bad line; many of them mean a binary file.
         raise IngestError(
             f"{file_name} is not a CSV or TSV file (it contains binary data, e.g. a spreadsheet or archive); "
             "save it as CSV and upload that."
@@ -76,13 +105,65 @@ def _sniff(path: Path, file_name: str) -> tuple[str, str, list[str], str]:
             f"{file_name} does not look like a CSV or TSV file (no comma, semicolon, tab or pipe separates "
             "the header); export it as CSV."
         )
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    headers = [h.replace("\ufeff", "").strip() for h in next(reader, [])]
-    if not any(any(cell.strip() for cell in row) for row in reader):
+    quote = _quote_char(text, delimiter)
+    reader = _reader(io.StringIO(text, newline=""), delimiter, quote)
+    try:
+        headers = [h.replace("\ufeff", "").strip() for h in next(reader, [])]
+        has_rows = any(any(cell.strip() for cell in row) for row in reader)
+    except csv.Error:  # a malformed line in the head: the header itself came first
+        headers = [h.replace("\ufeff", "").strip() for h in first.split(delimiter)]
+        has_rows = len(lines) > 1
+    if not has_rows:
         raise IngestError(f"{file_name} has a header but no data rows; export a date range that has data.")
     if len(set(F.normalise_header(h) for h in headers if h)) < 2:
         raise IngestError(f"{file_name} has fewer than two named columns; check that it is a data export.")
-    return encoding, delimiter, headers, text
+    return encoding, delimiter, quote, headers, text
+
+
+def _reader(fh, delimiter: str, quote: str):
+    """csv.reader for the file's dialect ('' quote: quotes are literal characters)."""
+    if quote:
+        return csv.reader(fh, delimiter=delimiter, quotechar=quote)
+    return csv.reader(fh, delimiter=delimiter, quoting=csv.QUOTE_NONE)
+
+
+def _quote_char(text: str, delimiter: str) -> str:
+    """'"' unless the file reads better without quoting (Amazon's review TSVs keep quotes as literal text)."""
+    if '"' not in text:
+        return '"'
+    sample = text[: text.rfind("\n") + 1] if "\n" in text else text
+    lines = sample.splitlines()[:500]
+    if len(lines) < 3:
+        return '"'
+    n = len(next(csv.reader([lines[0]], delimiter=delimiter), []))
+    plain = sum(1 for ln in lines[1:] if ln.count(delimiter) + 1 == n)
+    try:
+        quoted = sum(1 for row in itertools.islice(csv.reader(io.StringIO("\n".join(lines[1:])), delimiter=delimiter),
+                                                   len(lines)) if len(row) == n)
+    except csv.Error:
+        quoted = 0
+    # Quoting shows as cells wrapped in quotes; without any, quotes are literal text.
+    starts = any(len(cell) > 1 and cell[0] == cell[-1] == '"' for ln in lines for cell in ln.split(delimiter))
+    return "" if plain == len(lines) - 1 and (quoted < plain or not starts) else '"'
+
+
+def sample_rows(det) -> list[tuple[str, ...]]:
+    """Cells of the sniffed head's first rows, per column (a cut last line and ragged rows are dropped, as the
+    reader rejects them); parsed once per import."""
+    if det.sample is None:
+        _csv_limit()
+        text = det.head[: det.head.rfind("\n") + 1] if "\n" in det.head else det.head
+        reader = _reader(io.StringIO(text, newline=""), det.delimiter, det.quote)
+        next(reader, None)
+        rows = []
+        try:
+            for r in itertools.islice(reader, _SAMPLE_ROWS):
+                if len(r) == len(det.headers):
+                    rows.append(r)
+        except csv.Error:
+            pass  # a malformed line: the rows before it are the sample
+        det.sample = list(zip(*rows)) if rows else [() for _ in det.headers]
+    return det.sample
 
 
 def _count_outside_quotes(line: str, delim: str) -> int:

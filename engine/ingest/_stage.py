@@ -3,11 +3,9 @@ canonical columns with a reason for every row that cannot load."""
 
 from __future__ import annotations
 
-import csv
 import html
-import io
-import itertools
 import re
+from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -19,6 +17,7 @@ from ._parsing import (
     number_expr,
     timestamp_expr,
 )
+from ._sniff import sample_rows
 from ._types import Detection, _columns
 
 
@@ -50,11 +49,11 @@ class _Stage:
 
     messages: list[str]
     sql: _Sql
+    optional: list[tuple[str, str, str]]  # (what, source text, parsed) of optional fields: unreadable → NULL
 
 
 _NUMBER_FIELDS = {"quantity", "unit_price", "revenue", "discount", "line_no", "rating"}
 _TIME_FIELDS = {"order_ts", "review_ts"}
-_SAMPLE_ROWS = 5_000  # a wrong guess only costs a re-read as text; a bigger sample costs every import
 
 
 def _sample_types(det: Detection) -> dict[str, str]:
@@ -80,18 +79,6 @@ _PLAIN_NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?\Z")
 _PLAIN_TIME = re.compile(r"\d{4}-\d{2}-\d{2}(?:[ T]\d{2}:\d{2}(?::\d{2})?)?\Z")
 
 
-def _sample_columns(det: Detection) -> list[tuple[str, ...]]:
-    """Cells of the sniffed head's first rows, per column (a cut last line and ragged rows are dropped, as the
-    reader rejects them); parsed once per import."""
-    if det.sample is None:
-        text = det.head[: det.head.rfind("\n") + 1] if "\n" in det.head else det.head
-        reader = csv.reader(io.StringIO(text, newline=""), delimiter=det.delimiter)
-        next(reader, None)
-        rows = [r for r in itertools.islice(reader, _SAMPLE_ROWS) if len(r) == len(det.headers)]
-        det.sample = list(zip(*rows)) if rows else [() for _ in det.headers]
-    return det.sample
-
-
 def _is_time(value: str) -> bool:
     """A naive ISO date or timestamp that also exists on the calendar."""
     if not _PLAIN_TIME.match(value):
@@ -112,18 +99,19 @@ def _sample_stats(det: Detection, names: list[str], nums: set[str], times: set[s
     An empty cell is NULL to DuckDB's reader unless it was quoted (`""`), which would keep an empty string; when
     the head holds `""` anywhere, empty cells count as dirty so the trimming path stays on.
     """
-    columns = _sample_columns(det)
+    columns = sample_rows(det)
     quoted_empty = '""' in det.head
     out = {}
     for c in names:
         values = columns[int(c[1:])]
-        present = [v for v in values if v]
-        dirty = sum(1 for v in present if v[0] == " " or v[-1] == " ")
+        counts = Counter(v for v in values if v)  # each distinct value is judged once (timestamps repeat a lot)
+        n_present = sum(counts.values())
+        dirty = sum(n for v, n in counts.items() if v[0] == " " or v[-1] == " ")
         if quoted_empty:
-            dirty += len(values) - len(present)
-        num = sum(1 for v in present if _PLAIN_NUMBER.match(v)) if c in nums else 0
-        ts = sum(1 for v in present if _is_time(v)) if c in times else 0
-        out[c] = (dirty, len(present), num, ts)
+            dirty += len(values) - n_present
+        num = sum(n for v, n in counts.items() if _PLAIN_NUMBER.match(v)) if c in nums else 0
+        ts = sum(n for v, n in counts.items() if _is_time(v)) if c in times else 0
+        out[c] = (dirty, n_present, num, ts)
     return out
 
 
@@ -134,10 +122,10 @@ def _read_raw(con, source: Path, det: Detection, types: dict[str, str] | None = 
     cols = ", ".join(f"'c{i}': '{types.get(f'c{i}', 'VARCHAR')}'" for i in range(len(det.headers)))
     con.execute(f"DROP TABLE IF EXISTS {table}; DROP TABLE IF EXISTS _rej_err; DROP TABLE IF EXISTS _rej_scan")
     con.execute(
-        f"""CREATE TEMP TABLE {table} AS SELECT * FROM read_csv(?, delim = ?, quote = '"', escape = '"',
-            header = false, skip = 1, columns = {{{cols}}}, ignore_errors = true, store_rejects = true,
+        f"""CREATE TEMP TABLE {table} AS SELECT * FROM read_csv(?, auto_detect = false, delim = ?, quote = ?,
+            escape = ?, header = false, skip = 1, columns = {{{cols}}}, ignore_errors = true, store_rejects = true,
             rejects_table = '_rej_err', rejects_scan = '_rej_scan', max_line_size = 16777216)""",
-        [str(source), det.delimiter],
+        [str(source), det.delimiter, det.quote, det.quote],
     )
     # Rowids follow the records from 0; a table written inside a transaction (the text re-read of rejected rows)
     # starts them at a large offset, hence its minimum.
@@ -162,11 +150,25 @@ def _structural_reason(etype: str, message: str, n_cols: int) -> str:
         return "text is not valid UTF-8 or Windows-1252"
     if etype == "LINE SIZE OVER MAXIMUM":
         return "line longer than 16 MB"
+    if etype in _OWN_REASONS:
+        return _OWN_REASONS[etype]
     return f"unreadable CSV line ({etype.lower()})"
 
 
+# Lines the tolerant reader sets aside (see _fallback): reason per error type.
+_OWN_REASONS = {
+    "BLANK LINE": "blank line",
+    "REPEATED HEADER": "repeated header row",
+    "NUL BYTE": "line contains a NUL byte (binary data)",
+    "UNBALANCED QUOTE": "malformed quoting: a quote opened in this line is never closed",
+    "FIELD TOO LONG": "a cell longer than 128 KiB (not shop data)",
+}
+
+
 def _spec(det: Detection) -> F.FormatSpec | None:
-    """The format spec behind a detection, None for generic files."""
+    """The format spec behind a detection, None for generic files (a wide file being unpivoted explodes)."""
+    if det.unpivot and det.wide:
+        return F.FormatSpec("generic", "orders", frozenset(), det.mapping, explode="wide")
     return next((s for s in F.FORMATS if s.name == det.format), None)
 
 
@@ -180,22 +182,56 @@ def _build_stage(con, det: Detection) -> _Stage:
     spec = _spec(det)
     cols = _columns(det)
     src = _source_relation(det, spec, cols)
+    if spec and spec.explode == "wide":
+        con.execute("CREATE OR REPLACE TEMP TABLE _wide_names (idx INTEGER, name VARCHAR)")
+        con.executemany("INSERT INTO _wide_names VALUES (?, ?)",
+                        [[i + 1, det.headers[int(cols[w][1:])]] for i, w in enumerate(det.wide)])
     con.execute(f"CREATE OR REPLACE TEMP VIEW _src AS {src}")
     sql = _Sql()
-    exprs, reasons = _canonical(con, det, spec, cols, sql)
+    optional: list[tuple[str, str, str]] = []
+    exprs, reasons = _canonical(con, det, spec, cols, sql, optional)
     codes = "CASE " + " ".join(f"WHEN {c} THEN {i}" for i, (c, _) in enumerate(reasons)) + " END" if reasons else "NULL"
     source = "_src"
-    if _positional_lines(det) and _orders_contiguous(con, exprs["order_id"]):
-        # Each order's lines sit together (as exports write them): numbering by offset from the order's
-        # first row equals row_number() but avoids a sorting window over the whole file.
+    scattered = _scattered_orders(con, exprs["order_id"]) if _positional_lines(det) else None
+    if scattered is not None:
+        # Most orders' lines sit together (as exports write them): numbering by offset from the order's first
+        # row equals row_number() but avoids a sorting window over the whole file; the few orders whose lines
+        # are scattered (one in the real retail log) get row_number() over their own rows only.
         exprs["line_no"] = "(_rid - _g.first_rid + 1)::INTEGER"
         source = f"_src LEFT JOIN _groups _g ON _g.order_key = {exprs['order_id']}"
+        if scattered:
+            exprs["line_no"] = f"coalesce(_l.line_no, {exprs['line_no']})"
+            source += " LEFT JOIN _lines _l ON _l._lrid = _src._rid"
     select = ", ".join(f"{e} AS {k}" for k, e in exprs.items())
     con.execute(f"CREATE OR REPLACE TEMP VIEW _stage AS SELECT _rid, {select}, {codes} AS _reason FROM {source}")
     # The product columns alone, without the line-number join, for deriving the products table cheaply.
     product_cols = ", ".join(f"{exprs[k]} AS {k}" for k in ("product_id", "product_name", "category") if k in exprs)
     con.execute(f"CREATE OR REPLACE TEMP VIEW _stage_products AS SELECT {product_cols}, {codes} AS _reason FROM _src")
-    return _Stage([m for _, m in reasons], sql)
+    return _Stage([m for _, m in reasons], sql, optional)
+
+
+def optional_warnings(con, stage: _Stage) -> list[str]:
+    """One sentence per optional column with values that could not be read (they were loaded as NULL)."""
+    if not stage.optional:
+        return []
+    aggs = ", ".join(f"count(*) FILTER (WHERE {src} IS NOT NULL AND ({parsed}) IS NULL), "
+                     f"min({src}) FILTER (WHERE {src} IS NOT NULL AND ({parsed}) IS NULL)"
+                     for _, src, parsed in stage.optional)
+    row = con.execute(f"SELECT {aggs} FROM _src").fetchall()[0]
+    out = []
+    for i, (what, _, _) in enumerate(stage.optional):
+        n, example = row[2 * i], row[2 * i + 1]
+        if n:
+            noun, kept = what.split("|")
+            out.append(f"{n:,} {noun} could not be read, e.g. {str(example)[:40]!r}; {kept}.")
+    return out
+
+
+def _order_ids_absent(con, order_id: str | None) -> bool:
+    """The mapped order id column has no value in any row (or there is none)."""
+    if order_id is None:
+        return True
+    return con.execute(f"SELECT count({order_id}) = 0 FROM _src").fetchall()[0][0]
 
 
 def _positional_lines(det: Detection) -> bool:
@@ -204,13 +240,28 @@ def _positional_lines(det: Detection) -> bool:
     return det.kind == "orders" and "line_no" not in det.mapping and not (spec and spec.explode)
 
 
-def _orders_contiguous(con, order_id: str) -> bool:
-    """Group rows by order (into temp table _groups) and tell whether every order's rows are adjacent."""
+def _scattered_orders(con, order_id: str) -> int | None:
+    """Group rows by order (temp table _groups); number the lines of orders whose rows are not adjacent (temp
+    table _lines). Rows in scattered orders, or None when they are so many that one window over the file is
+    cheaper."""
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE _groups AS SELECT {order_id} AS order_key, min(_rid) AS first_rid,
             max(_rid) AS last_rid, count(*) AS n FROM _src GROUP BY ALL"""
     )
-    return bool(con.execute("SELECT coalesce(bool_and(last_rid - first_rid + 1 = n), true) FROM _groups").fetchall()[0][0])
+    scattered, total = con.execute(
+        "SELECT coalesce(sum(n) FILTER (WHERE last_rid - first_rid + 1 <> n), 0), coalesce(sum(n), 0) FROM _groups"
+    ).fetchall()[0]
+    if scattered == 0:
+        return 0
+    if scattered > 0.2 * total:
+        return None
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE _lines AS
+            SELECT s._rid AS _lrid, row_number() OVER (PARTITION BY g.order_key ORDER BY s._rid)::INTEGER AS line_no
+            FROM _src s JOIN _groups g ON g.order_key = {order_id}
+            WHERE g.last_rid - g.first_rid + 1 <> g.n"""
+    )
+    return int(scattered)
 
 
 def _src_col(sources: tuple[str, ...] | None, cols: dict[str, str], clean: frozenset[str] = frozenset()) -> str | None:
@@ -295,6 +346,14 @@ def _source_relation(det: Detection, spec: F.FormatSpec | None, cols: dict[str, 
             f"SELECT b.*, u.part AS _part, u.idx AS _idx, len({parts}) AS _nparts FROM ({base}) b, "
             f"LATERAL (SELECT unnest({parts}) AS part, generate_subscripts({parts}, 1) AS idx) u"
         )
+    if spec and spec.explode == "wide":
+        # One column per product holding quantities → one line per product with a quantity (a row with none
+        # keeps one line without a product, which its reject rule names).
+        qtys = "[" + ", ".join(f"try_cast(trim({cols[w]}) AS DOUBLE)" for w in det.wide) + "]"
+        return (
+            f"SELECT b.*, w.name AS _part, w.idx AS _idx, {qtys}[w.idx] AS _wq FROM ({base}) b "
+            f"LEFT JOIN _wide_names w ON coalesce({qtys}[w.idx], 0) <> 0"
+        )
     if spec and spec.explode == "sku_list":
         skus = _src_col(spec.mapping.get("product_id"), cols) or "NULL"
         parts = f"string_split(trim(coalesce({skus}, ''), '\" '), ',')"
@@ -305,12 +364,29 @@ def _source_relation(det: Detection, spec: F.FormatSpec | None, cols: dict[str, 
     return base
 
 
-def _canonical(con, det: Detection, spec: F.FormatSpec | None, cols: dict[str, str], sql: _Sql):
-    """Canonical column expressions and (condition, message) reject rules for the detected kind."""
+def _canonical(con, det: Detection, spec: F.FormatSpec | None, cols: dict[str, str], sql: _Sql,
+               optional: list[tuple[str, str, str]]):
+    """Canonical column expressions and (condition, message) reject rules for the detected kind; optional fields
+    that cannot be read go into `optional` (they load as NULL and are counted)."""
     explode_field = {"packed_products": "product_name", "sku_list": "product_id"}.get(spec.explode if spec else None)
     prof = _profile(con, det, cols, _NUMBER_FIELDS - {explode_field}, _TIME_FIELDS)
-    m = {k: _src_col(v, cols, prof.clean) for k, v in det.mapping.items()}
     label = {k: " / ".join(det.source_headers(k)) for k in det.mapping}
+    m = {k: _src_col(v, cols, prof.clean) for k, v in det.mapping.items()}
+    for k, v in det.mapping.items():
+        if m.get(k) and set(v) & det.sci_ids:  # '1.01E+11': the spreadsheet dropped the id's digits
+            m[k] = f"CASE WHEN regexp_matches({m[k]}, '^[+-]?[0-9](\\.[0-9]+)?[eE]\\+?[0-9]+$') THEN NULL ELSE {m[k]} END"
+    if det.kind == "orders" and det.synthetic_order_id and _order_ids_absent(con, m.get("order_id")):
+        # No order ids at all: each line is its own order, keyed by its content so a re-import deduplicates.
+        every = ", ".join(f"coalesce(c{i}::VARCHAR, '')" for i in range(len(det.headers)))
+        m["order_id"] = f"'line-' || substr(md5(concat_ws(chr(31), {every})), 1, 16)"
+        label["order_id"] = "(one order per line)"
+        if det.mapping.get("order_id"):  # the sample's hedge becomes a fact
+            column = det.source_headers("order_id")[0]
+            det.notes[:] = [f"column {column!r} (order id) is empty in every row: each line is loaded as its own "
+                            "order; map another column with --map order_id=COLUMN to group lines into orders."
+                            if "(order id) is empty" in n else n for n in det.notes]
+    elif det.kind == "orders" and det.synthetic_order_id:
+        det.notes[:] = [n for n in det.notes if "each line is loaded as its own order" not in n]
     sources = {k: [cols[s] for s in v if s in cols] for k, v in det.mapping.items()}
 
     def num(field: str) -> str | None:
@@ -329,10 +405,16 @@ def _canonical(con, det: Detection, spec: F.FormatSpec | None, cols: dict[str, s
         if col is None:
             return None
         if len(sources[field]) == 1 and sources[field][0] in det.typed:
-            return col
-        if all(c in prof.plain_times for c in sources[field]):
-            return f"try_cast({col} AS TIMESTAMP)"
-        return timestamp_expr(col, detect_date_dialect(con, "_src", col, det.european))
+            parsed = col
+        elif all(c in prof.plain_times for c in sources[field]):
+            parsed = f"try_cast({col} AS TIMESTAMP)"
+        else:
+            parsed = timestamp_expr(col, detect_date_dialect(con, "_src", col, det.european))
+        clock = cols.get(det.clock.get(field, ""))
+        if clock:  # a separate time-of-day column
+            parsed = (f"CASE WHEN try_cast(trim({clock}) AS TIME) IS NULL THEN {parsed} "
+                      f"ELSE ({parsed})::DATE + try_cast(trim({clock}) AS TIME) END")
+        return parsed
 
     def bad(field: str, parsed: str, what: str) -> tuple[str, str]:
         col = m[field]
@@ -340,11 +422,11 @@ def _canonical(con, det: Detection, spec: F.FormatSpec | None, cols: dict[str, s
         return f"{col} IS NOT NULL AND ({parsed}) IS NULL", f"{head} || {col} || {tail}"
 
     reasons: list[tuple[str, str]] = []
-    text = lambda f: m.get(f) or "NULL"  # noqa: E731
+    text = lambda f: m.get(f) or "NULL"
     if det.kind == "orders":
         return _orders(det, spec, m, num, ts, bad, text, reasons, label, sql)
     if det.kind == "reviews":
-        return _reviews(con, m, num, ts, bad, text, reasons, label, sql)
+        return _reviews(con, m, num, ts, bad, text, reasons, label, sql, optional)
     exprs = {k: text(k) for k in F.CANONICAL["products"]}
     if m.get("category"):
         # Shopify's 'Product Category' is a taxonomy path; its last segment is the category.
@@ -390,6 +472,15 @@ def _orders(det, spec, m, num, ts, bad, text, reasons, label, sql):
         qty_e = f"coalesce({part_qty}, 1)"
         revenue = f"({revenue_src}) * {qty_e} / {total_qty}"
         price_e = f"{revenue} / nullif({qty_e}, 0)"
+    elif explode == "wide":
+        exprs["line_no"] = "row_number() OVER (PARTITION BY _rid ORDER BY _idx)::INTEGER"
+        exprs["product_id"] = "_part"
+        exprs["product_name"] = "_part"
+        qty_e = "_wq"
+        total = revenue_src or "NULL"
+        revenue = f"({total}) * _wq / nullif(sum(_wq) OVER (PARTITION BY _rid), 0)"
+        price_e = f"{revenue} / nullif(_wq, 0)"
+        reasons.append(("_part IS NULL", "'no quantity in any product column'"))
     elif explode == "sku_list":
         exprs["line_no"] = "_idx::INTEGER"
         exprs["product_id"] = "coalesce(nullif(_part, ''), 'unknown')"
@@ -446,11 +537,10 @@ def _orders(det, spec, m, num, ts, bad, text, reasons, label, sql):
         f"NOT {cancelled} AND ({price_e}) IS NULL AND ({revenue}) IS NULL",
         f"'missing price (column ' || {sql.p(label.get('unit_price') or label.get('revenue', ''))} || ')'",
     ))
-    reasons.append((f"({exprs['product_id']}) IS NULL", "'missing product id and name'"))
     return exprs, reasons
 
 
-def _reviews(con, m, num, ts, bad, text, reasons, label, sql):
+def _reviews(con, m, num, ts, bad, text, reasons, label, sql, optional):
     """Canonical review expressions, with ratings rescaled to 1..5 and HTML entities decoded."""
     _register_unescape(con)
     rating_raw = num("rating")
@@ -458,13 +548,15 @@ def _reviews(con, m, num, ts, bad, text, reasons, label, sql):
     if rating_raw:
         top = con.execute(f"SELECT max({rating_raw}) FROM _src").fetchall()[0][0] or 5
         scale = 5.0 if top <= 5 else 10.0 if top <= 10 else 100.0
-    rating = f"round(({rating_raw}) * 5.0 / {scale}, 2)" if rating_raw else "NULL"
+    # A rating outside any known scale is unreadable: the review keeps its text without a rating.
+    rating = (f"CASE WHEN ({rating_raw}) > 0 AND ({rating_raw}) <= 100 THEN round(({rating_raw}) * 5.0 / {scale}, 2) END"
+              if rating_raw else "NULL")
     review_ts = ts("review_ts")
     title = f"sl_html_unescape({text('title')})" if m.get("title") else "NULL"
     body = f"sl_html_unescape({text('text')})" if m.get("text") else "NULL"
     hashed = ", ".join(f"coalesce({text(k)}, '')" for k in ("product_id", "author", "review_ts", "rating", "title", "text", "customer_id"))
     exprs = {
-        "review_id": f"coalesce({text('review_id')}, md5(concat_ws(chr(31), {hashed})))",
+        "review_id": f"coalesce({text('review_id')}, {_content_id(hashed, text('review_id'))})",
         "review_ts": review_ts or "NULL::TIMESTAMP",
         "product_id": text("product_id"),
         "product_name": text("product_name"),
@@ -476,12 +568,23 @@ def _reviews(con, m, num, ts, bad, text, reasons, label, sql):
         "text": body,
     }
     if review_ts:
-        reasons.append(bad("review_ts", review_ts, "unreadable date"))
+        optional.append(("review dates|kept without a date", m["review_ts"], review_ts))
     if rating_raw:
+        # A rating that is there must read: it is what a review is scored and trained on.
         reasons.append(bad("rating", rating_raw, "rating is not a number:"))
-        reasons.append((f"({rating_raw}) <= 0 OR ({rating_raw}) > 100", f"'rating ' || {m['rating']} || ' is outside any known scale'"))
+        reasons.append((f"({rating_raw}) <= 0 OR ({rating_raw}) > 100",
+                        f"'rating ' || {m['rating']} || ' is outside any known scale'"))
     reasons.append((f"{text('text')} IS NULL AND {text('title')} IS NULL AND ({rating}) IS NULL", "'review has neither text nor rating'"))
     return exprs, reasons
+
+
+def _content_id(hashed: str, review_id: str) -> str:
+    """A review's id from its content; the second and later reviews with the same content in one file (different
+    shoppers writing 'Love it!' on the same day) add their occurrence number, so they stay reviews of their own and
+    a re-import of the file still finds each of them again."""
+    digest = f"md5(concat_ws(chr(31), {hashed}))"
+    occurrence = f"row_number() OVER (PARTITION BY {review_id} IS NULL, {digest} ORDER BY _rid)"
+    return f"CASE WHEN {occurrence} = 1 THEN {digest} ELSE md5({digest} || '#' || {occurrence}) END"
 
 
 def _register_unescape(con) -> None:

@@ -7,10 +7,12 @@ import os
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from . import _formats as F
+
+if TYPE_CHECKING:  # pandas loads only when a preview is asked for (the CLI's import starts faster)
+    import pandas as pd
 
 Progress = Callable[[float, str], None]
 FORMAT_NAMES = tuple(spec.name for spec in F.FORMATS) + ("generic",)
@@ -47,6 +49,18 @@ class Detection:
     typed: frozenset[str] = frozenset()  # columns DuckDB's reader already parsed (set during ingest)
     sample: list[tuple[str, ...]] | None = field(default=None, repr=False)  # head cells per column (ingest)
     head: str = field(default="", repr=False)  # the first ~1 MB, already read by the sniffer
+    quote: str = '"'  # '' for files that use no quoting (quotes in cells are literal)
+    confidence: dict[str, float] = field(default_factory=dict)  # per mapped field (1.0: format or --map)
+    suggestions: dict[str, tuple[str, float]] = field(default_factory=dict)  # guesses below the threshold
+    low: frozenset[str] = frozenset()  # required fields filled by a guess below the threshold
+    profiles: list = field(default_factory=list, repr=False)  # ColumnProfile per source column (generic files)
+    notes: list[str] = field(default_factory=list)  # what the importer decided that the user should know
+    wide: tuple[str, ...] = ()  # product columns holding quantities (one column per product)
+    unpivot: bool = False  # load `wide` as order lines
+    synthetic_order_id: bool = False  # no usable order id column: each line is its own order
+    clock: dict[str, str] = field(default_factory=dict)  # time field → a separate time-of-day column
+    sci_ids: frozenset[str] = frozenset()  # id columns with spreadsheet-mangled values ('1.01E+11')
+    line_starts: list[int] | None = field(default=None, repr=False)  # file line of each record (tolerant reader)
 
     @property
     def european(self) -> bool:
@@ -55,6 +69,8 @@ class Detection:
 
     def preview(self, n: int = 20) -> pd.DataFrame:
         """First rows with canonical column names, as text, for the mapping form."""
+        import pandas as pd
+
         rows = []
         with open(self.path, encoding=self.encoding if self.encoding != "utf-8" else "utf-8-sig",
                   errors="replace", newline="") as fh:
@@ -85,13 +101,53 @@ class Detection:
         unused = [repr(h) for h in self.headers if F.normalise_header(h) not in used]
         return f"{pairs}; not used: {', '.join(unused) or 'none'}"
 
+    def mapping_table(self) -> list[dict]:
+        """Every source column with three sample values, the field it feeds (or the guess held back below the
+        confidence threshold) and the confidence, for the CLI table and the mapping form."""
+        by_col = {s: f for f, sources in self.mapping.items() for s in sources}
+        held = {s: (f, c) for f, (s, c) in self.suggestions.items()}
+        samples = {p.norm: p.samples for p in self.profiles}
+        rows = []
+        for i, h in enumerate(self.headers):
+            norm = F.normalise_header(h)
+            field_ = by_col.get(norm)
+            if field_:
+                conf, applied = self.confidence.get(field_, 1.0), True
+            elif norm in held:
+                field_, conf = held[norm]
+                applied = False
+            else:
+                conf, applied = None, False
+            if norm in self.wide:
+                field_, conf, applied = "(product column: quantities)", None, self.unpivot
+            rows.append({"index": i, "column": h, "samples": list(samples.get(norm, ())), "field": field_,
+                         "confidence": conf, "applied": applied, "low": field_ in self.low})
+        return rows
+
+    def format_mapping_table(self) -> str:
+        """The mapping table as aligned text lines (stderr of `storelens ingest`)."""
+        lines = [f"{'column':<28} {'sample values':<44} {'field':<22} confidence"]
+        for r in self.mapping_table():
+            sample = ", ".join(repr(s[:18]) for s in r["samples"])
+            if r["field"] is None:
+                guess, conf = "-", ""
+            elif r["applied"]:
+                guess = r["field"]
+                conf = "" if r["confidence"] is None else f"{r['confidence']:.2f}" + (" (low: check it)" if r["low"] else "")
+            else:
+                guess = f"({r['field']}?)"
+                conf = "" if r["confidence"] is None else f"{r['confidence']:.2f} not applied"
+            lines.append(f"{r['column'][:28]:<28} {sample[:44]:<44} {guess[:22]:<22} {conf}")
+        return "\n".join(lines)
+
 
 @dataclass
 class IngestReport:
     """Per-file counts; rows_read == rows_loaded + rows_updated + rows_rejected + rows_duplicate.
 
     `replaced` names the earlier uploads of the same file that this import replaced (undone in its transaction) and
-    `rows_replaced` counts the rows they had stored.
+    `rows_replaced` counts the rows they had stored; `warnings` are what the import decided that the user should
+    know (a guessed column, values loaded as NULL), in plain sentences.
     """
 
     file: str
@@ -105,6 +161,7 @@ class IngestReport:
     batch_id: str
     replaced: list[str] = field(default_factory=list)
     rows_replaced: int = 0
+    warnings: list[str] = field(default_factory=list)
 
     @property
     def changed(self) -> bool:

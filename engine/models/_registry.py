@@ -1,5 +1,6 @@
 """The one registry of model versions (table `model_versions`, keyed by family): register, list, activate, roll
-back, delete, load the active one with fallback. Every family uses it unchanged."""
+back, delete, load the active one with fallback (marking a broken version so every reader is told the same story).
+Every family uses it unchanged."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ._artefacts import meta_path
+from ._artefacts import meta_path, read_meta
 from ._errors import ModelLoadError, ModelNotFoundError
 
 if TYPE_CHECKING:
@@ -24,7 +25,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 LIST_COLUMNS = ["version", "created_at", "active", "metrics", "base_model", "data_hash", "path", "available",
-                "size_mb"]
+                "size_mb", "broken_reason"]
 
 
 def _folder_bytes(folder: Path) -> int:
@@ -146,8 +147,8 @@ class Registry:
         cur = store.cursor()
         try:
             return cur.execute(
-                "SELECT version, created_at, path, active, metrics, base_model, data_hash FROM model_versions "
-                "WHERE family = ? ORDER BY created_at DESC, version DESC",
+                "SELECT version, created_at, path, active, metrics, base_model, data_hash, broken_reason, broken_at, "
+                "fell_back_to FROM model_versions WHERE family = ? ORDER BY created_at DESC, version DESC",
                 [self.family],
             ).df()
         finally:
@@ -165,6 +166,7 @@ class Registry:
                 "metrics": _parse_metrics(r.metrics), "base_model": r.base_model, "data_hash": r.data_hash,
                 "path": str(path), "available": meta_path(path, self.family).is_file(),
                 "size_mb": _folder_bytes(path) / 1e6,
+                "broken_reason": r.broken_reason if isinstance(r.broken_reason, str) else None,
             })
         return pd.DataFrame.from_records(records, columns=LIST_COLUMNS)
 
@@ -207,8 +209,9 @@ class Registry:
         return out
 
     def fingerprint(self, store: "Store") -> str:
-        """Changes whenever a version is added, removed or (de)activated: part of cache keys."""
-        return ",".join(f"{r.version}:{bool(r.active)}" for r in self.rows(store).sort_values("version").itertuples())
+        """Changes whenever a version is added, removed, (de)activated or marked broken: part of cache keys."""
+        return ",".join(f"{r.version}:{bool(r.active)}:{isinstance(r.broken_reason, str)}"
+                        for r in self.rows(store).sort_values("version").itertuples())
 
     def _match(self, store: "Store", version: str) -> "pd.Series":
         """The registry row of `version`, or ModelNotFoundError listing the known ones."""
@@ -229,11 +232,13 @@ class Registry:
     # ------------------------------------------------------------------ changing
 
     def activate(self, store: "Store", version: str) -> None:
-        """Make `version` the active one (roll back or forward); it must exist and load."""
+        """Make `version` the active one (roll back or forward); it must exist and load (a repaired one is unmarked)."""
         row = self._match(store, version)
         self.loader(self.resolve_path(store, version, row["path"]))  # refuse to activate a broken one
         with store.transaction() as con:
             con.execute("UPDATE model_versions SET active = (version = ?) WHERE family = ?", [version, self.family])
+            con.execute("UPDATE model_versions SET broken_reason = NULL, broken_at = NULL, fell_back_to = NULL "
+                        "WHERE family = ? AND version = ?", [self.family, version])
 
     def rollback(self, store: "Store") -> str:
         """Activate the version registered before the active one; returns its name."""
@@ -262,10 +267,45 @@ class Registry:
             shutil.rmtree(folder, ignore_errors=True)
         return freed
 
-    def load_active(self, store: "Store") -> Any:
-        """The active version; if its files are missing or corrupt, warn and fall back to the previous good one.
+    def mark_broken(self, store: "Store", version: str, reason: str, replacement: str | None) -> None:
+        """Record that `version` cannot be loaded and, when one was found, activate `replacement` in its place."""
+        now = datetime.now(timezone.utc).replace(tzinfo=None)
+        try:
+            with store.transaction() as con:
+                con.execute(
+                    "UPDATE model_versions SET broken_reason = ?, broken_at = ?, fell_back_to = ?, active = FALSE "
+                    "WHERE family = ? AND version = ?", [reason, now, replacement, self.family, version])
+                if replacement is not None:
+                    con.execute("UPDATE model_versions SET active = (version = ?) WHERE family = ?",
+                                [replacement, self.family])
+        except Exception as exc:  # a read-only or busy database: the model still answers; a later load records it
+            self.log.warning("could not record %s model %s as broken: %s", self.family, version, exc)
 
-        A model loaded in place of the active one carries `meta["fallback_from"]` (the version that failed).
+    def fallback_notice(self, store: "Store") -> dict[str, Any] | None:
+        """What every reader should tell the user when the active version stands in for a broken one, else None.
+
+        `{"fell_back_from", "reason", "broken_at", "active_version"}`; it lasts until another version is trained or
+        activated, or the broken one is repaired and activated again.
+        """
+        rows = self.rows(store)
+        if rows.empty:
+            return None
+        active = rows[rows["active"].fillna(False).astype(bool)]
+        current = None if active.empty else str(active.iloc[0]["version"])
+        broken = rows[rows["broken_reason"].notna()]
+        if current is not None:  # with no usable version left, the newest broken one is the story
+            broken = broken[broken["fell_back_to"].astype(object) == current]
+        if broken.empty:
+            return None
+        row = broken.sort_values("broken_at", ascending=False).iloc[0]
+        return {"fell_back_from": str(row["version"]), "reason": str(row["broken_reason"]),
+                "broken_at": row["broken_at"], "active_version": current}
+
+    def _first_usable(self, store: "Store", probe: Callable[[Path], Any]) -> tuple[Any, str, str | None]:
+        """Try the active version, then older ones newest-first, then newer ones; broken ones are skipped.
+
+        Returns (what `probe` returned, its version, the active version it stands in for or None). A version that
+        fails is marked broken and the first good one is made active, so pages, commands and jobs agree.
         """
         import pandas as pd
 
@@ -280,24 +320,53 @@ class Registry:
             # active first, then older versions newest-first, then anything newer than the active one
             ordered = pd.concat([rows.loc[[pos]], rows.loc[pos + 1:], rows.loc[: pos - 1]])
         errors: list[str] = []
-        first = str(ordered.iloc[0]["version"])
+        failed: list[tuple[str, str]] = []
+        first = None if active.empty else str(active.iloc[0]["version"])
         for r in ordered.itertuples(index=False):
-            try:
-                model = self.loader(self.resolve_path(store, r.version, r.path))
-            except ModelLoadError as exc:
-                errors.append(f"{r.version}: {exc}")
-                self.log.warning("%s model version %s is unusable: %s", self.family, r.version, exc)
+            version = str(r.version)
+            if isinstance(r.broken_reason, str) and version != first:
+                errors.append(f"{version}: {r.broken_reason}")
                 continue
-            model.version = str(r.version)
-            if str(r.version) != first:
-                self.log.warning("active %s model %s could not be loaded; falling back to previous version %s",
-                                 self.family, first, r.version)
-                meta = getattr(model, "meta", None)
-                if isinstance(meta, dict):
-                    meta["fallback_from"] = first
-                model.fallback_from = first
-            return model
+            try:
+                found = probe(self.resolve_path(store, version, r.path))
+            except ModelLoadError as exc:
+                errors.append(f"{version}: {exc}")
+                failed.append((version, str(exc)))
+                self.log.warning("%s model version %s is unusable: %s", self.family, version, exc)
+                continue
+            for bad, reason in failed:
+                self.mark_broken(store, bad, reason, version if bad == first else None)
+            if failed and failed[0][0] == first:
+                self.log.warning("active %s model %s could not be loaded; falling back to previous version %s "
+                                 "(now the active one)", self.family, first, version)
+            if failed and failed[0][0] == first:
+                return found, version, first  # told even when the database could not record it
+            notice = self.fallback_notice(store)
+            return found, version, notice["fell_back_from"] if notice and notice["active_version"] == version else None
+        for bad, reason in failed:
+            self.mark_broken(store, bad, reason, None)
         raise ModelLoadError(
             f"no usable {self.family} model: every version failed to load (" + "; ".join(errors)
             + f"). Retrain with `{self.train_hint}`"
         )
+
+    def load_active(self, store: "Store") -> Any:
+        """The active version; if its files are missing or corrupt, it is marked broken and the previous good one
+        is loaded and made active. A model standing in for a broken one carries `fallback_from` (also in `meta`).
+        """
+        model, version, stands_in = self._first_usable(store, self.loader)
+        model.version = version
+        if stands_in is not None:
+            meta = getattr(model, "meta", None)
+            if isinstance(meta, dict):
+                meta["fallback_from"] = stands_in
+            model.fallback_from = stands_in
+        return model
+
+    def check_active(self, store: "Store") -> dict[str, Any]:
+        """Verify the active version's files without loading it (cheap enough for a page): marks a broken one and
+        falls back like `load_active`. Returns `{"active_version", "fell_back_from", "reason"}` (None when fine)."""
+        _, version, stands_in = self._first_usable(store, lambda folder: read_meta(folder, self.family))
+        notice = self.fallback_notice(store) if stands_in else None
+        return {"active_version": version, "fell_back_from": stands_in,
+                "reason": notice["reason"] if notice else None}

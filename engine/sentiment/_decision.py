@@ -72,6 +72,19 @@ def class_report(y: np.ndarray, pred: np.ndarray | None = None, pooled: np.ndarr
     return {"per_class": report, "confusion_matrix": shown.tolist(), "macro_f1": round(confusion_macro_f1(cm), 4)}
 
 
+def macro_f1_interval(cm, n_boot: int = 2000, seed: int = 0) -> tuple[float, float]:
+    """95% bootstrap interval of macro-F1 from a held-out confusion matrix: on a few hundred reviews or fewer the
+    figure alone says little (4 reviews can read 1.0)."""
+    cm = np.asarray(cm, dtype=np.int64)
+    n = int(cm.sum())
+    if n == 0:
+        return 0.0, 0.0
+    rng = np.random.default_rng(seed)
+    draws = rng.multinomial(n, (cm / n).ravel(), size=n_boot).reshape(n_boot, *cm.shape)
+    f = _macro_f1_rows(draws)
+    return round(float(np.percentile(f, 2.5)), 4), round(float(np.percentile(f, 97.5)), 4)
+
+
 def grid_confusions(scores: np.ndarray, y: np.ndarray, off: np.ndarray, c: int, grid: np.ndarray) -> np.ndarray:
     """Confusion matrices of argmax(scores + off) with off[c] set to each grid value, (len(grid), K, K), in O(n log n).
 

@@ -45,6 +45,7 @@ from ._decision import (
     Decision,
     class_report,
     confusion_macro_f1,
+    macro_f1_interval,
     crossfit_confusion,
     fit_decision,
 )
@@ -69,6 +70,12 @@ WEIGHTS_FILE = "model.safetensors"
 CONFIG_FILE = "config.json"
 TOKENIZER_DIR = "tokenizer"
 EVAL_FRACTION = 0.15
+# Fewest rated reviews of each label (negative, neutral, positive) to train on: below 10 the held-out split
+# (15%) gets one or two of that label, so its recall can only read 0, 50% or 100%, and the fine-tune sees the
+# label in fewer than one batch in eight. The figures would be noise, so training refuses.
+MIN_PER_CLASS = 10
+# Held-out sets smaller than this get a 95% interval beside every macro-F1.
+CI_BELOW = 200
 EARLY_STOP_SLICE = 1200  # CPU: held-out reviews scored at each early-stopping point (~10 s each here)
 
 
@@ -330,6 +337,12 @@ def _prepare_frame(df: pd.DataFrame) -> pd.DataFrame:
         raise InsufficientDataError(f"need at least {MIN_REVIEWS} rated reviews with text to train; found {len(out)}")
     if out["label"].nunique() < 2:
         raise InsufficientDataError("all rated reviews have the same sentiment label; need at least two labels")
+    counts = np.bincount(out["label"].to_numpy(), minlength=len(LABELS))
+    if counts.min() < MIN_PER_CLASS:
+        found = ", ".join(f"{n} {name}" for name, n in zip(LABELS, counts))
+        raise InsufficientDataError(
+            f"need at least {MIN_PER_CLASS} rated reviews with text of each sentiment to train; found {found}"
+        )
     return out
 
 
@@ -559,6 +572,9 @@ def _fit_core(
         "baseline_macro_f1": f_base,
         "seconds": None,
         "beats_baseline": bool(f_model > f_base),
+        **({"macro_f1_ci95": list(macro_f1_interval(model_report["confusion_matrix"])),
+            "baseline_macro_f1_ci95": list(macro_f1_interval(base_report["confusion_matrix"]))}
+           if scored.sum() < CI_BELOW else {}),
         "margin_over_baseline": round(f_model - f_base, 4),
         "model_kind": sm.model_kind,
         "transformer_macro_f1": tr_only,

@@ -38,7 +38,8 @@ def list_versions(store: "Store") -> "pd.DataFrame":
     rows = REGISTRY.list(store)
     metrics = pd.DataFrame([{k: m.get(k) for k in _METRIC_COLUMNS} for m in rows["metrics"]], columns=_METRIC_COLUMNS)
     out = pd.concat([rows[["version", "created_at", "active"]].reset_index(drop=True), metrics,
-                     rows[["base_model", "data_hash", "path", "available", "size_mb"]].reset_index(drop=True)], axis=1)
+                     rows[["base_model", "data_hash", "path", "available", "size_mb", "broken_reason"]]
+                     .reset_index(drop=True)], axis=1)
     return out
 
 
@@ -60,6 +61,16 @@ def has_model(store: "Store") -> bool:
 def load_active(store: "Store") -> Any:
     """The active version; if its files are missing or corrupt, warn and fall back to the previous good one."""
     return REGISTRY.load_active(store)
+
+
+def check_active(store: "Store") -> dict:
+    """Verify the active version's files (no torch): a broken one is marked and the previous good one activated."""
+    return REGISTRY.check_active(store)
+
+
+def fallback_notice(store: "Store") -> dict | None:
+    """Set while the active version stands in for a broken one: what the pages and commands tell the user."""
+    return REGISTRY.fallback_notice(store)
 
 
 def active_version(store: "Store") -> str | None:

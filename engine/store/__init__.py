@@ -15,11 +15,13 @@ from ._migrations import MIGRATIONS, SCHEMA_VERSION
 from ._sql import (
     LABELS,
     PERIOD_FREQS,
+    PLAUSIBLE_FROM,
     PURCHASE_LINE_SQL,
     REVENUE_LINE_SQL,
     UNCATEGORISED,
     Filters,
     check_freq,
+    clamp_range,
     compose_text,
     day_start,
     filter_where,
@@ -27,6 +29,8 @@ from ._sql import (
     labels_from_ratings,
     model_text_sql,
     period_bounds,
+    plausible_sql,
+    plausible_until,
     rating_label_sql,
 )
 
@@ -47,6 +51,10 @@ __all__ = [
     "REVENUE_LINE_SQL",
     "PURCHASE_LINE_SQL",
     "filter_where",
+    "PLAUSIBLE_FROM",
+    "plausible_until",
+    "plausible_sql",
+    "clamp_range",
     "day_start",
     "check_freq",
     "period_bounds",

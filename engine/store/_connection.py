@@ -112,7 +112,7 @@ class Store:
                     told = True
                     self.on_wait(f"{busy}; waiting up to {self.wait:g} s")
                 time.sleep(pause)
-                pause = min(pause * 2, 0.5)
+                pause = min(pause * 2, 0.1)  # short: the other side lets go between queries, for moments
         con.execute("SET TimeZone = 'UTC'")
         return con
 

@@ -36,17 +36,22 @@ def safe_frame(df: "pd.DataFrame") -> "pd.DataFrame":
     return out
 
 
+# CRLF rows (RFC 4180): pandas then quotes a cell holding a lone CR too. With "\n" rows it writes "x\r=2" bare, and
+# a spreadsheet starts a new row at the CR whose first cell is the live formula "=2".
+_ROW_END = "\r\n"
+
+
 def safe_csv_bytes(df: "pd.DataFrame") -> bytes:
     """The frame as UTF-8 CSV bytes, formula-safe (for downloads)."""
     buf = io.StringIO()
-    safe_frame(df).to_csv(buf, index=False)
+    safe_frame(df).to_csv(buf, index=False, lineterminator=_ROW_END)
     return buf.getvalue().encode("utf-8")
 
 
 def write_safe_csv(df: "pd.DataFrame", path: str | Path) -> Path:
     """Write the frame to `path` as formula-safe CSV (for command outputs)."""
     path = Path(path)
-    safe_frame(df).to_csv(path, index=False)
+    safe_frame(df).to_csv(path, index=False, lineterminator=_ROW_END)
     return path
 
 

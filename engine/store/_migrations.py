@@ -80,6 +80,13 @@ MIGRATIONS: list[str] = [
         batch_id VARCHAR NOT NULL, held_table VARCHAR NOT NULL, row_key VARCHAR, line_no BIGINT
     );
     """,
+    # v5: a model version whose files turned out missing or corrupt is marked broken (with the reason, when, and
+    # the version activated in its place) instead of staying "active" while another one answers.
+    """
+    ALTER TABLE model_versions ADD COLUMN IF NOT EXISTS broken_reason VARCHAR;
+    ALTER TABLE model_versions ADD COLUMN IF NOT EXISTS broken_at TIMESTAMP;
+    ALTER TABLE model_versions ADD COLUMN IF NOT EXISTS fell_back_to VARCHAR;
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

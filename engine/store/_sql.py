@@ -19,6 +19,10 @@ PERIOD_FREQS: dict[str, str] = {"D": "day", "W": "week", "M": "month"}
 # Revenue rules shared by every sales figure: a line counts towards revenue unless its order is cancelled (returns,
 # negative lines, always count, so they reduce revenue); a purchase line is a positive line of an order that is not
 # cancelled (orders, AOV, customers, repeat rate, and the models' purchases).
+# Dates a shop's data can plausibly have: from 1990 to a year from today. A stored date outside (a misread year 0005,
+# a typo'd 9999) is left out of every period rather than breaking the page that tries to draw it; the app counts such
+# rows in the sidebar so they are never hidden silently.
+PLAUSIBLE_FROM = date(1990, 1, 1)
 REVENUE_LINE_SQL = "(status IS DISTINCT FROM 'cancelled' OR quantity < 0)"
 PURCHASE_LINE_SQL = "(status IS DISTINCT FROM 'cancelled' AND quantity > 0)"
 
@@ -55,6 +59,16 @@ def day_start(d: date | datetime | str | "pd.Timestamp") -> datetime:
     return ts.to_pydatetime()
 
 
+def plausible_until() -> date:
+    """The last plausible day: a year from today."""
+    return date.today() + timedelta(days=366)
+
+
+def plausible_sql(ts_column: str) -> tuple[str, list]:
+    """WHERE clause and parameters keeping only rows whose timestamp lies in the plausible range."""
+    return f"({ts_column} >= ? AND {ts_column} < ?)", [day_start(PLAUSIBLE_FROM), day_start(plausible_until())]
+
+
 def filter_where(ts_column: str, filters: Filters | None = None, *, start: date | None = None,
                  end: date | None = None, category_column: str = "category", category: str | None = None,
                  period: tuple[date | datetime, date | datetime] | None = None) -> tuple[str, list]:
@@ -67,12 +81,17 @@ def filter_where(ts_column: str, filters: Filters | None = None, *, start: date 
     start = filters.start if start is None else start
     end = filters.end if end is None else end
     parts, params = ["TRUE"], []
-    if start is not None:
-        parts.append(f"{ts_column} >= ?")
-        params.append(day_start(start))
-    if end is not None:
-        parts.append(f"{ts_column} < ?")
-        params.append(day_start(end) + timedelta(days=1))
+    if start is None and end is None:  # undated rows stay in; implausibly dated ones are out of every range
+        parts.append(f"({ts_column} IS NULL OR ({ts_column} >= ? AND {ts_column} < ?))")
+        params += [day_start(PLAUSIBLE_FROM), day_start(plausible_until())]
+    else:
+        lo, hi = day_start(PLAUSIBLE_FROM), day_start(plausible_until()) + timedelta(days=1)
+        if start is not None:
+            lo = max(lo, day_start(start))
+        if end is not None and day_start(end) < hi - timedelta(days=1):  # (date.max + 1 day would overflow)
+            hi = day_start(end) + timedelta(days=1)
+        parts.append(f"{ts_column} >= ? AND {ts_column} < ?")
+        params += [lo, hi]
     if filters.categories:
         parts.append(f"list_contains(?::VARCHAR[], coalesce({category_column}, ?))")
         params += [list(filters.categories), UNCATEGORISED]
@@ -83,6 +102,11 @@ def filter_where(ts_column: str, filters: Filters | None = None, *, start: date 
         parts.append(f"{ts_column} >= ? AND {ts_column} < ?")
         params += [day_start(period[0]), day_start(period[1])]
     return " AND ".join(parts), params
+
+
+def clamp_range(start: date, end: date) -> tuple[date, date]:
+    """An inclusive day range narrowed to the plausible dates (so period arithmetic never leaves the calendar)."""
+    return max(start, PLAUSIBLE_FROM), min(end, plausible_until())
 
 
 def check_freq(freq: str, allowed: Sequence[str] = ("D", "W", "M")) -> str:

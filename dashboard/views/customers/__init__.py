@@ -1,1 +1,2 @@
-"""Customers pages (navigation section "Customers"): Recommendations."""
+"""Customers pages (navigation section "Customers"): Segments (learned segments, RFM, churn risk and its reasons),
+Recommendations."""

@@ -16,6 +16,9 @@ generation = st.session_state.setdefault("upload_generation", 0)
 files = st.file_uploader("Export files", type=["csv", "tsv", "txt"], accept_multiple_files=True,
                          key=f"uploader_{generation}")
 
+# Files removed from the picker (cancelled) leave the private upload folder at once.
+services.discard_uploads_except(services.save_upload(file) for file in files or [])
+
 items: list[ImportItem] = []
 for file in files or []:
     fid = file.file_id
@@ -23,11 +26,13 @@ for file in files or []:
         st.markdown(f"**{services.plain(file.name)}**")
         path = services.save_upload(file)
         kind = st.session_state.get(f"kind_{fid}")
+        unpivot = bool(st.session_state.get(f"unpivot_{fid}"))
         try:
-            base = services.detect_upload(path, file.name, kind=kind)
-            choices = {c: st.session_state.get(f"map_{fid}_{base.kind}_{c}")
-                       for c in services.canonical_columns(base.kind)}
-            det = services.detect_upload(path, file.name, kind=base.kind, mapping=services.user_mapping(base, choices))
+            base = services.detect_upload(path, file.name, kind=kind, unpivot=unpivot)
+            choices = {r["index"]: st.session_state.get(f"col_{fid}_{base.kind}_{r['index']}")
+                       for r in services.column_table(base)}
+            mapping = services.mapping_from_columns(base, choices)
+            det = services.detect_upload(path, file.name, kind=base.kind, mapping=mapping, unpivot=unpivot)
         except IngestError as exc:
             st.error(services.plain(exc))
             if services.kind_can_be_chosen(path, file.name):  # only the kind was unclear: the user says it
@@ -35,21 +40,33 @@ for file in files or []:
                              placeholder="Choose what the file holds")
             continue
 
-        st.write(f"Detected format **{det.format}**, kind **{det.kind}**.")
+        st.write(f"Detected format **{services.plain(det.format)}**, kind **{det.kind}**.")
+        for note in base.notes:
+            st.info(services.plain(note))
         if det.missing:
             st.warning(f"No column found for: {services.plain(', '.join(det.missing))}. Pick one below.")
         st.dataframe(services.preview(det), hide_index=True)
 
-        with st.expander("Correct the mapping", expanded=bool(det.missing)):
+        # Every source column with three sample values, the guessed field and its confidence; guesses below the
+        # confidence threshold are shown but left blank, so nothing doubtful is applied without the user.
+        with st.expander("Check the columns", expanded=bool(det.missing) or det.format == "generic"):
             st.selectbox("Kind", services.KINDS, index=services.KINDS.index(det.kind), key=f"kind_{fid}")
+            if base.wide:
+                st.checkbox(f"Unpivot the {len(base.wide)} product columns into order lines", key=f"unpivot_{fid}")
             with st.form(f"mapping_{fid}"):
-                options = services.header_choices(det)
-                columns = st.columns(3)
-                for i, canon in enumerate(services.canonical_columns(det.kind)):
-                    key = f"map_{fid}_{det.kind}_{canon}"
-                    current = st.session_state.get(key) or services.mapped_header(det, canon)
-                    columns[i % 3].selectbox(canon, options, index=options.index(current) if current in options else 0,
-                                             key=key)
+                options = services.field_options(base)
+                head = st.columns([2, 4, 3])
+                head[0].markdown("**Column**")
+                head[1].markdown("**Sample values**")
+                head[2].markdown("**Field**")
+                for row in services.column_table(base):
+                    key = f"col_{fid}_{base.kind}_{row['index']}"
+                    current = st.session_state.get(key) or services.default_field(row)
+                    cells = st.columns([2, 4, 3])
+                    cells[0].text(row["column"])
+                    cells[1].text(" | ".join(s[:40] for s in row["samples"]) or "(empty)")
+                    cells[2].selectbox(services.plain(services.confidence_label(row)), options,
+                                       index=options.index(current) if current in options else 0, key=key)
                 st.form_submit_button("Apply mapping")
         if not det.missing:  # a file without its required columns waits for the user's mapping
             replace = False
@@ -65,8 +82,7 @@ for file in files or []:
                 else:
                     st.info(f"This file was already imported on {when} with the same mapping (batch "
                             f"{earlier.batch_id}); importing it again adds nothing.")
-            mapping = tuple(services.user_mapping(base, choices).items())
-            items.append(ImportItem(str(path), file.name, det.kind, mapping, replace))
+            items.append(ImportItem(str(path), file.name, det.kind, tuple(mapping.items()), replace, unpivot))
 
 if st.button(f"Import {len(items)} files" if len(items) > 1 else "Import", type="primary", disabled=not items):
     bar = st.progress(0.0, text="Starting import…")
@@ -82,6 +98,8 @@ if results:
     for result in results:
         if result.error:
             st.error(services.plain(result.error))
+        for warning in result.report.warnings if result.report else ():
+            st.warning(f"{services.plain(result.file_name)}: {services.plain(warning)}")
     reports = [r.report for r in results if r.report is not None]
     if reports:
         st.dataframe([r.as_dict() for r in reports], hide_index=True,

@@ -15,6 +15,8 @@ from dashboard import charts, services, views
 from engine.store import safe_csv_bytes
 
 st.title("Drivers")
+if notice := services.model_notice():  # the active version stands in for a broken one
+    st.warning(notice, icon=":material/warning:")
 st.caption("What is driving negative (and positive) reviews in a category: the words the sentiment model leans on "
            "most, summed over the category's reviews in a period.")
 

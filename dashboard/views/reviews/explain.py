@@ -16,6 +16,8 @@ _PICK = "explain_pick"  # selectbox of stored reviews
 _CHOSEN = "explain_review_id"  # set by the Sentiment and Drivers pages' "Explain" buttons
 
 st.title("Explain")
+if notice := services.model_notice():  # the active version stands in for a broken one
+    st.warning(notice, icon=":material/warning:")
 st.caption("Which words pushed the sentiment model toward its label, with a check of how far the explanation "
            "can be trusted.")
 

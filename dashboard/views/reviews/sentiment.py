@@ -21,6 +21,8 @@ def _or_none(value):
 
 
 st.title("Sentiment")
+if notice := services.model_notice():  # the active version stands in for a broken one
+    st.warning(notice, icon=":material/warning:")
 f = services.filters()
 cov = services.sentiment_coverage(f)
 

@@ -1,0 +1,90 @@
+"""Forecast figures: the fan chart (history, the model's p50 and 10-90 band, anomalies, the backtest winner where a
+baseline wins) and the sentiment-leads-sales bars; pure functions of the engine's frames."""
+
+from __future__ import annotations
+
+import pandas as pd
+import plotly.graph_objects as go
+
+from ._common import empty_figure, safe, template_safe
+
+__all__ = ["fan_chart", "lead_lag_bars", "selected_anomaly"]
+
+_BAND = "rgba(31, 119, 180, 0.18)"
+_ANOMALY = "anomaly"  # customdata tag of the clickable anomaly markers
+
+
+def fan_chart(history: pd.DataFrame, forecast: pd.DataFrame, series: str, anomalies: pd.DataFrame | None = None,
+              alternative: pd.DataFrame | None = None, history_periods: int = 120, metric: str = "revenue") -> go.Figure:
+    """History, the model's p50 with its p10-p90 band, anomalies as clickable red crosses, and the winning baseline
+    dashed where it beats the model.
+
+    history: series, ts, y; forecast: series, ts, p10, p50, p90; anomalies: series, ts, actual; alternative:
+    series, ts, p50, method_label.
+    """
+    h = history[history["series"] == series].sort_values("ts").tail(history_periods)
+    f = forecast[forecast["series"] == series].sort_values("ts")
+    if h.empty and f.empty:
+        return empty_figure(f"No data for {series}")
+    fig = go.Figure()
+    fig.add_trace(go.Scatter(x=h["ts"], y=h["y"], mode="lines", name="actual", line=dict(color="#444", width=1.3),
+                             hovertemplate="%{x|%Y-%m-%d}: %{y:,.2f}<extra>actual</extra>"))
+    if not f.empty:
+        fig.add_trace(go.Scatter(x=f["ts"], y=f["p90"], mode="lines", line=dict(width=0), showlegend=False,
+                                 hovertemplate="%{x|%Y-%m-%d}: p90 %{y:,.2f}<extra></extra>"))
+        fig.add_trace(go.Scatter(x=f["ts"], y=f["p10"], mode="lines", line=dict(width=0), fill="tonexty",
+                                 fillcolor=_BAND, name="10–90% band",
+                                 hovertemplate="%{x|%Y-%m-%d}: p10 %{y:,.2f}<extra></extra>"))
+        fig.add_trace(go.Scatter(x=f["ts"], y=f["p50"], mode="lines", name="forecast (median)",
+                                 line=dict(color="#1f77b4", width=2),
+                                 hovertemplate="%{x|%Y-%m-%d}: %{y:,.2f}<extra>median</extra>"))
+    if alternative is not None and not alternative.empty:
+        a = alternative[alternative["series"] == series].sort_values("ts")
+        if not a.empty:
+            label = template_safe(a["method_label"].iloc[0])
+            fig.add_trace(go.Scatter(x=a["ts"], y=a["p50"], mode="lines", name=f"{label} (wins the backtest)",
+                                     line=dict(color="#ff7f0e", width=1.6, dash="dash"),
+                                     hovertemplate=f"%{{x|%Y-%m-%d}}: %{{y:,.2f}}<extra>{label}</extra>"))
+    if anomalies is not None and not anomalies.empty:
+        a = anomalies[anomalies["series"] == series]
+        if not a.empty:
+            fig.add_trace(go.Scatter(
+                x=a["ts"], y=a["actual"], mode="markers", name="outside the 80% interval",
+                marker=dict(color="#d62728", size=10, symbol="x"),
+                customdata=[[_ANOMALY, series, str(pd.Timestamp(t).date())] for t in a["ts"]],
+                hovertemplate="%{x|%Y-%m-%d}: %{y:,.2f} outside the interval (click for its rows)<extra></extra>"))
+    fig.update_layout(title=safe(series), height=300, margin=dict(l=10, r=10, t=40, b=10), hovermode="closest",
+                      legend=dict(orientation="h", yanchor="top", y=-0.12), yaxis_title=safe(metric), xaxis_title=None)
+    return fig
+
+
+def selected_anomaly(state: object) -> tuple[str, pd.Timestamp] | None:
+    """(series, period) of the anomaly marker clicked in a fan chart (state: st.plotly_chart's event or its
+    session-state value); None when no anomaly is selected."""
+    if state is None:
+        return None
+    getter = state.get if hasattr(state, "get") else (lambda k, d=None: getattr(state, k, d))
+    selection = getter("selection", None)
+    points = (selection.get("points") if hasattr(selection, "get") else getattr(selection, "points", None)) \
+        if selection is not None else None
+    for point in points or []:
+        custom = point.get("customdata") if hasattr(point, "get") else None
+        if isinstance(custom, (list, tuple)) and len(custom) == 3 and custom[0] == _ANOMALY:
+            return str(custom[1]), pd.Timestamp(custom[2])
+    return None
+
+
+def lead_lag_bars(df: pd.DataFrame) -> go.Figure:
+    """Correlation at the peak lag per category (df: category, peak_lag_weeks, correlation, significant)."""
+    d = df.dropna(subset=["correlation"]) if not df.empty else df
+    if d.empty:
+        return empty_figure("Not enough weeks with both reviews and sales in any category")
+    d = d.sort_values("correlation")
+    colours = ["#d62728" if s else "#bbbbbb" for s in d["significant"]]
+    labels = [f"{safe(c)} (lag {int(lag)} wk)" for c, lag in zip(d["category"], d["peak_lag_weeks"])]
+    fig = go.Figure(go.Bar(x=d["correlation"], y=labels, orientation="h", marker_color=colours,
+                           hovertemplate="%{y}: r = %{x:.2f}<extra></extra>"))
+    fig.update_layout(title="Negative reviews vs later revenue",
+                      height=max(240, 40 * len(d) + 90), margin=dict(l=10, r=10, t=50, b=10),
+                      xaxis=dict(title="correlation of week-over-week changes", range=[-1, 1]))
+    return fig

@@ -1,0 +1,176 @@
+"""What the Forecasts page asks for: the request's choices, the saved forecast that matches the current data (or
+why there is none), starting a forecast in the background, the series table, the rows behind an anomaly, and
+whether negative reviews lead sales. Caching only through services.cache."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+import pandas as pd
+
+from engine.forecast import (
+    DIMENSIONS,
+    LEADLAG_TEST,
+    METHOD_LABELS,
+    METRICS,
+    OTHER,
+    REGISTRY,
+    TOTAL,
+    ForecastConfig,
+    ForecastModel,
+)
+from engine.models import ModelLoadError
+from engine.sentiment import trends as sentiment_trends
+
+from . import cache
+from .background import Job, start_job
+from .display import duration, plain
+from .session import data_version, db_path, store
+
+__all__ = [
+    "METRIC_LABELS", "DIMENSION_LABELS", "FREQ_LABELS", "HORIZONS", "LEADLAG_TEST", "dimensions", "request",
+    "data_key", "current_hash", "saved_forecast", "start_forecast", "forecast_outcome", "series_table", "verdict",
+    "anomaly_table", "anomaly_rows", "lead_lag",
+]
+
+METRIC_LABELS: dict[str, str] = {"revenue": "Revenue", "units": "Units", "orders": "Orders",
+                                 "negative_share": "Share of negative reviews", "sentiment": "Mean sentiment"}
+DIMENSION_LABELS: dict[str, str] = {TOTAL: "Total only", "category": "Category", "country": "Country",
+                                    "product_id": "Product (top N)", "product_name": "Product name (top N)",
+                                    "currency": "Currency", "status": "Status"}
+FREQ_LABELS: dict[str, str] = {"D": "Daily", "W": "Weekly"}
+HORIZONS: dict[str, list[int]] = {"D": [7, 14, 28, 56, 91], "W": [4, 8, 13, 26]}
+
+
+def dimensions(metric: str) -> list[str]:
+    """The splits a metric can be forecast by (reviews have no country)."""
+    return [TOTAL, *(d for d in DIMENSIONS[METRICS[metric]] if d in DIMENSION_LABELS and d not in ("status",))]
+
+
+def request(metric: str, by: str, freq: str, horizon: int, top_n: int = 10) -> dict[str, Any]:
+    """A validated request as the plain dict the caches key on."""
+    config = ForecastConfig(metric=metric, by=by, freq=freq, horizon=int(horizon), top_n=int(top_n)).validate()
+    return {"metric": config.metric, "by": config.by, "freq": config.freq, "horizon": config.horizon,
+            "top_n": config.top_n}
+
+
+def data_key(metric: str) -> int | str:
+    """The data version a request's cache entries depend on (uploads; for review metrics also the scores)."""
+    if METRICS[metric] == "reviews":
+        return sentiment_trends.data_version(store())
+    return data_version()
+
+
+def current_hash(req: dict[str, Any]) -> tuple[str | None, str | None]:
+    """(fingerprint of the request's data, None) or (None, why it cannot be forecast)."""
+    try:
+        return cache.forecast_data_hash(db_path(), data_key(req["metric"]), req), None
+    except ValueError as exc:  # InsufficientDataError included: no data of that kind yet
+        return None, str(exc)
+
+
+def saved_forecast(req: dict[str, Any]) -> tuple[ForecastModel | None, str | None]:
+    """The newest saved forecast of this request and whether it is current: (model, None) when it matches the data,
+    (model, 'older data') when the data changed since, (None, None) when there is none."""
+    data_hash, _ = current_hash(req)
+    older = None
+    for row in REGISTRY.list(store()).itertuples(index=False):
+        m = row.metrics or {}
+        if not row.available or any(m.get(k) != v for k, v in req.items()):
+            continue
+        if data_hash is not None and row.data_hash == data_hash:
+            model = _load(row.version)
+            if model is not None:
+                return model, None
+        older = older or row.version
+    model = _load(older) if older is not None else None
+    return (model, "older data") if model is not None else (None, None)
+
+
+def _load(version: str) -> ForecastModel | None:
+    """A saved version, or None when its files are broken (the page then offers to run it again)."""
+    try:
+        return cache.forecast_model(db_path(), version)
+    except ModelLoadError:
+        return None
+
+
+def start_forecast(req: dict[str, Any]) -> Job:
+    """Backtest, fit and forecast the request in the background and register it as a forecast version."""
+    s = store()
+
+    def work(job: Job) -> dict:
+        model = ForecastModel(ForecastConfig(**req))
+        report = model.fit(s, progress=job.update)
+
+        def save(folder, version, _created) -> None:
+            model.version = version
+            model.save(folder)
+
+        version, _ = REGISTRY.register(s, save, report, data_hash=model.data_hash)
+        return {"model_version": version, **report}
+
+    return start_job("forecast", dict(req), work)
+
+
+def forecast_outcome(job: Job) -> tuple[str, str] | None:
+    """What a finished forecast job did (level, Markdown-safe sentence); None for other jobs or while it runs."""
+    if job.kind != "forecast" or job.running:
+        return None
+    r = job.result or {}
+    if job.status == "done":
+        return "success", (f"Forecast {plain(r.get('model_version'))} ready in {duration(job.elapsed)}: "
+                           f"{r.get('n_series')} series backtested from {len(r.get('origins', []))} origins.")
+    if job.status == "failed":
+        return "error", f"The forecast failed: {plain(job.error)}"
+    return "info", "The forecast was cancelled; nothing was kept from it."
+
+
+def series_table(model: ForecastModel) -> pd.DataFrame:
+    """One row per series, sorted by expected change (largest rise first): MASE beside seasonal naive, coverage,
+    who wins the backtest."""
+    t = model.result.table.copy()
+    t["best method"] = t["winner"].map(METHOD_LABELS)
+    t["model vs seasonal naive"] = t["mase_model"] / t["mase_seasonal_naive"]
+    cols = ["series", "expected_change", "last_period", "next_period", "mase_model", "mase_seasonal_naive",
+            "mase_auto_ets", "mase_auto_theta", "model vs seasonal naive", "coverage_80", "best method",
+            "model_loses", "sparse"]
+    return t[cols].sort_values("expected_change", ascending=False, na_position="last").reset_index(drop=True)
+
+
+def verdict(model: ForecastModel, series: str) -> tuple[str, str]:
+    """(level, sentence) on how this series' forecast has done: whether the model beats seasonal naive."""
+    row = model.result.table.set_index("series").loc[series]
+    mase, naive = row["mase_model"], row["mase_seasonal_naive"]
+    if pd.isna(mase) or pd.isna(naive):
+        return "info", "Too little variation in this series to score the backtest."
+    best = METHOD_LABELS[row["winner"]]
+    if row["model_loses"]:
+        return "warning", (f"The model loses to seasonal naive here (MASE {mase:.2f} vs {naive:.2f}); {best} did "
+                           f"best in the backtest — its forecast is the dashed line.")
+    if row["winner"] != "model":
+        return "info", (f"The model beats seasonal naive (MASE {mase:.2f} vs {naive:.2f}), but {best} did better "
+                        f"(dashed line).")
+    return "success", f"The model beats every baseline here (MASE {mase:.2f}; seasonal naive {naive:.2f})."
+
+
+def anomaly_table(model: ForecastModel) -> pd.DataFrame:
+    """Last window's actuals outside the model's 80% interval, furthest out first."""
+    a = model.result.anomalies.copy()
+    if not a.empty:
+        a["ts"] = pd.to_datetime(a["ts"]).dt.date
+    return a
+
+
+def anomaly_rows(model: ForecastModel, series: str, period: date, limit: int = 200) -> pd.DataFrame:
+    """The order lines (or reviews) behind one anomaly."""
+    cfg = model.config
+    req = {"metric": cfg.metric, "by": cfg.by, "freq": cfg.freq, "horizon": cfg.horizon, "top_n": cfg.top_n}
+    top_keys = tuple(n for n in model.result.table["series"] if n not in (TOTAL, OTHER))
+    return cache.forecast_rows(db_path(), data_key(cfg.metric), req, top_keys, series, period, limit)
+
+
+def lead_lag(max_lag: int = 8) -> pd.DataFrame:
+    """Does the weekly negative-review share lead revenue, per category."""
+    return cache.sentiment_leads_sales(db_path(), sentiment_trends.data_version(store()), max_lag)

@@ -1,0 +1,207 @@
+"""Segments: who the customers are (learned segments with plain names, RFM reference), who is about to stop
+buying and why, each segment's or risk band's members as a CSV for e-mail tools."""
+
+import pandas as pd
+import streamlit as st
+
+from dashboard import charts, services
+
+st.title("Customer segments")
+st.caption("Groups customers by how they buy (a small neural network compresses each customer's behaviour; "
+           "similar customers are clustered and the groups named from their profile), beside the familiar RFM "
+           "segments, and estimates each customer's risk of not buying again. Learning runs in the background.")
+
+_PICKED = "segments_picked_ids"  # customers picked on the map (or from the segment table)
+
+
+@st.fragment(run_every=1.0)
+def job_progress() -> None:
+    """Redrawn every second while a segments job runs; one full rerun when it ends."""
+    job = services.latest_job()
+    if job is None or job.kind != services.SEGMENT_JOB:
+        return
+    if job.running:
+        st.progress(job.fraction, text=services.job_progress_text(job))
+    elif st.session_state.get("segments_seen_job") != job.id:
+        st.rerun()
+
+
+job = services.latest_job()
+running = job is not None and job.running
+if running and job.kind == services.SEGMENT_JOB:
+    job_progress()
+elif job is not None and job.kind == services.SEGMENT_JOB:
+    st.session_state["segments_seen_job"] = job.id
+    outcome = services.segments_job_outcome(job)
+    if outcome is not None:
+        getattr(st, outcome[0])(outcome[1])
+
+avail = services.segments_availability()
+if not avail.ok:
+    st.info(services.plain(avail.reason), icon=":material/info:")
+    st.stop()
+
+with st.expander("Learn segments again", expanded=services.segments_version() is None):
+    with st.form("segments_form", border=False):
+        horizon = st.slider("Churn horizon (days)", min_value=30, max_value=180, value=90, step=10,
+                            key="segments_horizon",
+                            help="Churn risk = probability of no purchase within this many days.")
+        go = st.form_submit_button("Learn segments", type="primary", icon=":material/groups:", disabled=running)
+    if go:
+        try:
+            services.start_segmenting(horizon)
+            st.rerun()
+        except services.JobBusyError as exc:
+            st.warning(services.plain(exc))
+    st.caption("The same learning runs from a shell with `storelens segment`.")
+
+version = services.segments_version()
+if version is None:
+    st.info(f"No segments yet for these {avail.n_customers:,} customers: click **Learn segments** above "
+            "(about a minute on a small machine).")
+    st.stop()
+
+try:
+    report = services.segments_report(version)
+except services.segments.ModelLoadError as exc:  # every version's files are missing or corrupt
+    st.error(f"The segments model could not be loaded: {services.plain(exc)}. Learn segments again above.")
+    st.stop()
+customers = services.segment_customers(version)
+names = services.segment_names(version)
+churn = report.get("churn") or {}
+
+c1, c2, c3, c4 = st.columns(4)
+c1.metric("Customers", f"{report['n_customers']:,}", border=True,
+          help=f"As of {str(report['as_of'])[:10]}. Guest orders (no customer id) are counted, not segmented.")
+c2.metric("Guest orders", f"{report['guest_orders']:,}", border=True)
+c3.metric("Segments", f"{report.get('k') or len(names)}", border=True,
+          help="k chosen by " + ((report.get("k_selection") or {}).get("method") or "RFM rules"))
+if churn.get("available"):
+    best = churn["baselines"][churn["best_single"]]["auc"]
+    c4.metric("Churn AUC (backtest)", f"{churn['model']['auc']:.3f}", f"{churn['model']['auc'] - best:+.3f} vs "
+              f"{churn['best_single'].replace('_', ' ')}", border=True)
+else:
+    c4.metric("Churn AUC (backtest)", "–", border=True)
+level, sentence = services.churn_sentence(report)
+getattr(st, level)(sentence)
+if not report.get("segments_available", True):
+    st.warning(services.plain(report.get("segments_reason", "")))
+
+# ---- segment map and table
+st.subheader("Segments")
+
+
+def _map_picked() -> None:
+    """on_select: the points clicked or lassoed become the picked customers."""
+    ids = charts.selected_customers(st.session_state.get("segments_map"))
+    st.session_state[_PICKED] = ids
+    if ids:
+        st.session_state["segments_customer"] = ids[0]
+
+
+left, right = st.columns([3, 2])
+with left:
+    st.plotly_chart(charts.segment_map(customers, names), key="segments_map", on_select=_map_picked,
+                    selection_mode=("points", "lasso", "box"))
+with right:
+    table = services.segment_table(version)
+    shown = table.rename(columns={"revenue_share": "revenue share", "aov": "avg order value",
+                                  "mean_churn_risk": "mean churn risk", "previous_customers": "90 days earlier"})
+    picked_row = st.dataframe(
+        shown, hide_index=True, key="segments_table", on_select="rerun", selection_mode="single-row",
+        column_config={"revenue share": st.column_config.NumberColumn(format="percent"),
+                       "avg order value": st.column_config.NumberColumn(format="%.2f"),
+                       "mean churn risk": st.column_config.NumberColumn(format="percent"),
+                       "change": st.column_config.NumberColumn(format="%+d")})
+    rows = picked_row.selection.rows if picked_row is not None else []
+    if rows:
+        st.session_state[_PICKED] = services.customer_options(version, services.members(
+            version, segment=str(table.iloc[rows[0]]["segment"]))["customer_id"].tolist())
+    st.caption("Select a row to list that segment's customers; 'change' compares with the customers as they "
+               "were 90 days before the score date.")
+    for seg in report.get("segments") or []:
+        st.markdown(f"**{services.plain(seg['name'])}**: {services.plain(seg['description'])}")
+
+picked = [c for c in st.session_state.get(_PICKED, []) if c in set(customers["customer_id"])]
+if picked:
+    st.markdown(f"**{len(picked):,} customers picked**")
+    listed = services.members(version, ids=picked)[["customer_id", "segment", "churn_risk", "recency_days",
+                                                     "frequency", "monetary", "rfm_segment"]]
+    st.dataframe(listed.sort_values("churn_risk", ascending=False), hide_index=True, key="segments_picked",
+                 column_config={"churn_risk": st.column_config.NumberColumn("churn risk", format="percent"),
+                                "recency_days": st.column_config.NumberColumn("days since last order", format="%d")})
+    st.download_button("Download these customers (CSV)", services.members_csv(services.members(version, ids=picked)),
+                       file_name="picked_customers.csv", mime="text/csv", key="segments_download_picked")
+
+st.plotly_chart(charts.segment_profile(report.get("segments") or [], report.get("store_profile") or {}),
+                key="segments_profile")
+
+# ---- churn risk
+st.subheader("Churn risk")
+a, b = st.columns(2)
+with a:
+    st.plotly_chart(charts.churn_distribution(customers, services.RISK_BANDS), key="segments_risk_hist")
+with b:
+    st.plotly_chart(charts.reliability_curve(churn.get("reliability")), key="segments_reliability")
+if churn.get("available"):
+    st.plotly_chart(charts.backtest_bars(churn), key="segments_backtest")
+    cut = churn["cutoffs"]
+    st.caption(f"Backtest: trained on customers as they were at {len(cut['train'])} past dates, calibrated "
+               f"({churn['calibration']}) on {cut['calibration'][:10]}, tested on {churn['n_backtest']:,} customers "
+               f"as of {cut['backtest'][:10]} against what they did in the next {churn['horizon_days']} days.")
+
+# ---- RFM reference
+with st.expander("RFM segments (reference)"):
+    rfm = pd.DataFrame(report.get("rfm_segments") or [])
+    if not rfm.empty:
+        st.dataframe(rfm.rename(columns={"size": "customers"}), hide_index=True, key="segments_rfm")
+    st.caption("Recency, frequency and spend each scored 1–5 by quintile; the names follow the usual RFM map.")
+
+# ---- one customer
+st.subheader("Customer")
+options = services.customer_options(version, picked or None)
+if st.session_state.get("segments_customer") not in options:
+    st.session_state["segments_customer"] = options[0] if options else None
+chosen = st.selectbox("Customer", options, key="segments_customer",
+                      help="Riskiest first; pick points on the map to narrow the list.")
+detail = services.customer_detail(version, chosen) if chosen is not None else None
+if detail is not None:
+    row = detail.row
+    st.markdown(f"#### Customer {services.plain(chosen)}")
+    m1, m2, m3, m4 = st.columns(4)
+    risk = row.get("churn_risk")
+    m1.metric("Churn risk", "–" if risk is None or pd.isna(risk) else "over 99%" if risk >= 0.995 else f"{risk:.0%}",
+              border=True)
+    m2.metric("Segment", str(row.get("segment")), border=True)
+    m3.metric("RFM segment", str(row.get("rfm_segment")), border=True)
+    m4.metric("Orders", f"{int(row.get('frequency', 0)):,}", border=True)
+    if detail.reasons:
+        st.markdown("**Why this risk**")
+        for r in detail.reasons:
+            st.markdown(f"- {services.plain(r['sentence'])} — {r['direction']} "
+                        f"(attribution {r['attribution']:+.3f})")
+        faith = churn.get("faithfulness") or {}
+        if faith:
+            st.caption(f"Faithfulness check on {faith['n']} customers: moving the top reason to the store median "
+                       f"changes the risk by {faith['mean_change_top']:.3f} on average, a random other feature by "
+                       f"{faith['mean_change_random']:.3f} (top beats random for "
+                       f"{faith['share_top_beats_random']:.0%}).")
+    st.dataframe(detail.orders, hide_index=True, key="segments_orders")
+    if not detail.reviews.empty:
+        st.dataframe(detail.reviews, hide_index=True, key="segments_reviews")
+
+# ---- downloads
+st.subheader("Download members")
+d1, d2 = st.columns(2)
+with d1:
+    seg = st.selectbox("Segment", names, key="segments_download_segment")
+    frame = services.members(version, segment=seg)
+    st.download_button(f"Download {len(frame):,} customers (CSV)", services.members_csv(frame),
+                       file_name="segment_customers.csv", mime="text/csv", key="segments_download_segment_csv")
+with d2:
+    band = st.selectbox("Risk band", list(services.RISK_BAND_NAMES), key="segments_download_band",
+                        format_func=services.RISK_BAND_NAMES.get, disabled=not churn.get("available"))
+    frame = services.members(version, band=band)
+    st.download_button(f"Download {len(frame):,} customers (CSV)", services.members_csv(frame),
+                       file_name=f"{band}_risk_customers.csv", mime="text/csv", key="segments_download_band_csv",
+                       disabled=not churn.get("available"))

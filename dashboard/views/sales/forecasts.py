@@ -1,0 +1,205 @@
+"""Forecasts: every series of a metric with its 10–90% band and its own track record (a rolling backtest against
+seasonal naive, AutoETS and AutoTheta), anomalies with the rows behind them, and whether negative reviews lead
+sales. Forecasts run in the background and are kept as versions."""
+
+import pandas as pd
+import streamlit as st
+
+from dashboard import charts, services
+from dashboard.services import forecast as fs
+
+st.title("Forecasts")
+st.caption("One model learns from all the series you pick at once and forecasts each with a 10–90% band. Before it "
+           "is shown, it is tested on your own history: forecasts made from earlier dates are compared with what "
+           "happened, beside three simple methods (MASE: mean absolute error relative to the naive "
+           "same-day-last-week forecast; below 1 is better than that). Where a simple method did better, the page "
+           "says so and shows it too.")
+
+
+# ---- the request
+c1, c2, c3, c4, c5 = st.columns([2, 2, 1.2, 1, 1])
+metric = c1.selectbox("Metric", list(fs.METRIC_LABELS), format_func=fs.METRIC_LABELS.get, key="forecast_metric")
+options = fs.dimensions(metric)
+if st.session_state.get("forecast_by") not in options:
+    st.session_state["forecast_by"] = "category" if "category" in options else options[0]
+by = c2.selectbox("Split by", options, format_func=lambda d: fs.DIMENSION_LABELS.get(d, d), key="forecast_by")
+freq = c3.segmented_control("Frequency", list(fs.FREQ_LABELS), format_func=fs.FREQ_LABELS.get, default="D",
+                            key="forecast_freq") or "D"
+horizons = fs.HORIZONS[freq]
+if st.session_state.get("forecast_horizon") not in horizons:
+    st.session_state["forecast_horizon"] = horizons[2]
+horizon = c4.selectbox("Horizon", horizons, key="forecast_horizon",
+                       format_func=lambda h: f"{h} {'days' if freq == 'D' else 'weeks'}")
+top_n = c5.selectbox("Top N", [5, 10, 20], index=1, key="forecast_top_n", disabled=by == "total",
+                     help="Split values kept as their own series; the rest are pooled as (other).")
+req = fs.request(metric, by, freq, horizon, top_n)
+
+
+# ---- the running (or last) job
+@st.fragment(run_every=1.0)
+def job_progress() -> None:
+    """Redrawn every second while a job runs; one full rerun when it ends so the forecast below appears."""
+    job = services.latest_job()
+    if job is None:
+        return
+    if job.running:
+        st.progress(job.fraction, text=services.job_progress_text(job))
+        if job.kind == "forecast" and not job.cancel_requested and st.button(
+                "Cancel", key="forecast_cancel", icon=":material/cancel:"):
+            services.cancel_job(job)
+            st.rerun(scope="fragment")
+    elif st.session_state.get("forecast_seen_job") != job.id:
+        st.rerun()
+
+
+job = services.latest_job()
+running = job is not None and job.running
+if running:
+    job_progress()
+elif job is not None:
+    st.session_state["forecast_seen_job"] = job.id
+    outcome = fs.forecast_outcome(job)
+    if outcome is not None:
+        level, text = outcome
+        getattr(st, level)(text)
+
+data_hash, problem = fs.current_hash(req)
+model, stale = fs.saved_forecast(req)
+if problem and model is None:
+    st.info(services.plain(problem))
+    st.stop()
+label = "Run forecast" if model is None else ("Update forecast" if stale else "Run again")
+if model is None:
+    st.info("No forecast for this choice yet. It takes from a few seconds to a minute; it runs in the background.")
+elif stale:
+    st.warning("This forecast was made on older data; run it again to include the latest uploads.")
+if st.button(label, type="primary" if model is None or stale else "secondary", disabled=running or bool(problem),
+             key="forecast_run", icon=":material/play_arrow:"):
+    try:
+        fs.start_forecast(req)
+    except services.JobBusyError as exc:
+        st.warning(services.plain(exc))
+    else:
+        st.rerun()
+if model is None:
+    st.stop()
+
+# ---- the track record
+result, summary = model.result, model.metrics
+st.subheader("Track record")
+st.caption(f"Version {services.plain(model.version)} · history {summary['history_start']} – "
+           f"{summary['history_end']} · backtest from {len(summary['origins'])} origins "
+           f"({', '.join(summary['origins'])}), {summary['horizon']} {'days' if freq == 'D' else 'weeks'} ahead each"
+           + (" · split reconciled so the series add up to the total" if summary.get("reconciled") else ""))
+
+
+def _num(x: object) -> str:
+    return "–" if x is None or pd.isna(x) else f"{x:.2f}"
+
+
+m1, m2, m3, m4, m5 = st.columns(5)
+m1.metric("Model MASE", _num(summary["mase_model"]), border=True)
+m2.metric("Seasonal naive MASE", _num(summary["mase_seasonal_naive"]), border=True)
+m3.metric("AutoETS MASE", _num(summary["mase_auto_ets"]), border=True)
+m4.metric("AutoTheta MASE", _num(summary["mase_auto_theta"]), border=True)
+m5.metric("80% band coverage", "–" if summary["coverage_80"] is None else f"{summary['coverage_80']:.0%}",
+          border=True, help="Share of backtest actuals inside the 10–90% band; about 80% means honest bands.")
+losers = summary.get("series_model_loses") or []
+if summary["mase_model"] is not None and summary["mase_seasonal_naive"] is not None \
+        and summary["mase_model"] >= summary["mase_seasonal_naive"]:
+    st.warning("Overall, the model does not beat the seasonal naive forecast on this data: prefer the simple "
+               "method shown beside each series.")
+elif losers:
+    st.info(f"The model loses to seasonal naive on {len(losers)} of {summary['n_series']} series; those are marked "
+            "below and show the method that did best.")
+
+# ---- all series, by expected change
+st.subheader("Series by expected change")
+unit = "days" if freq == "D" else "weeks"
+change_help = ("Forecast total of the next period against the same number of past periods" if metric in
+               ("revenue", "units", "orders") else "Forecast mean minus the mean of the same number of past periods")
+st.dataframe(fs.series_table(model), hide_index=True, key="forecast_table", column_config={
+    "expected_change": st.column_config.NumberColumn(
+        "expected change", format="percent" if metric in ("revenue", "units", "orders") else "%.3f",
+        help=change_help),
+    "last_period": st.column_config.NumberColumn(f"last {horizon} {unit}", format="%.2f"),
+    "next_period": st.column_config.NumberColumn(f"next {horizon} {unit}", format="%.2f"),
+    "mase_model": st.column_config.NumberColumn("model MASE", format="%.2f"),
+    "mase_seasonal_naive": st.column_config.NumberColumn("seasonal naive", format="%.2f"),
+    "mase_auto_ets": st.column_config.NumberColumn("AutoETS", format="%.2f"),
+    "mase_auto_theta": st.column_config.NumberColumn("AutoTheta", format="%.2f"),
+    "model vs seasonal naive": st.column_config.NumberColumn(format="%.2fx"),
+    "coverage_80": st.column_config.ProgressColumn("80% coverage", min_value=0.0, max_value=1.0, format="percent"),
+    "model_loses": st.column_config.CheckboxColumn("model loses"),
+    "sparse": st.column_config.CheckboxColumn("sparse", help="More than half the periods are empty"),
+})
+
+# ---- fan charts
+st.subheader("Forecasts")
+order = fs.series_table(model)["series"].tolist()
+names = [n for n in result.table["series"] if n in order]
+shown = names if st.toggle(f"Show all {len(names)} series", key="forecast_all") else names[:6]
+for name in shown:
+    left, right = st.columns([3, 1])
+    with left:
+        st.plotly_chart(charts.fan_chart(result.history, result.forecast, name, result.anomalies, result.alternatives,
+                                         history_periods=120 if freq == "D" else 52, metric=fs.METRIC_LABELS[metric]),
+                        key=f"forecast_fan_{names.index(name)}", on_select="rerun", selection_mode="points")
+    with right:
+        row = result.table.set_index("series").loc[name]
+        st.metric("MASE (model)", _num(row["mase_model"]), border=True,
+                  delta=None if pd.isna(row["mase_model"]) or pd.isna(row["mase_seasonal_naive"]) else
+                  f"{row['mase_model'] - row['mase_seasonal_naive']:+.2f} vs seasonal naive", delta_color="inverse")
+        st.metric("80% coverage", "–" if pd.isna(row["coverage_80"]) else f"{row['coverage_80']:.0%}", border=True)
+        level, text = fs.verdict(model, name)
+        getattr(st, level)(text)
+
+# ---- anomalies
+st.subheader("Anomalies in the last period")
+anomalies = fs.anomaly_table(model)
+st.caption("Actual values of the most recent backtest window that fell outside the model's 80% band (about 1 in 5 "
+           "is expected by chance; the furthest out come first). Select one, or click a red cross in a chart, to "
+           "list the rows behind it.")
+picked = None
+for i, name in enumerate(shown):
+    hit = charts.selected_anomaly(st.session_state.get(f"forecast_fan_{names.index(name)}"))
+    if hit is not None:
+        picked = (hit[0], hit[1].date())
+if anomalies.empty:
+    st.success("No actual fell outside the 80% band in the last period.")
+else:
+    sel = st.dataframe(anomalies, hide_index=True, key="forecast_anomalies", on_select="rerun",
+                       selection_mode="single-row", column_config={
+                           "actual": st.column_config.NumberColumn(format="%.2f"),
+                           "p10": st.column_config.NumberColumn(format="%.2f"),
+                           "p50": st.column_config.NumberColumn(format="%.2f"),
+                           "p90": st.column_config.NumberColumn(format="%.2f"),
+                           "severity": st.column_config.NumberColumn(format="%.2f", help="Distance outside the band, "
+                                                                     "in band widths")})
+    rows = sel.selection.rows if sel is not None and hasattr(sel, "selection") else []
+    if rows:
+        r = anomalies.iloc[rows[0]]
+        picked = (r["series"], r["ts"])
+    if picked is not None:
+        what = "reviews" if metric in ("negative_share", "sentiment") else "order lines"
+        st.markdown(f"**{what.capitalize()} behind {services.plain(picked[0])} on {picked[1]}**")
+        st.dataframe(fs.anomaly_rows(model, picked[0], picked[1]), hide_index=True, key="forecast_anomaly_rows")
+
+# ---- does sentiment lead sales?
+st.subheader("Does sentiment lead sales?")
+lead = fs.lead_lag()
+if lead.empty:
+    st.info("Needs reviews and orders that share categories; none do yet.")
+else:
+    st.caption(f"Per category: the weekly share of negative reviews against revenue 0–8 weeks later; each bar is "
+               f"the correlation at the lag where it peaks, red when significant. Test: {fs.LEADLAG_TEST}; "
+               "significant when the adjusted p-value is below 0.05.")
+    a, b = st.columns([2, 3])
+    with a:
+        st.plotly_chart(charts.lead_lag_bars(lead), key="forecast_leadlag_chart")
+    with b:
+        st.dataframe(lead, hide_index=True, key="forecast_leadlag", column_config={
+            "correlation": st.column_config.NumberColumn(format="%.2f"),
+            "p_value": st.column_config.NumberColumn("p", format="%.4f"),
+            "p_adjusted": st.column_config.NumberColumn("p (adjusted)", format="%.4f"),
+        })

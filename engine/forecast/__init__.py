@@ -1,0 +1,38 @@
+"""Trend forecasts with intervals and their own track record: one global quantile network per request,
+backtested against seasonal naive, AutoETS and AutoTheta on the shop's own history, reconciled so the split adds
+up to the total; plus anomalies and whether negative reviews lead sales. Heavy imports (torch, statsforecast)
+happen only when a forecast is made."""
+
+from ._backtest import FORECAST_COLUMNS, METHODS, ForecastResult, origin_cuts, run
+from ._baselines import LABELS as METHOD_LABELS
+from ._config import DIMENSIONS, FREQS, METRICS, OTHER, TOTAL, ForecastConfig
+from ._leadlag import TEST_NAME as LEADLAG_TEST
+from ._leadlag import cross_correlation, sentiment_leads_sales
+from ._model import FAMILY, REGISTRY, ForecastModel
+from ._reconcile import reconcile
+from ._series import SeriesSet, build_series, rows_behind
+
+__all__ = [
+    "FAMILY",
+    "REGISTRY",
+    "ForecastModel",
+    "ForecastConfig",
+    "ForecastResult",
+    "SeriesSet",
+    "METRICS",
+    "DIMENSIONS",
+    "FREQS",
+    "TOTAL",
+    "OTHER",
+    "METHODS",
+    "METHOD_LABELS",
+    "FORECAST_COLUMNS",
+    "LEADLAG_TEST",
+    "build_series",
+    "rows_behind",
+    "run",
+    "origin_cuts",
+    "reconcile",
+    "cross_correlation",
+    "sentiment_leads_sales",
+]

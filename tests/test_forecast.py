@@ -1,0 +1,315 @@
+"""Forecasts: series built from a real DuckDB store by the Overview's rules, a real tiny network trained on
+generated series with known seasonality and trend, baselines measured in the same run, reconciliation, anomalies
+and the sentiment-leads-sales test, plus the shared family contract."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+
+import numpy as np
+import pandas as pd
+import pytest
+from _family_contract import FamilyContract
+
+from engine.analytics import Filters, kpis
+from engine.forecast import (
+    OTHER,
+    REGISTRY,
+    TOTAL,
+    ForecastConfig,
+    ForecastModel,
+    SeriesSet,
+    build_series,
+    cross_correlation,
+    reconcile,
+    rows_behind,
+    sentiment_leads_sales,
+)
+from engine.models import InsufficientDataError
+from engine.store import Store
+
+START = date(2024, 1, 1)  # a Monday
+FAST = dict(steps=150, hidden=32, layers=2, batch_size=128, baselines=("seasonal_naive",))
+
+
+def seasonal_series(n_days: int = 210, seed: int = 0) -> SeriesSet:
+    """Three additive daily series (weekly pattern x level + trend + noise) and their total."""
+    rng = np.random.default_rng(seed)
+    t = np.arange(n_days)
+    week = np.array([1.0, 1.2, 1.1, 1.0, 1.4, 0.5, 0.3])
+    parts = []
+    for level, slope in ((100.0, 0.3), (60.0, -0.1), (30.0, 0.15)):
+        parts.append((level + slope * t) * week[t % 7] + rng.normal(0, 0.12 * level, n_days))
+    values = np.vstack([np.sum(parts, axis=0), *parts])
+    periods = pd.date_range(START, periods=n_days, freq="D")
+    return SeriesSet([TOTAL, "a", "b", "c"], periods, values, "D", "revenue", "category", ["a", "b", "c"])
+
+
+def _orders(n_days: int, seed: int = 0) -> pd.DataFrame:
+    """Order lines for three categories (one category is small), with a cancellation and a return."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    week = [1.0, 1.2, 1.1, 1.0, 1.4, 0.5, 0.3]
+    for d in range(n_days):
+        day = datetime.combine(START + timedelta(days=d), datetime.min.time()) + timedelta(hours=10)
+        for c, level in (("shoes", 50.0), ("bags", 30.0), ("hats", 5.0)):
+            if c == "hats" and d % 3:
+                continue  # a sparse category: sales on every third day only
+            price = round(level * week[d % 7] * (1 + d / 400) + rng.normal(0, 2), 2)
+            rows.append((f"o{d}-{c}", 1, day, f"p-{c}", c, 1.0, price, "GB" if c != "bags" else "DE", "completed"))
+    # a cancelled order (never counts) and a return (a negative line counts, reducing revenue)
+    day9 = datetime.combine(START + timedelta(days=9), datetime.min.time())
+    rows.append(("cx", 1, day9, "p-shoes", "shoes", 3.0, 100.0, "GB", "cancelled"))
+    rows.append(("rx", 1, day9, "p-shoes", "shoes", -1.0, 40.0, "GB", "returned"))
+    df = pd.DataFrame(rows, columns=["order_id", "line_no", "order_ts", "product_id", "category", "quantity",
+                                     "unit_price", "country", "status"])
+    df["revenue"] = df["quantity"] * df["unit_price"]
+    df["product_name"] = df["product_id"]
+    df["batch_id"] = "b1"
+    return df
+
+
+def make_orders_store(path, n_days: int = 120, reviews: pd.DataFrame | None = None) -> Store:
+    """A real DuckDB store holding generated order lines (and optionally reviews)."""
+    store = Store.open(path)
+    df = _orders(n_days)
+    with store.transaction() as con:
+        con.register("new_orders", df)
+        con.execute("INSERT INTO orders BY NAME SELECT * FROM new_orders")
+        con.execute("INSERT INTO uploads (batch_id, file_name, kind, uploaded_at) VALUES ('b1', 'gen.csv', "
+                    "'orders', now()::TIMESTAMP)")
+        if reviews is not None:
+            con.register("new_reviews", reviews)
+            con.execute("INSERT INTO reviews BY NAME SELECT * FROM new_reviews")
+    return store
+
+
+# ------------------------------------------------------------------------------------------------ series
+
+
+def test_series_follow_the_overview_revenue_rules(tmp_path):
+    store = make_orders_store(tmp_path / "s.duckdb")
+    total = build_series(store, ForecastConfig(metric="revenue", by=TOTAL, freq="D"))
+    assert total.names == [TOTAL] and len(total.periods) == 120
+    overview = next(k for k in kpis(store, Filters(START, START + timedelta(days=119))) if k.key == "revenue")
+    assert total.values.sum() == pytest.approx(overview.value)
+    split = build_series(store, ForecastConfig(metric="revenue", by="category", freq="D", top_n=2))
+    assert split.names == [TOTAL, "shoes", "bags", OTHER]  # hats pooled beyond the top 2
+    np.testing.assert_allclose(split.values[1:].sum(axis=0), split.values[0])
+    assert split.additive()
+    assert (split.values[3][1::3] == 0).all()  # missing sales days are zeros
+    assert list(split.sparse) == [False, False, False, True]  # hats sell on a third of the days
+    orders = build_series(store, ForecastConfig(metric="orders", freq="D"))
+    assert orders.values[0][9] == 3  # the cancelled order is not an order; the return line is no purchase
+
+
+def test_weekly_series_keep_whole_weeks_only(tmp_path):
+    store = make_orders_store(tmp_path / "w.duckdb", n_days=60)  # Monday .. a Tuesday: the last week is partial
+    weekly = build_series(store, ForecastConfig(metric="units", freq="W"))
+    assert len(weekly.periods) == 8 and weekly.periods[0] == pd.Timestamp(START)
+    daily = build_series(store, ForecastConfig(metric="units", freq="D"))
+    assert weekly.values[0].sum() == pytest.approx(daily.values[0][:56].sum())
+
+
+def test_review_series_are_missing_not_zero_without_reviews(tmp_path):
+    reviews = pd.DataFrame({"review_id": ["r1", "r2", "r3"], "review_ts": [datetime(2024, 1, 1, 9)] * 2 + [
+        datetime(2024, 1, 3, 9)], "category": ["shoes"] * 3, "rating": [1.0, 5.0, 2.0], "batch_id": "b2"})
+    store = make_orders_store(tmp_path / "r.duckdb", n_days=10, reviews=reviews)
+    neg = build_series(store, ForecastConfig(metric="negative_share", freq="D"))
+    assert neg.values[0][0] == pytest.approx(0.5) and np.isnan(neg.values[0][1]) and neg.values[0][2] == 1.0
+    senti = build_series(store, ForecastConfig(metric="sentiment", by="category", freq="D"))
+    assert senti.values[1][0] == pytest.approx(0.0)  # mean of (1-3)/2 and (5-3)/2
+
+
+def test_rows_behind_a_period_list_its_lines(tmp_path):
+    store = make_orders_store(tmp_path / "d.duckdb", n_days=20)
+    cfg = ForecastConfig(metric="revenue", by="category", freq="D", top_n=2)
+    rows = rows_behind(store, cfg, "shoes", START + timedelta(days=9))
+    assert set(rows["order_id"]) == {"o9-shoes", "cx", "rx"}
+    other = rows_behind(store, cfg, OTHER, START + timedelta(days=9))
+    assert set(other["category"]) == {"hats"}
+    assert len(rows_behind(store, cfg, TOTAL, START + timedelta(days=9))) == 5
+
+
+# ------------------------------------------------------------------------------------------------ model
+
+
+@pytest.fixture(scope="module")
+def seasonal_fit():
+    model = ForecastModel(ForecastConfig(horizon=14, origins=3, seed=0, **{**FAST, "steps": 200, "hidden": 64}))
+    report = model.fit_series(seasonal_series())
+    return model, report
+
+
+def test_model_beats_seasonal_naive_on_known_seasonality_and_trend(seasonal_fit):
+    _, report = seasonal_fit
+    assert report["mase_model"] < 0.95 * report["mase_seasonal_naive"], report
+    assert 0.5 <= report["coverage_80"] <= 1.0
+    assert len(report["origins"]) == 3 and len(report["series"]) == 4
+    assert {"series", "mase", "baseline_mase", "coverage_80"} <= set(report["series"][0])
+
+
+def test_quantiles_are_ordered_and_the_split_adds_up(seasonal_fit):
+    model, _ = seasonal_fit
+    fc = model.result.forecast
+    assert list(fc.columns) == ["series", "ts", "p10", "p50", "p90", "mean"] and len(fc) == 4 * 14
+    assert (fc["p10"] <= fc["p50"]).all() and (fc["p50"] <= fc["p90"]).all()
+    wide = fc.pivot(index="ts", columns="series", values="p50")
+    np.testing.assert_allclose(wide[["a", "b", "c"]].sum(axis=1), wide[TOTAL], rtol=1e-9)
+    assert fc["ts"].min() == pd.Timestamp(START) + pd.Timedelta(days=210)
+    # the table says who wins per series and the expected change; anomalies come from the last window only
+    table = model.result.table
+    assert set(table["winner"]) <= {"model", "seasonal_naive"}
+    assert table["expected_change"].notna().all()
+    last = model.result.points["origin"].max()
+    assert set(model.result.anomalies["ts"]) <= set(model.result.points.loc[model.result.points["origin"] == last, "ts"])
+
+
+def test_reconcile_moves_the_split_onto_the_total():
+    rng = np.random.default_rng(1)
+    f = np.sort(rng.normal(10, 3, (4, 5, 3)), axis=-1)
+    f = np.concatenate([f, f[..., 1:2]], axis=-1)
+    out = reconcile(f, np.array([1.0, 4.0, 1.0, 0.0]))
+    np.testing.assert_allclose(out[1:, :, 1].sum(axis=0), out[0, :, 1])
+    np.testing.assert_allclose(out[1:, :, 3].sum(axis=0), out[0, :, 3])
+    assert (np.diff(out[..., :3], axis=-1) >= 0).all()
+    np.testing.assert_allclose(out[1, :, 2] - out[1, :, 0], f[1, :, 2] - f[1, :, 0])  # widths are kept
+    moved = np.abs(out[1:, :, 1] - f[1:, :, 1]).sum(axis=1)
+    assert moved[0] > moved[1]  # the noisier series moves more
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"metric": "profit"}, "unknown metric 'profit'"),
+    ({"by": "colour"}, "cannot split revenue by 'colour'"),
+    ({"metric": "sentiment", "by": "country"}, "cannot split sentiment by 'country'"),
+    ({"horizon": 0}, "horizon must be a whole number above 0"),
+    ({"freq": "M"}, "unknown frequency 'M'"),
+])
+def test_bad_requests_are_refused_plainly(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        ForecastConfig(**kwargs).validate()
+
+
+def test_too_short_history_says_what_it_needs(tmp_path):
+    store = make_orders_store(tmp_path / "short.duckdb", n_days=40)
+    with pytest.raises(InsufficientDataError, match="too short to backtest: 40 days"):
+        ForecastModel(ForecastConfig(horizon=28, **FAST)).fit(store)
+    empty = Store.open(tmp_path / "empty.duckdb")
+    with pytest.raises(InsufficientDataError, match="no orders"):
+        ForecastModel().fit(empty)
+
+
+# ------------------------------------------------------------------------------------------------ lead/lag
+
+
+def test_negative_reviews_leading_sales_are_found_at_their_lag(tmp_path):
+    rng = np.random.default_rng(3)
+    n_weeks, lag = 60, 2
+    share = np.clip(0.2 + 0.1 * rng.standard_normal(n_weeks), 0, 1)
+    rows, revs = [], []
+    for w in range(n_weeks):
+        day = datetime.combine(START + timedelta(weeks=w), datetime.min.time()) + timedelta(hours=12)
+        lead = share[w - lag] if w >= lag else 0.2
+        rows.append((f"w{w}", 1, day, "p1", "shoes", 1.0, 1000 * (1.5 - 2 * lead) + rng.normal(0, 10), "GB",
+                     "completed"))
+        n_neg = round(share[w] * 50)
+        revs += [(f"r{w}-{k}", day, "shoes", 1.0 if k < n_neg else 5.0) for k in range(50)]
+    orders = pd.DataFrame(rows, columns=["order_id", "line_no", "order_ts", "product_id", "category", "quantity",
+                                         "unit_price", "country", "status"])
+    orders["revenue"], orders["batch_id"] = orders["unit_price"], "b1"
+    reviews = pd.DataFrame(revs, columns=["review_id", "review_ts", "category", "rating"])
+    reviews["batch_id"] = "b2"
+    store = Store.open(tmp_path / "ll.duckdb")
+    with store.transaction() as con:
+        con.register("new_orders", orders)
+        con.register("new_reviews", reviews)
+        con.execute("INSERT INTO orders BY NAME SELECT * FROM new_orders")
+        con.execute("INSERT INTO reviews BY NAME SELECT * FROM new_reviews")
+    out = sentiment_leads_sales(store, max_lag=6).set_index("category")
+    assert "(all categories)" in out.index  # the shop as a whole beside its categories
+    row = out.loc["shoes"]
+    assert row["peak_lag_weeks"] == lag and row["correlation"] < -0.5 and row["significant"]
+    assert row["p_adjusted"] == pytest.approx(min(1.0, row["p_value"] * 7))
+    noise = cross_correlation(rng.standard_normal(60), rng.standard_normal(60), 4)
+    assert (noise["p_value"] * 5 > 0.05).all()
+
+
+# ------------------------------------------------------------------------------------------------ contract
+
+
+class TestForecastContract(FamilyContract):
+    registry = REGISTRY
+
+    def make_store(self, path):
+        return make_orders_store(path, n_days=100)
+
+    def config(self):
+        return ForecastConfig(by="category", horizon=7, origins=3, seed=0, **FAST)
+
+    def new_model(self):
+        return ForecastModel(self.config())
+
+    def predict_input(self, store):
+        return build_series(store, self.config())
+
+    def test_predict_takes_a_long_frame_with_its_own_column_names(self, fitted):
+        model, store = fitted["first"], fitted["store"]
+        series = self.predict_input(store)
+        frame = series.to_frame().rename(columns={"series": "key", "ts": "day", "y": "revenue"})
+        again = SeriesSet.from_frame(frame, "D", series_col="key", ts_col="day", y_col="revenue")
+        pd.testing.assert_frame_equal(model.predict(again), model.predict(series))
+        with pytest.raises(ValueError, match="no column 'series'"):
+            SeriesSet.from_frame(frame, "D")
+
+    def test_load_restores_the_run(self, fitted, tmp_path):
+        model = fitted["first"]
+        again = ForecastModel.load(model.save(tmp_path / "copy"))
+        pd.testing.assert_frame_equal(again.result.forecast, model.result.forecast, check_dtype=False)
+        assert again.result.table["winner"].tolist() == model.result.table["winner"].tolist()
+
+
+# ------------------------------------------------------------------------------------------------ command line
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--metric", "profit", "--horizon", "7"], "unknown metric 'profit'"),
+    (["--metric", "revenue", "--by", "colour", "--horizon", "7"], "cannot split revenue by 'colour'"),
+    (["--metric", "revenue", "--horizon", "0"], "--horizon must be a whole number above 0"),
+    (["--metric", "revenue", "--horizon", "soon"], "--horizon must be a whole number"),
+    (["--metric", "revenue", "--freq", "M", "--horizon", "7"], "unknown frequency 'M'"),
+    (["--metric", "revenue", "--horizon", "60"], "too short to backtest"),
+])
+def test_cli_refuses_bad_input_with_exit_2_and_one_line(tmp_path, capsys, argv, message):
+    from engine.cli import main
+
+    db = tmp_path / "cli.duckdb"
+    make_orders_store(db, n_days=100).close()
+    out = tmp_path / "out.csv"
+    assert main(["forecast", "--db", str(db), *argv, "--output", str(out)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err[-1].startswith("storelens: ") and message in err[-1]
+    assert not out.exists()
+
+
+def test_cli_writes_the_contract_csv_and_json(tmp_path, capsys):
+    import json
+
+    from engine.cli import main
+
+    db = tmp_path / "cli.duckdb"
+    store = make_orders_store(db, n_days=100)
+    store.con.execute("UPDATE orders SET category = '=hats' WHERE category = 'hats'")  # a formula-like name
+    store.close()
+    out = tmp_path / "fc.csv"
+    code = main(["forecast", "--db", str(db), "--metric", "revenue", "--by", "category", "--freq", "D",
+                 "--horizon", "7", "--origins", "3", "--output", str(out), "--json"])
+    captured = capsys.readouterr()
+    assert code == 0, captured.err
+    report = json.loads(captured.out)
+    assert {"series", "mase", "baseline_mase", "coverage_80"} <= set(report["series"][0])
+    assert [s["series"] for s in report["series"]] == [TOTAL, "shoes", "bags", "=hats"]
+    csv = pd.read_csv(out)
+    assert "'=hats" in set(csv["series"]) and "=hats" not in set(csv["series"])  # formula-safe CSV
+    assert list(csv.columns) == ["series", "ts", "p10", "p50", "p90", "mean"] and len(csv) == 4 * 7
+    assert csv["ts"].iloc[0] == str(START + timedelta(days=100))
+    assert REGISTRY.has_model(Store.open(db))
