@@ -7,7 +7,8 @@ one picture per page and screen size under docs/screenshots/, to check by eye th
     python scripts/screenshot.py --db storelens.duckdb --page data --out /tmp/data.png
 
 A new database is filled with the demo store through the real importer; `--train` trains a sentiment model on
-it, finds the drivers the Drivers page opens on and trains the recommender (so every page has something to show). Starts `streamlit run dashboard/app.py` on a free port, waits
+it, finds the drivers the Drivers page opens on, trains the recommender and the customer segments (so every page
+has something to show; Forecasts computes its own when opened). Starts `streamlit run dashboard/app.py` on a free port, waits
 until each page has drawn, saves the pictures and stops the server.
 """
 
@@ -32,8 +33,9 @@ from dashboard import APP_PATH
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                  "--disable-sync", "--no-first-run", "--disable-quic"]
 # URL path of each page (st.navigation names them after their files).
-PAGES = {"overview": "", "sentiment": "sentiment", "explain": "explain", "drivers": "drivers",
-         "recommendations": "recommendations", "training": "training", "upload": "upload", "data": "data"}
+PAGES = {"overview": "", "forecasts": "forecasts", "sentiment": "sentiment", "explain": "explain",
+         "drivers": "drivers", "segments": "segments", "recommendations": "recommendations", "training": "training",
+         "upload": "upload", "data": "data"}
 SIZES = ((1280, 800), (1920, 1080))
 
 
@@ -76,7 +78,7 @@ def _prepare(db: Path, train: float | None) -> None:
 def _train(store, seconds: float) -> None:
     """A sentiment model (and the drivers the Drivers page opens on: the latest alert's category and week) and a
     recommender, so every page has something to show."""
-    from engine import explain, recommend, sentiment
+    from engine import explain, recommend, segments, sentiment
     from engine.analytics import Filters
     from engine.sentiment import trends
     from engine.store import period_bounds
@@ -94,6 +96,9 @@ def _train(store, seconds: float) -> None:
     if not recommend.REGISTRY.has_model(store):
         print("training the recommender…", file=sys.stderr)
         recommend.train(store)
+    if not segments.REGISTRY.has_model(store):
+        print("learning customer segments…", file=sys.stderr)
+        segments.train(store)
 
 
 def _shoot(page, url: str, name: str, out: Path, full_page: bool) -> None:

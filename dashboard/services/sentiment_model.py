@@ -156,13 +156,15 @@ def version_rows(versions: pd.DataFrame) -> list[dict]:
 
 _KIND_WORDS = {"transformer": "language model", "baseline": "word counting",
                "ensemble(transformer+baseline)": "both combined"}
+_KIND_PHRASES = {"transformer": "the language model", "baseline": "word counting",
+                 "ensemble(transformer+baseline)": "the language model and word counting combined"}
 
 
 def model_details(metrics: dict) -> list[str]:
     """The captions under a version's scores (Markdown-safe): model kind, runtime and base model, the int8 check,
     when the baseline does the labelling, and the report's own note."""
     kind = metrics.get("model_kind")
-    details = [f"labels reviews with: the {plain(_KIND_WORDS.get(kind, kind))}"] if kind else []
+    details = [f"labels reviews with: {plain(_KIND_PHRASES.get(kind, kind))}"] if kind else []
     if metrics.get("transformer_macro_f1") is not None and kind and kind != "transformer":
         details.append(f"the language model alone scores {metrics['transformer_macro_f1']:.3f}")
     if metrics.get("seconds") not in (None, ""):

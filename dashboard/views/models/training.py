@@ -99,10 +99,10 @@ c1.metric("Your model's score", "–" if f_model is None else f"{f_model:.3f}",
 c2.metric("Simple method's score", "–" if f_base is None else f"{f_base:.3f}", border=True,
           help="Macro-F1 of word counting (TF-IDF words and word pairs with logistic regression) on the same test "
                "reviews: the model is worth using only when it beats this.")
-c3.metric("Tested on", f"{metrics.get('n_eval', 0):,} reviews", border=True,
+c3.metric("Test reviews", f"{metrics.get('n_eval', 0):,}", border=True,
           help="Your newest reviews (when they are dated), kept aside during training, so the score shows how the "
                "model does on reviews it has never seen.")
-c4.metric("Learned from", f"{metrics.get('n_train', 0):,} reviews", border=True,
+c4.metric("Training reviews", f"{metrics.get('n_train', 0):,}", border=True,
           help="Your rated reviews with text, older than the test reviews.")
 if f_model is not None and f_base is not None and not metrics.get("beats_baseline", f_model > f_base):
     st.warning("The fine-tuned model does not beat the baseline on the held-out reviews "
