@@ -338,3 +338,12 @@ def test_cli_ingest_json_and_exit_codes(tmp_path, capsys):
     check = Store.open(db)
     assert check.con.execute("SELECT count(*) FROM reviews").fetchall()[0][0] == 0
     check.close()
+
+
+def test_implausible_dates_are_kept_and_said(store, tmp_path):
+    """A date column read into another century is never stored silently: the report says how many and shows one."""
+    f = tmp_path / "old.csv"
+    f.write_text("Order ID,Order Date,Product,Revenue\nA1,1975-03-01,Mug,10\nA2,2024-03-01,Mug,12\n")
+    report = ingest(store, f, kind="orders")
+    assert report.rows_loaded == 2
+    assert any("1 order dates lie before 1990" in w and "1975-03-01" in w for w in report.warnings)

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import duckdb
 
-from engine.store import Store
+from engine.store import PLAUSIBLE_FROM, Store, plausible_sql
 
 from ._commit import KEYS, _commit, _Hasher, _link_products
 from ._detect import detect
@@ -89,6 +89,7 @@ def ingest(
                 report.replaced, report.rows_replaced = replaced, n_replaced
                 say(0.95, "linking products and categories")
                 _link_products(con, det.kind, batch_id)
+                warnings += _implausible_dates(con, det.kind, batch_id)
         finally:
             for view in ("_stage", "_stage_products", "_src", "_rawn", "_rawtextn"):
                 con.execute(f"DROP VIEW IF EXISTS {view}")
@@ -142,3 +143,20 @@ def _replace_earlier(con, digest: _Hasher) -> tuple[list[str], int]:
     for batch, _ in earlier:
         undo_in_transaction(con, batch)
     return [batch for batch, _ in earlier], int(stored)
+
+
+def _implausible_dates(con, kind: str, batch_id: str) -> list[str]:
+    """Dates before 1990 or over a year ahead are kept but said, so a misread date column never hides."""
+    column = {"orders": "order_ts", "reviews": "review_ts"}.get(kind)
+    if column is None:
+        return []
+    ok, params = plausible_sql(column)
+    n, first = con.execute(
+        f"SELECT count(*), min({column}) FROM {kind} WHERE batch_id = ? AND {column} IS NOT NULL AND NOT {ok}",
+        [batch_id, *params],
+    ).fetchone()
+    if not n:
+        return []
+    what = "order dates" if kind == "orders" else "review dates"
+    return [f"{n} {what} lie before {PLAUSIBLE_FROM:%Y} or more than a year ahead (e.g. {first:%Y-%m-%d}): they are "
+            "kept but left out of every period; check how that date column was read."]
