@@ -9,42 +9,17 @@ escaped chart labels, never as HTML.
 import streamlit as st
 
 from dashboard import charts, services
+from dashboard.views.widgets import job_panel
 
 MODES = {"discovery": "Discovery: only products they have not bought",
          "replenishment": "Replenishment: repeat purchases allowed"}
-_SEEN = "rec_seen_job"
 
 st.title("Recommendations")
 st.caption("What each customer is likely to buy next, learnt from your orders (returns and cancellations taken "
            "out), and why: every recommendation is traced back to the purchases and product features behind it.")
 
 
-@st.fragment(run_every=1.0)
-def job_progress() -> None:
-    """Redrawn every second while the training job runs; one full rerun when it ends."""
-    job = services.latest_job()
-    if job is None:
-        return
-    if job.running:
-        st.progress(job.fraction, text=services.job_progress_text(job))
-        if job.cancel_requested:
-            st.caption("Cancelling at the next step…")
-        elif st.button("Cancel", key="rec_cancel", icon=":material/cancel:"):
-            services.cancel_job(job)
-            st.rerun(scope="fragment")
-    elif st.session_state.get(_SEEN) != job.id:
-        st.rerun()
-
-
-job = services.latest_job()
-if job is not None and job.running:
-    job_progress()
-elif job is not None:
-    st.session_state[_SEEN] = job.id
-    outcome = services.recommend_job_outcome(job)
-    if outcome is not None:
-        level, text = outcome
-        getattr(st, level)(text)
+job = job_panel("rec", services.recommend_job_outcome)
 
 version = services.recommend_active_version()
 with st.container(border=True):

@@ -5,6 +5,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import charts, services
+from dashboard.views.widgets import job_panel
 
 st.title("Customer segments")
 st.caption("Groups customers by how they buy (a small neural network compresses each customer's behaviour; "
@@ -14,27 +15,8 @@ st.caption("Groups customers by how they buy (a small neural network compresses 
 _PICKED = "segments_picked_ids"  # customers picked on the map (or from the segment table)
 
 
-@st.fragment(run_every=1.0)
-def job_progress() -> None:
-    """Redrawn every second while a segments job runs; one full rerun when it ends."""
-    job = services.latest_job()
-    if job is None or job.kind != services.SEGMENT_JOB:
-        return
-    if job.running:
-        st.progress(job.fraction, text=services.job_progress_text(job))
-    elif st.session_state.get("segments_seen_job") != job.id:
-        st.rerun()
-
-
-job = services.latest_job()
+job = job_panel("segments", services.segments_job_outcome, kinds=(services.SEGMENT_JOB,), cancellable=())
 running = job is not None and job.running
-if running and job.kind == services.SEGMENT_JOB:
-    job_progress()
-elif job is not None and job.kind == services.SEGMENT_JOB:
-    st.session_state["segments_seen_job"] = job.id
-    outcome = services.segments_job_outcome(job)
-    if outcome is not None:
-        getattr(st, outcome[0])(outcome[1])
 
 avail = services.segments_availability()
 if not avail.ok:

@@ -3,6 +3,7 @@
 import streamlit as st
 
 from dashboard import charts, services
+from dashboard.views.widgets import job_panel
 
 st.title("Sentiment model")
 if notice := services.model_notice():  # the active version stands in for a broken one
@@ -14,39 +15,8 @@ st.caption("Teaches a language model to read your reviews the way your star rati
 
 
 # ---- the running (or last) job
-@st.fragment(run_every=1.0)
-def job_progress() -> None:
-    """Redrawn every second while a job runs; one full rerun when it ends so the results below refresh."""
-    job = services.latest_job()
-    if job is None:
-        return
-    if job.running:
-        st.progress(job.fraction, text=services.job_progress_text(job))
-        if job.cancel_requested:
-            st.caption("Cancelling at the next step…")
-        elif st.button("Cancel", key="training_cancel", icon=":material/cancel:"):
-            services.cancel_job(job)
-            st.rerun(scope="fragment")
-    elif st.session_state.get("training_seen_job") != job.id:
-        st.rerun()  # the whole page: new version, metrics and scores
-
-
-def job_outcome(job: services.Job) -> None:
-    """What the last finished job on this database did, as a banner."""
-    outcome = services.job_outcome(job)
-    if outcome is not None:
-        level, text = outcome
-        icon = {"success": ":material/check_circle:", "error": ":material/error:"}.get(level)
-        getattr(st, level)(text, icon=icon)
-
-
-job = services.latest_job()
+job = job_panel("training", services.job_outcome)
 running = job is not None and job.running
-if running:
-    job_progress()
-elif job is not None:
-    st.session_state["training_seen_job"] = job.id
-    job_outcome(job)
 
 # ---- train a new version
 data = services.sentiment_training_data()

@@ -7,6 +7,7 @@ import streamlit as st
 
 from dashboard import charts, services
 from dashboard.services import forecast as fs
+from dashboard.views.widgets import job_panel
 
 st.title("Forecasts")
 st.caption("One model learns from all the series you pick at once and forecasts each with a 10–90% band. Before it "
@@ -36,32 +37,8 @@ req = fs.request(metric, by, freq, horizon, top_n)
 
 
 # ---- the running (or last) job
-@st.fragment(run_every=1.0)
-def job_progress() -> None:
-    """Redrawn every second while a job runs; one full rerun when it ends so the forecast below appears."""
-    job = services.latest_job()
-    if job is None:
-        return
-    if job.running:
-        st.progress(job.fraction, text=services.job_progress_text(job))
-        if job.kind == "forecast" and not job.cancel_requested and st.button(
-                "Cancel", key="forecast_cancel", icon=":material/cancel:"):
-            services.cancel_job(job)
-            st.rerun(scope="fragment")
-    elif st.session_state.get("forecast_seen_job") != job.id:
-        st.rerun()
-
-
-job = services.latest_job()
+job = job_panel("forecast", fs.forecast_outcome, cancellable=("forecast",))
 running = job is not None and job.running
-if running:
-    job_progress()
-elif job is not None:
-    st.session_state["forecast_seen_job"] = job.id
-    outcome = fs.forecast_outcome(job)
-    if outcome is not None:
-        level, text = outcome
-        getattr(st, level)(text)
 
 data_hash, problem = fs.current_hash(req)
 model, stale = fs.saved_forecast(req)
