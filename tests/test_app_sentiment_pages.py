@@ -155,8 +155,8 @@ def test_sentiment_page_alert_lists_the_reviews_behind_it_and_filters_them(db):
 
 
 def test_chart_selection_maps_to_period_category_and_label(db):
-    from engine.sentiment import trends as T
     from engine.analytics import Filters
+    from engine.sentiment import trends as T
 
     store = Store.open(db)
     try:

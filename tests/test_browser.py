@@ -3,26 +3,14 @@
 from __future__ import annotations
 
 import csv
-import os
-import shutil
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
-
-from dashboard import APP_PATH
+from _browser import CHROMIUM, CHROMIUM_ARGS, WAIT_MS, require_chromium, serving
 
 pytestmark = pytest.mark.browser
 
 FIXTURE = Path(__file__).parent / "fixtures" / "formats" / "shopify_orders_export.csv"
-CHROMIUM = os.environ.get("STORELENS_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run", "--disable-quic"]
-WAIT_MS = 30_000
 
 
 def expected_revenue(path: Path) -> float:
@@ -43,44 +31,11 @@ def expected_revenue(path: Path) -> float:
     return total
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture()
 def server(tmp_path):
     """`streamlit run dashboard/app.py` on an empty database with the demo switched off."""
-    port = _free_port()
-    env = dict(os.environ, STORELENS_DB=str(tmp_path / "browser.duckdb"), STORELENS_NO_DEMO="1")
-    log = (tmp_path / "streamlit.log").open("w")  # closed after the server stops
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", str(APP_PATH), "--server.headless", "true",
-         "--server.port", str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false",
-         "--server.fileWatcherType", "none", "--server.maxUploadSize", "50"],
-        env=env, stdout=log, stderr=subprocess.STDOUT, cwd=tmp_path,
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
-                if r.status == 200:
-                    break
-        except OSError:
-            pass
-        if proc.poll() is not None or time.monotonic() > deadline:
-            proc.kill()
-            pytest.fail("streamlit did not start: " + (tmp_path / "streamlit.log").read_text()[-2000:])
-        time.sleep(0.2)
-    yield url
-    proc.terminate()
-    try:
-        proc.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-    log.close()
+    with serving(tmp_path / "browser.duckdb", tmp_path, max_upload_mb=50) as url:
+        yield url
 
 
 def test_expected_revenue_of_the_fixture():
@@ -89,10 +44,7 @@ def test_expected_revenue_of_the_fixture():
 
 
 def test_upload_in_chromium_shows_revenue_on_overview(server, tmp_path):
-    if not Path(CHROMIUM).exists() and not shutil.which("chromium"):
-        if os.environ.get("CI"):
-            pytest.fail(f"chromium not found at {CHROMIUM}")
-        pytest.skip(f"chromium not found at {CHROMIUM}")
+    require_chromium()
     from playwright.sync_api import expect, sync_playwright
 
     expect.set_options(timeout=WAIT_MS)  # expect() has its own 5 s default; a shared machine needs longer

@@ -4,19 +4,11 @@ drivers. The server, browser and options are test_browser's."""
 
 from __future__ import annotations
 
-import os
-import shutil
-import subprocess
-import sys
-import time
-import urllib.request
 from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-from test_browser import CHROMIUM, CHROMIUM_ARGS, WAIT_MS, _free_port
-
-from dashboard import APP_PATH
+from _browser import CHROMIUM, CHROMIUM_ARGS, WAIT_MS, require_chromium, serving
 
 pytestmark = pytest.mark.browser
 
@@ -24,45 +16,8 @@ FIXTURES = Path(__file__).parent / "fixtures" / "formats"
 
 
 @contextmanager
-def _serve(db: Path, workdir: Path):
-    """`streamlit run dashboard/app.py` on `db` (demo off); yields its URL."""
-    port = _free_port()
-    env = dict(os.environ, STORELENS_DB=str(db), STORELENS_NO_DEMO="1")
-    log = (workdir / "streamlit.log").open("w")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", str(APP_PATH), "--server.headless", "true",
-         "--server.port", str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false",
-         "--server.fileWatcherType", "none"],
-        env=env, stdout=log, stderr=subprocess.STDOUT, cwd=workdir)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    try:
-        while True:
-            try:
-                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
-                    if r.status == 200:
-                        break
-            except OSError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                pytest.fail("streamlit did not start: " + (workdir / "streamlit.log").read_text()[-2000:])
-            time.sleep(0.2)
-        yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
-
-
-@contextmanager
 def _browser(tmp_path: Path):
-    if not Path(CHROMIUM).exists() and not shutil.which("chromium"):
-        if os.environ.get("CI"):
-            pytest.fail(f"chromium not found at {CHROMIUM}")
-        pytest.skip(f"chromium not found at {CHROMIUM}")
+    require_chromium()
     from playwright.sync_api import expect, sync_playwright
 
     expect.set_options(timeout=WAIT_MS)  # a page run on a shared 2-core machine can take longer than 5 s
@@ -119,7 +74,7 @@ def _select_first_row(page, frame) -> None:
 def test_upload_two_exports_kpis_change_click_a_bar_lists_its_rows(tmp_path):
     from playwright.sync_api import expect
 
-    with _serve(tmp_path / "j1.duckdb", tmp_path) as url, _browser(tmp_path) as page:
+    with serving(tmp_path / "j1.duckdb", tmp_path) as url, _browser(tmp_path) as page:
         page.goto(url)
         expect(page.get_by_text("No orders yet")).to_be_visible()
         _upload(page, FIXTURES / "shopify_orders_export.csv", "3 rows loaded")
@@ -165,7 +120,7 @@ def trained_reviews_db(tmp_path, tiny_base_model) -> Path:
 def test_sentiment_alert_to_its_reviews_to_an_explanation_to_the_category_drivers(trained_reviews_db, tmp_path):
     from playwright.sync_api import expect
 
-    with _serve(trained_reviews_db, tmp_path) as url, _browser(tmp_path) as page:
+    with serving(trained_reviews_db, tmp_path) as url, _browser(tmp_path) as page:
         page.goto(f"{url}/sentiment")
         expect(page.get_by_text("Earlier spikes")).to_be_visible()
         page.get_by_role("button", name="Show reviews").first.click()

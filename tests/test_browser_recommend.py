@@ -3,19 +3,9 @@ attribution chart and counterfactual (the planted pair: Linen Shirt 0 → Canvas
 
 from __future__ import annotations
 
-import os
-import shutil
-import subprocess
-import sys
-import time
-import urllib.request
-from pathlib import Path
-
 import pytest
+from _browser import CHROMIUM, CHROMIUM_ARGS, WAIT_MS, require_chromium, serving
 from _recommend_data import PARTNER, PROBE, planted_store
-from test_browser import CHROMIUM, CHROMIUM_ARGS, WAIT_MS, _free_port
-
-from dashboard import APP_PATH
 
 pytestmark = pytest.mark.browser
 
@@ -33,42 +23,12 @@ def server(tmp_path):
         recommend.train(store, TINY)
     finally:
         store.close()
-    port = _free_port()
-    env = dict(os.environ, STORELENS_DB=str(db), STORELENS_NO_DEMO="1")
-    log = (tmp_path / "streamlit.log").open("w")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", str(APP_PATH), "--server.headless", "true",
-         "--server.port", str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false",
-         "--server.fileWatcherType", "none"],
-        env=env, stdout=log, stderr=subprocess.STDOUT, cwd=tmp_path,
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
-                if r.status == 200:
-                    break
-        except OSError:
-            pass
-        if proc.poll() is not None or time.monotonic() > deadline:
-            proc.kill()
-            pytest.fail("streamlit did not start: " + (tmp_path / "streamlit.log").read_text()[-2000:])
-        time.sleep(0.2)
-    yield url
-    proc.terminate()
-    try:
-        proc.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-    log.close()
+    with serving(db, tmp_path) as url:
+        yield url
 
 
 def test_customer_to_expanded_explanation_in_chromium(server, tmp_path):
-    if not Path(CHROMIUM).exists() and not shutil.which("chromium"):
-        if os.environ.get("CI"):
-            pytest.fail(f"chromium not found at {CHROMIUM}")
-        pytest.skip(f"chromium not found at {CHROMIUM}")
+    require_chromium()
     from playwright.sync_api import expect, sync_playwright
 
     expect.set_options(timeout=WAIT_MS)  # expect() has its own 5 s default; a shared machine needs longer

@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import os
-import shutil
-from pathlib import Path
-
 import pytest
+from _browser import CHROMIUM, CHROMIUM_ARGS, WAIT_MS, require_chromium
 from _shops import trained_shop
-from test_browser import CHROMIUM, CHROMIUM_ARGS, WAIT_MS, server  # noqa: F401 - `server` is the fixture used below
+from test_browser import server  # noqa: F401 - `server` is the fixture used below
 
 pytestmark = pytest.mark.browser
 
@@ -40,10 +37,7 @@ def segments_server(tmp_path, request):
 
 
 def test_click_on_the_segment_map_opens_that_customer(segments_server, tmp_path):
-    if not Path(CHROMIUM).exists() and not shutil.which("chromium"):
-        if os.environ.get("CI"):
-            pytest.fail(f"chromium not found at {CHROMIUM}")
-        pytest.skip(f"chromium not found at {CHROMIUM}")
+    require_chromium()
     from playwright.sync_api import expect, sync_playwright
 
     with sync_playwright() as p:

@@ -2,21 +2,15 @@
 
 from __future__ import annotations
 
-import os
-import shutil
-from pathlib import Path
-
 import pytest
-from test_browser import CHROMIUM, CHROMIUM_ARGS, WAIT_MS, server  # noqa: F401 - `server` is a fixture
+from _browser import CHROMIUM, CHROMIUM_ARGS, WAIT_MS, require_chromium
+from test_browser import server  # noqa: F401 - `server` is a fixture
 
 pytestmark = pytest.mark.browser
 
 
 def test_undo_in_chromium(server, tmp_path):  # noqa: F811 - the imported fixture
-    if not Path(CHROMIUM).exists() and not shutil.which("chromium"):
-        if os.environ.get("CI"):
-            pytest.fail(f"chromium not found at {CHROMIUM}")
-        pytest.skip(f"chromium not found at {CHROMIUM}")
+    require_chromium()
     from playwright.sync_api import expect, sync_playwright
 
     expect.set_options(timeout=WAIT_MS)  # expect() has its own 5 s default; a shared machine needs longer

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
+from engine.cli import main as cli
 from engine.ingest import IngestError, detect, ingest
 from engine.store import Store
-from engine.cli import main as cli
 
 FORMATS = Path(__file__).parent / "fixtures" / "formats"
 

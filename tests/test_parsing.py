@@ -12,9 +12,14 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from engine.ingest import ingest
+from engine.ingest import (
+    detect_date_dialect,
+    detect_number_dialect,
+    ingest,
+    number_expr,
+    timestamp_expr,
+)
 from engine.store import Store
-from engine.ingest import detect_date_dialect, detect_number_dialect, number_expr, timestamp_expr
 
 SETTINGS = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 

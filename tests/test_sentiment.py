@@ -10,7 +10,6 @@ import shutil
 import numpy as np
 import pandas as pd
 import pytest
-
 from _family_contract import FamilyContract
 
 from engine import sentiment as S
@@ -368,8 +367,15 @@ def test_weight_average_checkpoint_is_the_one_scored(tiny_base_model, cpu_bf16):
     from transformers import AutoModel, AutoTokenizer
 
     from engine.models import cpu_bf16_native
-    from engine.sentiment import MeanPoolClassifier, log_softmax, torch_logits
-    from engine.sentiment import FitConfig, fine_index, fine_tune, tune_offsets
+    from engine.sentiment import (
+        FitConfig,
+        MeanPoolClassifier,
+        fine_index,
+        fine_tune,
+        log_softmax,
+        torch_logits,
+        tune_offsets,
+    )
     from engine.store import label_index
 
     torch.manual_seed(0)

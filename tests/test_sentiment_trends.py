@@ -12,8 +12,8 @@ import pytest
 from scipy.stats import fisher_exact
 
 from engine import sentiment as S
-from engine.sentiment import trends as T
 from engine.analytics import Filters
+from engine.sentiment import trends as T
 from engine.store import Store
 
 START = date(2026, 1, 5)  # a Monday

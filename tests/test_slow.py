@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
+from engine.demo import write_big_orders
 from engine.ingest import ingest
 from engine.store import Store
-from engine.demo import write_big_orders
 
 pytestmark = pytest.mark.slow
 RETAIL = Path(__file__).resolve().parents[2] / "shared" / "datasets" / "online_retail_until_2011-09-30.csv"

@@ -1,0 +1,75 @@
+"""What every browser test shares (pytest puts this folder on sys.path): Debian's chromium, the flags that keep it
+off the network, and the app served by `streamlit run` on a database of the test's own."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+
+from dashboard import APP_PATH
+
+CHROMIUM = os.environ.get("STORELENS_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--no-first-run", "--disable-quic"]
+WAIT_MS = 30_000
+
+
+def free_port() -> int:
+    """A loopback port nobody listens on."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def require_chromium() -> None:
+    """Skip where chromium is missing, but fail in CI, where .ci/run installs it."""
+    if not Path(CHROMIUM).exists() and not shutil.which("chromium"):
+        if os.environ.get("CI"):
+            pytest.fail(f"chromium not found at {CHROMIUM}")
+        pytest.skip(f"chromium not found at {CHROMIUM}")
+
+
+@contextmanager
+def serving(db: Path, workdir: Path, max_upload_mb: int | None = None) -> Iterator[str]:
+    """`streamlit run dashboard/app.py` on `db` with the demo switched off; yields its URL, stops it after."""
+    port = free_port()
+    env = dict(os.environ, STORELENS_DB=str(db), STORELENS_NO_DEMO="1")
+    extra = ["--server.maxUploadSize", str(max_upload_mb)] if max_upload_mb else []
+    log = (workdir / "streamlit.log").open("w")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", str(APP_PATH), "--server.headless", "true",
+         "--server.port", str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false",
+         "--server.fileWatcherType", "none", *extra],
+        env=env, stdout=log, stderr=subprocess.STDOUT, cwd=workdir,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    try:
+        while True:
+            try:
+                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
+                    if r.status == 200:
+                        break
+            except OSError:
+                pass
+            if proc.poll() is not None or time.monotonic() > deadline:
+                pytest.fail("streamlit did not start: " + (workdir / "streamlit.log").read_text()[-2000:])
+            time.sleep(0.2)
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        log.close()
