@@ -21,7 +21,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-CSV = ROOT.parent.parent / "shared" / "datasets" / "online_retail_until_2011-09-30.csv"
+CSV = ROOT.parent / "shared" / "datasets" / "online_retail_until_2011-09-30.csv"
 if not CSV.exists():
     CSV = Path("/work/shared/datasets/online_retail_until_2011-09-30.csv")
 DB = ROOT / "benchmarks" / "_data" / "forecast_retail.duckdb"

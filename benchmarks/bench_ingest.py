@@ -67,7 +67,7 @@ con = duckdb.connect(sys.argv[2])
 con.execute("CREATE TABLE t AS SELECT * FROM read_csv(?)", [sys.argv[1]])
 con.execute("CHECKPOINT")
 """
-RETAIL = ROOT.parent.parent / "shared" / "datasets" / "online_retail_until_2011-09-30.csv"
+RETAIL = ROOT.parent / "shared" / "datasets" / "online_retail_until_2011-09-30.csv"
 
 
 def _retail_x4(out: Path) -> int:

@@ -28,7 +28,7 @@ os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-DATA = ROOT.parent.parent / "shared" / "datasets" / "online_retail_until_2011-09-30.csv"
+DATA = ROOT.parent / "shared" / "datasets" / "online_retail_until_2011-09-30.csv"
 if not DATA.exists():
     DATA = Path("/work/shared/datasets/online_retail_until_2011-09-30.csv")
 CACHE = ROOT / "benchmarks" / "_data" / "retail.duckdb"
