@@ -154,8 +154,10 @@ if detail is not None:
     risk = row.get("churn_risk")
     m1.metric("Churn risk", "–" if risk is None or pd.isna(risk) else "over 99%" if risk >= 0.995 else f"{risk:.0%}",
               border=True)
-    m2.metric("Segment", str(row.get("segment")), border=True)
-    m3.metric("RFM segment", str(row.get("rfm_segment")), border=True)
+    for col, label, value in ((m2, "Segment", row.get("segment")), (m3, "RFM segment", row.get("rfm_segment"))):
+        with col.container(border=True):  # names wrap here; a metric would cut "High-value loyal" at 1280 px
+            st.caption(label)
+            st.markdown(f"**{services.plain(str(value))}**")
     m4.metric("Orders", f"{int(row.get('frequency', 0)):,}", border=True)
     if detail.reasons:
         st.markdown("**Why this risk**")
