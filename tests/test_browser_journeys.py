@@ -49,12 +49,17 @@ def _upload(page, path: Path, expect_text: str) -> None:
 
 def _click_bar(page, chart, index: int = 0) -> None:
     """Hover then click the middle of a plotly bar (plotly hit-tests on its drag layer, not on the bar's path)."""
+    from playwright.sync_api import Error
+
     bar = chart.locator(".barlayer .point path").nth(index)
     box = None
-    for _ in range(20):  # plotly redraws the chart once after its first paint
-        bar.wait_for()
-        bar.scroll_into_view_if_needed()
-        box = bar.bounding_box()
+    for _ in range(20):  # plotly redraws the chart after its first paint (and after a rerun): the path is replaced
+        try:
+            bar.wait_for()
+            bar.scroll_into_view_if_needed(timeout=2_000)
+            box = bar.bounding_box()
+        except Error:  # detached by a redraw between finding it and scrolling to it: find it again
+            box = None
         if box:
             break
         page.wait_for_timeout(250)
