@@ -1,5 +1,6 @@
-"""What every browser test shares (pytest puts this folder on sys.path): Debian's chromium, the flags that keep it
-off the network, and the app served by `streamlit run` on a database of the test's own."""
+"""What every browser and server test shares (pytest puts this folder on sys.path): Debian's chromium, the flags that
+keep it off the network, free ports and this machine's own address, and the app served by `streamlit run` on a
+database of the test's own."""
 
 from __future__ import annotations
 
@@ -29,6 +30,17 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def own_address() -> str | None:
+    """This machine's non-loopback IPv4 address, if it has one (a UDP 'connect' sends nothing)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        try:
+            s.connect(("198.51.100.1", 9))  # a documentation address: nothing is sent
+            ip = s.getsockname()[0]
+        except OSError:
+            return None
+    return None if ip.startswith("127.") or ip == "0.0.0.0" else ip
 
 
 def require_chromium() -> None:

@@ -4,9 +4,7 @@ is given, and no page makes a request to any host but the server (no font CDN, n
 from __future__ import annotations
 
 import os
-import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -15,40 +13,27 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
+from _browser import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    WAIT_MS,
+    free_port,
+    own_address,
+    require_chromium,
+)
 
 pytestmark = pytest.mark.browser
 
 REPO = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).parent / "fixtures" / "formats"
-CHROMIUM = os.environ.get("STORELENS_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run", "--disable-quic"]
-WAIT_MS = 30_000
 PASSWORD = "correct horse battery"
 PAGES = ("Overview", "Sentiment", "Explain", "Drivers", "Training", "Upload", "Data")
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _own_address() -> str | None:
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
-        try:
-            s.connect(("198.51.100.1", 9))  # a documentation address: nothing is sent
-            ip = s.getsockname()[0]
-        except OSError:
-            return None
-    return None if ip.startswith("127.") or ip == "0.0.0.0" else ip
 
 
 @pytest.fixture()
 def server(tmp_path):
     """`storelens serve` on this machine's network address (else 0.0.0.0, visited on 127.0.0.1), with a password."""
-    if not Path(CHROMIUM).exists() and not shutil.which("chromium"):
-        pytest.skip(f"chromium not found at {CHROMIUM}")
+    require_chromium()
     db = tmp_path / "browser.duckdb"
     from engine.ingest import ingest
     from engine.store import Store
@@ -57,7 +42,7 @@ def server(tmp_path):
     for name in ("shopify_orders_export.csv", "judgeme_reviews_export.csv"):
         ingest(store, FIXTURES / name)
     store.close()
-    port, host = _free_port(), _own_address() or "127.0.0.1"
+    port, host = free_port(), own_address() or "127.0.0.1"
     bind = host if host != "127.0.0.1" else "0.0.0.0"
     env = {k: v for k, v in os.environ.items() if not k.startswith("STORELENS_")}
     env.update(STORELENS_NO_DEMO="1", STORELENS_PASSWORD=PASSWORD, PYTHONPATH=str(REPO))

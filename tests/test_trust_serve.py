@@ -16,28 +16,12 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from _browser import free_port, own_address
 
 from dashboard.gate import AttemptLimiter, PasswordGate, password_matches
 
 REPO = Path(__file__).resolve().parent.parent
 PASSWORD = "correct horse battery"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _own_address() -> str | None:
-    """This machine's non-loopback IPv4 address, if it has one (a UDP 'connect' sends nothing)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
-        try:
-            s.connect(("198.51.100.1", 9))  # a documentation address: nothing is sent
-            ip = s.getsockname()[0]
-        except OSError:
-            return None
-    return None if ip.startswith("127.") or ip == "0.0.0.0" else ip
 
 
 def _env(tmp_path: Path, **extra: str) -> dict[str, str]:
@@ -137,7 +121,7 @@ def _websocket_opens(url: str, cookie: str | None) -> bool:
 @pytest.mark.parametrize("how", ["flag", "env"])
 def test_a_network_address_without_a_password_is_refused_and_nothing_is_written(tmp_path, how):
     db = tmp_path / "never.duckdb"
-    args = ["serve", "--db", str(db), "--port", str(_free_port())]
+    args = ["serve", "--db", str(db), "--port", str(free_port())]
     env = _env(tmp_path)
     if how == "flag":
         args += ["--address", "0.0.0.0"]
@@ -206,10 +190,10 @@ def test_the_gate_answers_429_once_the_attempts_are_spent():
 
 
 def test_default_listens_on_loopback_only_and_sigint_frees_the_port(tmp_path):
-    port = _free_port()
+    port = free_port()
     proc = _start(tmp_path, ["--port", str(port)], _env(tmp_path), f"127.0.0.1:{port}")
     try:
-        own = _own_address()
+        own = own_address()
         if own is not None:
             with socket.socket() as s, pytest.raises(OSError):
                 s.settimeout(3)
@@ -223,8 +207,8 @@ def test_default_listens_on_loopback_only_and_sigint_frees_the_port(tmp_path):
 
 
 def test_network_address_answers_nothing_without_the_password_and_sigterm_frees_the_port(tmp_path):
-    port = _free_port()
-    host = _own_address() or "127.0.0.1"
+    port = free_port()
+    host = own_address() or "127.0.0.1"
     bind = host if host != "127.0.0.1" else "0.0.0.0"
     proc = _start(tmp_path, ["--port", str(port), "--address", bind], _env(tmp_path, STORELENS_PASSWORD=PASSWORD),
                   f"{host}:{port}")
