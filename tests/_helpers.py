@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import json
 import random
 from pathlib import Path
 
@@ -34,3 +36,28 @@ def serve_db(monkeypatch: pytest.MonkeyPatch, path: Path) -> Path:
 def no_exception(at: AppTest) -> None:
     """The page ran without an uncaught exception (the message lists them when it did not)."""
     assert not at.exception, [e.value for e in at.exception]
+
+
+REVIEW_POOLS = {
+    1: ["the zipper broke", "poor quality", "strap came loose", "returned it at once"],
+    3: ["it is okay", "nothing special", "does the job", "average colour"],
+    5: ["love it", "beautiful and well made", "great quality", "would buy again"],
+}
+
+
+def judgeme_reviews_csv(path: Path, n: int) -> None:
+    """A Judge.me export of `n` seeded reviews whose words carry their rating, for the CLI's model commands."""
+    rng = random.Random(1)
+    with open(path, "w", newline="", encoding="utf-8") as fh:
+        w = csv.writer(fh)
+        w.writerow(["title", "body", "rating", "review_date", "reviewer_name", "product_handle"])
+        for i in range(n):
+            rating = rng.choice([1, 2, 3, 4, 5, 5])
+            pool = REVIEW_POOLS[1] if rating <= 2 else REVIEW_POOLS[3] if rating == 3 else REVIEW_POOLS[5]
+            w.writerow(["", f"{rng.choice(pool).capitalize()}, {rng.choice(pool)} (#{i}).", rating,
+                        f"2026-0{1 + i % 8}-{1 + i % 27:02d} 10:00:00 UTC", f"A{i}", "tote"])
+
+
+def cli_json(capsys: pytest.CaptureFixture[str]) -> dict:
+    """The one JSON object a `--json` command printed."""
+    return json.loads(capsys.readouterr().out)

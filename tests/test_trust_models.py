@@ -6,45 +6,23 @@ from __future__ import annotations
 
 import csv
 import json
-import random
 import shutil
 
 import pytest
+from _helpers import cli_json, judgeme_reviews_csv
 
 from engine import sentiment
 from engine.cli import main as cli
 from engine.store import Store
 
-POOLS = {
-    1: ["the zipper broke", "poor quality", "strap came loose", "returned it at once"],
-    3: ["it is okay", "nothing special", "does the job", "average colour"],
-    5: ["love it", "beautiful and well made", "great quality", "would buy again"],
-}
 HOSTILE = ['=HYPERLINK("http://evil","x")', "+1+cmd|' /C calc'!A0", "-2+3", "@SUM(A1)", "\tTabbed", "plain words"]
-
-
-def _reviews_csv(path) -> None:
-    rng = random.Random(1)
-    with open(path, "w", newline="", encoding="utf-8") as fh:
-        w = csv.writer(fh)
-        w.writerow(["title", "body", "rating", "review_date", "reviewer_name", "product_handle"])
-        for i in range(120):
-            rating = rng.choice([1, 2, 3, 4, 5, 5])
-            pool = POOLS[1] if rating <= 2 else POOLS[3] if rating == 3 else POOLS[5]
-            w.writerow(["", f"{rng.choice(pool).capitalize()}, {rng.choice(pool)} (#{i}).", rating,
-                        f"2026-0{1 + i % 8}-{1 + i % 27:02d} 10:00:00 UTC", f"A{i}", "tote"])
-
-
-def _json(capsys) -> dict:
-    return json.loads(capsys.readouterr().out)
-
 
 @pytest.fixture(scope="module")
 def two_versions(tmp_path_factory, tiny_base_model):
     """A database with two trained sentiment versions (the second active)."""
     folder = tmp_path_factory.mktemp("models")
     db, reviews = folder / "shop.duckdb", folder / "judgeme.csv"
-    _reviews_csv(reviews)
+    judgeme_reviews_csv(reviews, 120)
     assert cli(["ingest", "--db", str(db), str(reviews)]) == 0
     versions = []
     for _ in range(2):
@@ -78,7 +56,7 @@ def test_corrupt_active_version_is_marked_broken_and_every_reader_is_told(two_ve
             assert f"model version {second} is broken" in out.err
 
         assert cli(["explain", "review", "--db", str(db), "--json", "--text", "great quality"]) == 0
-        assert _json(capsys)["fell_back_from"] == second
+        assert cli_json(capsys)["fell_back_from"] == second
 
         one_column = tmp_path / "texts.csv"
         with open(one_column, "w", newline="", encoding="utf-8") as fh:
@@ -86,7 +64,7 @@ def test_corrupt_active_version_is_marked_broken_and_every_reader_is_told(two_ve
         out_csv = tmp_path / "scored.csv"
         assert cli(["sentiment", "predict", "--db", str(db), "--json", "--input", str(one_column),
                     "--text-column", "review", "--output", str(out_csv)]) == 0
-        assert _json(capsys)["fell_back_from"] == second
+        assert cli_json(capsys)["fell_back_from"] == second
         with open(out_csv, newline="", encoding="utf-8") as fh:
             rows = list(csv.DictReader(fh))
         assert [r["review"] for r in rows] == [
@@ -102,7 +80,7 @@ def test_corrupt_active_version_is_marked_broken_and_every_reader_is_told(two_ve
     assert sentiment.load_active(store).version == second
     store.close()
     assert cli(["sentiment", "score", "--db", str(db), "--json"]) == 0
-    assert _json(capsys)["fell_back_from"] is None
+    assert cli_json(capsys)["fell_back_from"] is None
 
 
 def test_predict_reads_one_column_and_semicolon_files(two_versions, tmp_path, capsys):
