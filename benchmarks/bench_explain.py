@@ -58,10 +58,9 @@ def heldout(df: pd.DataFrame, n: int, seed: int, trained_split: bool) -> pd.Data
     trained by bench_sentiment.py (same data preparation and seed), else a seeded sample of rows with text."""
     if trained_split:
         from benchmarks.bench_sentiment import load_clothing
-        from engine.sentiment import split_frame
-        from engine.sentiment import EVAL_FRACTION, _prepare_frame
+        from engine.sentiment import EVAL_FRACTION, prepare_frame, split_frame
 
-        prepared = _prepare_frame(load_clothing(Path(df.attrs["path"])))
+        prepared = prepare_frame(load_clothing(Path(df.attrs["path"])))
         _, ev, _ = split_frame(prepared, EVAL_FRACTION, seed)
         pick = np.sort(np.random.default_rng(seed).choice(ev, size=n, replace=False))
         return pd.DataFrame({"id": pick, "text": prepared["text"].iloc[pick].to_numpy()})

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import platform
 import sys
 import time
 from datetime import datetime, timezone
@@ -20,11 +19,8 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+from _common import RETAIL, cores, cpu_name, retail_db  # noqa: E402
 
-CSV = ROOT.parent / "shared" / "datasets" / "online_retail_until_2011-09-30.csv"
-if not CSV.exists():
-    CSV = Path("/work/shared/datasets/online_retail_until_2011-09-30.csv")
-DB = ROOT / "benchmarks" / "_data" / "forecast_retail.duckdb"
 OUT = ROOT / "docs" / "benchmarks_forecast.md"
 
 
@@ -32,34 +28,27 @@ def machine_info() -> dict:
     """CPU model and cores, torch and the GPU if any: what the figures were measured on."""
     import torch
 
-    cpu = ""
-    try:
-        cpu = next((ln.split(":", 1)[1].strip() for ln in Path("/proc/cpuinfo").read_text().splitlines()
-                    if ln.startswith("model name")), "")
-    except OSError:
-        pass
-    return {"cpu": cpu or platform.processor(), "cores": len(os.sched_getaffinity(0)), "torch": torch.__version__,
+    return {"cpu": cpu_name(), "cores": cores(), "torch": torch.__version__,
             "gpu": torch.cuda.get_device_name(0) if torch.cuda.is_available() else "none",
             "load": os.getloadavg()[0]}
 
 
 def load_store(csv: Path):
-    """The retail log in a cached database (imported once with the product's importer)."""
-    from engine.ingest import ingest
+    """The retail log's cached database (shared with the other benchmarks)."""
     from engine.store import Store
 
-    fresh = not DB.exists()
-    store = Store.open(DB)
-    if fresh:
-        ingest(store, csv)
-    return store
+    return Store.open(retail_db(csv))
 
 
 def synthetic_scaling(n_series: int, n_days: int, seed: int) -> dict:
     """Seconds to train the network once on n_series generated daily series of n_days (default knobs)."""
-    from engine.forecast import ForecastConfig, _net
-    from engine.forecast._calendar import calendar_matrix
-    from engine.forecast._series import SeriesSet
+    from engine.forecast import (
+        ForecastConfig,
+        SeriesSet,
+        calendar_matrix,
+        forecast_network,
+        train_network,
+    )
 
     rng = np.random.default_rng(seed)
     t = np.arange(n_days)
@@ -72,17 +61,17 @@ def synthetic_scaling(n_series: int, n_days: int, seed: int) -> dict:
     config = ForecastConfig(horizon=28, seed=seed)
     cal = calendar_matrix(series, 28)
     t0 = time.perf_counter()
-    net = _net.train(values, cal, n_days, config)
+    net = train_network(values, cal, n_days, config)
     train_s = time.perf_counter() - t0
     t0 = time.perf_counter()
-    _net.forecast(net, values, cal, n_days)
+    forecast_network(net, values, cal, n_days)
     return {"n_series": n_series, "n_days": n_days, "train_s": train_s, "forecast_s": time.perf_counter() - t0}
 
 
 def main() -> int:
     """Run the backtest on the retail log and write the section."""
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--csv", type=Path, default=CSV)
+    ap.add_argument("--csv", type=Path, default=RETAIL)
     ap.add_argument("--horizon", type=int, default=28)
     ap.add_argument("--origins", type=int, default=3)
     ap.add_argument("--seed", type=int, default=0)

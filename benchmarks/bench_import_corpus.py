@@ -24,7 +24,7 @@ CORPUS = ROOT.parent / "shared" / "corpus"
 
 def _judge(store, report, expected: dict) -> tuple[int, int, list[str]]:
     """(fields right, fields expected, wrong field notes) for one upload."""
-    from engine.ingest._formats import normalise_header
+    from engine.ingest import normalise_header
 
     [(mapping_json,)] = store.con.execute("SELECT mapping FROM uploads WHERE batch_id = ?", [report.batch_id]).fetchall()
     mapping = json.loads(mapping_json or "{}")

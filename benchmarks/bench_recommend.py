@@ -26,49 +26,17 @@ import torch  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-from engine.recommend import RecommendModel, explain  # noqa: E402
-from engine.recommend._explain import _rank, attributions  # noqa: E402
-from engine.store import Store  # noqa: E402
+from _common import RETAIL, cores, cpu_name, load_average, retail_db  # noqa: E402
 
-DATA = ROOT.parent / "shared" / "datasets" / "online_retail_until_2011-09-30.csv"
-if not DATA.exists():
-    DATA = Path("/work/shared/datasets/online_retail_until_2011-09-30.csv")
-DB = ROOT / "benchmarks" / "_data" / "retail.duckdb"
+from engine.recommend import RecommendModel, attributions, explain, rank_of  # noqa: E402
+from engine.store import Store  # noqa: E402
 
 
 def machine_info() -> dict:
     """What the figures were measured on."""
-    cpu = ""
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.partition(":")[2].strip()
-                break
-    except OSError:
-        pass
-    return {"cpu": cpu or platform.processor(), "cores": len(os.sched_getaffinity(0)), "torch": torch.__version__,
+    return {"cpu": cpu_name(), "cores": cores(), "torch": torch.__version__,
             "cuda": torch.cuda.get_device_name(0) if torch.cuda.is_available() else "none",
             "python": platform.python_version()}
-
-
-def load_average() -> str:
-    """The 1-minute load average: on a shared machine, times depend on it."""
-    try:
-        return Path("/proc/loadavg").read_text().split()[0]
-    except OSError:
-        return "n/a"
-
-
-def open_store(csv: Path) -> Store:
-    """The cached benchmark database (imported with the product's importer on first use)."""
-    if not DB.exists():
-        from engine.ingest import ingest
-
-        DB.parent.mkdir(parents=True, exist_ok=True)
-        store = Store.open(DB)
-        ingest(store, csv)
-        store.close()
-    return Store.open(DB, read_only=True)
 
 
 def faithfulness(model: RecommendModel, n: int, seed: int) -> dict[str, float]:
@@ -87,9 +55,9 @@ def faithfulness(model: RecommendModel, n: int, seed: int) -> dict[str, float]:
         past = attributions(model, ci, j, "discovery")["past"]
         top = max(past, key=past.get)
         other = rng.choice([i for i in past if i != top])
-        before, _ = _rank(model, ci, j, "discovery")
-        r_top, _ = _rank(model, ci, j, "discovery", {top})
-        r_rand, _ = _rank(model, ci, j, "discovery", {other})
+        before, _ = rank_of(model, ci, j, "discovery")
+        r_top, _ = rank_of(model, ci, j, "discovery", {top})
+        r_rand, _ = rank_of(model, ci, j, "discovery", {other})
         wins += r_top > r_rand
         ties += r_top == r_rand
         drops_top.append(r_top - before)
@@ -117,14 +85,14 @@ def latency(model: RecommendModel, n: int, seed: int) -> dict[str, float]:
 def main(argv: list[str] | None = None) -> int:
     """Fit once with the benchmark's cut-off, measure, write the markdown section."""
     ap = argparse.ArgumentParser(description=__doc__)
-    ap.add_argument("--data", type=Path, default=DATA)
+    ap.add_argument("--data", type=Path, default=RETAIL)
     ap.add_argument("--cutoff", default="2011-09-01")
     ap.add_argument("--n-faith", type=int, default=200)
     ap.add_argument("--n-latency", type=int, default=30)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--out", type=Path, default=ROOT / "docs" / "benchmarks_recommend.md")
     args = ap.parse_args(argv)
-    store = open_store(args.data)
+    store = Store.open(retail_db(args.data), read_only=True)
     n_lines = store.cursor().execute("SELECT count(*) FROM orders").fetchone()[0]
     model = RecommendModel({"cutoff": args.cutoff, "seed": args.seed})
     load_start = load_average()

@@ -28,40 +28,16 @@ os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-DATA = ROOT.parent / "shared" / "datasets" / "online_retail_until_2011-09-30.csv"
-if not DATA.exists():
-    DATA = Path("/work/shared/datasets/online_retail_until_2011-09-30.csv")
-CACHE = ROOT / "benchmarks" / "_data" / "retail.duckdb"
+from _common import RETAIL, cores, cpu_name, retail_db  # noqa: E402
 
 
 def machine_info() -> dict[str, Any]:
     """What the figures were measured on."""
     import torch
 
-    cpu = ""
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.partition(":")[2].strip()
-                break
-    except OSError:
-        cpu = platform.processor()
-    return {"cpu": cpu or platform.machine(), "cores": len(os.sched_getaffinity(0)), "torch": torch.__version__,
+    return {"cpu": cpu_name(), "cores": cores(), "torch": torch.__version__,
             "threads": torch.get_num_threads(), "python": platform.python_version(),
             "cuda": torch.cuda.get_device_name(0) if torch.cuda.is_available() else "none"}
-
-
-def cached_store(data: Path) -> Path:
-    """The retail log imported once through the product's importer (benchmarks/_data, git-ignored)."""
-    from engine.ingest import ingest
-    from engine.store import Store
-
-    if not CACHE.exists():
-        CACHE.parent.mkdir(parents=True, exist_ok=True)
-        store = Store.open(CACHE)
-        ingest(store, data)
-        store.close()
-    return CACHE
 
 
 def run_command(db: Path, out_csv: Path, horizon: int) -> tuple[dict, float]:
@@ -173,7 +149,7 @@ def report_md(main: Any, seconds: float, command: tuple[dict, float], seeds: lis
 def main() -> int:
     """Import (cached), run, write the report."""
     ap = argparse.ArgumentParser(description=__doc__)
-    ap.add_argument("--data", type=Path, default=DATA)
+    ap.add_argument("--data", type=Path, default=RETAIL)
     ap.add_argument("--cutoff", default="2011-07-01")
     ap.add_argument("--horizon", type=int, default=90)
     ap.add_argument("--seeds", type=int, nargs="*", default=[0, 1, 2])
@@ -184,7 +160,7 @@ def main() -> int:
     from engine.store import Store
 
     info = machine_info()
-    cache = cached_store(args.data)
+    cache = retail_db(args.data)
     s = Store.open(cache, read_only=True)
     n_rows = s.con.execute("SELECT count(*) FROM orders").fetchone()[0]
     s.close()

@@ -26,12 +26,15 @@ import torch
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+from _common import cpuinfo  # noqa: E402
 
 from engine import sentiment as S  # noqa: E402
 from engine.models import configure_threads, pick_device  # noqa: E402
 from engine.sentiment import log_softmax, macro_f1  # noqa: E402
-from engine.store import label_index  # noqa: E402
-from engine.store import Store  # noqa: E402
+from engine.store import (
+    Store,  # noqa: E402
+    label_index,  # noqa: E402
+)
 
 DEFAULT_DATA = ROOT.parent / "shared" / "datasets" / "womens_clothing_reviews.csv"
 
@@ -56,13 +59,7 @@ def cpu_pressure() -> str:
 
 def machine_info() -> dict:
     """What the figures were measured on."""
-    fields: dict[str, str] = {}
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():  # the first processor's block is enough
-            key, _, value = line.partition(":")
-            fields.setdefault(key.strip(), value.strip())
-    except OSError:
-        pass
+    fields = cpuinfo()
     cpu, flags = fields.get("model name") or platform.processor() or "", set(fields.get("flags", "").split())
     # int8 and bf16 speed depend on these more than on the model name (hosts of one name differ).
     isa = [f for f in ("avx512_vnni", "avx512_bf16", "avx512f", "avx2") if f in flags]
@@ -245,7 +242,7 @@ def main(argv: list[str] | None = None) -> int:
     cfg = None
     if args.config:
         # Overrides apply on top of the configuration this machine would ship with, not the bare defaults.
-        cfg = dataclasses.replace(S._device_config(pick_device(None), 0), **json.loads(args.config))
+        cfg = dataclasses.replace(S.device_config(pick_device(None), 0), **json.loads(args.config))
     quantize = {"auto": None, "yes": True, "no": False}[args.quantize]
 
     def progress(frac: float, msg: str) -> None:
@@ -265,8 +262,8 @@ def main(argv: list[str] | None = None) -> int:
     tp = e2e = None
     if not args.no_throughput:
         # Held-out reviews only (the split is reproducible from the seed), so the F1 column is honest too.
-        from engine._sentiment_train import split_frame
-        prepared = S._prepare_frame(df)
+        from engine.sentiment import split_frame
+        prepared = S.prepare_frame(df)
         _, ev, _ = split_frame(prepared, S.EVAL_FRACTION, args.seed)
         rng = np.random.default_rng(args.seed)
         pick = rng.choice(ev, size=min(args.throughput_sample, len(ev)), replace=False)

@@ -26,21 +26,13 @@ import time
 import urllib.request
 from pathlib import Path
 
+from _common import cpu_name  # noqa: E402 - benchmarks/ is on sys.path when a script runs
+
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs"
 DATA = ROOT / "benchmarks" / "_data"
 CHROMIUM = os.environ.get("STORELENS_CHROMIUM", "/usr/bin/chromium")
 PAGES = ("Overview", "Sentiment", "Explain", "Drivers", "Training", "Upload", "Data")
-
-
-def _cpu() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
 
 
 def _demo_db() -> Path:
@@ -205,7 +197,7 @@ def main() -> int:
         s.close()
         text = (
             "## Fair turns on the database (trust)\n\n"
-            f"- machine: {_cpu()}, {os.cpu_count()} CPU cores (shared with other work while measured), "
+            f"- machine: {cpu_name()}, {os.cpu_count()} CPU cores (shared with other work while measured), "
             f"Python {platform.python_version()}\n"
             f"- data: the demo store ({sizes['orders']:,} order lines, {sizes['reviews']:,} reviews); "
             f"each import adds {args.n} new Judge.me reviews to a fresh copy\n"

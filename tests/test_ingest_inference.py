@@ -212,7 +212,7 @@ def test_sentiment_train_refuses_too_few_reviews_per_class_with_counts(tmp_path,
 
 
 def test_small_held_out_figures_come_with_an_interval():
-    from engine.sentiment._decision import macro_f1_interval
+    from engine.sentiment import macro_f1_interval
 
     low, high = macro_f1_interval([[2, 0, 0], [0, 1, 0], [0, 0, 1]])  # 4 reviews, all right: 1.0 alone says little
     assert low < 0.5 and high == 1.0

@@ -5,6 +5,7 @@ happen only when a forecast is made."""
 
 from ._backtest import FORECAST_COLUMNS, METHODS, ForecastResult, origin_cuts, run
 from ._baselines import LABELS as METHOD_LABELS
+from ._calendar import calendar_matrix
 from ._config import DIMENSIONS, FREQS, METRICS, OTHER, TOTAL, ForecastConfig
 from ._leadlag import TEST_NAME as LEADLAG_TEST
 from ._leadlag import cross_correlation, sentiment_leads_sales
@@ -13,6 +14,9 @@ from ._reconcile import reconcile
 from ._series import SeriesSet, build_series, rows_behind
 
 __all__ = [
+    "train_network",
+    "forecast_network",
+    "calendar_matrix",
     "FAMILY",
     "REGISTRY",
     "ForecastModel",
@@ -36,3 +40,12 @@ __all__ = [
     "cross_correlation",
     "sentiment_leads_sales",
 ]
+
+
+def __getattr__(name: str):
+    """The network's own train/forecast (torch loads on first use), for benchmarks that time the model alone."""
+    if name in ("train_network", "forecast_network"):
+        from . import _net
+
+        return _net.train if name == "train_network" else _net.forecast
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

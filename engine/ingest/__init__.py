@@ -3,7 +3,7 @@ reader and mapped onto the contract's tables, accounting for every row read; and
 import is undone or replaced."""
 
 from ._detect import detect
-from ._formats import CANONICAL, similarity_mapping
+from ._formats import CANONICAL, normalise_header, similarity_mapping
 from ._importer import ingest
 from ._parsing import (
     detect_date_dialect,
@@ -44,6 +44,7 @@ __all__ = [
     "missing_message",
     "FORMAT_NAMES",
     "similarity_mapping",
+    "normalise_header",
     "detect_date_dialect",
     "detect_number_dialect",
     "number_expr",

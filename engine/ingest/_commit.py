@@ -10,7 +10,6 @@ from pathlib import Path
 
 from . import _formats as F
 from ._lines import LineNumbers, line_numbers
-from ._tolerant import known_lines
 from ._stage import (
     _positional_lines,
     _raw_line_sql,
@@ -19,6 +18,7 @@ from ._stage import (
     _Stage,
     _structural_reason,
 )
+from ._tolerant import known_lines
 from ._types import Detection, IngestReport
 
 

@@ -3,7 +3,7 @@ truthfully (exact attributions to past purchases and product features, checked b
 
 from ._data import Columns
 from ._errors import UnknownCustomerError, UnknownProductError
-from ._explain import also_bought, explain, recommended_to
+from ._explain import also_bought, attributions, explain, rank_of, recommended_to
 from ._model import FAMILY, RecommendConfig, RecommendModel
 from ._terms import MODES
 from ._train import REGISTRY, load_active, top_k_all, train
@@ -18,6 +18,8 @@ __all__ = [
     "UnknownCustomerError",
     "UnknownProductError",
     "also_bought",
+    "attributions",
+    "rank_of",
     "explain",
     "load_active",
     "recommended_to",

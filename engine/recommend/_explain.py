@@ -54,7 +54,7 @@ class _Ranker:
         return [(int(r), float(v)) for r, v in zip(ranks, sj)]
 
 
-def _rank(model: "RecommendModel", ci: int, j: int, mode: str, drop: set[int] | None = None) -> tuple[int, float]:
+def rank_of(model: "RecommendModel", ci: int, j: int, mode: str, drop: set[int] | None = None) -> tuple[int, float]:
     """(1-based rank, score) of item j for the customer, optionally as if `drop` had never been bought."""
     return _Ranker(model, ci, j, mode).ranks([drop or set()])[0]
 

@@ -45,9 +45,9 @@ from ._decision import (
     Decision,
     class_report,
     confusion_macro_f1,
-    macro_f1_interval,
     crossfit_confusion,
     fit_decision,
+    macro_f1_interval,
 )
 from ._network import (
     DEFAULT_MAX_LENGTH,
@@ -321,7 +321,7 @@ class SentimentModel(ModelFamily):
 # =========================================================================== training
 
 
-def _prepare_frame(df: pd.DataFrame) -> pd.DataFrame:
+def prepare_frame(df: pd.DataFrame) -> pd.DataFrame:
     """Keep rated rows with some text; add label / fine-label columns."""
     if "text" not in df.columns or "rating" not in df.columns:
         raise InsufficientDataError("training data needs `text` and `rating` columns")
@@ -346,7 +346,7 @@ def _prepare_frame(df: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def _device_config(device: torch.device, n_train: int) -> FitConfig:
+def device_config(device: torch.device, n_train: int) -> FitConfig:
     """CUDA: all data, natural order, class-weighted loss, bigger batches; CPU: balanced stream of small batches."""
     if device.type == "cuda":
         return FitConfig(lr=6e-5, head_lr=1e-3, batch_size=64, max_epochs=4.0, patience=3,
@@ -409,7 +409,7 @@ def _fit_core(
     """Split, baseline, time-bounded fine-tune, decision tuning, optional int8; fills sm and returns the report."""
     deadline = start + time_budget - reserve_after
     threads = configure_threads()
-    df = _prepare_frame(frame)
+    df = prepare_frame(frame)
     device = pick_device(device_name)
     torch.manual_seed(seed)
     progress(0.02, f"{len(df)} rated reviews; splitting")
@@ -441,7 +441,7 @@ def _fit_core(
     sub = np.sort(rng.choice(len(ev), size=n_sub, replace=False))
     sub_enc, sub_y = [enc_ev[i] for i in sub], y_ev[sub]
 
-    cfg = fit_config or _device_config(device, len(tr))
+    cfg = fit_config or device_config(device, len(tr))
     if cfg.keep_layers:
         keep_lower_layers(sm.model.encoder, cfg.keep_layers)
     if quantize is None:
@@ -649,7 +649,7 @@ def train(
     start = time.monotonic()
     progress = progress or no_progress
     frame = read_training_frame(store)
-    _prepare_frame(frame)  # too little data is refused before the base model loads
+    prepare_frame(frame)  # too little data is refused before the base model loads
     sm = SentimentModel.from_pretrained(base_model)
     report = _fit_core(sm, frame, time_budget, start, progress, seed, device, quantize, reserve_after=4.0)
 
