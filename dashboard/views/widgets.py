@@ -1,5 +1,5 @@
-"""The background job of a page, drawn the same way on every page: a progress bar redrawn each second with Cancel,
-one full rerun when the job ends so the page's results refresh, then the finished job's outcome as a banner."""
+"""Widgets several pages show alike: a background job's progress (redrawn each second, Cancel, one rerun when it
+ends, then its outcome), the notice that a broken model was replaced, and the stop while no model exists."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 import streamlit as st
 
-from dashboard import services
+from dashboard import services, views
 
 Outcome = Callable[[services.Job], "tuple[str, str] | None"]
 _ICONS = {"success": ":material/check_circle:", "error": ":material/error:"}
@@ -53,3 +53,17 @@ def _progress(page: str, cancellable: tuple[str, ...] | None) -> None:
             st.rerun(scope="fragment")
     elif st.session_state.get(f"{page}_seen_job") != job.id:
         st.rerun()
+
+
+def model_fallback_notice() -> None:
+    """Say so when the active sentiment version stands in for a broken one (every page that uses the model)."""
+    if notice := services.model_notice():
+        st.warning(notice, icon=":material/warning:")
+
+
+def require_sentiment_model(why: str) -> None:
+    """Stop the page with `why` and a link to Training while no sentiment model exists."""
+    if services.sentiment_active_version() is None:
+        st.info(why, icon=":material/info:")
+        st.page_link(views.TRAINING, label="Go to Training", icon=":material/model_training:")
+        st.stop()

@@ -3,11 +3,10 @@
 import streamlit as st
 
 from dashboard import charts, services
-from dashboard.views.widgets import job_panel
+from dashboard.views.widgets import job_panel, model_fallback_notice
 
 st.title("Sentiment model")
-if notice := services.model_notice():  # the active version stands in for a broken one
-    st.warning(notice, icon=":material/warning:")
+model_fallback_notice()
 st.caption("Teaches a language model to read your reviews the way your star ratings do (1–2 stars negative, "
            "3 neutral, 4–5 positive), tests it on your newest 15% of reviews against a simple word-counting method, "
            "then labels every review with it, including those without stars. Runs in the background: you can leave "

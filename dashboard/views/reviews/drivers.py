@@ -12,19 +12,16 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import charts, services, views
+from dashboard.views.widgets import model_fallback_notice, require_sentiment_model
 from engine.store import safe_csv_bytes
 
 st.title("Drivers")
-if notice := services.model_notice():  # the active version stands in for a broken one
-    st.warning(notice, icon=":material/warning:")
+model_fallback_notice()
 st.caption("What is driving negative (and positive) reviews in a category: the words the sentiment model leans on "
            "most, summed over the category's reviews in a period.")
 
-if services.sentiment_active_version() is None:
-    st.info("No sentiment model yet: drivers need a trained model. Train one on the Training page, then come back "
-            "here.", icon=":material/info:")
-    st.page_link(views.TRAINING, label="Go to Training", icon=":material/model_training:")
-    st.stop()
+require_sentiment_model("No sentiment model yet: drivers need a trained model. Train one on the Training page, "
+                        "then come back here.")
 
 f = services.filters()
 by_category = services.sentiment_categories(services.Filters(None, None, f.categories))

@@ -9,6 +9,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import charts, services, views
+from dashboard.views.widgets import model_fallback_notice, require_sentiment_model
 
 SOURCES = ("A stored review", "Pasted text")
 TARGETS = (None, "negative", "neutral", "positive")
@@ -16,16 +17,12 @@ _PICK = "explain_pick"  # selectbox of stored reviews
 _CHOSEN = "explain_review_id"  # set by the Sentiment and Drivers pages' "Explain" buttons
 
 st.title("Explain")
-if notice := services.model_notice():  # the active version stands in for a broken one
-    st.warning(notice, icon=":material/warning:")
+model_fallback_notice()
 st.caption("Which words pushed the sentiment model toward its label, with a check of how far the explanation "
            "can be trusted.")
 
-if services.sentiment_active_version() is None:
-    st.info("No sentiment model yet: explanations need a trained model. Train one on the Training page "
-            "(a few minutes on your own rated reviews), then come back here.", icon=":material/info:")
-    st.page_link(views.TRAINING, label="Go to Training", icon=":material/model_training:")
-    st.stop()
+require_sentiment_model("No sentiment model yet: explanations need a trained model. Train one on the Training "
+                        "page (a few minutes on your own rated reviews), then come back here.")
 
 
 def _id_typed() -> None:

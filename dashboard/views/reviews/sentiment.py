@@ -8,6 +8,7 @@ import streamlit as st
 from streamlit.errors import StreamlitAPIException
 
 from dashboard import charts, services, views
+from dashboard.views.widgets import model_fallback_notice
 from engine.store import safe_csv_bytes
 
 ALL = services.SENTIMENT_ALL  # the "all categories / periods / labels" option of the selectboxes
@@ -21,8 +22,7 @@ def _or_none(value):
 
 
 st.title("Sentiment")
-if notice := services.model_notice():  # the active version stands in for a broken one
-    st.warning(notice, icon=":material/warning:")
+model_fallback_notice()
 f = services.filters()
 cov = services.sentiment_coverage(f)
 
