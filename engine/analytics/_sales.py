@@ -40,7 +40,6 @@ from engine.store import (
     read_rows as _rows,
 )
 
-_COUNTS, _PURCHASE = REVENUE_LINE_SQL, PURCHASE_LINE_SQL
 
 
 @dataclass(frozen=True)
@@ -122,7 +121,7 @@ def _where(filters: Filters, currency: str | None, **kwargs) -> tuple[str, list]
 
 def currencies(store: Store) -> list[str]:
     """The currencies of the orders, the most revenue first ("" for lines without one), for the currency picker."""
-    rows = _rows(store, f"""SELECT coalesce(currency, '') AS c FROM orders WHERE {_COUNTS}
+    rows = _rows(store, f"""SELECT coalesce(currency, '') AS c FROM orders WHERE {REVENUE_LINE_SQL}
                            GROUP BY c ORDER BY sum(abs(revenue)) DESC NULLS LAST, c""")
     return [r[0] for r in rows]
 
@@ -144,14 +143,14 @@ def kpis(store: Store, filters: Filters, currency: str | None = None) -> list[Kp
     # expensive part at a million lines (a false "once" needs a 64-bit hash collision inside one customer).
     sql = f"""
         WITH totals AS (
-            SELECT order_ts >= ? AS cur, sum(revenue) FILTER (WHERE {_COUNTS}) AS revenue,
-                   count(DISTINCT order_id) FILTER (WHERE {_PURCHASE}) AS orders
+            SELECT order_ts >= ? AS cur, sum(revenue) FILTER (WHERE {REVENUE_LINE_SQL}) AS revenue,
+                   count(DISTINCT order_id) FILTER (WHERE {PURCHASE_LINE_SQL}) AS orders
             FROM orders WHERE {where} GROUP BY cur
         ), buyers AS (
             SELECT cur, count(*) AS customers, count(*) FILTER (WHERE lo <> hi) AS repeaters
             FROM (
                 SELECT order_ts >= ? AS cur, customer_id, min(hash(order_id)) AS lo, max(hash(order_id)) AS hi
-                FROM orders WHERE {where} AND {_PURCHASE} AND customer_id IS NOT NULL
+                FROM orders WHERE {where} AND {PURCHASE_LINE_SQL} AND customer_id IS NOT NULL
                 GROUP BY cur, customer_id
             ) GROUP BY cur
         )
@@ -203,7 +202,7 @@ def revenue_by_category(store: Store, filters: Filters, freq: str = "W", currenc
         SELECT date_trunc(?, day)::DATE AS period, coalesce(category, ?) AS category, sum(revenue) AS revenue
         FROM (  -- days first: grouping on a DATE is cheaper than truncating every line
             SELECT order_ts::DATE AS day, category, sum(revenue) AS revenue
-            FROM orders WHERE {where} AND {_COUNTS} AND order_ts IS NOT NULL GROUP BY day, category
+            FROM orders WHERE {where} AND {REVENUE_LINE_SQL} AND order_ts IS NOT NULL GROUP BY day, category
         ) GROUP BY ALL ORDER BY period, category
     """
     df = _df(store, sql, [part, UNCATEGORISED, *params])
@@ -219,8 +218,8 @@ def top_products(store: Store, filters: Filters, n: int = 10, currency: str | No
     sql = f"""
         WITH top AS (
             SELECT product_id, sum(revenue) AS revenue, sum(quantity) AS units,
-                   count(*) FILTER (WHERE {_PURCHASE}) AS order_lines
-            FROM orders WHERE {where} AND {_COUNTS}
+                   count(*) FILTER (WHERE {PURCHASE_LINE_SQL}) AS order_lines
+            FROM orders WHERE {where} AND {REVENUE_LINE_SQL}
             GROUP BY product_id ORDER BY revenue DESC, product_id LIMIT ?
         )
         SELECT t.product_id, p.product_name, p.category, t.revenue, t.units, t.order_lines
@@ -250,10 +249,10 @@ def top_products(store: Store, filters: Filters, n: int = 10, currency: str | No
 # orders and average order value count purchase lines, customers those of known buyers, repeat rate those of
 # buyers with two or more orders in the range.
 LINE_SETS: dict[str, str] = {
-    "revenue": _COUNTS,
-    "purchases": _PURCHASE,
-    "customers": f"{_PURCHASE} AND customer_id IS NOT NULL",
-    "repeat": f"{_PURCHASE} AND customer_id IS NOT NULL",
+    "revenue": REVENUE_LINE_SQL,
+    "purchases": PURCHASE_LINE_SQL,
+    "customers": f"{PURCHASE_LINE_SQL} AND customer_id IS NOT NULL",
+    "repeat": f"{PURCHASE_LINE_SQL} AND customer_id IS NOT NULL",
 }
 _LINE_COLUMNS = ("order_ts, order_id, line_no, customer_id, product_id, product_name, coalesce(category, ?) AS category, "
                  "quantity, unit_price, revenue, currency, country, status, batch_id")
