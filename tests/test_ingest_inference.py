@@ -104,6 +104,27 @@ def test_repeated_headers_blank_lines_nul_and_unclosed_quote_cost_one_row_each(t
     assert reasons[302].startswith("malformed quoting") and "NUL" in reasons[402] and "128 KiB" in reasons[502]
 
 
+
+@pytest.mark.parametrize("newline", ["\n", "\r\n"])
+@pytest.mark.parametrize("where", [0, 50])
+def test_a_blank_line_alone_is_found_and_rejected(tmp_path, store, newline, where):
+    # DuckDB's reader skips blank lines silently; the line count against the records read must catch them.
+    header = "order id,order date,product,price"
+    body = [f"O{i},2024-01-05,Mug {i},2.5" for i in range(100)]
+    body.insert(where, "")
+    path = tmp_path / "blank.csv"
+    path.write_bytes((newline.join([header, *body]) + newline).encode())
+    report = ingest(store, path)
+    assert (report.rows_loaded, report.rows_rejected) == (100, 1)
+    assert q(store, "SELECT row_number, reason FROM rejected_rows") == [(where + 2, "blank line")]
+
+
+def test_quoted_line_breaks_without_blank_lines_are_no_rejects(tmp_path, store):
+    rows = "".join(f'R{i},2024-01-05,Mug,4,"Nice mug.\nWould buy again {i}."\n' for i in range(50))
+    path = write(tmp_path, "r.csv", "review id,review date,product,rating,review text\n" + rows)
+    report = ingest(store, path)
+    assert (report.rows_loaded, report.rows_rejected) == (50, 0)
+
 def test_a_glob_in_a_file_name_reads_only_that_file(tmp_path, store):
     for name in ("orders_a.csv", "orders_b.csv"):
         write(tmp_path, name, "order id,order date,product,price\nA1,2024-01-05,Mug,2\n")

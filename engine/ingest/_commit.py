@@ -3,9 +3,9 @@ products, and record the upload, in one transaction."""
 
 from __future__ import annotations
 
-import hashlib
 import json
-import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from . import _formats as F
@@ -18,27 +18,8 @@ from ._stage import (
     _Stage,
     _structural_reason,
 )
-from ._tolerant import known_lines
+from ._tolerant import Scan, known_lines
 from ._types import Detection, IngestReport
-
-
-class _Hasher(threading.Thread):
-    """sha256 and line count of the upload computed beside DuckDB's read (hashlib releases the GIL)."""
-
-    def __init__(self, path: Path) -> None:
-        super().__init__(daemon=True)
-        self.path, self.hexdigest, self.lines = path, "", 0
-
-    def run(self) -> None:
-        h, newlines, last = hashlib.sha256(), 0, b"\n"
-        with open(self.path, "rb") as fh:
-            for chunk in iter(lambda: fh.read(1 << 22), b""):
-                h.update(chunk)
-                newlines += chunk.count(b"\n")
-                last = chunk[-1:]
-        self.hexdigest = h.hexdigest()
-        self.lines = newlines + (last != b"\n")
-
 
 KEYS: dict[str, tuple[str, ...]] = {"orders": ("order_id", "line_no"), "reviews": ("review_id",),
                                     "products": ("product_id",)}
@@ -52,7 +33,7 @@ def stored_columns(table: str) -> list[str]:
     return [c for c in F.CANONICAL[table] if c != "discount"]
 
 
-def _commit(con, det: Detection, stage: _Stage, batch_id: str, structural, digest: _Hasher,
+def _commit(con, det: Detection, stage: _Stage, batch_id: str, structural, digest: Scan,
             source: Path) -> IngestReport:
     """Write rejects, count duplicates and updates, insert new rows and the uploads record."""
     table = det.kind
@@ -115,22 +96,8 @@ def _commit(con, det: Detection, stage: _Stage, batch_id: str, structural, diges
     # With no rejected row the reject rules need not be evaluated again while writing.
     where = " WHERE s._reason IS NULL" if n_bad else ""
     existing = con.execute(f"SELECT count(*) FROM (SELECT 1 FROM {table} LIMIT 1)").fetchall()[0][0]
-    n_updated = 0
-    if existing:
-        n_loaded, n_updated = _merge(con, table, keys, cols, f"SELECT s.* FROM {good}{where}{dedup}", batch_id,
-                                     exploded)
-    elif exploded:
-        con.execute(f"CREATE OR REPLACE TEMP TABLE _new AS SELECT s.* FROM {good}{where}{dedup}")
-        con.execute(f"INSERT INTO {table} ({cols}, batch_id) SELECT {cols}, ? FROM _new", [batch_id])
-        n_loaded = con.execute("SELECT count(DISTINCT _rid) FROM _new").fetchall()[0][0]
-        con.execute("DROP TABLE _new")
-    else:
-        # An empty table: every good row is new, written straight from the staged view.
-        n_loaded = con.execute(
-            f"INSERT INTO {table} ({cols}, batch_id) SELECT {', '.join('s.' + c for c in cols.split(', '))}, ? "
-            f"FROM {good}{where}{dedup}",
-            [batch_id],
-        ).fetchall()[0][0]
+    with _unordered(con):
+        n_loaded, n_updated = _write(con, table, keys, cols, good, where, dedup, batch_id, exploded, existing)
     digest.join()
     n_read = n_src + len(structural)
     n_rejected = n_bad + n_conflict + len(structural)
@@ -146,6 +113,37 @@ def _commit(con, det: Detection, stage: _Stage, batch_id: str, structural, diges
     )
     return IngestReport(det.file_name, det.format, det.kind, n_read, n_loaded, n_updated, n_rejected, n_dup,
                         batch_id)
+
+
+@contextmanager
+def _unordered(con) -> Iterator[None]:
+    """Let DuckDB write in parallel: with insertion order kept, an INSERT fed by a join (the line numbers, the
+    deduplication) runs on one thread. Stored rows have no meaningful order; every read sorts."""
+    con.execute("SET preserve_insertion_order = false")
+    try:
+        yield
+    finally:
+        con.execute("RESET preserve_insertion_order")
+
+
+def _write(con, table: str, keys: tuple[str, ...], cols: str, good: str, where: str, dedup: str, batch_id: str,
+           exploded: bool, existing: int) -> tuple[int, int]:
+    """Insert the good rows: (source rows loaded, source rows updated)."""
+    if existing:
+        return _merge(con, table, keys, cols, f"SELECT s.* FROM {good}{where}{dedup}", batch_id, exploded)
+    if exploded:
+        con.execute(f"CREATE OR REPLACE TEMP TABLE _new AS SELECT s.* FROM {good}{where}{dedup}")
+        con.execute(f"INSERT INTO {table} ({cols}, batch_id) SELECT {cols}, ? FROM _new", [batch_id])
+        n_loaded = con.execute("SELECT count(DISTINCT _rid) FROM _new").fetchall()[0][0]
+        con.execute("DROP TABLE _new")
+        return n_loaded, 0
+    # An empty table: every good row is new, written straight from the staged view.
+    n_loaded = con.execute(
+        f"INSERT INTO {table} ({cols}, batch_id) SELECT {', '.join('s.' + c for c in cols.split(', '))}, ? "
+        f"FROM {good}{where}{dedup}",
+        [batch_id],
+    ).fetchall()[0][0]
+    return n_loaded, 0
 
 
 def mapping_json(mapping: dict[str, tuple[str, ...]]) -> str:

@@ -11,7 +11,7 @@ import duckdb
 
 from engine.store import PLAUSIBLE_FROM, Store, plausible_sql
 
-from ._commit import KEYS, _commit, _Hasher, _link_products
+from ._commit import KEYS, _commit, _link_products
 from ._detect import detect
 from ._sniff import _transcode
 from ._stage import _build_stage, _read_raw, _sample_types, optional_warnings
@@ -46,14 +46,19 @@ def ingest(
     if det.missing:
         raise IngestError(missing_message(det))
     say(0.05, f"{det.file_name}: {det.format} ({det.kind})")
-    digest = _Hasher(det.path)
-    digest.start()
+    header = det.head.split("\n", 1)[0].encode("utf-8")
     temps: list[Path] = []
-    source = det.path if det.encoding == "utf-8" else _temp(temps, _transcode(det.path, det.encoding))
+    if det.encoding == "utf-8":  # one read gives the upload's sha256 and the signs of lines to look at
+        source = det.path
+        digest = scan = Scan(source, header, digest=True)
+    else:  # the file's own bytes are hashed, the UTF-8 copy DuckDB reads is scanned
+        digest = Scan(det.path, digest=True)
+        source = _temp(temps, _transcode(det.path, det.encoding))
+        scan = Scan(source, header)
+        scan.start()
+    digest.start()
     if _GLOB & set(str(source)):
         source = _literal(temps, source)
-    scan = Scan(source, det.head.split("\n", 1)[0].encode("utf-8"))
-    scan.start()
     batch_id = uuid.uuid4().hex[:16]
     with store.exclusive() as con:
         try:
@@ -69,8 +74,7 @@ def ingest(
                 if any(r[2] == "INVALID UNICODE" for r in structural) and source == det.path:
                     source = _temp(temps, _transcode(det.path, "cp1252"))
                     structural = _read_raw(con, source, det, types)
-                scan.join()
-                lost = scan.suspect or any(r[2] in _LOST or "\n" in r[1] for r in structural)
+                lost = _lost(con, scan, structural)
             except duckdb.Error:  # the reader gave up on the file: the line-by-line reader takes it
                 lost = True
             if lost:
@@ -104,6 +108,17 @@ def ingest(
     return report
 
 
+def _lost(con, scan: Scan, structural: list) -> bool:
+    """Whether DuckDB's read may have skipped or misplaced lines, so the line-by-line reader must take the file: a
+    sign from the scan, a structural error that loses the reader's place, or more lines than records that is not
+    explained by quoted line breaks alone (blank lines, which DuckDB skips without a word)."""
+    scan.join()
+    if scan.suspect or any(r[2] in _LOST or "\n" in r[1] for r in structural):
+        return True
+    records = con.execute("SELECT count(*) FROM _raw").fetchall()[0][0] + len(structural)
+    return scan.lines > 1 + records and scan.has_blank_lines()
+
+
 def _temp(temps: list[Path], path: Path) -> Path:
     """Remember a temporary file for removal after the import."""
     temps.append(path)
@@ -131,7 +146,7 @@ def _tolerant(temps: list[Path], source: Path, det) -> tuple[Path, list]:
     return _temp(temps, clean), rejects
 
 
-def _replace_earlier(con, digest: _Hasher) -> tuple[list[str], int]:
+def _replace_earlier(con, digest: Scan) -> tuple[list[str], int]:
     """Undo every earlier upload of this file, newest first, inside the import's transaction: (their batch ids,
     the rows they had stored)."""
     digest.join()

@@ -5,6 +5,7 @@ copy; each bad line becomes a rejected row with its line number and reason, so o
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import os
 import tempfile
@@ -19,27 +20,49 @@ _JOIN_LINES = 200  # a quoted cell may span lines; an opening quote not closed w
 
 
 class Scan(threading.Thread):
-    """Looks at every byte once, beside DuckDB's read: NUL bytes, blank lines, the header line repeated."""
+    """One read of a file beside DuckDB's: its sha256 (when asked), its line count, and the cheap signs of lines
+    DuckDB's reader would skip or misread (NUL bytes, the header line repeated, a line over FIELD_LIMIT)."""
 
-    def __init__(self, path: Path, header_line: bytes) -> None:
+    def __init__(self, path: Path, header_line: bytes | None = None, digest: bool = False) -> None:
         super().__init__(daemon=True)
-        self.path, self.header = path, header_line.rstrip(b"\r\n")
-        self.suspect = False
+        self.path = path
+        self.header = header_line.rstrip(b"\r\n") if header_line is not None else None
+        self._sha = hashlib.sha256() if digest else None
+        self.hexdigest, self.lines, self.suspect = "", 0, False
 
     def run(self) -> None:
-        tail = b""
-        needles = (b"\x00", b"\n\n", b"\n\r\n", b"\n" + self.header + b"\n", b"\n" + self.header + b"\r\n")
+        newlines, tail, last = 0, b"", b"\n"
+        header = self.header
+        needles = (b"\x00", b"\n" + header + b"\n", b"\n" + header + b"\r\n") if header is not None else ()
         half = FIELD_LIMIT // 2
+        with open(self.path, "rb") as fh:
+            for chunk in iter(lambda: fh.read(1 << 22), b""):
+                if self._sha is not None:
+                    self._sha.update(chunk)  # hashlib releases the GIL
+                newlines += chunk.count(b"\n")
+                last = chunk[-1:]
+                if needles and not self.suspect:
+                    block = tail + chunk
+                    # A line over FIELD_LIMIT spans a whole aligned window of half that size without a newline.
+                    self.suspect = any(n in block for n in needles) or any(
+                        block.find(b"\n", off, off + half) < 0 for off in range(0, len(block) - half, half))
+                    tail = block[-(len(header) + 2):]
+        if self._sha is not None:
+            self.hexdigest = self._sha.hexdigest()
+        self.lines = newlines + (last != b"\n")
+
+    def has_blank_lines(self) -> bool:
+        """Whether a blank line lies inside the body (DuckDB's reader skips those silently); a second read, so only
+        asked when the line count exceeds the records read."""
+        tail = b"\n"  # the header's own line end: a blank line right below it counts
         with open(self.path, "rb") as fh:
             fh.readline()  # the header itself
             for chunk in iter(lambda: fh.read(1 << 22), b""):
                 block = (tail + chunk).rstrip(b"\r\n")  # blank lines at the very end are no body lines
-                # A line over FIELD_LIMIT spans a whole aligned window of half that size without a newline.
-                if any(n in block for n in needles) or any(
-                        block.find(b"\n", off, off + half) < 0 for off in range(0, len(block) - half, half)):
-                    self.suspect = True
-                    return
-                tail = (tail + chunk)[-(len(self.header) + 2):]
+                if b"\n\n" in block or b"\n\r\n" in block:
+                    return True
+                tail = chunk[-2:]
+        return False
 
 
 def tolerant_copy(source: Path, det: Detection) -> tuple[Path, list[tuple[int, str, str, str]], list[int]]:
