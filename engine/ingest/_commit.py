@@ -306,8 +306,8 @@ def _link_products(con, kind: str, batch_id: str) -> None:
     con.execute(
         f"""INSERT INTO products (product_id, product_name, category, batch_id)
             SELECT t.product_id, any_value(t.product_name), any_value(t.category), $batch
-            FROM _stage_products t ANTI JOIN ({_PRODUCT_KEYS}) p ON t.product_id = p.key
-            WHERE t._reason IS NULL AND t.product_id IS NOT NULL
+            FROM {kind} t ANTI JOIN ({_PRODUCT_KEYS}) p ON t.product_id = p.key
+            WHERE t.batch_id = $batch AND t.product_id IS NOT NULL
             GROUP BY t.product_id""",
         {"batch": batch_id},
     )

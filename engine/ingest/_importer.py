@@ -95,7 +95,7 @@ def ingest(
                 _link_products(con, det.kind, batch_id)
                 warnings += _implausible_dates(con, det.kind, batch_id)
         finally:
-            for view in ("_stage", "_stage_products", "_src", "_rawn", "_rawtextn"):
+            for view in ("_stage", "_src", "_rawn", "_rawtextn"):
                 con.execute(f"DROP VIEW IF EXISTS {view}")
             for table in ("_raw", "_groups", "_lines", "_rawtext", "_conflicts", "_wide_names", "_linemap"):
                 con.execute(f"DROP TABLE IF EXISTS {table}")

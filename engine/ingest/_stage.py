@@ -204,9 +204,6 @@ def _build_stage(con, det: Detection) -> _Stage:
             source += " LEFT JOIN _lines _l ON _l._lrid = _src._rid"
     select = ", ".join(f"{e} AS {k}" for k, e in exprs.items())
     con.execute(f"CREATE OR REPLACE TEMP VIEW _stage AS SELECT _rid, {select}, {codes} AS _reason FROM {source}")
-    # The product columns alone, without the line-number join, for deriving the products table cheaply.
-    product_cols = ", ".join(f"{exprs[k]} AS {k}" for k in ("product_id", "product_name", "category") if k in exprs)
-    con.execute(f"CREATE OR REPLACE TEMP VIEW _stage_products AS SELECT {product_cols}, {codes} AS _reason FROM _src")
     return _Stage([m for _, m in reasons], sql, optional)
 
 
