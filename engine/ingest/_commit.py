@@ -4,8 +4,6 @@ products, and record the upload, in one transaction."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 from . import _formats as F
@@ -96,8 +94,7 @@ def _commit(con, det: Detection, stage: _Stage, batch_id: str, structural, diges
     # With no rejected row the reject rules need not be evaluated again while writing.
     where = " WHERE s._reason IS NULL" if n_bad else ""
     existing = con.execute(f"SELECT count(*) FROM (SELECT 1 FROM {table} LIMIT 1)").fetchall()[0][0]
-    with _unordered(con):
-        n_loaded, n_updated = _write(con, table, keys, cols, good, where, dedup, batch_id, exploded, existing)
+    n_loaded, n_updated = _write(con, table, keys, cols, good, where, dedup, batch_id, exploded, existing)
     digest.join()
     n_read = n_src + len(structural)
     n_rejected = n_bad + n_conflict + len(structural)
@@ -113,17 +110,6 @@ def _commit(con, det: Detection, stage: _Stage, batch_id: str, structural, diges
     )
     return IngestReport(det.file_name, det.format, det.kind, n_read, n_loaded, n_updated, n_rejected, n_dup,
                         batch_id)
-
-
-@contextmanager
-def _unordered(con) -> Iterator[None]:
-    """Let DuckDB write in parallel: with insertion order kept, an INSERT fed by a join (the line numbers, the
-    deduplication) runs on one thread. Stored rows have no meaningful order; every read sorts."""
-    con.execute("SET preserve_insertion_order = false")
-    try:
-        yield
-    finally:
-        con.execute("RESET preserve_insertion_order")
 
 
 def _write(con, table: str, keys: tuple[str, ...], cols: str, good: str, where: str, dedup: str, batch_id: str,
