@@ -43,9 +43,10 @@ def say_waiting(message: str) -> None:
     sys.stderr.flush()
 
 
-def open_store(args: argparse.Namespace) -> Store:
-    """The command's database, shared with a running dashboard: held only while the command reads or writes."""
-    return open_shared(db_path(args), on_wait=say_waiting)
+def open_store(args: argparse.Namespace, probe: bool = True) -> Store:
+    """The command's database, shared with a running dashboard: held only while the command reads or writes.
+    Without `probe` the file is first opened by the command's own first unit of work (one open fewer)."""
+    return open_shared(db_path(args), on_wait=say_waiting, probe=probe)
 
 
 def db_path(args: argparse.Namespace) -> Path:
@@ -73,9 +74,9 @@ def model_state(payload: dict, model: object) -> dict:
 
 def model_errors(fn: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
     """'No model yet', 'not enough data' and a missing base model are the user's input: exit 2 with one line."""
-    from engine.models import BaseModelError, InsufficientDataError, ModelNotFoundError
-
     def run(args: argparse.Namespace) -> int:
+        from engine.models import BaseModelError, InsufficientDataError, ModelNotFoundError  # not at parser build
+
         try:
             return fn(args)
         except (ModelNotFoundError, InsufficientDataError, BaseModelError) as exc:

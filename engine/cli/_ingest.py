@@ -41,26 +41,29 @@ def _cmd_ingest(args: argparse.Namespace) -> int:
     """Validate every file first (nothing is written on bad input), then import each as one transaction."""
     mapping = parse_map_arg(args.map)
     files = [Path(f) for f in args.files]
+    detections = []
     for f in files:
         if not f.exists():
             raise UsageError(f"{f} does not exist; check the path.")
         det = detect(f, args.kind, args.format, mapping, unpivot=args.unpivot)
+        detections.append(det)
         if det.missing:
             raise UsageError(missing_message(det))
         if det.format == "generic":  # inferred from values and names: show the guess, so a wrong one can be fixed
             sys.stderr.write(f"storelens: {det.file_name} ({det.kind}) columns: {det.mapping_summary()}. "
                              "Change any with --map FIELD=COLUMN.\n")
             sys.stderr.write(det.format_mapping_table() + "\n")
-    store = open_store(args)
+    store = open_store(args, probe=False)  # the hold below opens it
     try:
         reports = []
-        for f in files:
-            _say_earlier(store, f, detect(f, args.kind, args.format, mapping, unpivot=args.unpivot), args.replace)
-            report = ingest(store, f, args.kind, args.format, mapping, progress=progress(True), replace=args.replace,
-                            unpivot=args.unpivot)
-            reports.append(report)
-            for warning in report.warnings:
-                sys.stderr.write(f"storelens: {report.file}: {warning}\n")
+        with store.hold():  # one open of the file for the whole command, not one per step
+            for f, det in zip(files, detections):
+                _say_earlier(store, f, det, args.replace)
+                report = ingest(store, f, args.kind, args.format, mapping, progress=progress(True),
+                                replace=args.replace, unpivot=args.unpivot, detection=det)
+                reports.append(report)
+                for warning in report.warnings:
+                    sys.stderr.write(f"storelens: {report.file}: {warning}\n")
         _score_new_reviews(store, reports)
     finally:
         store.close()

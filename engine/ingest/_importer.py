@@ -16,7 +16,7 @@ from ._detect import detect
 from ._sniff import _transcode
 from ._stage import _build_stage, _read_raw, _sample_types, optional_warnings
 from ._tolerant import Scan, tolerant_copy
-from ._types import IngestError, IngestReport, Progress, missing_message
+from ._types import Detection, IngestError, IngestReport, Progress, missing_message
 from ._undo import undo_in_transaction
 
 # DuckDB's reader expands these in a file name; an upload's name is always a literal path.
@@ -35,6 +35,7 @@ def ingest(
     file_name: str | None = None,
     replace: bool = False,
     unpivot: bool = False,
+    detection: Detection | None = None,
 ) -> IngestReport:
     """Load one file as one transaction: every row is loaded, an update, a duplicate, or kept in rejected_rows.
 
@@ -42,7 +43,8 @@ def ingest(
     file imported with a wrong mapping is imported again with the right one.
     """
     say = progress or (lambda f, m: None)
-    det = detect(path, kind, fmt, mapping, file_name, unpivot=unpivot)
+    # A caller that validated the file first passes that detection on instead of sniffing the file again.
+    det = detection or detect(path, kind, fmt, mapping, file_name, unpivot=unpivot)
     if det.missing:
         raise IngestError(missing_message(det))
     say(0.05, f"{det.file_name}: {det.format} ({det.kind})")

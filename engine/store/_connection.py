@@ -78,14 +78,16 @@ class Store:
 
     @classmethod
     def open(cls, path: str | Path | None = None, read_only: bool = False, release_when_idle: bool = False,
-             wait: float = 0.0, on_wait: Callable[[str], None] | None = None) -> "Store":
-        """Open (creating and migrating) the database at `path`; None or ':memory:' gives an in-memory store."""
+             wait: float = 0.0, on_wait: Callable[[str], None] | None = None, probe: bool = True) -> "Store":
+        """Open (creating and migrating) the database at `path`; None or ':memory:' gives an in-memory store.
+        With `probe`, a missing or busy file fails here, not at the first query."""
         target = None if path in (None, ":memory:") else Path(path)
         if target is not None:
             target.parent.mkdir(parents=True, exist_ok=True)
         store = cls(target, read_only=read_only, release_when_idle=release_when_idle, wait=wait, on_wait=on_wait)
-        with store.hold():  # a missing or busy file fails here, not at the first query
-            pass
+        if probe or not release_when_idle:
+            with store.hold():
+                pass
         return store
 
     def _connect(self) -> duckdb.DuckDBPyConnection:
@@ -233,9 +235,9 @@ class Store:
                 con.close()
 
 
-def open_shared(path: str | Path, on_wait: Callable[[str], None] | None = None) -> Store:
+def open_shared(path: str | Path, on_wait: Callable[[str], None] | None = None, probe: bool = True) -> Store:
     """The database as the CLI and the app open it: let go between units of work, waiting while another has it."""
-    return Store.open(path, release_when_idle=True, wait=default_wait(), on_wait=on_wait)
+    return Store.open(path, release_when_idle=True, wait=default_wait(), on_wait=on_wait, probe=probe)
 
 
 def read_df(store: Store, sql: str, params: list | None = None) -> "pd.DataFrame":
