@@ -17,6 +17,10 @@ MIN_CLASS_CUSTOMERS = 30
 # History: features need MIN_HISTORY_DAYS before the first training cut-off, and training, calibration and
 # backtest each need a full horizon after their cut-off, so churn needs 2 x horizon + MIN_HISTORY_DAYS of orders.
 MIN_HISTORY_DAYS = 60
+# "auto" calibration: isotonic from this many calibration customers, Platt below. Isotonic steps tie customers the
+# classifier ranks apart and overfit a few thousand rows: on the retail log (about 2,000 calibration customers)
+# Platt gave a higher AUC and a lower Brier score and calibration error at both backtest cut-offs tried.
+ISOTONIC_MIN_CUSTOMERS = 5000
 
 
 @dataclass
@@ -27,8 +31,8 @@ class SegmentConfig:
     horizon_days: int = 90  # churn = no purchase within this many days
     as_of: datetime | None = None  # score date (default: just after the last order)
     backtest_cutoff: datetime | None = None  # default: as_of - horizon (latest cut-off with a full outcome)
-    cutoff_step_days: int = 15  # spacing of the past training cut-offs
-    max_train_cutoffs: int = 8
+    cutoff_step_days: int = 7  # spacing of the past training cut-offs (weekly: twice the rows of 15 days)
+    max_train_cutoffs: int = 16
     min_history_days: int = MIN_HISTORY_DAYS
     min_segment_customers: int = MIN_SEGMENT_CUSTOMERS
     min_churn_customers: int = MIN_CHURN_CUSTOMERS
@@ -43,7 +47,7 @@ class SegmentConfig:
     batch_size: int = 256
     lr: float = 3e-3
     weight_decay: float = 1e-4
-    calibration: str = "auto"  # "isotonic", "platt" or "auto" (isotonic from 1,000 calibration customers)
+    calibration: str = "auto"  # "isotonic", "platt" or "auto" (isotonic from ISOTONIC_MIN_CUSTOMERS)
     explain_sample: int = 200  # customers in the faithfulness check
     device: str = "auto"
 
@@ -65,6 +69,12 @@ class SegmentConfig:
                 d[key] = datetime.fromisoformat(d[key])
         d["k_range"] = tuple(d.get("k_range", (3, 8)))
         return cls(**d)
+
+    def calibration_method(self, n_customers: int) -> str:
+        """The calibration to fit on `n_customers` calibration rows ("auto" resolved)."""
+        if self.calibration != "auto":
+            return self.calibration
+        return "isotonic" if n_customers >= ISOTONIC_MIN_CUSTOMERS else "platt"
 
     def validate(self) -> None:
         """Reject settings that cannot work, with the reason (validation at the boundary)."""

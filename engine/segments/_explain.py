@@ -56,7 +56,7 @@ def sentence(feature: str, row: dict[str, Any], median: dict[str, float]) -> str
         return f"spent {_n(v)} in total (store median {_n(med)})"
     if feature == "aov":
         return f"spends {_n(v)} per order (store median {_n(med)})"
-    if feature == "tenure_days":
+    if feature == "tenure_days":  # a churn input of versions saved before it was left out (still loadable)
         return f"first order {_n(v)} days ago"
     if feature == "gap_trend":
         if v is None or not np.isfinite(v):

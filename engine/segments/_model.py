@@ -237,12 +237,12 @@ class SegmentsModel(ModelFamily):
                              f"who did not; at {test_cut:%Y-%m-%d} this store had {len(y_te)} customers ({n_neg} "
                              f"came back within {h} days, {n_pos} did not). The RFM segments below still apply.")
             return out
-        columns = self.spec.feature_columns()
+        columns = self.spec.churn_columns()
         tr_f, y_tr = self._stack(store, train_cuts, h)
         cal_f = customer_features(store, cal_cut, self.spec)
         y_cal = churn_labels(store, cal_cut, h, cal_f["customer_id"])
         progress(0.45, f"backtest: training on {len(y_tr):,} customer-cut-offs")
-        method = cfg.calibration if cfg.calibration != "auto" else ("isotonic" if len(y_cal) >= 1000 else "platt")
+        method = cfg.calibration_method(len(y_cal))
         prep, clf, cal = self._train(tr_f, y_tr, cal_f, y_cal, columns, method, cfg, device)
         x_te = prep.transform(x_te_f)
         p_te = cal(_churn.logits(clf, x_te))
@@ -277,7 +277,7 @@ class SegmentsModel(ModelFamily):
         tr2, y2 = self._stack(store, final_train, h)
         cal2 = customer_features(store, final_cal, self.spec)
         y_cal2 = churn_labels(store, final_cal, h, cal2["customer_id"])
-        method2 = cfg.calibration if cfg.calibration != "auto" else ("isotonic" if len(y_cal2) >= 1000 else "platt")
+        method2 = cfg.calibration_method(len(y_cal2))
         self.churn_prep, self.classifier, self.calibrator = self._train(tr2, y2, cal2, y_cal2, columns, method2, cfg,
                                                                         device)
         out["final_cutoffs"] = {"train": [c.isoformat() for c in final_train], "calibration": final_cal.isoformat()}
