@@ -90,6 +90,14 @@ def _is_time(value: str) -> bool:
     return True
 
 
+def _has_quoted_empty(det: Detection) -> bool:
+    """Whether a whole cell of the head is `""` (an escaped quote inside a cell, `7"" FRAME`, is not one)."""
+    if not det.quote or '""' not in det.head:
+        return False
+    d = re.escape(det.delimiter)
+    return re.search(rf'(?:^|{d})""(?:{d}|\r?$)', det.head, re.MULTILINE) is not None
+
+
 _Stats = tuple[int, int, int, int]  # (dirty, non-null, plain numbers, plain timestamps)
 
 
@@ -100,7 +108,7 @@ def _sample_stats(det: Detection, names: list[str], nums: set[str], times: set[s
     the head holds `""` anywhere, empty cells count as dirty so the trimming path stays on.
     """
     columns = sample_rows(det)
-    quoted_empty = '""' in det.head
+    quoted_empty = _has_quoted_empty(det)
     out = {}
     for c in names:
         values = columns[int(c[1:])]
