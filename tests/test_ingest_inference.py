@@ -119,6 +119,24 @@ def test_a_blank_line_alone_is_found_and_rejected(tmp_path, store, newline, wher
     assert q(store, "SELECT row_number, reason FROM rejected_rows") == [(where + 2, "blank line")]
 
 
+def test_signs_of_bad_lines_are_found_across_the_scans_reads(tmp_path, store):
+    # The byte scan reads 1 MiB at a time: a repeated header across the first boundary and an over-long cell across
+    # the second are still found. Body lines are 33 bytes and the header line 34, so positions are exact.
+    header = "order id,order date,product,price"
+    body = [f"O{i:06d},2024-01-05,Mug{i:06d},2.5" for i in range(70_000)]
+    mib = 1 << 20
+    first = (mib - 2 * 34) // 33 + 1  # starts within 34 bytes before the first boundary, ends after it
+    second = (2 * mib - 50_000 - 34) // 33  # 140 KB from 50 KB before the second boundary
+    body[first] = header
+    body[second] = f"O{second:06d},2024-01-05," + "x" * 140_000 + ",2.5"
+    assert 34 + 33 * first < mib < 34 + 33 * first + 34
+    path = write(tmp_path, "straddle.csv", header + "\n" + "\n".join(body) + "\n")
+    report = ingest(store, path)
+    assert (report.rows_loaded, report.rows_rejected) == (69_998, 2)
+    reasons = dict(q(store, "SELECT row_number, reason FROM rejected_rows"))
+    assert reasons[first + 2] == "repeated header row" and "128 KiB" in reasons[second + 2]
+
+
 def test_quoted_line_breaks_without_blank_lines_are_no_rejects(tmp_path, store):
     rows = "".join(f'R{i},2024-01-05,Mug,4,"Nice mug.\nWould buy again {i}."\n' for i in range(50))
     path = write(tmp_path, "r.csv", "review id,review date,product,rating,review text\n" + rows)
