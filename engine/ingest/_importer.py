@@ -48,6 +48,7 @@ def ingest(
     if det.missing:
         raise IngestError(missing_message(det))
     say(0.05, f"{det.file_name}: {det.format} ({det.kind})")
+    types = _sample_types(det)  # before the scan thread starts: both are Python, and would take turns
     header = det.head.split("\n", 1)[0].encode("utf-8")
     temps: list[Path] = []
     if det.encoding == "utf-8":  # one read gives the upload's sha256 and the signs of lines to look at
@@ -66,7 +67,6 @@ def ingest(
         try:
             # Staging lives in connection-local temp tables; only the final writes form the transaction.
             say(0.1, "reading")
-            types = _sample_types(det)
             try:
                 structural = _read_raw(con, source, det, types)
                 if types and any(r[2] == "CAST" for r in structural):
