@@ -313,3 +313,16 @@ def test_cli_writes_the_contract_csv_and_json(tmp_path, capsys):
     assert list(csv.columns) == ["series", "ts", "p10", "p50", "p90", "mean"] and len(csv) == 4 * 7
     assert csv["ts"].iloc[0] == str(START + timedelta(days=100))
     assert REGISTRY.has_model(Store.open(db))
+
+
+def test_repeated_forecasts_of_one_request_keep_the_newest_three(tmp_path, seasonal_fit):
+    from engine.forecast import KEEP_PER_REQUEST, register_forecast
+
+    model, report = seasonal_fit
+    store = Store.open(tmp_path / "prune.duckdb")
+    other = register_forecast(store, model, {**report, "horizon": report["horizon"] + 1})
+    mine = [register_forecast(store, model, report) for _ in range(5)]
+    versions = REGISTRY.list(store)
+    assert set(versions["version"]) == {other, *mine[-KEEP_PER_REQUEST:]}
+    assert versions.set_index("version").loc[mine[-1], "active"]
+    assert sorted(p.name for p in REGISTRY.family_dir(store).iterdir()) == sorted(versions["version"])

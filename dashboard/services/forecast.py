@@ -16,9 +16,11 @@ from engine.forecast import (
     METRICS,
     OTHER,
     REGISTRY,
+    REQUEST_KEYS,
     TOTAL,
     ForecastConfig,
     ForecastModel,
+    register_forecast,
 )
 from engine.models import ModelLoadError
 from engine.sentiment import trends as sentiment_trends
@@ -103,12 +105,7 @@ def start_forecast(req: dict[str, Any]) -> Job:
     def work(job: Job) -> dict:
         model = ForecastModel(ForecastConfig(**req))
         report = model.fit(s, progress=job.update)
-
-        def save(folder, version, _created) -> None:
-            model.version = version
-            model.save(folder)
-
-        version, _ = REGISTRY.register(s, save, report, data_hash=model.data_hash)
+        version = register_forecast(s, model, report)
         return {"model_version": version, **report}
 
     return start_job("forecast", dict(req), work)
@@ -166,7 +163,7 @@ def anomaly_table(model: ForecastModel) -> pd.DataFrame:
 def anomaly_rows(model: ForecastModel, series: str, period: date, limit: int = 200) -> pd.DataFrame:
     """The order lines (or reviews) behind one anomaly."""
     cfg = model.config
-    req = {"metric": cfg.metric, "by": cfg.by, "freq": cfg.freq, "horizon": cfg.horizon, "top_n": cfg.top_n}
+    req = {k: getattr(cfg, k) for k in REQUEST_KEYS}
     top_keys = tuple(n for n in model.result.table["series"] if n not in (TOTAL, OTHER))
     return cache.forecast_rows(db_path(), data_key(cfg.metric), req, top_keys, series, period, limit)
 

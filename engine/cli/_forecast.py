@@ -30,7 +30,7 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     @model_errors
     def forecast(args: argparse.Namespace) -> int:
         """Validate, fit (backtest + final), register the version, write the CSV, report the track record."""
-        from engine.forecast import REGISTRY, ForecastConfig, ForecastModel
+        from engine.forecast import ForecastConfig, ForecastModel, register_forecast
         from engine.store import write_safe_csv
 
         if args.metric not in CLI_METRICS:
@@ -48,12 +48,7 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
         try:
             model = ForecastModel(config)
             report = model.fit(store, progress=progress(True))
-
-            def save(folder: Path, version: str, _created: object) -> None:
-                model.version = version
-                model.save(folder)
-
-            version, _ = REGISTRY.register(store, save, report, data_hash=model.data_hash)
+            version = register_forecast(store, model, report)
         finally:
             store.close()
         out = model.result.forecast[CSV_COLUMNS].copy()

@@ -9,7 +9,7 @@ from ._calendar import calendar_matrix
 from ._config import DIMENSIONS, FREQS, METRICS, OTHER, TOTAL, ForecastConfig
 from ._leadlag import TEST_NAME as LEADLAG_TEST
 from ._leadlag import cross_correlation, sentiment_leads_sales
-from ._model import FAMILY, REGISTRY, ForecastModel
+from ._model import FAMILY, KEEP_PER_REQUEST, REGISTRY, REQUEST_KEYS, ForecastModel, register_forecast
 from ._reconcile import reconcile
 from ._series import SeriesSet, build_series, rows_behind
 
@@ -19,6 +19,9 @@ __all__ = [
     "calendar_matrix",
     "FAMILY",
     "REGISTRY",
+    "REQUEST_KEYS",
+    "KEEP_PER_REQUEST",
+    "register_forecast",
     "ForecastModel",
     "ForecastConfig",
     "ForecastResult",

@@ -188,3 +188,21 @@ def _result_from_json(data: dict[str, Any], config: ForecastConfig) -> ForecastR
 
 
 REGISTRY = Registry(FAMILY, ForecastModel.load, train_hint="storelens forecast --metric revenue --by total")
+
+# What makes two forecasts the same request (the page finds a saved forecast by these), and how many versions of
+# one request are kept: the newest and two before it to compare with or roll back to.
+REQUEST_KEYS = ("metric", "by", "freq", "horizon", "top_n")
+KEEP_PER_REQUEST = 3
+
+
+def register_forecast(store: "Store", model: ForecastModel, report: dict[str, Any]) -> str:
+    """Register a fitted forecast as the active version and delete that request's versions beyond the newest
+    KEEP_PER_REQUEST, so a forecast run every day does not fill the disk; returns the new version."""
+
+    def save(folder: Path, version: str, _created: object) -> None:
+        model.version = version
+        model.save(folder)
+
+    version, _ = REGISTRY.register(store, save, report, data_hash=model.data_hash)
+    REGISTRY.prune(store, KEEP_PER_REQUEST, lambda m: all(m.get(k) == report.get(k) for k in REQUEST_KEYS))
+    return version

@@ -267,6 +267,17 @@ class Registry:
             shutil.rmtree(folder, ignore_errors=True)
         return freed
 
+    def prune(self, store: "Store", keep: int, same: Callable[[dict[str, Any]], bool]) -> list[str]:
+        """Delete the inactive versions `same` picks (by their metrics) beyond the newest `keep` of them, so
+        repeated runs of one request do not pile up on disk; returns the versions deleted."""
+        rows = self.rows(store)
+        rows["active"] = rows["active"].fillna(False).astype(bool)
+        picked = [r for r in rows.itertuples(index=False) if same(_parse_metrics(r.metrics))]
+        gone = [str(r.version) for r in picked[keep:] if not r.active]
+        for version in gone:
+            self.delete(store, version)
+        return gone
+
     def mark_broken(self, store: "Store", version: str, reason: str, replacement: str | None) -> None:
         """Record that `version` cannot be loaded and, when one was found, activate `replacement` in its place."""
         now = datetime.now(timezone.utc).replace(tzinfo=None)
