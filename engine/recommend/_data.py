@@ -13,9 +13,8 @@ if TYPE_CHECKING:
 
     from engine.store import Store
 
-# A line with one of these statuses and a positive quantity never became a purchase (the order was called off);
-# a negative quantity is a reversal (return or cancellation line) of an earlier purchase.
-VOID_STATUSES = ("cancelled", "refunded", "returned")
+# A positive line of an order the merchant got back (GIVEN_BACK_STATUSES) is no sign of liking; a negative quantity
+# is a reversal (return or cancellation line) of an earlier purchase.
 
 
 @dataclass(frozen=True)
@@ -40,10 +39,10 @@ def _ident(name: str) -> str:
 
 def read_events(store: "Store", cols: Columns = Columns()) -> "pd.DataFrame":
     """Order lines as signed purchase events: customer, product, ts, qty (negative = return), order, price."""
-    from engine.store import read_df
+    from engine.store import GIVEN_BACK_STATUSES, read_df
 
     c = {k: _ident(v) for k, v in cols.__dict__.items()}
-    marks = ", ".join("?" for _ in VOID_STATUSES)
+    marks = ", ".join("?" for _ in GIVEN_BACK_STATUSES)
     sql = f"""
         SELECT CAST({c['customer']} AS VARCHAR) AS customer_id, CAST({c['product']} AS VARCHAR) AS product_id,
                {c['ts']} AS ts, CAST({c['order']} AS VARCHAR) AS order_id,
@@ -54,7 +53,7 @@ def read_events(store: "Store", cols: Columns = Columns()) -> "pd.DataFrame":
           AND NOT ({c['quantity']} > 0 AND coalesce(lower({c['status']}), '') IN ({marks}))
         ORDER BY ts, order_id
     """
-    return read_df(store, sql, list(VOID_STATUSES))
+    return read_df(store, sql, list(GIVEN_BACK_STATUSES))
 
 
 def read_catalogue(store: "Store", cols: Columns = Columns()) -> "pd.DataFrame":

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from engine.store import read_df, read_rows
+from engine.store import GIVEN_BACK_STATUSES, read_df, read_rows
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -17,8 +17,8 @@ if TYPE_CHECKING:
     from engine.store import Store
 
 # A purchase is an order with at least one positive, not-cancelled line; returns/refunds/cancellations are the
-# orders the merchant got back (the retail log's 'C' invoices, negative lines, returned/refunded statuses).
-_BAD = "('cancelled', 'refunded', 'returned')"
+# orders the merchant got back (the retail log's 'C' invoices, negative lines, GIVEN_BACK_STATUSES).
+_BAD = "(" + ", ".join(f"'{s}'" for s in GIVEN_BACK_STATUSES) + ")"  # engine constants, not user text
 RECENT_DAYS = 90  # the "orders in the last 90 days" window
 DISCOUNT_BELOW = 0.9  # a line is "below the usual price" under 90 % of the product's median unit price
 MAX_CATEGORIES = 5  # category mix: revenue shares of the store's top categories

@@ -16,15 +16,20 @@ UNCATEGORISED = "(no category)"
 LABELS: tuple[str, ...] = ("negative", "neutral", "positive")
 NEGATIVE_BELOW, NEUTRAL_BELOW = 2.5, 3.5  # 1–2 stars negative, 3 neutral, 4–5 positive (rescaled ratings too)
 PERIOD_FREQS: dict[str, str] = {"D": "day", "W": "week", "M": "month"}
-# Revenue rules shared by every sales figure: a line counts towards revenue unless its order is cancelled (returns,
-# negative lines, always count, so they reduce revenue); a purchase line is a positive line of an order that is not
-# cancelled (orders, AOV, customers, repeat rate, and the models' purchases).
 # Dates a shop's data can plausibly have: from 1990 to a year from today. A stored date outside (a misread year 0005,
 # a typo'd 9999) is left out of every period rather than breaking the page that tries to draw it; the app counts such
 # rows in the sidebar so they are never hidden silently.
 PLAUSIBLE_FROM = date(1990, 1, 1)
+# Revenue rules shared by every sales figure: a line counts towards revenue unless its order is cancelled (returns,
+# negative lines, always count, so they reduce revenue); a purchase line is a positive line of an order that is not
+# cancelled (orders, AOV, customers, repeat rate, and the models' purchases).
 REVENUE_LINE_SQL = "(status IS DISTINCT FROM 'cancelled' OR quantity < 0)"
 PURCHASE_LINE_SQL = "(status IS DISTINCT FROM 'cancelled' AND quantity > 0)"
+# Statuses of an order the merchant got back. A purchase line with one of them was bought but not kept: the
+# recommender leaves such lines out of what a customer likes, and the churn features count them as returns. The
+# sales figures keep refunded and returned lines (the money moved; a refund shows as its own negative line where the
+# platform writes one).
+GIVEN_BACK_STATUSES: tuple[str, ...] = ("cancelled", "refunded", "returned")
 
 
 @dataclass(frozen=True)
