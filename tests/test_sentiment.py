@@ -328,9 +328,11 @@ def test_training_keeps_int8_only_by_the_heldout_check(tmp_path):
     report = S.train(store, time_budget=60, quantize=True)
     info = report["int8"]
     assert info["tried"] and "error" not in info
-    # fp32 and int8 are compared on the same held-out reviews, as many as the budget allowed
-    assert 0 < info["checked_on"] <= report["n_heldout"]
-    assert info["kept"] == (info["macro_f1_fp32"] - info["macro_f1_int8"] < 0.01)
+    if info.get("checked_on", 0) == 0:  # a heavily loaded machine: the budget ran out first; unchecked, never kept
+        assert not info["kept"] and "budget" in info["reason"]
+    else:  # fp32 and int8 are compared on the same held-out reviews, as many as the budget allowed
+        assert info["checked_on"] <= report["n_heldout"]
+        assert info["kept"] == (info["macro_f1_fp32"] - info["macro_f1_int8"] < 0.01)
     assert report["seconds"] <= 60
     assert report["runtime"] == ("onnx-int8" if info["kept"] else "torch")
     assert S.load_active(store).runtime == report["runtime"]
