@@ -203,8 +203,10 @@ def category_drivers(model: SentimentLike, texts: Sequence[str], review_ids: Seq
         pdf = pdf[["term", "n_reviews", "share_reviews", "mean_toward_negative", "mean_toward_positive"]].rename(
             columns=lambda c: c if c == "term" else f"prev_{c}")
         df = df.merge(pdf, on="term", how="left")
-        df["prev_n_reviews"] = df["prev_n_reviews"].fillna(0).astype(int)
-        df["prev_share_reviews"] = df["prev_share_reviews"].fillna(0.0)
+        # An empty previous period merges as object columns of NaN: made numeric first (pandas deprecates the
+        # silent downcast fillna would do).
+        df["prev_n_reviews"] = pd.to_numeric(df["prev_n_reviews"]).fillna(0).astype(int)
+        df["prev_share_reviews"] = pd.to_numeric(df["prev_share_reviews"]).fillna(0.0)
         df["change_toward_negative"] = df["mean_toward_negative"] - df["prev_mean_toward_negative"]
         df["change_toward_positive"] = df["mean_toward_positive"] - df["prev_mean_toward_positive"]
         df["change_share_reviews"] = df["share_reviews"] - df["prev_share_reviews"]
