@@ -43,7 +43,10 @@ sections = {
         st.Page(views.SEGMENTS, title="Segments", icon=":material/groups:"),
         st.Page(views.RECOMMENDATIONS, title="Recommendations", icon=":material/recommend:"),
     ],
-    "Models": [st.Page(views.TRAINING, title="Training", icon=":material/model_training:")],
+    "Models": [
+        st.Page(views.TRAINING, title="Training", icon=":material/model_training:"),
+        st.Page(views.VERSIONS, title="Versions", icon=":material/history:"),
+    ],
     "Data": [
         st.Page(views.UPLOAD, title="Upload", icon=":material/upload_file:"),
         st.Page(views.DATA, title="Data", icon=":material/table_view:"),

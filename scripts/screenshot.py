@@ -35,6 +35,7 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
 # URL path of each page (st.navigation names them after their files).
 PAGES = {"overview": "", "forecasts": "forecasts", "sentiment": "sentiment", "explain": "explain",
          "drivers": "drivers", "segments": "segments", "recommendations": "recommendations", "training": "training",
+         "versions": "versions",
          "upload": "upload", "data": "data"}
 SIZES = ((1280, 800), (1920, 1080))
 

@@ -23,7 +23,8 @@ from engine.store import Filters, Store, safe_cell
 
 FIXTURES = Path(__file__).parent / "fixtures" / "formats"
 PAGES = ("views/sales/overview.py", "views/reviews/sentiment.py", "views/reviews/explain.py",
-         "views/reviews/drivers.py", "views/models/training.py", "views/data/upload.py", "views/data/data.py")
+         "views/reviews/drivers.py", "views/models/training.py", "views/models/versions.py", "views/data/upload.py",
+         "views/data/data.py")
 HOSTILE = ['=HYPERLINK("http://evil","x")', "+SUM(1,2)", "-1+cmd|' /C calc'!A0", "@IMPORT(x)", "\t=1", "\r=2"]
 
 

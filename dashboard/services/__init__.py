@@ -19,6 +19,7 @@ from . import (
     sentiment_model,
     session,
     upload,
+    versions,
 )
 from .background import (
     JOB_TEXT,
@@ -169,6 +170,7 @@ from .session import (
     signed_in,
     store,
 )
+from .versions import FAMILIES, Family, activate_version, delete_version, family_versions
 from .upload import (
     FIELD_NONE,
     KINDS,
@@ -206,7 +208,7 @@ from .upload import (
 __all__ = [
     # modules
     "background", "cache", "data", "display", "drilldown", "errors", "explain", "forecast", "recommend",
-    "sales", "segments", "sentiment", "sentiment_model", "session", "upload",
+    "sales", "segments", "sentiment", "sentiment_model", "session", "upload", "versions",
     # session
     "Filters", "PRESETS", "db_path", "store", "database_busy", "signed_in", "password_required", "sign_out",
     "data_version", "ensure_demo", "filters",
@@ -259,4 +261,6 @@ __all__ = [
     "recommend_customers", "recommend_products", "purchase_history", "customer_recommendations",
     "recommendation_explanations", "also_bought", "recommended_to", "top_k_csv", "start_recommend_training",
     "recommend_job_outcome",
+    # model versions (segments, recommendations, forecasts)
+    "FAMILIES", "Family", "family_versions", "activate_version", "delete_version",
 ]

@@ -7,7 +7,7 @@ opens on that page's URL before any session has run the router, and in every App
 """
 
 __all__ = ["OVERVIEW", "FORECASTS", "SENTIMENT", "EXPLAIN", "DRIVERS", "SEGMENTS", "RECOMMENDATIONS", "TRAINING",
-           "UPLOAD", "DATA"]
+           "VERSIONS", "UPLOAD", "DATA"]
 
 # Paths relative to dashboard/app.py, as st.Page, st.page_link and st.switch_page take them. The URL of a page is
 # its file name (e.g. /sentiment), whatever its section.
@@ -19,5 +19,6 @@ DRIVERS = "views/reviews/drivers.py"
 SEGMENTS = "views/customers/segments.py"
 RECOMMENDATIONS = "views/customers/recommendations.py"
 TRAINING = "views/models/training.py"
+VERSIONS = "views/models/versions.py"
 UPLOAD = "views/data/upload.py"
 DATA = "views/data/data.py"

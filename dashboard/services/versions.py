@@ -1,0 +1,103 @@
+"""The other model families' versions (segments, recommendations, forecasts) for the Models > Versions page: what
+each version measured, which one the pages use, rolling back and deleting; sentiment versions stay on Training."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+
+from .background import no_job_running
+from .display import duration, plain
+from .session import store
+
+__all__ = ["FAMILIES", "Family", "family_versions", "activate_version", "delete_version"]
+
+
+@dataclass(frozen=True)
+class Family:
+    """A model family as the page shows it."""
+
+    key: str
+    title: str
+    makes: str  # where a version comes from, for the empty state
+    activates: bool  # forecasts are found by their request, not by an active flag: they are only deleted
+
+
+FAMILIES: tuple[Family, ...] = (
+    Family("segments", "Customer segments and churn risk",
+           "Customers > Segments (Learn segments), or `storelens segment`", True),
+    Family("recommend", "Recommendations", "Customers > Recommendations (Train), or `storelens recommend train`",
+           True),
+    Family("forecast", "Forecasts", "Sales > Forecasts (Run forecast), or `storelens forecast`; the newest three "
+           "runs of each request are kept", False),
+)
+
+
+def _registry(key: str):
+    """The family's version registry (its package loads only when the page asks)."""
+    if key == "segments":
+        from engine.segments import REGISTRY
+    elif key == "recommend":
+        from engine.recommend import REGISTRY
+    elif key == "forecast":
+        from engine.forecast import REGISTRY
+    else:
+        raise ValueError(f"unknown model family {key!r}")
+    return REGISTRY
+
+
+def _summary(key: str, m: dict[str, Any]) -> str:
+    """One plain sentence of what a version measured, from its recorded metrics."""
+    if key == "segments":
+        churn = m.get("churn") or {}
+        risk = churn.get("verdict") if churn.get("available") else f"no churn risk: {churn.get('reason') or 'n/a'}"
+        return f"{m.get('k', '?')} segments of {m.get('n_customers', 0):,} customers. {risk}"
+    if key == "recommend":
+        return str(m.get("verdict") or "–")
+    mase, naive = m.get("mase_model"), m.get("mase_seasonal_naive")
+    track = (f"; backtest MASE {mase:.2f} vs seasonal naive {naive:.2f}"
+             if isinstance(mase, (int, float)) and isinstance(naive, (int, float)) else "")
+    return (f"{m.get('metric', '?')} by {m.get('by', '?')}, {m.get('freq', '?')}, {m.get('horizon', '?')} periods "
+            f"ahead{track}")
+
+
+def family_versions(key: str) -> pd.DataFrame:
+    """A family's versions, newest first: version, trained, active, files, size, took, what it measured; plus the
+    flags the buttons need (active, available, older than the active one)."""
+    versions = _registry(key).list(store())
+    columns = ["version", "trained", "what it measured", "took", "files", "size", "active", "available", "older"]
+    if versions.empty:
+        return pd.DataFrame(columns=columns)
+    active = versions.index[versions["active"]].tolist()
+    rows = []
+    for pos, r in versions.iterrows():
+        m = r["metrics"] or {}
+        seconds = m.get("seconds") or m.get("seconds_train") or m.get("train_seconds")
+        rows.append({
+            "version": str(r["version"]),
+            "trained": "–" if pd.isna(r["created_at"]) else f"{pd.Timestamp(r['created_at']):%Y-%m-%d %H:%M}",
+            "what it measured": _summary(key, m),
+            "took": duration(float(seconds)) if isinstance(seconds, (int, float)) else "–",
+            "files": "broken" if r["broken_reason"] else "ok" if r["available"] else "missing",
+            "size": f"{r['size_mb']:,.1f} MB",
+            "active": bool(r["active"]),
+            "available": bool(r["available"]) and not r["broken_reason"],
+            "older": bool(active) and pos > active[0],
+        })
+    return pd.DataFrame(rows, columns=columns)
+
+
+def activate_version(key: str, version: str) -> str:
+    """Make a version the one the pages use (a rollback when it is older); returns a sentence for the page."""
+    with no_job_running("a model job is running; switch versions when it has finished"):
+        _registry(key).activate(store(), version)
+    return f"Version {plain(version)} is the active one now."
+
+
+def delete_version(key: str, version: str) -> str:
+    """Delete an inactive version's files and row; returns a sentence with the space freed."""
+    with no_job_running("a model job is running; delete versions when it has finished"):
+        freed = _registry(key).delete(store(), version) / 1e6
+    return f"Version {plain(version)} was deleted ({freed:,.1f} MB freed)."
