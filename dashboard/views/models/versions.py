@@ -51,3 +51,4 @@ for family in services.FAMILIES:
         st.write(f"Delete version {services.plain(picked)} and its {services.plain(row['size'])} of files?")
         st.button("Delete", key=f"versions_delete_{family.key}", type="primary",
                   on_click=_act, args=(services.delete_version, family.key, picked))
+    st.caption(f"{services.plain(picked)}: {services.plain(row['what it measured'])}")
