@@ -38,6 +38,27 @@ def no_exception(at: AppTest) -> None:
     assert not at.exception, [e.value for e in at.exception]
 
 
+PAGE_TIMEOUT = 90  # seconds an AppTest run may take: generous, the machine is shared
+
+
+def open_page(page: str, **state) -> AppTest:
+    """The app run once (router, sidebar), then switched to `page` with `state` in the session, without exception."""
+    from dashboard import APP_PATH
+
+    at = AppTest.from_file(str(APP_PATH), default_timeout=PAGE_TIMEOUT).run()
+    no_exception(at)
+    for key, value in state.items():
+        at.session_state[key] = value
+    at.switch_page(page).run()
+    no_exception(at)
+    return at
+
+
+def texts(elements) -> list[str]:
+    """Element texts with the pages' Markdown escapes (services.plain) taken out."""
+    return [str(e.value).replace("\\", "") for e in elements]
+
+
 REVIEW_POOLS = {
     1: ["the zipper broke", "poor quality", "strap came loose", "returned it at once"],
     3: ["it is okay", "nothing special", "does the job", "average colour"],

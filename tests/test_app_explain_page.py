@@ -15,14 +15,13 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
-from _helpers import no_exception, serve_db
+from _helpers import PAGE_TIMEOUT, no_exception, open_page, serve_db, texts
 from streamlit.testing.v1 import AppTest
 
 from dashboard import APP_PATH
 from engine.models import jobs
 from engine.store import Store
 
-TIMEOUT = 90  # generous: the machine is shared
 START = date(2026, 1, 5)
 XSS_TITLE = "<img src=x onerror=alert(1)>"
 XSS_TEXT = "The zipper broke <script>alert(1)</script> & it's \"poor\""
@@ -94,20 +93,6 @@ def empty_db(tmp_path, monkeypatch) -> Path:
     return serve_db(monkeypatch, path)
 
 
-def _open(page: str, **state) -> AppTest:
-    at = AppTest.from_file(str(APP_PATH), default_timeout=TIMEOUT).run()
-    no_exception(at)
-    for key, value in state.items():
-        at.session_state[key] = value
-    at.switch_page(page).run()
-    no_exception(at)
-    return at
-
-
-def _texts(elements) -> list[str]:
-    return [str(e.value).replace("\\", "") for e in elements]
-
-
 class _Visible(HTMLParser):
     """Tags and visible text of rendered HTML."""
 
@@ -141,9 +126,9 @@ def _assert_escaped(markup: str, text: str) -> None:
 
 def test_pages_without_a_model_say_so_and_link_to_training(empty_db) -> None:
     for page, title in (("views/reviews/explain.py", "Explain"), ("views/reviews/drivers.py", "Drivers")):
-        at = _open(page)
-        assert _texts(at.title) == [title]
-        assert any("No sentiment model yet" in t and "Training page" in t for t in _texts(at.info))
+        at = open_page(page)
+        assert texts(at.title) == [title]
+        assert any("No sentiment model yet" in t and "Training page" in t for t in texts(at.info))
         assert not at.get("html") and not at.metric
 
 
@@ -151,10 +136,10 @@ def test_pages_without_a_model_say_so_and_link_to_training(empty_db) -> None:
 
 
 def test_pasted_review_is_explained_and_its_html_escaped(db) -> None:
-    at = _open("views/reviews/explain.py")
+    at = open_page("views/reviews/explain.py")
     at.radio(key="explain_source").set_value("Pasted text").run()
     no_exception(at)
-    assert any("Paste or type a review" in t for t in _texts(at.info))
+    assert any("Paste or type a review" in t for t in texts(at.info))
     at.text_area(key="explain_text").input(PASTED).run()
     no_exception(at)
 
@@ -164,7 +149,7 @@ def test_pasted_review_is_explained_and_its_html_escaped(db) -> None:
     assert abs(sum(probs) - 100) < 0.5
     assert probs[("negative", "neutral", "positive").index(metrics["Predicted label"])] == max(probs)
     assert "Convergence delta" in metrics
-    badges = _texts(at.success) + _texts(at.warning) + _texts(at.info)
+    badges = texts(at.success) + texts(at.warning) + texts(at.info)
     assert any(b.startswith(("faithful:", "warning: removing")) for b in badges), badges
 
     html = at.get("html")
@@ -183,11 +168,11 @@ def test_pasted_review_is_explained_and_its_html_escaped(db) -> None:
 
 
 def test_review_chosen_on_the_sentiment_page_is_explained(db) -> None:
-    at = _open("views/reviews/explain.py", explain_review_id="XSS-1")
+    at = open_page("views/reviews/explain.py", explain_review_id="XSS-1")
     no_exception(at)
     assert at.radio(key="explain_source").value == "A stored review"
     assert at.selectbox(key="explain_pick").value == "XSS-1"
-    assert any("review id XSS-1" in t for t in _texts(at.caption))
+    assert any("review id XSS-1" in t for t in texts(at.caption))
     html = at.get("html")
     assert len(html) == 1
     _assert_escaped(html[0].value, "The zipper broke <script>alert(1)</script> & it's \"poor\"")
@@ -201,17 +186,17 @@ def test_review_chosen_on_the_sentiment_page_is_explained(db) -> None:
     assert at.session_state["explain_review_id"] == "R-007"
     at.text_input(key="explain_id_entry").input("nope' OR '1'='1").run()
     no_exception(at)
-    assert any("There is no review with id" in t for t in _texts(at.warning))
+    assert any("There is no review with id" in t for t in texts(at.warning))
 
 
 def test_drivers_page_computes_drivers_and_lists_their_reviews(db) -> None:
-    at = _open("views/reviews/drivers.py")
-    assert _texts(at.title) == ["Drivers"]
+    at = open_page("views/reviews/drivers.py")
+    assert texts(at.title) == ["Drivers"]
     assert at.selectbox(key="drivers_category").value in ("Bags", "Home")
     at.selectbox(key="drivers_category").set_value("Bags").run()
     at.select_slider(key="drivers_sample").set_value(20).run()
     no_exception(at)
-    assert any("Not computed yet" in t and "reviews to read, about" in t for t in _texts(at.info))
+    assert any("Not computed yet" in t and "reviews to read, about" in t for t in texts(at.info))
     at.button(key="drivers_compute").click().run()
     no_exception(at)
     # computed in the background (issue 21): the page follows the job, then shows the result
@@ -221,18 +206,18 @@ def test_drivers_page_computes_drivers_and_lists_their_reviews(db) -> None:
     assert job.status == "done", job.error
     at.run()
     no_exception(at)
-    assert any(t.startswith("Sample: 20 of ") for t in _texts(at.caption)), _texts(at.caption)
+    assert any(t.startswith("Sample: 20 of ") for t in texts(at.caption)), texts(at.caption)
     assert len(at.get("plotly_chart")) == 2
     # computed once: a rerun reads the stored result without the button
     at.run()
     no_exception(at)
-    assert not any("Not computed yet" in t for t in _texts(at.info))
+    assert not any("Not computed yet" in t for t in texts(at.info))
     picker = at.selectbox(key="drivers_term")
     assert picker.options and all(o.endswith(("(toward negative)", "(toward positive)")) for o in picker.options)
     picker.select_index(len(picker.options) - 1).run()
     no_exception(at)
     term = at.selectbox(key="drivers_term").value.rsplit(" (toward ", 1)[0]
-    assert any(f"reviews in the period contain “{term}”" in t for t in _texts(at.caption))
+    assert any(f"reviews in the period contain “{term}”" in t for t in texts(at.caption))
     listed = at.dataframe[-1].value
     assert len(listed) > 0
     assert all(term.split()[0] in f"{a} {b}".lower() for a, b in zip(listed["title"], listed["text"]))
@@ -240,19 +225,19 @@ def test_drivers_page_computes_drivers_and_lists_their_reviews(db) -> None:
 
 def test_drivers_open_on_the_handed_over_category_and_period_and_never_print_none(db) -> None:
     # no request: the latest alert's category, else the one with the most reviews (issue 21)
-    at = _open("views/reviews/drivers.py")
+    at = open_page("views/reviews/drivers.py")
     assert at.selectbox(key="drivers_category").value in ("Bags", "Home")
-    assert not any("No reviews with text in this category and period" in t for t in _texts(at.info))
+    assert not any("No reviews with text in this category and period" in t for t in texts(at.info))
     # an alert or a review hands over a category and week
     week = (START + timedelta(days=14), START + timedelta(days=20))
-    at = AppTest.from_file(str(APP_PATH), default_timeout=TIMEOUT)
+    at = AppTest.from_file(str(APP_PATH), default_timeout=PAGE_TIMEOUT)
     at.query_params.update({"category": "Home", "from": week[0].isoformat(), "to": week[1].isoformat()})
     at.run()
     at.switch_page("views/reviews/drivers.py").run()
     no_exception(at)
     assert at.selectbox(key="drivers_category").value == "Home"
     assert tuple(at.date_input(key="drivers_dates").value) == week
-    assert any("reviews to read, about" in t for t in _texts(at.info)) or any(
-        t.startswith("Sample:") for t in _texts(at.caption))
+    assert any("reviews to read, about" in t for t in texts(at.info)) or any(
+        t.startswith("Sample:") for t in texts(at.caption))
     for frame in at.dataframe:
         assert "None" not in frame.value.astype(str).to_numpy().ravel().tolist()

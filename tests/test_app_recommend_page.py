@@ -7,13 +7,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from _helpers import no_exception, serve_db
+from _helpers import no_exception, open_page, serve_db
 from _recommend_data import PARTNER, PROBE, PROBE_HISTORY, planted_store
 from streamlit.testing.v1 import AppTest
 
-from dashboard import APP_PATH, views
+from dashboard import views
 
-TIMEOUT = 90  # the machine is shared
 TINY = {"seed": 0, "use_text": False, "lambda_grid": [1.0], "recency_grid": [[None, 1.0, 0.0], [45.0, 0.5, 1.0]]}
 
 
@@ -30,16 +29,6 @@ def trained_db(tmp_path_factory) -> Path:
     return path
 
 
-def _open(**state) -> AppTest:
-    at = AppTest.from_file(str(APP_PATH), default_timeout=TIMEOUT).run()
-    no_exception(at)
-    for key, value in state.items():
-        at.session_state[key] = value
-    at.switch_page(views.RECOMMENDATIONS).run()
-    no_exception(at)
-    return at
-
-
 def _text(at: AppTest) -> str:
     parts = [str(e.value) for e in [*at.markdown, *at.caption, *at.success, *at.warning, *at.info, *at.error]]
     return " ".join(parts).replace("\\", "")
@@ -51,7 +40,7 @@ def test_without_a_model_the_page_trains_one_in_the_background(tmp_path, monkeyp
     path = tmp_path / "fresh.duckdb"
     planted_store(path, n_customers=60, seed=2).close()
     serve_db(monkeypatch, path)
-    at = _open()
+    at = open_page(views.RECOMMENDATIONS)
     assert "No recommender yet" in _text(at)
     at.button(key="rec_train").click().run()
     no_exception(at)
@@ -66,7 +55,7 @@ def test_without_a_model_the_page_trains_one_in_the_background(tmp_path, monkeyp
 
 def test_customer_recommendations_with_reasons_and_an_expanded_explanation(trained_db, monkeypatch):
     serve_db(monkeypatch, trained_db)
-    at = _open(rec_customer=PROBE)
+    at = open_page(views.RECOMMENDATIONS, rec_customer=PROBE)
     text = _text(at)
     assert "item-kNN" in text  # the verdicts name the baseline, win or lose
     evaluation = at.dataframe[0].value
@@ -83,7 +72,7 @@ def test_customer_recommendations_with_reasons_and_an_expanded_explanation(train
 
 def test_product_view_and_export(trained_db, monkeypatch):
     serve_db(monkeypatch, trained_db)
-    at = _open(rec_product=PROBE_HISTORY)
+    at = open_page(views.RECOMMENDATIONS, rec_product=PROBE_HISTORY)
     frames = [d.value for d in at.dataframe]
     also = next(f for f in frames if "customers" in f.columns and "product_name" in f.columns)
     assert also.iloc[0]["product_id"] == PARTNER

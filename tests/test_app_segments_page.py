@@ -4,32 +4,19 @@ small shop learning its first segments in the background, and a shop with a trai
 from __future__ import annotations
 
 import pytest
-from _helpers import no_exception, serve_db
+from _helpers import no_exception, open_page, serve_db, texts
 from _shops import insert_lines, line, shop, trained_shop
 from streamlit.testing.v1 import AppTest
 
-from dashboard import APP_PATH, charts
+from dashboard import charts
 from dashboard import services as S
 
-TIMEOUT = 90  # generous: the machine is shared
 PAGE = "views/customers/segments.py"
-
-
-def _open() -> AppTest:
-    at = AppTest.from_file(str(APP_PATH), default_timeout=TIMEOUT).run()
-    no_exception(at)
-    at.switch_page(PAGE).run()
-    no_exception(at)
-    return at
 
 
 def _frame_with(at: AppTest, column: str):
     """The first dataframe on the page that has `column` (AppTest keeps keys only of selectable tables)."""
     return next(d.value for d in at.dataframe if column in d.value.columns)
-
-
-def _texts(elements) -> list[str]:
-    return [str(e.value).replace("\\", "") for e in elements]
 
 
 @pytest.fixture(scope="module")
@@ -45,17 +32,17 @@ def test_store_without_customer_ids_says_why(tmp_path, monkeypatch):
     store = Store.open(path)
     insert_lines(store, [line(f"a{i}", 1, f"2024-01-{i + 1:02d}", None, "p1", 1, 5.0) for i in range(12)])
     store.close()
-    at = _open()
-    assert _texts(at.title) == ["Customer segments"]
-    assert any("unavailable because none of the 12 orders carries a customer identity" in t for t in _texts(at.info))
+    at = open_page(PAGE)
+    assert texts(at.title) == ["Customer segments"]
+    assert any("unavailable because none of the 12 orders carries a customer identity" in t for t in texts(at.info))
     assert not at.get("plotly_chart")
 
 
 def test_small_shop_learns_in_the_background_and_shows_why_no_risk(tmp_path, monkeypatch):
     path = serve_db(monkeypatch, tmp_path / "small.duckdb")
     shop(path, n_customers=40, days=200).close()
-    at = _open()
-    assert any("No segments yet for these 40 customers" in t for t in _texts(at.info))
+    at = open_page(PAGE)
+    assert any("No segments yet for these 40 customers" in t for t in texts(at.info))
     at.button(key="FormSubmitter:segments_form-Learn segments").click().run()
     no_exception(at)
     job = S.latest_job()
@@ -63,8 +50,8 @@ def test_small_shop_learns_in_the_background_and_shows_why_no_risk(tmp_path, mon
     assert job.wait(120) and job.status == "done", job.error
     at.run()
     no_exception(at)
-    assert any("Learned version" in t for t in _texts(at.success))
-    assert any("No churn risk is shown: it needs about 240 days of order history" in t for t in _texts(at.warning))
+    assert any("Learned version" in t for t in texts(at.success))
+    assert any("No churn risk is shown: it needs about 240 days of order history" in t for t in texts(at.warning))
     assert at.metric[0].value == "40"
     assert at.selectbox(key="segments_download_band").disabled
 
@@ -72,7 +59,7 @@ def test_small_shop_learns_in_the_background_and_shows_why_no_risk(tmp_path, mon
 def test_trained_shop_shows_segments_risk_reasons_and_downloads(trained_db, monkeypatch):
     path, riskiest = trained_db
     serve_db(monkeypatch, path)
-    at = _open()
+    at = open_page(PAGE)
     report = S.segments_report(S.segments_version())
     k = report["k"]
     assert at.metric[2].value == str(k)
@@ -81,7 +68,7 @@ def test_trained_shop_shows_segments_risk_reasons_and_downloads(trained_db, monk
     assert len(at.get("plotly_chart")) >= 5
     # the drill-down opens on the riskiest customer, with reasons and orders
     assert at.selectbox(key="segments_customer").value == riskiest
-    md = _texts(at.markdown)
+    md = texts(at.markdown)
     assert f"#### Customer {riskiest}" in md and "**Why this risk**" in md
     assert any(t.startswith("- ") and "risk (attribution" in t for t in md)
     assert not _frame_with(at, "order_id").empty

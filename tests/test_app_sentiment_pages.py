@@ -17,14 +17,12 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from _helpers import no_exception, serve_db
-from streamlit.testing.v1 import AppTest
+from _helpers import no_exception, open_page, serve_db, texts
 
-from dashboard import APP_PATH, charts
+from dashboard import charts
 from dashboard import services as S
 from engine.store import Store
 
-TIMEOUT = 90  # generous: the machine is shared
 START = date(2026, 1, 5)  # a Monday
 WEEKS = 16
 PER_WEEK = 12
@@ -79,23 +77,6 @@ def _build(path: Path) -> None:
     store.close()
 
 
-def _app() -> AppTest:
-    return AppTest.from_file(str(APP_PATH), default_timeout=TIMEOUT)
-
-
-def _texts(elements) -> list[str]:
-    """Element texts with the pages' Markdown escapes (services.plain) taken out."""
-    return [str(e.value).replace("\\", "") for e in elements]
-
-
-def _open(page: str) -> AppTest:
-    at = _app().run()
-    no_exception(at)
-    at.switch_page(page).run()
-    no_exception(at)
-    return at
-
-
 @pytest.fixture()
 def db(tmp_path, monkeypatch) -> Path:
     path = tmp_path / "sent.duckdb"
@@ -107,23 +88,23 @@ def db(tmp_path, monkeypatch) -> Path:
 
 
 def test_sentiment_page_without_model_uses_star_ratings_and_flags_the_spike(db):
-    at = _open("views/reviews/sentiment.py")
-    assert _texts(at.title) == ["Sentiment"]
-    assert any("labels come from star ratings until a model is trained" in t.lower() for t in _texts(at.info))
+    at = open_page("views/reviews/sentiment.py")
+    assert texts(at.title) == ["Sentiment"]
+    assert any("labels come from star ratings until a model is trained" in t.lower() for t in texts(at.info))
     assert any(f"{UNRATED} reviews in range have neither a star rating nor a model score" in t
-               for t in _texts(at.caption))
-    assert any("Earlier spikes" in t for t in _texts(at.warning))
+               for t in texts(at.caption))
+    assert any("Earlier spikes" in t for t in texts(at.warning))
     spike = f"{START + timedelta(weeks=SPIKE_WEEK):%Y-%m-%d}"
-    lines = [t for t in _texts(at.markdown) if t.startswith("- ")]
+    lines = [t for t in texts(at.markdown) if t.startswith("- ")]
     assert lines and all(t.startswith("- Bags: 75% negative") for t in lines)
     assert any(f"week of {spike} (9 of 12) vs 8% before (10 of 120), p < 0.001" in t for t in lines)
     assert len(at.get("plotly_chart")) == 3
     assert len(at.dataframe[-1].value) == 200  # the newest 200 of every labelled review
-    assert any(f"{2 * WEEKS * PER_WEEK} reviews, showing the newest 200" in t for t in _texts(at.caption))
+    assert any(f"{2 * WEEKS * PER_WEEK} reviews, showing the newest 200" in t for t in texts(at.caption))
 
 
 def test_sentiment_page_alert_lists_the_reviews_behind_it_and_filters_them(db):
-    at = _open("views/reviews/sentiment.py")
+    at = open_page("views/reviews/sentiment.py")
     at.button(key="sentiment_past_0").click().run()
     no_exception(at)
     spike = pd.Timestamp(START + timedelta(weeks=SPIKE_WEEK))
@@ -186,13 +167,13 @@ def test_chart_selection_maps_to_period_category_and_label(db):
 
 
 def test_training_page_without_model(db):
-    at = _open("views/models/training.py")
-    assert _texts(at.title) == ["Sentiment model"]
-    assert any("No model yet" in t for t in _texts(at.info))
+    at = open_page("views/models/training.py")
+    assert texts(at.title) == ["Sentiment model"]
+    assert any("No model yet" in t for t in texts(at.info))
     assert at.slider(key="training_budget").value == 600
     assert at.text_input(key="training_base_model").value == ""
     assert any(b.label == "Train" and not b.disabled for b in at.button)
-    assert any(f"{2 * WEEKS * PER_WEEK:,} rated reviews with text" in t for t in _texts(at.caption))
+    assert any(f"{2 * WEEKS * PER_WEEK:,} rated reviews with text" in t for t in texts(at.caption))
 
 
 def test_job_registry_runs_in_the_background_reports_progress_failures_and_cancels():
@@ -281,9 +262,9 @@ def test_tiny_training_stays_fast(trained_db):
 
 
 def test_sentiment_page_reads_the_model_labels(trained_db):
-    at = _open("views/reviews/sentiment.py")
-    assert not any("until a model is trained" in t for t in _texts(at.info))
-    captions = _texts(at.caption)
+    at = open_page("views/reviews/sentiment.py")
+    assert not any("until a model is trained" in t for t in texts(at.info))
+    captions = texts(at.caption)
     assert any(f"the sentiment model for {trained_db['n_scored']:,} reviews" in t and trained_db["version"] in t
                for t in captions)
     assert any("Score the 4 reviews the active model has not scored" == b.label for b in at.button)
@@ -297,13 +278,13 @@ def test_sentiment_page_reads_the_model_labels(trained_db):
 
 
 def test_training_page_with_a_model_shows_scores_confusion_and_versions(trained_db):
-    at = _open("views/models/training.py")
+    at = open_page("views/models/training.py")
     report = trained_db["report"]
-    assert any(f"Active version {trained_db['version']}" in t for t in _texts(at.subheader))
+    assert any(f"Active version {trained_db['version']}" in t for t in texts(at.subheader))
     labels = [m.label for m in at.metric]
     assert labels[:2] == ["Your model's score", "Simple method's score"]  # merchant's words (issue 21)
     assert at.metric[0].value == f"{report['macro_f1']:.3f}" and at.metric[1].value == f"{report['baseline_macro_f1']:.3f}"
-    warned = any("does not beat the baseline" in t for t in _texts(at.warning))
+    warned = any("does not beat the baseline" in t for t in texts(at.warning))
     assert warned == (not report["beats_baseline"])
     assert len(at.get("plotly_chart")) == 2  # model and baseline confusion matrices
     per_class = at.dataframe[0].value
@@ -326,15 +307,15 @@ def test_delete_an_older_version_from_the_versions_table(trained_db):
                       "data_hash) SELECT family, ?, created_at - INTERVAL 1 DAY, ?, FALSE, metrics, "
                       "base_model, data_hash FROM model_versions WHERE version = ?", [old, str(folder.parent / old), version])
     store.close()
-    at = _open("views/models/training.py")
+    at = open_page("views/models/training.py")
     keys = {b.key for b in at.button}
     assert f"training_delete_{old}" in keys and f"training_delete_{version}" not in keys
     at.button(key=f"training_delete_{old}").click().run()
     no_exception(at)
-    assert any(f"Version {old} was deleted" in t and "MB freed" in t for t in _texts(at.success))
+    assert any(f"Version {old} was deleted" in t and "MB freed" in t for t in texts(at.success))
     assert not (folder.parent / old).exists()
     assert f"training_activate_{old}" not in {b.key for b in at.button}
-    assert any(f"Active version {version}" in t for t in _texts(at.subheader))
+    assert any(f"Active version {version}" in t for t in texts(at.subheader))
 
 
 def test_rollback_to_an_older_version(trained_db):
@@ -352,17 +333,17 @@ def test_rollback_to_an_older_version(trained_db):
                       [old, created - timedelta(days=1), str(Path(folder).parent / old), metrics])
     store.close()
     try:
-        at = _open("views/models/training.py")
+        at = open_page("views/models/training.py")
         button = at.button(key=f"training_activate_{old}")
         assert button.label == "Roll back" and not button.disabled
         button.click().run()
         no_exception(at)
-        assert any(f"Version {old} is active now" in t for t in _texts(at.success))
-        assert any(f"Active version {old}" in t for t in _texts(at.subheader))
+        assert any(f"Version {old} is active now" in t for t in texts(at.success))
+        assert any(f"Active version {old}" in t for t in texts(at.subheader))
         assert at.metric[0].value == "0.123"
         at.button(key=f"training_activate_{version}").click().run()  # and forward again
         no_exception(at)
-        assert any(f"Active version {version}" in t for t in _texts(at.subheader))
+        assert any(f"Active version {version}" in t for t in texts(at.subheader))
     finally:
         store = Store.open(trained_db["path"])
         store.con.execute("DELETE FROM model_versions WHERE version = ?", [old])
@@ -371,7 +352,7 @@ def test_rollback_to_an_older_version(trained_db):
 
 
 def test_scoring_job_started_from_the_training_page_scores_the_rest(trained_db):
-    at = _open("views/models/training.py")
+    at = open_page("views/models/training.py")
     at.button(key="training_score_new").click().run()
     no_exception(at)
     deadline = time.time() + 120
@@ -384,7 +365,7 @@ def test_scoring_job_started_from_the_training_page_scores_the_rest(trained_db):
     assert job.result["n_scored"] == len(trained_db["unscored"])
     at.run()
     no_exception(at)
-    assert any(f"Scored {len(trained_db['unscored'])} reviews" in t for t in _texts(at.success))
+    assert any(f"Scored {len(trained_db['unscored'])} reviews" in t for t in texts(at.success))
     store = Store.open(trained_db["path"])  # read-write like the app's own connection in this process
     try:
         n = store.con.execute("SELECT count(*) FROM review_sentiment").fetchone()[0]

@@ -4,28 +4,13 @@ where versions come from."""
 
 from __future__ import annotations
 
-from _helpers import no_exception, serve_db
+from _helpers import no_exception, open_page, serve_db, texts
 from _shops import tiny_config, trained_shop
-from streamlit.testing.v1 import AppTest
 
-from dashboard import APP_PATH
 from engine.segments import REGISTRY, train
 from engine.store import Store
 
-TIMEOUT = 90  # generous: the machine is shared
 PAGE = "views/models/versions.py"
-
-
-def _open() -> AppTest:
-    at = AppTest.from_file(str(APP_PATH), default_timeout=TIMEOUT).run()
-    no_exception(at)
-    at.switch_page(PAGE).run()
-    no_exception(at)
-    return at
-
-
-def _texts(elements) -> list[str]:
-    return [str(e.value).replace("\\", "") for e in elements]
 
 
 def test_versions_roll_back_and_delete(tmp_path, monkeypatch):
@@ -36,13 +21,13 @@ def test_versions_roll_back_and_delete(tmp_path, monkeypatch):
     older, newer = REGISTRY.list(store)["version"].tolist()[::-1]
     store.close()
 
-    at = _open()
-    assert _texts(at.title) == ["Model versions"]
-    assert _texts(at.subheader) == ["Customer segments and churn risk", "Recommendations", "Forecasts"]
+    at = open_page(PAGE)
+    assert texts(at.title) == ["Model versions"]
+    assert texts(at.subheader) == ["Customer segments and churn risk", "Recommendations", "Forecasts"]
     table = next(d.value for d in at.dataframe if "what it measured" in d.value.columns)
     assert table["version"].tolist() == [newer, older]
     assert all("segments of 200 customers" in s for s in table["what it measured"])
-    empty = _texts(at.info)
+    empty = texts(at.info)
     assert any("No versions yet: Customers > Recommendations" in t for t in empty)
     assert any("No versions yet: Sales > Forecasts" in t for t in empty)
 
@@ -50,7 +35,7 @@ def test_versions_roll_back_and_delete(tmp_path, monkeypatch):
     assert at.button(key="versions_activate_segments").label == "Roll back to it"
     at.button(key="versions_activate_segments").click().run()
     no_exception(at)
-    assert any(f"Version {older} is the active one now" in t for t in _texts(at.success))
+    assert any(f"Version {older} is the active one now" in t for t in texts(at.success))
     store = Store.open(path)
     assert REGISTRY.active_version(store) == older
     folder = REGISTRY.family_dir(store) / newer
@@ -60,7 +45,7 @@ def test_versions_roll_back_and_delete(tmp_path, monkeypatch):
     at.selectbox(key="versions_pick_segments").select(newer).run()
     at.button(key="versions_delete_segments").click().run()
     no_exception(at)
-    assert any(f"Version {newer} was deleted" in t and "MB freed" in t for t in _texts(at.success))
+    assert any(f"Version {newer} was deleted" in t and "MB freed" in t for t in texts(at.success))
     store = Store.open(path)
     assert REGISTRY.list(store)["version"].tolist() == [older] and REGISTRY.active_version(store) == older
     store.close()
@@ -70,7 +55,7 @@ def test_versions_roll_back_and_delete(tmp_path, monkeypatch):
 def test_a_single_version_is_the_active_one_with_nothing_to_switch_to(tmp_path, monkeypatch):
     path = serve_db(monkeypatch, tmp_path / "one.duckdb")
     trained_shop(path, n_customers=200)
-    at = _open()
+    at = open_page(PAGE)
     assert at.button(key="versions_activate_segments").disabled  # the only version is the active one
     store = Store.open(path)
     only = REGISTRY.active_version(store)
