@@ -105,7 +105,7 @@ def _sample_stats(det: Detection, names: list[str], nums: set[str], times: set[s
     """Per column of the head sample: the counts `_profile` reads (`_raw_stats` counts them over every row).
 
     An empty cell is NULL to DuckDB's reader unless it was quoted (`""`), which would keep an empty string; when
-    the head holds `""` anywhere, empty cells count as dirty so the trimming path stays on.
+    the head holds a quoted-empty cell anywhere, empty cells count as dirty so the trimming path stays on.
     """
     columns = sample_rows(det)
     quoted_empty = _has_quoted_empty(det)

@@ -143,11 +143,11 @@ class Registry:
     # ------------------------------------------------------------------ reading
 
     def rows(self, store: "Store") -> "pd.DataFrame":
-        """Raw registry rows of the family, newest first."""
+        """Raw registry rows of the family, newest first (`active` a plain bool: NULL reads as not active)."""
         cur = store.cursor()
         try:
             return cur.execute(
-                "SELECT version, created_at, path, active, metrics, base_model, data_hash, broken_reason, broken_at, "
+                "SELECT version, created_at, path, coalesce(active, FALSE) AS active, metrics, base_model, data_hash, broken_reason, broken_at, "
                 "fell_back_to FROM model_versions WHERE family = ? ORDER BY created_at DESC, version DESC",
                 [self.family],
             ).df()
@@ -197,7 +197,7 @@ class Registry:
         if rows.empty:
             return {}
         if version is None:
-            active = rows[rows["active"].fillna(False).astype(bool)]
+            active = rows[rows["active"]]
             row = (active if not active.empty else rows).iloc[0]
         else:
             match = rows[rows["version"] == version]
@@ -243,7 +243,7 @@ class Registry:
     def rollback(self, store: "Store") -> str:
         """Activate the version registered before the active one; returns its name."""
         rows = self.rows(store)
-        active = rows.index[rows["active"].fillna(False).astype(bool)].tolist()
+        active = rows.index[rows["active"]].tolist()
         if not active or active[0] + 1 >= len(rows):
             raise ModelNotFoundError(f"no earlier {self.family} model version to roll back to")
         previous = str(rows.iloc[active[0] + 1]["version"])
@@ -271,7 +271,6 @@ class Registry:
         """Delete the inactive versions `same` picks (by their metrics) beyond the newest `keep` of them, so
         repeated runs of one request do not pile up on disk; returns the versions deleted."""
         rows = self.rows(store)
-        rows["active"] = rows["active"].fillna(False).astype(bool)
         picked = [r for r in rows.itertuples(index=False) if same(_parse_metrics(r.metrics))]
         gone = [str(r.version) for r in picked[keep:] if not r.active]
         for version in gone:
@@ -301,7 +300,7 @@ class Registry:
         rows = self.rows(store)
         if rows.empty:
             return None
-        active = rows[rows["active"].fillna(False).astype(bool)]
+        active = rows[rows["active"]]
         current = None if active.empty else str(active.iloc[0]["version"])
         broken = rows[rows["broken_reason"].notna()]
         if current is not None:  # with no usable version left, the newest broken one is the story
@@ -323,7 +322,7 @@ class Registry:
         rows = self.rows(store)
         if rows.empty:
             raise ModelNotFoundError(f"no {self.family} model yet: run `{self.train_hint}`")
-        active = rows[rows["active"].fillna(False).astype(bool)]
+        active = rows[rows["active"]]
         if active.empty:
             ordered = rows
         else:
