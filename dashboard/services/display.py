@@ -29,3 +29,15 @@ def duration(seconds: float) -> str:
     """Seconds as a person reads them: '42 s', '3 min 05 s'."""
     seconds = int(round(seconds))
     return f"{seconds // 60} min {seconds % 60:02d} s" if seconds >= 60 else f"{seconds} s"
+
+
+def trained_at(created_at: object) -> str:
+    """A model version's creation time as the version tables show it ('–' when unknown)."""
+    import pandas as pd
+
+    return "–" if pd.isna(created_at) else f"{pd.Timestamp(created_at):%Y-%m-%d %H:%M}"
+
+
+def files_state(broken_reason: object, available: bool) -> str:
+    """A model version's files in one word: broken (marked by the registry), ok, or missing."""
+    return "broken" if isinstance(broken_reason, str) else "ok" if available else "missing"

@@ -17,7 +17,7 @@ from .background import (
     no_job_running,
     start_job,
 )
-from .display import duration, plain
+from .display import duration, files_state, plain, trained_at
 from .session import db_path, store
 
 __all__ = [
@@ -140,12 +140,12 @@ def version_rows(versions: pd.DataFrame) -> list[dict]:
         rows.append({
             "cells": [
                 f"{row['version']}" + (" (active)" if row["active"] else ""),
-                "–" if pd.isna(row["created_at"]) else f"{pd.Timestamp(row['created_at']):%Y-%m-%d %H:%M}",
+                trained_at(row["created_at"]),
                 "–" if pd.isna(row["macro_f1"]) else f"{row['macro_f1']:.3f}",
                 "–" if pd.isna(row["baseline_macro_f1"]) else f"{row['baseline_macro_f1']:.3f}",
                 "–" if pd.isna(row["seconds"]) else duration(float(row["seconds"])),
                 _KIND_WORDS.get(row["model_kind"], str(row["model_kind"] or "–")),
-                "broken" if isinstance(row.get("broken_reason"), str) else "ok" if row["available"] else "missing",
+                files_state(row.get("broken_reason"), row["available"]),
                 f"{row['size_mb']:,.1f} MB",
             ],
             "version": row["version"], "active": bool(row["active"]), "available": bool(row["available"]),

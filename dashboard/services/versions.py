@@ -9,7 +9,7 @@ from typing import Any
 import pandas as pd
 
 from .background import no_job_running
-from .display import duration, plain
+from .display import duration, files_state, plain, trained_at
 from .session import store
 
 __all__ = ["FAMILIES", "Family", "family_versions", "activate_version", "delete_version"]
@@ -77,10 +77,10 @@ def family_versions(key: str) -> pd.DataFrame:
         seconds = m.get("seconds") or m.get("seconds_train") or m.get("train_seconds")
         rows.append({
             "version": str(r["version"]),
-            "trained": "–" if pd.isna(r["created_at"]) else f"{pd.Timestamp(r['created_at']):%Y-%m-%d %H:%M}",
+            "trained": trained_at(r["created_at"]),
             "what it measured": _summary(key, m),
             "took": duration(float(seconds)) if isinstance(seconds, (int, float)) else "–",
-            "files": "broken" if r["broken_reason"] else "ok" if r["available"] else "missing",
+            "files": files_state(r["broken_reason"], r["available"]),
             "size": f"{r['size_mb']:,.1f} MB",
             "active": bool(r["active"]),
             "available": bool(r["available"]) and not r["broken_reason"],
