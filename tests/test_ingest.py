@@ -201,6 +201,20 @@ def test_overlapping_exports_add_no_duplicates(tmp_path, store):
     assert q(store, "SELECT count(*), count(DISTINCT (order_id, line_no)) FROM orders")[0] == (30, 30)
 
 
+# Few split orders among many whole ones (the usual export) take the offset path; many take one window.
+@pytest.mark.parametrize("whole", [40, 0])
+def test_lines_of_an_order_split_across_the_file_are_numbered_in_file_order(tmp_path, store, whole):
+    header = "InvoiceNo,StockCode,Description,Quantity,InvoiceDate,UnitPrice,CustomerID,Country\n"
+    split = [("A1", "S1"), ("B1", "S2"), ("A1", "S3"), ("B1", "S4"), ("C1", "S5"), ("A1", "S6"), ("C1", "S7")]
+    rows = [(f"W{i // 2}", f"T{i}") for i in range(whole)] + split
+    body = "".join(f"{o},{s},Item,1,2024-01-05 10:00:00,2.0,7,UK\n" for o, s in rows)
+    assert ingest(store, write(tmp_path, "split.csv", header + body)).rows_loaded == len(rows)
+    assert q(store, "SELECT order_id, product_id, line_no FROM orders WHERE product_id LIKE 'S%' ORDER BY 2") == [
+        ("A1", "S1", 1), ("B1", "S2", 1), ("A1", "S3", 2), ("B1", "S4", 2), ("C1", "S5", 1), ("A1", "S6", 3),
+        ("C1", "S7", 2)]
+    assert q(store, "SELECT count(*) FROM orders WHERE order_id LIKE 'W%' AND line_no > 2") == [(0,)]
+
+
 @pytest.mark.parametrize("content,needle", [
     (b"", "is empty"),
     (b"\x00\x01\x02PK\x03\x04binary", "not a CSV or TSV file"),

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from engine.ingest import (
     FORMAT_NAMES,
+    Scan,
     detect,
     earlier_uploads,
     ingest,
@@ -16,6 +17,7 @@ from engine.ingest import (
     mapping_differs,
     missing_message,
     parse_map_arg,
+    start_scan,
 )
 from engine.store import Store
 
@@ -41,12 +43,14 @@ def _cmd_ingest(args: argparse.Namespace) -> int:
     """Validate every file first (nothing is written on bad input), then import each as one transaction."""
     mapping = parse_map_arg(args.map)
     files = [Path(f) for f in args.files]
-    detections = []
+    detections, scans = [], []
     for f in files:
         if not f.exists():
             raise UsageError(f"{f} does not exist; check the path.")
         det = detect(f, args.kind, args.format, mapping, unpivot=args.unpivot)
         detections.append(det)
+        # The file's one byte scan (sha256, lines) runs on the second core while the database opens.
+        scans.append(start_scan(det))
         if det.missing:
             raise UsageError(missing_message(det))
         if det.format == "generic":  # inferred from values and names: show the guess, so a wrong one can be fixed
@@ -57,10 +61,10 @@ def _cmd_ingest(args: argparse.Namespace) -> int:
     try:
         reports = []
         with store.hold():  # one open of the file for the whole command, not one per step
-            for f, det in zip(files, detections):
-                _say_earlier(store, f, det, args.replace)
+            for f, det, scan in zip(files, detections, scans):
+                _say_earlier(store, f, det, args.replace, scan)
                 report = ingest(store, f, args.kind, args.format, mapping, progress=progress(True),
-                                replace=args.replace, unpivot=args.unpivot, detection=det)
+                                replace=args.replace, unpivot=args.unpivot, detection=det, scan=scan)
                 reports.append(report)
                 for warning in report.warnings:
                     sys.stderr.write(f"storelens: {report.file}: {warning}\n")
@@ -72,12 +76,12 @@ def _cmd_ingest(args: argparse.Namespace) -> int:
     return 0
 
 
-def _say_earlier(store: Store, path: Path, det, replace: bool) -> None:
+def _say_earlier(store: Store, path: Path, det, replace: bool, scan: Scan) -> None:
     """Offer --replace when the same file was imported before with another mapping (else its rows come back as
     duplicates, and the wrong ones stay)."""
     if replace or not any(u.file == det.file_name for u in list_uploads(store)):
-        return  # hashing a large file only for a hint is not worth it when no upload had its name
-    earlier = earlier_uploads(store, path)
+        return  # waiting for a large file's hash only for a hint is not worth it when no upload had its name
+    earlier = earlier_uploads(store, path, scan.sha256())
     if not earlier:
         return
     last = earlier[0]

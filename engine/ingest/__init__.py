@@ -11,6 +11,7 @@ from ._parsing import (
     number_expr,
     timestamp_expr,
 )
+from ._tolerant import Scan, start_scan
 from ._spool import spool_clear, spool_dir, spool_files, spool_remove, spool_write
 from ._types import (
     FORMAT_NAMES,
@@ -39,6 +40,8 @@ __all__ = [
     "IngestReport",
     "detect",
     "ingest",
+    "Scan",
+    "start_scan",
     "parse_map_arg",
     "max_upload_bytes",
     "missing_message",

@@ -31,7 +31,7 @@ def stored_columns(table: str) -> list[str]:
     return [c for c in F.CANONICAL[table] if c != "discount"]
 
 
-def _commit(con, det: Detection, stage: _Stage, batch_id: str, structural, digest: Scan,
+def _commit(con, det: Detection, stage: _Stage, batch_id: str, structural, digest: Scan, scan: Scan,
             source: Path) -> IngestReport:
     """Write rejects, count duplicates and updates, insert new rows and the uploads record."""
     table = det.kind
@@ -48,9 +48,9 @@ def _commit(con, det: Detection, stage: _Stage, batch_id: str, structural, diges
         lines = "_rawtextn"
     numbers = None
     if n_bad or n_conflict or structural:
-        digest.join()
+        scan.join()
         numbers = (known_lines(con, det.line_starts) if det.line_starts is not None else  # the tolerant reader's
-                   line_numbers(con, source, det.delimiter, digest.lines, n_src, [r[0] for r in structural]))
+                   line_numbers(con, source, det.delimiter, scan.lines, n_src, [r[0] for r in structural]))
     if n_bad:
         # One reason per source row (the first rule that fired on any of its lines).
         message = "CASE b0.code " + " ".join(f"WHEN {i} THEN {m}" for i, m in enumerate(stage.messages)) + " END"
@@ -95,17 +95,17 @@ def _commit(con, det: Detection, stage: _Stage, batch_id: str, structural, diges
     where = " WHERE s._reason IS NULL" if n_bad else ""
     existing = con.execute(f"SELECT count(*) FROM (SELECT 1 FROM {table} LIMIT 1)").fetchall()[0][0]
     n_loaded, n_updated = _write(con, table, keys, cols, good, where, dedup, batch_id, exploded, existing)
-    digest.join()
+    sha256 = digest.sha256()
     n_read = n_src + len(structural)
     n_rejected = n_bad + n_conflict + len(structural)
     if n_rejected:
-        _hold_repeated_rejects(con, batch_id, digest.hexdigest)
+        _hold_repeated_rejects(con, batch_id, sha256)
     n_dup = n_read - n_loaded - n_updated - n_rejected
     con.execute(
         """INSERT INTO uploads (batch_id, file_name, sha256, format, kind, rows_read, rows_loaded, rows_rejected,
                rows_duplicate, uploaded_at, mapping, rows_updated)
            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, now()::TIMESTAMP, ?, ?)""",
-        [batch_id, det.file_name, digest.hexdigest, det.format, det.kind, n_read, n_loaded, n_rejected, n_dup,
+        [batch_id, det.file_name, sha256, det.format, det.kind, n_read, n_loaded, n_rejected, n_dup,
          mapping_json(det.mapping), n_updated],
     )
     return IngestReport(det.file_name, det.format, det.kind, n_read, n_loaded, n_updated, n_rejected, n_dup,

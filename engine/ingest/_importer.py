@@ -15,7 +15,7 @@ from ._commit import KEYS, _commit, _link_products
 from ._detect import detect
 from ._sniff import _transcode
 from ._stage import _build_stage, _read_raw, _sample_types, optional_warnings
-from ._tolerant import Scan, tolerant_copy
+from ._tolerant import Scan, start_scan, tolerant_copy
 from ._types import Detection, IngestError, IngestReport, Progress, missing_message
 from ._undo import undo_in_transaction
 
@@ -36,11 +36,13 @@ def ingest(
     replace: bool = False,
     unpivot: bool = False,
     detection: Detection | None = None,
+    scan: Scan | None = None,
 ) -> IngestReport:
     """Load one file as one transaction: every row is loaded, an update, a duplicate, or kept in rejected_rows.
 
     With `replace`, earlier uploads of the same file (same sha256) are undone in the same transaction first: how a
-    file imported with a wrong mapping is imported again with the right one.
+    file imported with a wrong mapping is imported again with the right one. A caller that started the file's
+    `scan` early (`start_scan`, as the CLI does while it opens the database) passes it on.
     """
     say = progress or (lambda f, m: None)
     # A caller that validated the file first passes that detection on instead of sniffing the file again.
@@ -48,18 +50,15 @@ def ingest(
     if det.missing:
         raise IngestError(missing_message(det))
     say(0.05, f"{det.file_name}: {det.format} ({det.kind})")
-    types = _sample_types(det)  # before the scan thread starts: both are Python, and would take turns
-    header = det.head.split("\n", 1)[0].encode("utf-8")
+    types = _sample_types(det)  # before a scan starts here: both are Python, and would take turns
+    digest = scan or start_scan(det)  # the file's own bytes are hashed; a UTF-8 file is also the one DuckDB reads
     temps: list[Path] = []
-    if det.encoding == "utf-8":  # one read gives the upload's sha256 and the signs of lines to look at
-        source = det.path
-        digest = scan = Scan(source, header, digest=True)
-    else:  # the file's own bytes are hashed, the UTF-8 copy DuckDB reads is scanned
-        digest = Scan(det.path, digest=True)
+    if det.encoding == "utf-8":
+        source, scan = det.path, digest
+    else:  # the UTF-8 copy DuckDB reads is scanned for its lines
         source = _temp(temps, _transcode(det.path, det.encoding))
-        scan = Scan(source, header)
+        scan = Scan(source, det.head.split("\n", 1)[0].encode("utf-8"))
         scan.start()
-    digest.start()
     if _GLOB & set(str(source)):
         source = _literal(temps, source)
     batch_id = uuid.uuid4().hex[:16]
@@ -91,7 +90,7 @@ def ingest(
             say(0.7, "deduplicating and writing")
             with store.transaction():
                 replaced, n_replaced = _replace_earlier(con, digest) if replace else ([], 0)
-                report = _commit(con, det, stage, batch_id, structural, digest, source)
+                report = _commit(con, det, stage, batch_id, structural, digest, scan, source)
                 report.replaced, report.rows_replaced = replaced, n_replaced
                 say(0.95, "linking products and categories")
                 _link_products(con, det.kind, batch_id)
@@ -99,7 +98,7 @@ def ingest(
         finally:
             for view in ("_stage", "_src", "_rawn", "_rawtextn"):
                 con.execute(f"DROP VIEW IF EXISTS {view}")
-            for table in ("_raw", "_groups", "_lines", "_rawtext", "_conflicts", "_wide_names", "_linemap"):
+            for table in ("_raw", "_groups", "_rawtext", "_conflicts", "_wide_names", "_linemap"):
                 con.execute(f"DROP TABLE IF EXISTS {table}")
             for temp in temps:
                 temp.unlink(missing_ok=True)
@@ -151,10 +150,9 @@ def _tolerant(temps: list[Path], source: Path, det) -> tuple[Path, list]:
 def _replace_earlier(con, digest: Scan) -> tuple[list[str], int]:
     """Undo every earlier upload of this file, newest first, inside the import's transaction: (their batch ids,
     the rows they had stored)."""
-    digest.join()
     earlier = con.execute(
         "SELECT batch_id, kind FROM uploads WHERE sha256 = ? ORDER BY uploaded_at DESC, batch_id DESC",
-        [digest.hexdigest]).fetchall()
+        [digest.sha256()]).fetchall()
     stored = sum(con.execute(f"SELECT count(*) FROM {kind} WHERE batch_id = ?", [batch]).fetchall()[0][0]
                  for batch, kind in earlier if kind in KEYS)
     for batch, _ in earlier:

@@ -111,10 +111,11 @@ def file_sha256(path: str | Path) -> str:
     return h.hexdigest()
 
 
-def earlier_uploads(store: Store, path: str | Path) -> list[UploadInfo]:
-    """Uploads of the same file (same sha256), newest first: what a re-import with `replace=True` replaces."""
+def earlier_uploads(store: Store, path: str | Path, sha256: str | None = None) -> list[UploadInfo]:
+    """Uploads of the same file (same sha256, hashed here unless given), newest first: what a re-import with
+    `replace=True` replaces."""
     return [_info(r) for r in read_rows(store, _LIST_SQL + " WHERE sha256 = ? ORDER BY uploaded_at DESC, batch_id",
-                                        [file_sha256(path)])]
+                                        [sha256 or file_sha256(path)])]
 
 
 def mapping_differs(info: UploadInfo, det: Detection) -> bool:
