@@ -215,6 +215,19 @@ def test_lines_of_an_order_split_across_the_file_are_numbered_in_file_order(tmp_
     assert q(store, "SELECT count(*) FROM orders WHERE order_id LIKE 'W%' AND line_no > 2") == [(0,)]
 
 
+def test_many_split_orders_are_numbered_in_file_order(tmp_path, store):
+    # More split orders than are looked up by their row spans (_FEW_SPLIT), still few enough for the offset path.
+    header = "InvoiceNo,StockCode,Description,Quantity,InvoiceDate,UnitPrice,CustomerID,Country\n"
+    n = 80
+    rows = ([(f"A{k}", f"S{k:03d}a") for k in range(n)] + [(f"W{i // 4}", f"T{i}") for i in range(1000)]
+            + [(f"A{k}", f"S{k:03d}b") for k in range(n)])
+    body = "".join(f"{o},{s},Item,1,2024-01-05 10:00:00,2.0,7,UK\n" for o, s in rows)
+    assert ingest(store, write(tmp_path, "many_split.csv", header + body)).rows_loaded == len(rows)
+    lines = q(store, "SELECT right(product_id, 1), line_no, count(*) FROM orders WHERE order_id LIKE 'A%' GROUP BY ALL "
+                     "ORDER BY 1")
+    assert lines == [("a", 1, n), ("b", 2, n)]
+
+
 @pytest.mark.parametrize("content,needle", [
     (b"", "is empty"),
     (b"\x00\x01\x02PK\x03\x04binary", "not a CSV or TSV file"),

@@ -251,6 +251,9 @@ def _positional_lines(det: Detection) -> bool:
     return det.kind == "orders" and "line_no" not in det.mapping and not (spec and spec.explode)
 
 
+_FEW_SPLIT = 64  # up to this many split orders, their lines are found by row ranges rather than by a join
+
+
 def _scattered_orders(con, order_id: str) -> int | None:
     """Group rows by order (temp table _groups); an order whose rows are not adjacent also gets its rows' sorted
     ids (`rids`). Rows in scattered orders, or None when they are so many that one window over the file is
@@ -267,13 +270,21 @@ def _scattered_orders(con, order_id: str) -> int | None:
     if scattered > 0.2 * total:
         return None
     con.execute("ALTER TABLE _groups ADD COLUMN rids BIGINT[]")
-    con.execute(
-        f"""UPDATE _groups SET rids = l.rids FROM (
-                SELECT g.order_key, list(s._rid ORDER BY s._rid) AS rids
-                FROM _src s JOIN _groups g ON g.order_key = {order_id}
-                WHERE g.last_rid - g.first_rid + 1 <> g.n GROUP BY g.order_key) l
-            WHERE _groups.order_key = l.order_key"""
-    )
+    split = con.execute(
+        f"SELECT order_key, first_rid, last_rid FROM _groups WHERE last_rid - first_rid + 1 <> n LIMIT {_FEW_SPLIT + 1}"
+    ).fetchall()
+    if len(split) <= _FEW_SPLIT:  # the reader skips to each split order's span of rows instead of reading them all
+        spans = " OR ".join(["_rid BETWEEN ? AND ?"] * len(split))
+        lines = f"""SELECT order_key, list(_rid ORDER BY _rid) AS rids
+                    FROM (SELECT _rid, {order_id} AS order_key FROM _src WHERE {spans})
+                    WHERE list_contains(?, order_key) GROUP BY order_key"""
+        params = [*(r for _, first, last in split for r in (first, last)), [k for k, _, _ in split]]
+    else:
+        lines = f"""SELECT g.order_key, list(s._rid ORDER BY s._rid) AS rids
+                    FROM _src s JOIN _groups g ON g.order_key = {order_id}
+                    WHERE g.last_rid - g.first_rid + 1 <> g.n GROUP BY g.order_key"""
+        params = []
+    con.execute(f"UPDATE _groups SET rids = l.rids FROM ({lines}) l WHERE _groups.order_key = l.order_key", params)
     return int(scattered)
 
 
