@@ -82,3 +82,15 @@ def judgeme_reviews_csv(path: Path, n: int) -> None:
 def cli_json(capsys: pytest.CaptureFixture[str]) -> dict:
     """The one JSON object a `--json` command printed."""
     return json.loads(capsys.readouterr().out)
+
+
+def q(store, sql: str, params=None) -> list[tuple]:
+    """Rows of a query on a store's connection, as tuples."""
+    return store.con.execute(sql, params or []).fetchall()
+
+
+def write(tmp_path: Path, name: str, text: str, encoding: str = "utf-8", newline: str = "\n") -> Path:
+    """A generated upload: `text` with its line ends as given, in `encoding`."""
+    path = tmp_path / name
+    path.write_bytes(text.replace("\n", newline).encode(encoding))
+    return path

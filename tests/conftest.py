@@ -1,4 +1,4 @@
-"""Shared fixtures: a tiny local base model so real training runs in seconds."""
+"""Shared fixtures: an empty in-memory store, and a tiny local base model so real training runs in seconds."""
 
 from __future__ import annotations
 
@@ -26,3 +26,13 @@ def tiny_base_model(tmp_path_factory) -> Path:
     encoder.save_pretrained(folder)
     tok.save_pretrained(folder)
     return folder
+
+
+@pytest.fixture
+def store():
+    """An empty in-memory store (a module that needs seeded data defines its own `store`)."""
+    from engine.store import Store
+
+    s = Store.open(":memory:")
+    yield s
+    s.close()

@@ -8,6 +8,7 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
+from _helpers import q, write
 
 from engine.cli import main as cli
 from engine.ingest import IngestError, detect, ingest
@@ -26,23 +27,6 @@ EXPECTED = [
     ("amazon_all_orders_report.tsv", "amazon_all_orders", "orders", 2, 2, 0, 0),
     ("etsy_sold_orders.csv", "etsy_sold_orders", "orders", 2, 2, 0, 0),
 ]
-
-
-@pytest.fixture
-def store() -> Store:
-    s = Store.open(":memory:")
-    yield s
-    s.close()
-
-
-def q(store: Store, sql: str, params=None) -> list[tuple]:
-    return store.con.execute(sql, params or []).fetchall()
-
-
-def write(tmp_path: Path, name: str, text: str, encoding: str = "utf-8", newline: str = "\n") -> Path:
-    path = tmp_path / name
-    path.write_bytes(text.replace("\n", newline).encode(encoding))
-    return path
 
 
 @pytest.mark.parametrize("name,fmt,kind,read,loaded,rejected,dup", EXPECTED)

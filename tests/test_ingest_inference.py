@@ -3,30 +3,11 @@ encodings, bad lines costing one row, wide files, glob-safe names. Generated fix
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
+from _helpers import q, write
 
 from engine.cli import main as cli
 from engine.ingest import detect, ingest
-from engine.store import Store
-
-
-@pytest.fixture
-def store() -> Store:
-    s = Store.open(":memory:")
-    yield s
-    s.close()
-
-
-def q(store: Store, sql: str, params=None) -> list[tuple]:
-    return store.con.execute(sql, params or []).fetchall()
-
-
-def write(tmp_path: Path, name: str, text: str, encoding: str = "utf-8") -> Path:
-    path = tmp_path / name
-    path.write_bytes(text.encode(encoding))
-    return path
 
 
 def _reviews(n: int, id_col=lambda i: f"p{i % 3}") -> str:

@@ -4,9 +4,9 @@ is an update (not a silent duplicate), and rejected rows point at the file's own
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
+from _helpers import q, write
 
 from engine import analytics
 from engine.cli import main as cli
@@ -22,23 +22,6 @@ from engine.ingest import (
 from engine.store import Store
 
 RETAIL = "InvoiceNo,StockCode,Description,Quantity,InvoiceDate,UnitPrice,CustomerID,Country\n"
-
-
-@pytest.fixture
-def store() -> Store:
-    s = Store.open(":memory:")
-    yield s
-    s.close()
-
-
-def write(tmp_path: Path, name: str, text: str) -> Path:
-    path = tmp_path / name
-    path.write_text(text, encoding="utf-8")
-    return path
-
-
-def q(store: Store, sql: str, params=None) -> list[tuple]:
-    return store.con.execute(sql, params or []).fetchall()
 
 
 def snapshot(store: Store) -> dict[str, list[tuple]]:
