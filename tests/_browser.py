@@ -1,6 +1,6 @@
 """What every browser and server test shares (pytest puts this folder on sys.path): Debian's chromium, the flags that
-keep it off the network, free ports and this machine's own address, and the app served by `streamlit run` on a
-database of the test's own."""
+keep it off the network, a page in it, free ports and this machine's own address, and the app served by
+`streamlit run` on a database of the test's own."""
 
 from __future__ import annotations
 
@@ -52,6 +52,43 @@ def require_chromium() -> None:
 
 
 @contextmanager
+def chromium_page(tmp_path: Path, width: int = 1400, height: int = 1000) -> Iterator:
+    """A page in headless Chromium with the shared waits; a failing test leaves tmp_path/failure.png behind."""
+    require_chromium()
+    from playwright.sync_api import expect, sync_playwright
+
+    expect.set_options(timeout=WAIT_MS)  # expect() has its own 5 s default; a shared machine needs longer
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": width, "height": height})
+        page.set_default_timeout(WAIT_MS)
+        try:
+            yield page
+        except Exception:
+            page.screenshot(path=str(tmp_path / "failure.png"), full_page=True)
+            raise
+        finally:
+            browser.close()
+
+
+def wait_until_up(url: str, proc: subprocess.Popen, log: Path, seconds: float, what: str) -> None:
+    """Poll the app's health endpoint until it answers; fail with the log's tail (the process killed) if it exits or
+    `seconds` pass first."""
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
+                if r.status == 200:
+                    return
+        except OSError:
+            pass
+        if proc.poll() is not None or time.monotonic() > deadline:
+            proc.kill()
+            pytest.fail(f"{what} did not start: " + log.read_text()[-2000:])
+        time.sleep(0.2)
+
+
+@contextmanager
 def serving(db: Path, workdir: Path, max_upload_mb: int | None = None) -> Iterator[str]:
     """`streamlit run dashboard/app.py` on `db` with the demo switched off; yields its URL, stops it after."""
     port = free_port()
@@ -65,18 +102,8 @@ def serving(db: Path, workdir: Path, max_upload_mb: int | None = None) -> Iterat
         env=env, stdout=log, stderr=subprocess.STDOUT, cwd=workdir,
     )
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
     try:
-        while True:
-            try:
-                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
-                    if r.status == 200:
-                        break
-            except OSError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                pytest.fail("streamlit did not start: " + (workdir / "streamlit.log").read_text()[-2000:])
-            time.sleep(0.2)
+        wait_until_up(url, proc, workdir / "streamlit.log", 30, "streamlit")
         yield url
     finally:
         proc.terminate()

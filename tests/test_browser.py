@@ -6,7 +6,7 @@ import csv
 from pathlib import Path
 
 import pytest
-from _browser import CHROMIUM, CHROMIUM_ARGS, WAIT_MS, require_chromium, serving
+from _browser import chromium_page, serving
 
 pytestmark = pytest.mark.browser
 
@@ -44,30 +44,19 @@ def test_expected_revenue_of_the_fixture():
 
 
 def test_upload_in_chromium_shows_revenue_on_overview(server, tmp_path):
-    require_chromium()
-    from playwright.sync_api import expect, sync_playwright
+    from playwright.sync_api import expect
 
-    expect.set_options(timeout=WAIT_MS)  # expect() has its own 5 s default; a shared machine needs longer
     revenue = f"{expected_revenue(FIXTURE):,.2f}"
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        page = browser.new_page(viewport={"width": 1400, "height": 1000})
-        try:
-            page.set_default_timeout(WAIT_MS)
-            page.goto(server)
-            expect(page.get_by_text("No orders yet")).to_be_visible()
+    with chromium_page(tmp_path) as page:
+        page.goto(server)
+        expect(page.get_by_text("No orders yet")).to_be_visible()
 
-            page.locator('[data-testid="stSidebarNav"]').get_by_text("Upload", exact=True).click()
-            page.locator('input[type="file"]').set_input_files(str(FIXTURE))
-            expect(page.get_by_text("shopify_orders", exact=True)).to_be_visible()
-            page.get_by_role("button", name="Import", exact=True).click()
-            expect(page.get_by_text("3 rows loaded")).to_be_visible()
+        page.locator('[data-testid="stSidebarNav"]').get_by_text("Upload", exact=True).click()
+        page.locator('input[type="file"]').set_input_files(str(FIXTURE))
+        expect(page.get_by_text("shopify_orders", exact=True)).to_be_visible()
+        page.get_by_role("button", name="Import", exact=True).click()
+        expect(page.get_by_text("3 rows loaded")).to_be_visible()
 
-            page.locator('[data-testid="stSidebarNav"]').get_by_text("Overview", exact=True).click()
-            metric = page.locator('[data-testid="stMetric"]', has_text="Revenue").first
-            expect(metric.locator('[data-testid="stMetricValue"]')).to_have_text(revenue)
-        except Exception:
-            page.screenshot(path=str(tmp_path / "failure.png"), full_page=True)
-            raise
-        finally:
-            browser.close()
+        page.locator('[data-testid="stSidebarNav"]').get_by_text("Overview", exact=True).click()
+        metric = page.locator('[data-testid="stMetric"]', has_text="Revenue").first
+        expect(metric.locator('[data-testid="stMetricValue"]')).to_have_text(revenue)

@@ -1,37 +1,17 @@
 """Issue 21's journeys walked in a real headless Chromium, one test each: upload two exports -> the KPIs change ->
 click a bar -> its rows; a sentiment alert -> that week's reviews -> the explanation of one -> that category's
-drivers. The server, browser and options are test_browser's."""
+drivers. The server, browser and options are the shared ones of _browser."""
 
 from __future__ import annotations
 
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-from _browser import CHROMIUM, CHROMIUM_ARGS, WAIT_MS, require_chromium, serving
+from _browser import chromium_page, serving
 
 pytestmark = pytest.mark.browser
 
 FIXTURES = Path(__file__).parent / "fixtures" / "formats"
-
-
-@contextmanager
-def _browser(tmp_path: Path):
-    require_chromium()
-    from playwright.sync_api import expect, sync_playwright
-
-    expect.set_options(timeout=WAIT_MS)  # a page run on a shared 2-core machine can take longer than 5 s
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        page = browser.new_page(viewport={"width": 1280, "height": 800})
-        page.set_default_timeout(WAIT_MS)
-        try:
-            yield page
-        except Exception:
-            page.screenshot(path=str(tmp_path / "failure.png"), full_page=True)
-            raise
-        finally:
-            browser.close()
 
 
 def _nav(page, name: str) -> None:
@@ -79,7 +59,7 @@ def _select_first_row(page, frame) -> None:
 def test_upload_two_exports_kpis_change_click_a_bar_lists_its_rows(tmp_path):
     from playwright.sync_api import expect
 
-    with serving(tmp_path / "j1.duckdb", tmp_path) as url, _browser(tmp_path) as page:
+    with serving(tmp_path / "j1.duckdb", tmp_path) as url, chromium_page(tmp_path, 1280, 800) as page:
         page.goto(url)
         expect(page.get_by_text("No orders yet")).to_be_visible()
         _upload(page, FIXTURES / "shopify_orders_export.csv", "3 rows loaded")
@@ -125,7 +105,7 @@ def trained_reviews_db(tmp_path, tiny_base_model) -> Path:
 def test_sentiment_alert_to_its_reviews_to_an_explanation_to_the_category_drivers(trained_reviews_db, tmp_path):
     from playwright.sync_api import expect
 
-    with serving(trained_reviews_db, tmp_path) as url, _browser(tmp_path) as page:
+    with serving(trained_reviews_db, tmp_path) as url, chromium_page(tmp_path, 1280, 800) as page:
         page.goto(f"{url}/sentiment")
         expect(page.get_by_text("Earlier spikes")).to_be_visible()
         page.get_by_role("button", name="Show reviews").first.click()

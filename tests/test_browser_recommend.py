@@ -4,7 +4,7 @@ attribution chart and counterfactual (the planted pair: Linen Shirt 0 → Canvas
 from __future__ import annotations
 
 import pytest
-from _browser import CHROMIUM, CHROMIUM_ARGS, WAIT_MS, require_chromium, serving
+from _browser import chromium_page, serving
 from _recommend_data import PARTNER, PROBE, planted_store
 
 pytestmark = pytest.mark.browser
@@ -28,33 +28,22 @@ def server(tmp_path):
 
 
 def test_customer_to_expanded_explanation_in_chromium(server, tmp_path):
-    require_chromium()
-    from playwright.sync_api import expect, sync_playwright
+    from playwright.sync_api import expect
 
-    expect.set_options(timeout=WAIT_MS)  # expect() has its own 5 s default; a shared machine needs longer
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        page = browser.new_page(viewport={"width": 1400, "height": 1000})
-        try:
-            page.set_default_timeout(WAIT_MS)
-            page.goto(server)
-            page.locator('[data-testid="stSidebarNav"]').get_by_text("Recommendations", exact=True).click()
-            # the first open loads torch and the model in the server: slow on a shared machine
-            expect(page.get_by_text("How good are these recommendations?")).to_be_visible(timeout=120_000)
+    with chromium_page(tmp_path) as page:
+        page.goto(server)
+        page.locator('[data-testid="stSidebarNav"]').get_by_text("Recommendations", exact=True).click()
+        # the first open loads torch and the model in the server: slow on a shared machine
+        expect(page.get_by_text("How good are these recommendations?")).to_be_visible(timeout=120_000)
 
-            picker = page.locator('[data-testid="stSelectbox"]', has_text="Customer").first
-            picker.click()
-            page.keyboard.type(PROBE)
-            page.keyboard.press("Enter")
-            expect(page.get_by_text("Open a recommendation.")).to_be_visible()
+        picker = page.locator('[data-testid="stSelectbox"]', has_text="Customer").first
+        picker.click()
+        page.keyboard.type(PROBE)
+        page.keyboard.press("Enter")
+        expect(page.get_by_text("Open a recommendation.")).to_be_visible()
 
-            item = page.locator('[data-testid="stExpander"]', has_text=f"({PARTNER})").first
-            item.locator("summary").click()
-            expect(item.get_by_text("without Linen Shirt 0", exact=False).first).to_be_visible()
-            expect(item.get_by_text("bought Linen Shirt 0", exact=False).first).to_be_visible()
-            expect(item.locator(".js-plotly-plot").first).to_be_visible()
-        except Exception:
-            page.screenshot(path=str(tmp_path / "failure.png"), full_page=True)
-            raise
-        finally:
-            browser.close()
+        item = page.locator('[data-testid="stExpander"]', has_text=f"({PARTNER})").first
+        item.locator("summary").click()
+        expect(item.get_by_text("without Linen Shirt 0", exact=False).first).to_be_visible()
+        expect(item.get_by_text("bought Linen Shirt 0", exact=False).first).to_be_visible()
+        expect(item.locator(".js-plotly-plot").first).to_be_visible()

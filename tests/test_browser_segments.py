@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from _browser import CHROMIUM, CHROMIUM_ARGS, WAIT_MS, require_chromium
+from _browser import WAIT_MS, chromium_page
 from _shops import trained_shop
 from test_browser import server  # noqa: F401 - `server` is the fixture used below
 
@@ -37,28 +37,18 @@ def segments_server(tmp_path, request):
 
 
 def test_click_on_the_segment_map_opens_that_customer(segments_server, tmp_path):
-    require_chromium()
-    from playwright.sync_api import expect, sync_playwright
+    from playwright.sync_api import expect
 
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        page = browser.new_page(viewport={"width": 1400, "height": 1000})
-        try:
-            page.set_default_timeout(WAIT_MS)
-            page.goto(segments_server)
-            page.locator('[data-testid="stSidebarNav"]').get_by_text("Segments", exact=True).click()
-            # the first visit loads torch and the model: wait for the map itself
-            page.wait_for_function(f"() => [...document.querySelectorAll('.js-plotly-plot')].some({IS_MAP})",
-                                   timeout=2 * WAIT_MS)
-            page.locator(".js-plotly-plot").first.scroll_into_view_if_needed()
-            point = page.evaluate(POINT_JS)
-            page.mouse.move(point["x"], point["y"])
-            page.mouse.click(point["x"], point["y"])
-            expect(page.get_by_text("1 customers picked")).to_be_visible(timeout=WAIT_MS)
-            expect(page.get_by_text(f"Customer {point['id']}", exact=True)).to_be_visible(timeout=WAIT_MS)
-            expect(page.get_by_text("Why this risk")).to_be_visible(timeout=WAIT_MS)
-        except Exception:
-            page.screenshot(path=str(tmp_path / "failure.png"), full_page=True)
-            raise
-        finally:
-            browser.close()
+    with chromium_page(tmp_path) as page:
+        page.goto(segments_server)
+        page.locator('[data-testid="stSidebarNav"]').get_by_text("Segments", exact=True).click()
+        # the first visit loads torch and the model: wait for the map itself
+        page.wait_for_function(f"() => [...document.querySelectorAll('.js-plotly-plot')].some({IS_MAP})",
+                               timeout=2 * WAIT_MS)
+        page.locator(".js-plotly-plot").first.scroll_into_view_if_needed()
+        point = page.evaluate(POINT_JS)
+        page.mouse.move(point["x"], point["y"])
+        page.mouse.click(point["x"], point["y"])
+        expect(page.get_by_text("1 customers picked")).to_be_visible(timeout=WAIT_MS)
+        expect(page.get_by_text(f"Customer {point['id']}", exact=True)).to_be_visible(timeout=WAIT_MS)
+        expect(page.get_by_text("Why this risk")).to_be_visible(timeout=WAIT_MS)

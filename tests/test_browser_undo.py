@@ -3,41 +3,30 @@
 from __future__ import annotations
 
 import pytest
-from _browser import CHROMIUM, CHROMIUM_ARGS, WAIT_MS, require_chromium
+from _browser import chromium_page
 from test_browser import server  # noqa: F401 - `server` is a fixture
 
 pytestmark = pytest.mark.browser
 
 
 def test_undo_in_chromium(server, tmp_path):  # noqa: F811 - the imported fixture
-    require_chromium()
-    from playwright.sync_api import expect, sync_playwright
+    from playwright.sync_api import expect
 
-    expect.set_options(timeout=WAIT_MS)  # expect() has its own 5 s default; a shared machine needs longer
     upload = tmp_path / "my_reviews.csv"
     upload.write_text("review_id,rating,review\nA,5,Lovely\nB,2,Too small\nC,x,unreadable rating\n")
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        page = browser.new_page(viewport={"width": 1400, "height": 1400})
-        try:
-            page.set_default_timeout(WAIT_MS)
-            page.goto(server)
-            page.locator('[data-testid="stSidebarNav"]').get_by_text("Upload", exact=True).click()
-            expect(page.get_by_text("No uploads yet.")).to_be_visible()
-            page.locator('input[type="file"]').set_input_files(str(upload))
-            expect(page.get_by_text("Detected format")).to_be_visible()
-            page.get_by_role("button", name="Import", exact=True).click()
-            expect(page.get_by_text("2 rows loaded")).to_be_visible()
+    with chromium_page(tmp_path, 1400, 1400) as page:
+        page.goto(server)
+        page.locator('[data-testid="stSidebarNav"]').get_by_text("Upload", exact=True).click()
+        expect(page.get_by_text("No uploads yet.")).to_be_visible()
+        page.locator('input[type="file"]').set_input_files(str(upload))
+        expect(page.get_by_text("Detected format")).to_be_visible()
+        page.get_by_role("button", name="Import", exact=True).click()
+        expect(page.get_by_text("2 rows loaded")).to_be_visible()
 
-            page.get_by_role("button", name="Undo this upload…").click()
-            confirmation = page.locator('[data-testid="stAlert"]', has_text="Undo my_reviews.csv")
-            expect(confirmation).to_contain_text("2 reviews removed")
-            expect(confirmation).to_contain_text("1 rejected rows removed")
-            page.get_by_role("button", name="Yes, undo it").click()
-            expect(page.get_by_text("Undone: my_reviews.csv")).to_be_visible()
-            expect(page.get_by_text("No uploads yet.")).to_be_visible()
-        except Exception:
-            page.screenshot(path=str(tmp_path / "failure.png"), full_page=True)
-            raise
-        finally:
-            browser.close()
+        page.get_by_role("button", name="Undo this upload…").click()
+        confirmation = page.locator('[data-testid="stAlert"]', has_text="Undo my_reviews.csv")
+        expect(confirmation).to_contain_text("2 reviews removed")
+        expect(confirmation).to_contain_text("1 rejected rows removed")
+        page.get_by_role("button", name="Yes, undo it").click()
+        expect(page.get_by_text("Undone: my_reviews.csv")).to_be_visible()
+        expect(page.get_by_text("No uploads yet.")).to_be_visible()

@@ -7,20 +7,11 @@ import os
 import signal
 import subprocess
 import sys
-import time
-import urllib.request
 from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
-from _browser import (
-    CHROMIUM,
-    CHROMIUM_ARGS,
-    WAIT_MS,
-    free_port,
-    own_address,
-    require_chromium,
-)
+from _browser import chromium_page, free_port, own_address, require_chromium, wait_until_up
 
 pytestmark = pytest.mark.browser
 
@@ -50,18 +41,7 @@ def server(tmp_path):
     proc = subprocess.Popen([sys.executable, "-m", "engine.cli", "serve", "--db", str(db), "--port", str(port),
                              "--address", bind], env=env, stdout=log, stderr=subprocess.STDOUT, cwd=REPO)
     url = f"http://{host}:{port}"
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
-                if r.status == 200:
-                    break
-        except OSError:
-            pass
-        if proc.poll() is not None or time.monotonic() > deadline:
-            proc.kill()
-            pytest.fail("serve did not start: " + (tmp_path / "serve.log").read_text()[-2000:])
-        time.sleep(0.3)
+    wait_until_up(url, proc, tmp_path / "serve.log", 60, "serve")
     yield url
     proc.send_signal(signal.SIGTERM)
     try:
@@ -72,40 +52,30 @@ def server(tmp_path):
 
 
 def test_login_first_then_every_page_without_a_request_elsewhere(server, tmp_path):
-    from playwright.sync_api import expect, sync_playwright
+    from playwright.sync_api import expect
 
     own = urlparse(server).netloc
     requests: list[str] = []
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    with chromium_page(tmp_path) as page:
         page.on("request", lambda r: requests.append(r.url))
-        try:
-            page.set_default_timeout(WAIT_MS)
-            expect.set_options(timeout=WAIT_MS)
-            page.goto(server)
-            assert urlparse(page.url).path == "/login"  # the login form comes before any page
-            expect(page.get_by_label("Password")).to_be_visible()
-            assert "Overview" not in page.content() and "stApp" not in page.content()
-            page.get_by_label("Password").fill("not the password")
-            page.get_by_role("button", name="Log in").click()
-            expect(page.get_by_text("Wrong password.")).to_be_visible()
-            page.get_by_label("Password").fill(PASSWORD)
-            page.get_by_role("button", name="Log in").click()
-            expect(page.get_by_role("heading", name="Overview")).to_be_visible()
-            nav = page.locator('[data-testid="stSidebarNav"]')
-            for name in PAGES[1:]:
-                nav.get_by_role("link", name=name, exact=True).click()
-                expect(page.get_by_role("heading", name=name if name != "Training" else "Sentiment model")
-                       .first).to_be_visible()
-                page.wait_for_timeout(500)
-            page.get_by_role("button", name="Log out").click()
-            expect(page.get_by_text("You are logged out")).to_be_visible()
-        except Exception:
-            page.screenshot(path=str(tmp_path / "failure.png"), full_page=True)
-            raise
-        finally:
-            browser.close()
+        page.goto(server)
+        assert urlparse(page.url).path == "/login"  # the login form comes before any page
+        expect(page.get_by_label("Password")).to_be_visible()
+        assert "Overview" not in page.content() and "stApp" not in page.content()
+        page.get_by_label("Password").fill("not the password")
+        page.get_by_role("button", name="Log in").click()
+        expect(page.get_by_text("Wrong password.")).to_be_visible()
+        page.get_by_label("Password").fill(PASSWORD)
+        page.get_by_role("button", name="Log in").click()
+        expect(page.get_by_role("heading", name="Overview")).to_be_visible()
+        nav = page.locator('[data-testid="stSidebarNav"]')
+        for name in PAGES[1:]:
+            nav.get_by_role("link", name=name, exact=True).click()
+            expect(page.get_by_role("heading", name=name if name != "Training" else "Sentiment model")
+                   .first).to_be_visible()
+            page.wait_for_timeout(500)
+        page.get_by_role("button", name="Log out").click()
+        expect(page.get_by_text("You are logged out")).to_be_visible()
     elsewhere = sorted({u for u in requests if urlparse(u).scheme not in ("data", "blob")
                         and urlparse(u).netloc != own})
     assert not elsewhere, elsewhere
