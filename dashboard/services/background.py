@@ -12,7 +12,7 @@ from engine.models import Job, JobBusyError, JobRegistry, jobs
 from .display import duration, plain
 from .session import db_path
 
-__all__ = ["JOB_TEXT", "job_title", "job_progress_text", "Job", "JobBusyError", "JobRegistry", "jobs", "current_job",
+__all__ = ["JOB_TEXT", "job_title", "job_progress_text", "ended_unfinished", "Job", "JobBusyError", "JobRegistry", "jobs", "current_job",
            "latest_job", "cancel_job", "start_job", "no_job_running"]
 
 JOB_TEXT: dict[str, str] = {"train": "Training", "score": "Scoring every review",
@@ -26,6 +26,17 @@ _BUSY = "a training, scoring or forecast job is already running; wait for it to 
 def job_title(job: Job) -> str:
     """What a job does, in words ('Training', 'Scoring every review', ...; a new kind shows its own name)."""
     return JOB_TEXT.get(job.kind, job.kind)
+
+
+def ended_unfinished(job: Job, what: str | None = None) -> tuple[str, str] | None:
+    """The (level, Markdown-safe sentence) of a job that failed or was cancelled, worded alike on every page; None
+    for any other state."""
+    what = what or job_title(job)
+    if job.status == "failed":
+        return "error", f"{what} failed: {plain(job.error)}"
+    if job.status == "cancelled":
+        return "info", f"{what} was cancelled; nothing was kept from it."
+    return None
 
 
 def job_progress_text(job: Job) -> str:

@@ -26,7 +26,7 @@ from engine.models import ModelLoadError
 from engine.sentiment import trends as sentiment_trends
 
 from . import cache
-from .background import Job, start_job
+from .background import Job, ended_unfinished, start_job
 from .display import duration, plain
 from .session import data_version, db_path, store
 
@@ -119,9 +119,7 @@ def forecast_outcome(job: Job) -> tuple[str, str] | None:
     if job.status == "done":
         return "success", (f"Forecast {plain(r.get('model_version'))} ready in {duration(job.elapsed)}: "
                            f"{r.get('n_series')} series backtested from {len(r.get('origins', []))} origins.")
-    if job.status == "failed":
-        return "error", f"The forecast failed: {plain(job.error)}"
-    return "info", "The forecast was cancelled; nothing was kept from it."
+    return ended_unfinished(job, "The forecast")
 
 
 def series_table(model: ForecastModel) -> pd.DataFrame:

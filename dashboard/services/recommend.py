@@ -9,7 +9,7 @@ import pandas as pd
 from engine import recommend
 
 from . import cache
-from .background import Job, job_title, start_job
+from .background import Job, ended_unfinished, start_job
 from .display import duration, plain
 from .session import db_path, store
 
@@ -148,6 +148,4 @@ def recommend_job_outcome(job: Job) -> tuple[str, str] | None:
         r = job.result or {}
         return "success", (f"Trained recommender {plain(r.get('model_version'))} in {duration(job.elapsed)}: "
                            f"{plain(r.get('verdict', ''))}")
-    if job.status == "failed":
-        return "error", f"{job_title(job)} failed: {plain(job.error)}"
-    return "info", f"{job_title(job)} was cancelled; nothing was kept from it."
+    return ended_unfinished(job)

@@ -13,7 +13,7 @@ from engine.models import ModelLoadError
 from engine.segments import RISK_BANDS
 
 from . import cache
-from .background import Job, job_title, start_job
+from .background import Job, ended_unfinished, start_job
 from .display import duration, plain
 from .session import data_version, db_path, store
 
@@ -167,8 +167,4 @@ def segments_job_outcome(job: Job) -> tuple[str, str] | None:
         k = f" in {r['k']} segments" if r.get("k") else ""
         return "success", (f"Learned version {plain(r.get('model_version'))} in {duration(job.elapsed)}: "
                            f"{r.get('n_customers', 0):,} customers{k}.")
-    if job.status == "failed":
-        return "error", f"{job_title(job)} failed: {plain(job.error)}"
-    if job.status == "cancelled":
-        return "info", f"{job_title(job)} was cancelled; nothing was kept from it."
-    return None
+    return ended_unfinished(job)

@@ -13,7 +13,7 @@ from .background import (
     Job,
     JobBusyError,
     current_job,
-    job_title,
+    ended_unfinished,
     no_job_running,
     start_job,
 )
@@ -200,7 +200,6 @@ def job_outcome(job: Job) -> tuple[str, str] | None:
     """What a finished job did, as (level: 'success' | 'error' | 'info', Markdown-safe sentence); None while it runs."""
     if job.kind not in ("train", "score", "score_new"):  # another family's job (e.g. segments): its page says it
         return None
-    what = job_title(job)
     r = job.result or {}
     if job.status == "done" and job.kind == "train":
         text = (f"Trained version {plain(r.get('model_version'))} in {duration(job.elapsed)}: macro-F1 "
@@ -211,11 +210,7 @@ def job_outcome(job: Job) -> tuple[str, str] | None:
     if job.status == "done":
         return "success", (f"Scored {r.get('n_scored', 0):,} reviews with version {plain(r.get('model_version'))} "
                            f"({r.get('reviews_per_second', 0):,.0f} reviews/s).")
-    if job.status == "failed":
-        return "error", f"{what} failed: {plain(job.error)}"
-    if job.status == "cancelled":
-        return "info", f"{what} was cancelled; nothing was kept from it."
-    return None
+    return ended_unfinished(job)
 
 
 def start_training(time_budget: float, base_model: str | None = None, score_after: bool = True) -> Job:
