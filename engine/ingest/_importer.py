@@ -57,8 +57,7 @@ def ingest(
         source, scan = det.path, digest
     else:  # the UTF-8 copy DuckDB reads is scanned for its lines
         source = _temp(temps, _transcode(det.path, det.encoding))
-        scan = Scan(source, det.head.split("\n", 1)[0].encode("utf-8"))
-        scan.start()
+        scan = start_scan(det, copy=source)
     if _GLOB & set(str(source)):
         source = _literal(temps, source)
     batch_id = uuid.uuid4().hex[:16]

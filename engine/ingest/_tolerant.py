@@ -88,11 +88,15 @@ def _repeats(buf: bytearray, needle: bytes, end: int) -> bool:
     return False
 
 
-def start_scan(det: Detection) -> Scan:
+def start_scan(det: Detection, copy: Path | None = None) -> Scan:
     """Start the one read of an upload that gives its sha256 and, when DuckDB reads the file itself (UTF-8), its
-    lines and signs of bad lines; the CLI starts it right after detection, so it runs while the database opens."""
-    header = det.head.split("\n", 1)[0].encode("utf-8") if det.encoding == "utf-8" else None
-    scan = Scan(det.path, header, digest=True)
+    lines and signs of bad lines; the CLI starts it right after detection, so it runs while the database opens.
+    With `copy` (the UTF-8 copy of a transcoded upload), that copy is scanned for its lines instead, unhashed."""
+    header = det.head.split("\n", 1)[0].encode("utf-8")
+    if copy is not None:
+        scan = Scan(copy, header)
+    else:
+        scan = Scan(det.path, header if det.encoding == "utf-8" else None, digest=True)
     scan.start()
     return scan
 
