@@ -7,8 +7,10 @@ import json
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from engine.store import Store, default_db_path, open_shared
+if TYPE_CHECKING:  # DuckDB loads with the store, in the command that opens it (`ingest` starts its file scan first)
+    from engine.store import Store
 
 
 class UsageError(Exception):
@@ -46,11 +48,15 @@ def say_waiting(message: str) -> None:
 def open_store(args: argparse.Namespace, probe: bool = True) -> Store:
     """The command's database, shared with a running dashboard: held only while the command reads or writes.
     Without `probe` the file is first opened by the command's own first unit of work (one open fewer)."""
+    from engine.store import open_shared
+
     return open_shared(db_path(args), on_wait=say_waiting, probe=probe)
 
 
 def db_path(args: argparse.Namespace) -> Path:
     """--db, else $STORELENS_DB, else ./storelens.duckdb."""
+    from engine.store import default_db_path
+
     return Path(args.db) if getattr(args, "db", None) else default_db_path()
 
 

@@ -6,20 +6,13 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from engine.ingest import (
-    FORMAT_NAMES,
-    Scan,
-    detect,
-    earlier_uploads,
-    ingest,
-    list_uploads,
-    mapping_differs,
-    missing_message,
-    parse_map_arg,
-    start_scan,
-)
-from engine.store import Store
+from engine.ingest import FORMAT_NAMES, scan_in_child
+
+if TYPE_CHECKING:
+    from engine.ingest import Scan
+    from engine.store import Store
 
 from ._common import UsageError, emit, open_store, progress
 
@@ -41,16 +34,21 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
 
 def _cmd_ingest(args: argparse.Namespace) -> int:
     """Validate every file first (nothing is written on bad input), then import each as one transaction."""
-    mapping = parse_map_arg(args.map)
     files = [Path(f) for f in args.files]
+    # Each file's one byte scan (sha256, lines) starts in a child process before DuckDB loads: it runs on the second
+    # core while this process imports, detects and opens the database, and is done before DuckDB's reader needs
+    # both cores (on the real retail log x4, 0.05 s of 1.7 s sooner than a thread started after detection).
+    early = scan_in_child([f for f in files if f.is_file()]) or []
+    from engine.ingest import detect, ingest, missing_message, parse_map_arg, start_scan
+
+    mapping = parse_map_arg(args.map)
     detections, scans = [], []
     for f in files:
         if not f.exists():
             raise UsageError(f"{f} does not exist; check the path.")
         det = detect(f, args.kind, args.format, mapping, unpivot=args.unpivot)
         detections.append(det)
-        # The file's one byte scan (sha256, lines) runs on the second core while the database opens.
-        scans.append(start_scan(det))
+        scans.append(start_scan(det, early=next((s for s in early if s.path == f), None)))
         if det.missing:
             raise UsageError(missing_message(det))
         if det.format == "generic":  # inferred from values and names: show the guess, so a wrong one can be fixed
@@ -79,6 +77,8 @@ def _cmd_ingest(args: argparse.Namespace) -> int:
 def _say_earlier(store: Store, path: Path, det, replace: bool, scan: Scan) -> None:
     """Offer --replace when the same file was imported before with another mapping (else its rows come back as
     duplicates, and the wrong ones stay)."""
+    from engine.ingest import earlier_uploads, list_uploads, mapping_differs
+
     if replace or not any(u.file == det.file_name for u in list_uploads(store)):
         return  # waiting for a large file's hash only for a hint is not worth it when no upload had its name
     earlier = earlier_uploads(store, path, scan.sha256())

@@ -6,9 +6,6 @@ import argparse
 import os
 import sys
 
-from engine.ingest import IngestError
-from engine.store import DatabaseLockedError
-
 from . import _explain, _forecast, _ingest, _recommend, _segment, _sentiment, _serve, _uploads
 from ._common import UsageError
 
@@ -42,19 +39,26 @@ def main(argv: list[str] | None = None) -> int:
         return int(exc.code or 0)
     try:
         return int(args.func(args) or 0)
-    except (UsageError, IngestError) as exc:
-        sys.stderr.write(f"storelens: {exc}\n")
-        return 2
-    except DatabaseLockedError as exc:  # not bad input (exit 1), but a plain sentence rather than a class name
-        sys.stderr.write(f"storelens: {exc}\n")
-        return 1
     except KeyboardInterrupt:
         sys.stderr.write("storelens: interrupted\n")
         return 1
-    except Exception as exc:  # the contract's exit 1: anything else, still one readable line
-        sys.stderr.write(f"storelens: {type(exc).__name__}: {exc}\n")
-        if os.environ.get("STORELENS_DEBUG"):
-            raise
+    except Exception as exc:
+        return _failed(exc)
+
+
+def _failed(exc: Exception) -> int:
+    """Say what went wrong in one line and return the exit status: 2 for bad input, 1 for anything else."""
+    # Imported here: a command's handler loads DuckDB itself, after `ingest` has started its file scan.
+    from engine.ingest import IngestError
+    from engine.store import DatabaseLockedError
+
+    if isinstance(exc, (UsageError, IngestError)):
+        sys.stderr.write(f"storelens: {exc}\n")
+        return 2
+    if isinstance(exc, DatabaseLockedError):  # not bad input (exit 1), but a plain sentence rather than a class name
+        sys.stderr.write(f"storelens: {exc}\n")
         return 1
-
-
+    sys.stderr.write(f"storelens: {type(exc).__name__}: {exc}\n")  # the contract's exit 1, still one readable line
+    if os.environ.get("STORELENS_DEBUG"):
+        raise exc
+    return 1

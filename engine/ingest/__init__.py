@@ -1,37 +1,27 @@
 """The importer: merchant exports (eight platform formats, the retail log, any CSV) read through DuckDB's own CSV
 reader and mapped onto the contract's tables, accounting for every row read; and the upload history, where a wrong
-import is undone or replaced."""
+import is undone or replaced.
 
-from ._detect import detect
-from ._formats import CANONICAL, normalise_header, similarity_mapping
-from ._importer import ingest
-from ._parsing import (
-    detect_date_dialect,
-    detect_number_dialect,
-    number_expr,
-    timestamp_expr,
-)
-from ._tolerant import Scan, start_scan
-from ._spool import spool_clear, spool_dir, spool_files, spool_remove, spool_write
-from ._types import (
-    FORMAT_NAMES,
-    Detection,
-    IngestError,
-    IngestReport,
-    max_upload_bytes,
-    missing_message,
-    parse_map_arg,
-)
-from ._undo import (
-    UndoReport,
-    UnknownUploadError,
-    UploadInfo,
-    earlier_uploads,
-    file_sha256,
-    list_uploads,
-    mapping_differs,
-    undo_upload,
-)
+Names load with their module on first use (PEP 562), so `scan_in_child` is at hand before DuckDB is imported: the
+CLI starts an upload's byte scan in a child process while the rest loads."""
+
+from importlib import import_module
+
+_HOMES = {
+    "detect": "_detect",
+    "CANONICAL": "_formats", "normalise_header": "_formats", "similarity_mapping": "_formats",
+    "ingest": "_importer",
+    "detect_date_dialect": "_parsing", "detect_number_dialect": "_parsing", "number_expr": "_parsing",
+    "timestamp_expr": "_parsing",
+    "Scan": "_bytescan", "scan_in_child": "_bytescan",
+    "start_scan": "_tolerant",
+    "spool_clear": "_spool", "spool_dir": "_spool", "spool_files": "_spool", "spool_remove": "_spool",
+    "spool_write": "_spool",
+    "FORMAT_NAMES": "_types", "Detection": "_types", "IngestError": "_types", "IngestReport": "_types",
+    "max_upload_bytes": "_types", "missing_message": "_types", "parse_map_arg": "_types",
+    "UndoReport": "_undo", "UnknownUploadError": "_undo", "UploadInfo": "_undo", "earlier_uploads": "_undo",
+    "file_sha256": "_undo", "list_uploads": "_undo", "mapping_differs": "_undo", "undo_upload": "_undo",
+}
 
 __all__ = [
     "CANONICAL",
@@ -42,6 +32,7 @@ __all__ = [
     "ingest",
     "Scan",
     "start_scan",
+    "scan_in_child",
     "parse_map_arg",
     "max_upload_bytes",
     "missing_message",
@@ -66,3 +57,18 @@ __all__ = [
     "file_sha256",
     "mapping_differs",
 ]
+
+
+def __getattr__(name: str):
+    """Import the module that defines a public name on its first use, and keep the name here."""
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(import_module(f"{__name__}.{home}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    """The public names too, before they are loaded (for completion and help())."""
+    return sorted([*globals(), *__all__])

@@ -97,7 +97,7 @@ def ingest(
         finally:
             for view in ("_stage", "_src", "_rawn", "_rawtextn"):
                 con.execute(f"DROP VIEW IF EXISTS {view}")
-            for table in ("_raw", "_groups", "_rawtext", "_conflicts", "_wide_names", "_linemap"):
+            for table in ("_raw", "_groups", "_split", "_rawtext", "_conflicts", "_wide_names", "_linemap"):
                 con.execute(f"DROP TABLE IF EXISTS {table}")
             for temp in temps:
                 temp.unlink(missing_ok=True)

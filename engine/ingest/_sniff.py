@@ -14,7 +14,6 @@ from ._types import _DELIMITERS, _HEAD_BYTES, IngestError, max_upload_bytes
 
 _CANDIDATE_ENCODINGS = ["gb18030", "shift_jis", "euc_kr", "big5", "cp1252", "cp1251", "cp1250", "iso8859_9"]
 _SAMPLE_ROWS = 5_000  # rows of the head the profiler and the fast-path checks read
-FIELD_LIMIT = 128 * 1024  # a cell longer than this rejects its line
 
 
 def _csv_limit() -> None:

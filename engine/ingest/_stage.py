@@ -215,9 +215,12 @@ def _build_stage(con, det: Detection) -> _Stage:
         # row equals row_number() but avoids a sorting window over the whole file; the few orders whose lines
         # are scattered (one in the real retail log) carry their rows' sorted ids, and a row's line is its place.
         offset = "_rid - _g.first_rid + 1"
-        exprs["line_no"] = (f"(CASE WHEN _g.rids IS NULL THEN {offset} ELSE list_position(_g.rids, _rid) END)::INTEGER"
-                            if scattered else f"({offset})::INTEGER")
         source = f"_src LEFT JOIN _groups _g ON _g.order_key = {exprs['order_id']}"
+        exprs["line_no"] = f"({offset})::INTEGER"
+        if scattered:
+            place = "list_position(_sp.rids, _rid)"
+            exprs["line_no"] = f"(CASE WHEN _sp.rids IS NULL THEN {offset} ELSE {place} END)::INTEGER"
+            source += f" LEFT JOIN _split _sp ON _sp.order_key = {exprs['order_id']}"
     select = ", ".join(f"{e} AS {k}" for k, e in exprs.items())
     con.execute(f"CREATE OR REPLACE TEMP VIEW _stage AS SELECT _rid, {select}, {codes} AS _reason FROM {source}")
     return _Stage([m for _, m in reasons], sql, optional)
@@ -257,9 +260,9 @@ _FEW_SPLIT = 64  # up to this many split orders, their lines are found by row ra
 
 
 def _scattered_orders(con, order_id: str) -> int | None:
-    """Group rows by order (temp table _groups); an order whose rows are not adjacent also gets its rows' sorted
-    ids (`rids`). Rows in scattered orders, or None when they are so many that one window over the file is
-    cheaper."""
+    """Group rows by order (temp table _groups); the orders whose rows are not adjacent also get their rows' sorted
+    ids (temp table _split). Rows in scattered orders, or None when they are so many that one window over the file
+    is cheaper."""
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE _groups AS SELECT {order_id} AS order_key, min(_rid) AS first_rid,
             max(_rid) AS last_rid, count(*) AS n FROM _src GROUP BY ALL"""
@@ -271,7 +274,6 @@ def _scattered_orders(con, order_id: str) -> int | None:
         return 0
     if scattered > 0.2 * total:
         return None
-    con.execute("ALTER TABLE _groups ADD COLUMN rids BIGINT[]")
     split = con.execute(
         f"SELECT order_key, first_rid, last_rid FROM _groups WHERE last_rid - first_rid + 1 <> n LIMIT {_FEW_SPLIT + 1}"
     ).fetchall()
@@ -286,7 +288,8 @@ def _scattered_orders(con, order_id: str) -> int | None:
                     FROM _src s JOIN _groups g ON g.order_key = {order_id}
                     WHERE g.last_rid - g.first_rid + 1 <> g.n GROUP BY g.order_key"""
         params = []
-    con.execute(f"UPDATE _groups SET rids = l.rids FROM ({lines}) l WHERE _groups.order_key = l.order_key", params)
+    # A table of its own: adding the ids to _groups by an UPDATE took 0.02 s on the real log, this 0.004 s.
+    con.execute(f"CREATE OR REPLACE TEMP TABLE _split AS {lines}", params)
     return int(scattered)
 
 
