@@ -95,8 +95,8 @@ def _sniff(path: Path, file_name: str) -> tuple[str, str, str, list[str], str]:
         )
     else:
         encoding, text = _decode_head(head)
-    lines = text.splitlines()
-    first = next((ln for ln in lines if ln.strip()), "")
+    first = next((ln for ln in _first_lines(text, 50) if ln.strip()), "") or next(
+        (ln for ln in text.splitlines() if ln.strip()), "")
     counts = {d: _count_outside_quotes(first, d) for d in _DELIMITERS}
     delimiter = max(counts, key=counts.get)
     if counts[delimiter] == 0:
@@ -111,7 +111,7 @@ def _sniff(path: Path, file_name: str) -> tuple[str, str, str, list[str], str]:
         has_rows = any(any(cell.strip() for cell in row) for row in reader)
     except csv.Error:  # a malformed line in the head: the header itself came first
         headers = [h.replace("\ufeff", "").strip() for h in first.split(delimiter)]
-        has_rows = len(lines) > 1
+        has_rows = len(text.splitlines()) > 1
     if not has_rows:
         raise IngestError(f"{file_name} has a header but no data rows; export a date range that has data.")
     if len(set(F.normalise_header(h) for h in headers if h)) < 2:
@@ -126,12 +126,22 @@ def _reader(fh, delimiter: str, quote: str):
     return csv.reader(fh, delimiter=delimiter, quoting=csv.QUOTE_NONE)
 
 
+def _first_lines(text: str, n: int) -> list[str]:
+    """text.splitlines()[:n], splitting only the part that holds them (a megabyte head has some 10,000 lines)."""
+    end = -1
+    for _ in range(n):
+        end = text.find("\n", end + 1)
+        if end < 0:
+            return text.splitlines()[:n]
+    return text[: end + 1].splitlines()[:n]
+
+
 def _quote_char(text: str, delimiter: str) -> str:
     """'"' unless the file reads better without quoting (Amazon's review TSVs keep quotes as literal text)."""
     if '"' not in text:
         return '"'
     sample = text[: text.rfind("\n") + 1] if "\n" in text else text
-    lines = sample.splitlines()[:500]
+    lines = _first_lines(sample, 500)
     if len(lines) < 3:
         return '"'
     n = len(next(csv.reader([lines[0]], delimiter=delimiter), []))
