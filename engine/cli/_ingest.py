@@ -37,7 +37,7 @@ def _cmd_ingest(args: argparse.Namespace) -> int:
     files = [Path(f) for f in args.files]
     # Each file's one byte scan (sha256, lines) starts in a child process before DuckDB loads: it runs on the second
     # core while this process imports, detects and opens the database, and is done before DuckDB's reader needs
-    # both cores (on the real retail log x4, 0.05 s of 1.7 s sooner than a thread started after detection).
+    # both cores (the real retail log x4 imports 0.05 s sooner, of 1.7 s, than with a thread started after detection).
     early = scan_in_child([f for f in files if f.is_file()]) or []
     from engine.ingest import detect, ingest, missing_message, parse_map_arg, start_scan
 

@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 from . import _formats as F
+from ._bytescan import Scan
 from ._lines import LineNumbers, line_numbers
 from ._stage import (
     _positional_lines,
@@ -16,7 +17,7 @@ from ._stage import (
     _Stage,
     _structural_reason,
 )
-from ._tolerant import Scan, known_lines
+from ._tolerant import known_lines
 from ._types import Detection, IngestReport
 
 KEYS: dict[str, tuple[str, ...]] = {"orders": ("order_id", "line_no"), "reviews": ("review_id",),

@@ -11,11 +11,12 @@ import duckdb
 
 from engine.store import PLAUSIBLE_FROM, Store, plausible_sql
 
+from ._bytescan import Scan
 from ._commit import KEYS, _commit, _link_products
 from ._detect import detect
 from ._sniff import _transcode
 from ._stage import _build_stage, _read_raw, _sample_types, optional_warnings
-from ._tolerant import Scan, start_scan, tolerant_copy
+from ._tolerant import start_scan, tolerant_copy
 from ._types import Detection, IngestError, IngestReport, Progress, missing_message
 from ._undo import undo_in_transaction
 
