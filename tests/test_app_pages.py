@@ -189,3 +189,6 @@ def test_plain_text_is_inert_markdown():
     from dashboard import services
 
     assert services.plain("**a** <b> [l](u) :red[x]") == r"\*\*a\*\* \<b\> \[l\]\(u\) \:red\[x\]"
+    # Addresses and URLs keep their text but not the shape Markdown turns into a link (a joiner, U+2060, breaks it).
+    assert services.plain("jane@shop.example, https://x.example, www.y.example, 10:00") == (
+        "jane@\u2060shop\\.example, https\\:\u2060//x\\.example, www\u2060\\.y\\.example, 10\\:00")

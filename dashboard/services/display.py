@@ -7,11 +7,15 @@ import re
 __all__ = ["plain", "first_text", "one_line", "duration"]
 
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>:~$&=])")
+# GitHub-flavoured Markdown links e-mail addresses, www. names and scheme:// URLs found in text, escaped or not; an
+# invisible word joiner after the '@', the 'www' or the ':' keeps the text as it reads without forming one.
+_AUTOLINK = re.compile(r"(@|\bwww(?=\.)|:(?=//))", re.IGNORECASE)
 
 
 def plain(text: object) -> str:
-    """User text made inert for Streamlit's Markdown (labels, errors, captions): every markup character escaped."""
-    return _MD_SPECIAL.sub(r"\\\1", str(text)).replace("\n", " ")
+    """User text made inert for Streamlit's Markdown (labels, errors, captions): every markup character escaped, and
+    no address or URL in it becomes a link."""
+    return _MD_SPECIAL.sub(r"\\\1", _AUTOLINK.sub("\\1\u2060", str(text))).replace("\n", " ")
 
 
 def first_text(*values: object, default: str = "") -> str:
