@@ -181,15 +181,18 @@ class Store:
         return int(row[0] or 0)
 
     def migrate(self) -> None:
-        """Bring an older (or empty) database up to SCHEMA_VERSION, one transaction per step."""
+        """Bring an older (or empty) database up to SCHEMA_VERSION, one transaction per step (one for a new file)."""
         with self.hold() as con, self._lock:
             con.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER, applied_at TIMESTAMP)")
             # Read directly: the table now exists, and the catalog lookup schema_version() makes took 10 ms.
             current = int(con.execute("SELECT coalesce(max(version), 0) FROM schema_version").fetchall()[0][0])
-            for version in range(current + 1, SCHEMA_VERSION + 1):
+            steps = list(range(current + 1, SCHEMA_VERSION + 1))
+            # A new file takes every step in one transaction (a commit syncs the log); an older one a step at a time.
+            for group in [steps] if current == 0 else [[v] for v in steps]:
                 with self.transaction():
-                    con.execute(MIGRATIONS[version - 1])
-                    con.execute("INSERT INTO schema_version VALUES (?, now()::TIMESTAMP)", [version])
+                    for version in group:
+                        con.execute(MIGRATIONS[version - 1])
+                        con.execute("INSERT INTO schema_version VALUES (?, now()::TIMESTAMP)", [version])
 
     @contextmanager
     def exclusive(self) -> Iterator[duckdb.DuckDBPyConnection]:
