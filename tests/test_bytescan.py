@@ -53,7 +53,7 @@ for s in reversed(scans):  # asked out of order: the results still belong to the
 print(json.dumps(out))
 """
     got = json.loads(_python(code, *map(str, files), str(tmp_path / "missing.csv")))
-    assert got[0] == ["missing.csv", "the upload could not be read"]
+    assert got[0][0] == "missing.csv" and "No such file" in got[0][1]  # the caller's own read says why
     for name, sha, lines, suspect in got[1:]:
         path = tmp_path / name
         header = path.read_bytes().split(b"\n", 1)[0]
@@ -63,6 +63,23 @@ print(json.dumps(out))
     assert {name: suspect for name, _, _, suspect in got[1:]} == {"clean.csv": False, "repeated.csv": True,
                                                                   "nul.csv": True}
     assert {name: lines for name, _, lines, _ in got[1:]} == {"clean.csv": 51, "repeated.csv": 4, "nul.csv": 2}
+
+
+def test_a_child_that_dies_leaves_the_scans_to_the_caller(tmp_path):
+    files = _files(tmp_path)
+    code = """
+import json, os, sys
+from pathlib import Path
+import engine.ingest._bytescan as B
+parent, scan = os.getpid(), B._scan
+B._scan = lambda *a: scan(*a) if os.getpid() == parent else os._exit(3)  # the child dies on its first file
+scans = B.scan_in_child([Path(p) for p in sys.argv[1:]])
+print(json.dumps([[s.sha256(), s.lines, s.suspect] for s in scans]))
+"""
+    got = json.loads(_python(code, *map(str, files)))
+    for path, (sha, lines, suspect) in zip(files, got):
+        thread = scan_thread(path, path.read_bytes().split(b"\n", 1)[0], digest=True)
+        assert [sha, lines, suspect] == [thread.sha256(), thread.lines, thread.suspect]
 
 
 def test_no_fork_once_the_process_runs_other_threads(tmp_path):

@@ -96,8 +96,8 @@ def scan_in_child(paths: list[Path]) -> list[Scan] | None:
     """Hashed scans of `paths`, one after another in one child process; None unless this process can fork safely.
 
     For a command line that has loaded nothing heavy yet: the child reads while the parent imports DuckDB and opens
-    the database, and takes neither the parent's GIL nor, later, the cores DuckDB's reader runs on. A file that
-    cannot be read gets no result, and its scan raises OSError when asked.
+    the database, and takes neither the parent's GIL nor, later, the cores DuckDB's reader runs on. A file the child
+    gave no result for (it could not read it, or the child died) is scanned by the caller when asked.
     """
     if not _one_thread():
         return None
@@ -119,13 +119,14 @@ def scan_in_child(paths: list[Path]) -> list[Scan] | None:
                         found = _scan(path, header, True)
                         out.write(f"{found.hexdigest} {found.lines} {int(found.suspect)}\n")
                     except OSError:
-                        out.write("-\n")
+                        out.write("-\n")  # the caller's own read says why
                     out.flush()
         finally:
             os._exit(0)
     os.close(write_end)
     results = _ChildResults(pid, os.fdopen(read_end))
-    return [Scan(path, header, lambda i=i: results.get(i)) for i, (path, header) in enumerate(zip(paths, headers))]
+    return [Scan(path, header, lambda i=i, path=path, header=header: results.get(i) or _scan(path, header, True))
+            for i, (path, header) in enumerate(zip(paths, headers))]
 
 
 def _one_thread() -> bool:
@@ -144,15 +145,15 @@ class _ChildResults:
         self.pid, self.stream, self.found = pid, stream, []
         atexit.register(self.stop)
 
-    def get(self, i: int) -> _Found:
+    def get(self, i: int) -> _Found | None:
+        """The i-th file's result, None when the child gave none."""
         while len(self.found) <= i:
-            fields = self.stream.readline().split()
+            fields = self.stream.readline().split()  # "" once the child is gone
             self.found.append(_Found(fields[0], int(fields[1]), fields[2] == "1") if len(fields) == 3 else None)
-        if self.found[i] is None:
-            raise OSError("the upload could not be read")
         return self.found[i]
 
     def stop(self) -> None:
+        """Stop the child if it is still reading, and reap it: the command is ending."""
         try:
             os.kill(self.pid, signal.SIGTERM)
             os.waitpid(self.pid, 0)
