@@ -116,6 +116,10 @@ class Store:
                 time.sleep(pause)
                 pause = min(pause * 2, 0.1)  # short: the other side lets go between queries, for moments
         con.execute("SET TimeZone = 'UTC'")
+        # Bulk inserts write each full row group out at once instead of buffering five first: memory is reused, not
+        # newly mapped. Loading the real retail log x4, the final INSERT faulted 26,000 pages instead of 70,000 and
+        # took 0.70-0.73 s instead of 0.76-0.77 s.
+        con.execute("SET write_buffer_row_group_count = 1")
         return con
 
     def _acquire(self) -> duckdb.DuckDBPyConnection:
