@@ -23,40 +23,7 @@ _HOMES = {
     "file_sha256": "_undo", "list_uploads": "_undo", "mapping_differs": "_undo", "undo_upload": "_undo",
 }
 
-__all__ = [
-    "CANONICAL",
-    "IngestError",
-    "Detection",
-    "IngestReport",
-    "detect",
-    "ingest",
-    "Scan",
-    "start_scan",
-    "scan_in_child",
-    "parse_map_arg",
-    "max_upload_bytes",
-    "missing_message",
-    "FORMAT_NAMES",
-    "similarity_mapping",
-    "normalise_header",
-    "detect_date_dialect",
-    "detect_number_dialect",
-    "number_expr",
-    "timestamp_expr",
-    "spool_dir",
-    "spool_write",
-    "spool_remove",
-    "spool_files",
-    "spool_clear",
-    "UploadInfo",
-    "UndoReport",
-    "UnknownUploadError",
-    "list_uploads",
-    "undo_upload",
-    "earlier_uploads",
-    "file_sha256",
-    "mapping_differs",
-]
+__all__ = list(_HOMES)  # every public name, each loaded from its home module on first use
 
 
 def __getattr__(name: str):

@@ -13,9 +13,6 @@ if TYPE_CHECKING:
 
     from engine.store import Store
 
-# A positive line of an order the merchant got back (GIVEN_BACK_STATUSES) is no sign of liking; a negative quantity
-# is a reversal (return or cancellation line) of an earlier purchase.
-
 
 @dataclass(frozen=True)
 class Columns:
@@ -43,6 +40,8 @@ def read_events(store: "Store", cols: Columns = Columns()) -> "pd.DataFrame":
 
     c = {k: _ident(v) for k, v in cols.__dict__.items()}
     marks = ", ".join("?" for _ in GIVEN_BACK_STATUSES)
+    # A positive line of an order the merchant got back (GIVEN_BACK_STATUSES) is no sign of liking and is left out;
+    # a negative quantity is a reversal (return or cancellation line) of an earlier purchase and stays, signed.
     sql = f"""
         SELECT CAST({c['customer']} AS VARCHAR) AS customer_id, CAST({c['product']} AS VARCHAR) AS product_id,
                {c['ts']} AS ts, CAST({c['order']} AS VARCHAR) AS order_id,
