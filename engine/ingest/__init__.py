@@ -21,6 +21,7 @@ _HOMES = {
     "max_upload_bytes": "_types", "missing_message": "_types", "parse_map_arg": "_types",
     "UndoReport": "_undo", "UnknownUploadError": "_undo", "UploadInfo": "_undo", "earlier_uploads": "_undo",
     "file_sha256": "_undo", "list_uploads": "_undo", "mapping_differs": "_undo", "undo_upload": "_undo",
+    "MISSING_COLUMNS": "_undo", "missing_lines": "_undo",
 }
 
 __all__ = list(_HOMES)  # every public name, each loaded from its home module on first use

@@ -90,7 +90,11 @@ def _commit(con, det: Detection, stage: _Stage, batch_id: str, structural, diges
         good += " ANTI JOIN _conflicts c ON s._rid = c._rid"
     # Keys are unique within a file by construction only when line numbers are positional.
     positional = _positional_lines(det)
-    dedup = "" if positional else f" QUALIFY row_number() OVER (PARTITION BY {', '.join('s.' + k for k in keys)} ORDER BY s._rid) = 1"
+    # A platform line id names a line on its own: a file that repeats one (overlapping pages of an export) holds it once.
+    within = ("s.order_id, coalesce('i' || s.line_id, s.line_no::VARCHAR)" if table == "orders" and
+              det.mapping.get("line_id") else ", ".join("s." + k for k in keys))
+    dedup = ("" if positional and not det.mapping.get("line_id") else
+             f" QUALIFY row_number() OVER (PARTITION BY {within} ORDER BY s._rid) = 1")
     exploded = bool(_spec(det) and _spec(det).explode)
     # With no rejected row the reject rules need not be evaluated again while writing.
     where = " WHERE s._reason IS NULL" if n_bad else ""
@@ -109,8 +113,25 @@ def _commit(con, det: Detection, stage: _Stage, batch_id: str, structural, diges
         [batch_id, det.file_name, sha256, det.format, det.kind, n_read, n_loaded, n_rejected, n_dup,
          mapping_json(det.mapping), n_updated],
     )
-    return IngestReport(det.file_name, det.format, det.kind, n_read, n_loaded, n_updated, n_rejected, n_dup,
-                        batch_id)
+    report = IngestReport(det.file_name, det.format, det.kind, n_read, n_loaded, n_updated, n_rejected, n_dup,
+                          batch_id)
+    if table == "orders" and existing:
+        report.lines_missing, report.warnings = _missing_lines(con, batch_id)
+    return report
+
+
+def _missing_lines(con, batch_id: str) -> tuple[int, list[str]]:
+    """How many stored lines of the file's orders the file lacks, and the sentence that says so."""
+    n, order_id, product = con.execute(
+        """SELECT count(*), min(m.order_id), arg_min(o.product_id, m.order_id) FROM upload_missing m
+           JOIN orders o ON o.order_id = m.order_id AND o.line_no = m.line_no WHERE m.batch_id = ?""",
+        [batch_id]).fetchall()[0]
+    if not n:
+        return 0, []
+    lines = "line" if n == 1 else "lines"
+    example = f"order {order_id}" + (f", product {product}" if product else "")
+    return int(n), [f"{n:,} order {lines} stored by earlier uploads are missing from this export (e.g. {example}): "
+                    "they are kept, not deleted; `storelens uploads missing` lists them."]
 
 
 def _write(con, table: str, keys: tuple[str, ...], cols: str, good: str, where: str, dedup: str, batch_id: str,
@@ -154,6 +175,8 @@ def _merge(con, table: str, keys: tuple[str, ...], cols: str, rows_sql: str, bat
     )
     key_list = ", ".join(keys)
     con.execute(f"CREATE OR REPLACE TEMP TABLE _new AS {rows_sql}")
+    if table == "orders":
+        _align_lines(con, batch_id)
     con.execute(f"""CREATE OR REPLACE TEMP TABLE _match AS
         SELECT n._rid, {', '.join('n.' + k for k in keys)}, {same} AS same
         FROM _new n JOIN {table} e ON {on}""")
@@ -193,6 +216,50 @@ def _merge(con, table: str, keys: tuple[str, ...], cols: str, rows_sql: str, bat
     finally:
         con.execute("DROP TABLE IF EXISTS _new; DROP TABLE IF EXISTS _match")
     return int(loaded), int(updated)
+
+
+def _line_identity(t: str) -> str:
+    """An order line's identity within its order, never its position: the platform's line id where the export has
+    one, else its product, else a hash of its content. With the occurrence among lines of the same identity (two
+    lines of one product in one order are its first and second), it names one line in an order."""
+    content = ", ".join(f"{t}.{c}" for c in ("product_name", "quantity", "unit_price", "revenue", "order_ts"))
+    return (f"CASE WHEN {t}.line_id IS NOT NULL THEN 'i' || {t}.line_id WHEN {t}.product_id IS NOT NULL "
+            f"THEN 'p' || {t}.product_id ELSE 'h' || md5(concat_ws(chr(31), {content})) END")
+
+
+def _align_lines(con, batch_id: str) -> None:
+    """Give the file's lines of orders already stored the line_no of the stored line they are, so the merge keyed on
+    (order_id, line_no) compares each line with itself: a line is matched by identity and occurrence
+    (`_line_identity`), never by position, so a re-upload missing one line neither shifts nor overwrites another.
+
+    Lines new to a stored order are numbered after its last line. Stored lines that the file's orders lack are kept
+    and listed in upload_missing under this upload ("missing from this export").
+    """
+    ident_old, ident_new = _line_identity("e"), _line_identity("n")
+    con.execute(f"""CREATE OR REPLACE TEMP TABLE _old AS
+        SELECT order_id, line_no, ident, row_number() OVER (PARTITION BY order_id, ident ORDER BY line_no) AS occ
+        FROM (SELECT e.order_id, e.line_no, {ident_old} AS ident
+              FROM orders e SEMI JOIN (SELECT DISTINCT order_id FROM _new) o ON e.order_id = o.order_id)""")
+    try:
+        if not con.execute("SELECT count(*) FROM (SELECT 1 FROM _old LIMIT 1)").fetchall()[0][0]:
+            return  # none of the file's orders is stored: positions stand as read
+        con.execute(f"""CREATE OR REPLACE TEMP TABLE _placed AS
+            SELECT n.nrow, n.order_id, o.line_no AS old_line, n.rid, n.lno FROM (
+                SELECT nrow, order_id, ident, rid, lno,
+                       row_number() OVER (PARTITION BY order_id, ident ORDER BY rid, lno) AS occ
+                FROM (SELECT n.rowid AS nrow, n.order_id, {ident_new} AS ident, n._rid AS rid, n.line_no AS lno
+                      FROM _new n SEMI JOIN (SELECT DISTINCT order_id FROM _old) o ON n.order_id = o.order_id)
+            ) n LEFT JOIN _old o ON o.order_id = n.order_id AND o.ident = n.ident AND o.occ = n.occ""")
+        con.execute("""UPDATE _new SET line_no = a.line_no FROM (
+                SELECT p.nrow, coalesce(p.old_line, m.last + row_number() OVER (
+                    PARTITION BY p.order_id, p.old_line IS NULL ORDER BY p.rid, p.lno))::INTEGER AS line_no
+                FROM _placed p JOIN (SELECT order_id, max(line_no) AS last FROM _old GROUP BY order_id) m
+                  ON m.order_id = p.order_id) a
+            WHERE _new.rowid = a.nrow""")
+        con.execute("""INSERT INTO upload_missing SELECT ?, o.order_id, o.line_no FROM _old o
+                       ANTI JOIN _placed p ON p.order_id = o.order_id AND p.old_line = o.line_no""", [batch_id])
+    finally:
+        con.execute("DROP TABLE IF EXISTS _old; DROP TABLE IF EXISTS _placed")
 
 
 def _hold_repeated_rejects(con, batch_id: str, sha256: str) -> None:

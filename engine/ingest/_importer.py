@@ -104,7 +104,7 @@ def ingest(
                 temp.unlink(missing_ok=True)
                 if temp.name == "upload.csv":  # the link's private folder
                     temp.parent.rmdir()
-    report.warnings = [*det.notes, *warnings]
+    report.warnings = [*det.notes, *warnings, *report.warnings]
     say(1.0, report.summary())
     return report
 

@@ -17,6 +17,7 @@ __all__ = [
     "detect_number_dialect",
     "detect_date_dialect",
     "number_expr",
+    "ambiguous_number",
     "timestamp_expr",
 ]
 
@@ -74,15 +75,37 @@ def detect_number_dialect(con: duckdb.DuckDBPyConnection, table: str, col: str, 
     return NumberDialect(plain=False, decimal_comma=european)
 
 
+# A lone separator between 1-3 digits and exactly three more ('1,234', '2.500'): a thousands group or a decimal
+# with three places, which only the rest of the column can tell.
+_AMBIGUOUS = r"^[+-]?\(?[1-9][0-9]{0,2}[.,][0-9]{3}\)?$"
+
+
+def ambiguous_number(col: str) -> str:
+    """Condition: the value's own separators leave its reading to the column's convention (see `number_expr`)."""
+    return f"regexp_matches({_cleaned(col)}, '{_AMBIGUOUS}')"
+
+
 def number_expr(col: str, dialect: NumberDialect) -> str:
-    """DOUBLE expression for a text column; NULL for empty cells and for text that is not a number."""
+    """DOUBLE expression for a text column; NULL for empty cells and for text that is not a number.
+
+    Each value is read by its own evidence first, so one '1.234,56' among '12.50' prices is 1234.56, not 1.23456:
+    with both separators the later one is the decimal mark; a separator that repeats ('1.234.567') groups
+    thousands; a lone one is the decimal mark unless the value is ambiguous ('1,234'), which the column's
+    convention (`dialect`, from all its values) decides.
+    """
     if dialect.plain:
         return f"try_cast(trim({col}) AS DOUBLE)"
     c = _cleaned(col)
-    if dialect.decimal_comma:
-        body = f"replace(replace({c}, '.', ''), ',', '.')"
-    else:
-        body = f"replace({c}, ',', '')"
+    default = "true" if dialect.decimal_comma else "false"
+    decimal_comma = (
+        f"CASE WHEN contains({c}, ',') AND contains({c}, '.') "
+        f"THEN strpos(reverse({c}), ',') < strpos(reverse({c}), '.') "
+        f"WHEN regexp_matches({c}, ',.*,') THEN false "
+        f"WHEN regexp_matches({c}, '\\..*\\.') THEN true "
+        f"WHEN regexp_matches({c}, '{_AMBIGUOUS}') THEN {default} "
+        f"ELSE contains({c}, ',') END"
+    )
+    body = f"CASE WHEN {decimal_comma} THEN replace(replace({c}, '.', ''), ',', '.') ELSE replace({c}, ',', '') END"
     # Accounting negatives: '(12.00)' means -12.00.
     return (
         f"CASE WHEN regexp_matches({c}, '^\\(.*\\)$') "

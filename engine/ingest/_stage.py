@@ -12,6 +12,7 @@ from pathlib import Path
 
 from . import _formats as F
 from ._parsing import (
+    ambiguous_number,
     detect_date_dialect,
     detect_number_dialect,
     number_expr,
@@ -50,6 +51,7 @@ class _Stage:
     messages: list[str]
     sql: _Sql
     optional: list[tuple[str, str, str]]  # (what, source text, parsed) of optional fields: unreadable → NULL
+    ambiguous: list[tuple[str, str, bool]]  # (column label, source text, decimal comma?) of non-plain numbers
 
 
 _NUMBER_FIELDS = {"quantity", "unit_price", "revenue", "discount", "line_no", "rating"}
@@ -206,7 +208,8 @@ def _build_stage(con, det: Detection) -> _Stage:
     con.execute(f"CREATE OR REPLACE TEMP VIEW _src AS {src}")
     sql = _Sql()
     optional: list[tuple[str, str, str]] = []
-    exprs, reasons = _canonical(con, det, spec, cols, sql, optional)
+    ambiguous: list[tuple[str, str, bool]] = []
+    exprs, reasons = _canonical(con, det, spec, cols, sql, optional, ambiguous)
     codes = "CASE " + " ".join(f"WHEN {c} THEN {i}" for i, (c, _) in enumerate(reasons)) + " END" if reasons else "NULL"
     source = "_src"
     scattered = _scattered_orders(con, exprs["order_id"]) if _positional_lines(det) else None
@@ -223,16 +226,17 @@ def _build_stage(con, det: Detection) -> _Stage:
             source += f" LEFT JOIN _split _sp ON _sp.order_key = {exprs['order_id']}"
     select = ", ".join(f"{e} AS {k}" for k, e in exprs.items())
     con.execute(f"CREATE OR REPLACE TEMP VIEW _stage AS SELECT _rid, {select}, {codes} AS _reason FROM {source}")
-    return _Stage([m for _, m in reasons], sql, optional)
+    return _Stage([m for _, m in reasons], sql, optional, ambiguous)
 
 
 def optional_warnings(con, stage: _Stage) -> list[str]:
-    """One sentence per optional column with values that could not be read (they were loaded as NULL)."""
-    if not stage.optional:
+    """One sentence per optional column with values that could not be read (they were loaded as NULL), and one
+    per number column whose ambiguous values ('1,234') were read by the column's convention."""
+    checks = [(f"{src} IS NOT NULL AND ({parsed}) IS NULL", src) for _, src, parsed in stage.optional]
+    checks += [(ambiguous_number(src), src) for _, src, _ in stage.ambiguous]
+    if not checks:
         return []
-    aggs = ", ".join(f"count(*) FILTER (WHERE {src} IS NOT NULL AND ({parsed}) IS NULL), "
-                     f"min({src}) FILTER (WHERE {src} IS NOT NULL AND ({parsed}) IS NULL)"
-                     for _, src, parsed in stage.optional)
+    aggs = ", ".join(f"count(*) FILTER (WHERE {cond}), min({src}) FILTER (WHERE {cond})" for cond, src in checks)
     row = con.execute(f"SELECT {aggs} FROM _src").fetchall()[0]
     out = []
     for i, (what, _, _) in enumerate(stage.optional):
@@ -240,6 +244,15 @@ def optional_warnings(con, stage: _Stage) -> list[str]:
         if n:
             noun, kept = what.split("|")
             out.append(f"{n:,} {noun} could not be read, e.g. {str(example)[:40]!r}; {kept}.")
+    for i, (label, _, comma) in enumerate(stage.ambiguous, start=len(stage.optional)):
+        n, example = row[2 * i], row[2 * i + 1]
+        if n:
+            mark = "comma" if comma else "point"
+            values = "value" if n == 1 else "values"
+            out.append(f"{n:,} {values} in column {label} such as {str(example)[:40]!r} could be a thousands group "
+                       f"or three decimal places; they were read as thousands, as the column's other values write "
+                       f"decimals with a {mark} (read as decimals they would be 1000 times smaller): check that "
+                       "column.")
     return out
 
 
@@ -394,7 +407,7 @@ def _source_relation(det: Detection, spec: F.FormatSpec | None, cols: dict[str, 
 
 
 def _canonical(con, det: Detection, spec: F.FormatSpec | None, cols: dict[str, str], sql: _Sql,
-               optional: list[tuple[str, str, str]]):
+               optional: list[tuple[str, str, str]], ambiguous: list[tuple[str, str, bool]]):
     """Canonical column expressions and (condition, message) reject rules for the detected kind; optional fields
     that cannot be read go into `optional` (they load as NULL and are counted)."""
     explode_field = {"packed_products": "product_name", "sku_list": "product_id"}.get(spec.explode if spec else None)
@@ -427,6 +440,8 @@ def _canonical(con, det: Detection, spec: F.FormatSpec | None, cols: dict[str, s
         if all(c in prof.plain_numbers for c in sources[field]):
             return f"try_cast({col} AS DOUBLE)"
         dialect = detect_number_dialect(con, "_src", col, det.european)
+        if not dialect.plain and field != "rating":
+            ambiguous.append((label[field], col, dialect.decimal_comma))
         return number_expr(col, dialect)
 
     def ts(field: str) -> str | None:
@@ -553,20 +568,43 @@ def _orders(det, spec, m, num, ts, bad, text, reasons, label, sql):
         "currency": f"upper({text('currency')})" if m.get("currency") else "NULL",
         "country": text("country"),
         "status": status,
+        "line_id": text("line_id"),
     })
     reasons.append((f"{order_id} IS NULL", f"'missing order id (column ' || {sql.p(label['order_id'])} || ')'"))
     reasons.append((f"{m['order_ts']} IS NULL", f"'missing order date (column ' || {sql.p(label['order_ts'])} || ')'"))
     reasons.append(bad("order_ts", order_ts, "unreadable date"))
     if qty and not explode:
         reasons.append(bad("quantity", qty, "quantity is not a number:"))
+        reasons.append(_beyond("quantity", qty, m, label, sql))
     for f, parsed in (("unit_price", price), ("revenue", revenue_src), ("discount", num("discount"))):
         if parsed and m.get(f):
             reasons.append(bad(f, parsed, f"{f.replace('_', ' ')} is not a number:"))
+            reasons.append(_beyond(f, parsed, m, label, sql))
+    limit = _LIMITS["revenue"]
+    reasons.append((f"NOT (abs({revenue}) <= {limit:.0e})",
+                    f"'the line comes to ' || ({revenue})::VARCHAR || {sql.p(f', beyond ±{limit:,.0f}')}"))
     reasons.append((
         f"NOT {cancelled} AND ({price_e}) IS NULL AND ({revenue}) IS NULL",
         f"'missing price (column ' || {sql.p(label.get('unit_price') or label.get('revenue', ''))} || ')'",
     ))
     return exprs, reasons
+
+
+# The largest magnitude each number may have: beyond it a value is a misread column or a broken export, and it would
+# overflow the DECIMAL(18, 4) sums of the analytics. NaN and infinity are never in range.
+_LIMITS = {"quantity": 1e9, "unit_price": 1e12, "revenue": 1e12, "discount": 1e12}
+
+
+def _beyond(field: str, parsed: str, m: dict, label: dict, sql: _Sql) -> tuple[str, str]:
+    """Reject rule: the value read is NaN, infinite or beyond the field's limit (NaN compares above every number
+    in DuckDB, so `NOT (abs(x) <= limit)` holds for all three, and is NULL, never true, for an empty cell)."""
+    what = field.replace("_", " ")
+    limit = _LIMITS[field]
+    head = sql.p(f'{what} "')
+    finite, beyond = sql.p(f'" in column {label[field]} is not a finite number'), sql.p(
+        f'" in column {label[field]} is beyond ±{limit:,.0f}')
+    return (f"NOT (abs({parsed}) <= {limit:.0e})",
+            f"{head} || {m[field]} || CASE WHEN isfinite({parsed}) THEN {beyond} ELSE {finite} END")
 
 
 def _reviews(con, m, num, ts, bad, text, reasons, label, sql, optional):

@@ -123,6 +123,21 @@ def mapping_differs(info: UploadInfo, det: Detection) -> bool:
     return info.kind != det.kind or json.loads(mapping_json(det.mapping)) != info.mapping
 
 
+MISSING_COLUMNS = ("order_id", "line_no", "order_ts", "product_id", "product_name", "quantity", "revenue",
+                   "stored_by")
+
+
+def missing_lines(store: Store, batch_id: str, limit: int = 10_000) -> list[tuple]:
+    """The stored order lines that upload `batch_id` lacked although it carried their orders ("missing from this
+    export"), as rows of MISSING_COLUMNS: they stay stored, and this is where a merchant checks whether the export
+    or the earlier upload was wrong. Lines removed since (by an undo) are not listed."""
+    if not read_rows(store, "SELECT 1 FROM uploads WHERE batch_id = ?", [batch_id]):
+        raise UnknownUploadError(f"no upload has batch id {batch_id!r}; `storelens uploads list` shows them.")
+    return read_rows(store, """SELECT o.order_id, o.line_no, o.order_ts, o.product_id, o.product_name, o.quantity,
+            o.revenue, o.batch_id FROM upload_missing m JOIN orders o ON o.order_id = m.order_id AND o.line_no = m.line_no
+        WHERE m.batch_id = ? ORDER BY o.order_id, o.line_no LIMIT ?""", [batch_id, limit])
+
+
 def undo_upload(store: Store, batch_id: str, dry_run: bool = False) -> UndoReport:
     """Undo one upload in one transaction; with `dry_run` only count what would go (for a confirmation)."""
     with store.exclusive() as con:
@@ -153,6 +168,7 @@ def undo_in_transaction(con, batch_id: str) -> UndoReport:
             report.products_removed = _drop_orphan_products(con, batch_id)
         report.rejected_removed = _take_back_rejects(con, batch_id)
         con.execute("DELETE FROM upload_holds WHERE batch_id = ?", [batch_id])
+        con.execute("DELETE FROM upload_missing WHERE batch_id = ?", [batch_id])
         con.execute("DELETE FROM uploads WHERE batch_id = ?", [batch_id])
     finally:
         con.execute("DROP TABLE IF EXISTS _mine; DROP TABLE IF EXISTS _back; DROP TABLE IF EXISTS _heir")

@@ -87,6 +87,15 @@ MIGRATIONS: list[str] = [
     ALTER TABLE model_versions ADD COLUMN IF NOT EXISTS broken_at TIMESTAMP;
     ALTER TABLE model_versions ADD COLUMN IF NOT EXISTS fell_back_to VARCHAR;
     """,
+    # v6: an order line's identity no longer rests on its position (a re-upload missing one line shifted the others
+    # onto their neighbours' keys). line_id keeps the platform's own line id where the export has one; a line is
+    # otherwise known by its product and that product's occurrence in the order (see ingest._commit). A stored
+    # line that a later upload of its order lacks is listed in upload_missing (kept, never deleted), per upload.
+    """
+    ALTER TABLE orders ADD COLUMN IF NOT EXISTS line_id VARCHAR;
+    ALTER TABLE orders_versions ADD COLUMN IF NOT EXISTS line_id VARCHAR;
+    CREATE TABLE upload_missing (batch_id VARCHAR NOT NULL, order_id VARCHAR NOT NULL, line_no INTEGER NOT NULL);
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)
