@@ -136,7 +136,9 @@ def test_a_database_from_before_line_identity_is_migrated_and_keeps_undo(tmp_pat
         con.execute("INSERT INTO schema_version VALUES (?, now()::TIMESTAMP)", [version])
     con.execute("""INSERT INTO orders (order_id, line_no, order_ts, product_id, quantity, unit_price, revenue, batch_id)
                    VALUES ('536365', 1, '2010-12-01', '85123A', 6, 2.55, 15.3, 'old'),
-                          ('536365', 2, '2010-12-01', '71053', 6, 3.39, 20.34, 'old')""")
+                          ('536365', 2, '2010-12-01', '71053', 6, 3.39, 20.34, 'old'),
+                          ('536366', 1, '2010-12-01', '22633', 'NaN', 1.85, 'NaN', 'old'),
+                          ('536367', 1, '2010-12-01', '84879', 32, 'inf', 'inf', 'old')""")
     con.execute("INSERT INTO uploads (batch_id, file_name, kind, rows_read, rows_loaded, uploaded_at) "
                 "VALUES ('old', 'old.csv', 'orders', 2, 2, '2020-01-01')")
     con.close()
@@ -144,6 +146,8 @@ def test_a_database_from_before_line_identity_is_migrated_and_keeps_undo(tmp_pat
     try:
         assert q(store, "SELECT max(version) FROM schema_version") == [(len(MIGRATIONS),)]
         assert q(store, "SELECT count(*) FROM orders WHERE line_id IS NULL") == [(2,)]
+        # Lines stored with impossible numbers before the check are set aside, with their reason, not lost.
+        assert [r[0].split(",")[0] for r in q(store, "SELECT raw FROM rejected_rows ORDER BY raw")] == ["536366", "536367"]
         b = ingest(store, write(tmp_path, "b.csv", retail([LINES[1]])))
         assert (b.rows_loaded, b.lines_missing) == (0, 1)  # 71053 is line 2, as stored
         assert q(store, "SELECT product_id, line_no FROM orders ORDER BY line_no") == [("85123A", 1), ("71053", 2)]

@@ -95,6 +95,16 @@ MIGRATIONS: list[str] = [
     ALTER TABLE orders ADD COLUMN IF NOT EXISTS line_id VARCHAR;
     ALTER TABLE orders_versions ADD COLUMN IF NOT EXISTS line_id VARCHAR;
     CREATE TABLE upload_missing (batch_id VARCHAR NOT NULL, order_id VARCHAR NOT NULL, line_no INTEGER NOT NULL);
+    -- Lines stored before numbers were checked at the door with NaN, infinity or an impossible magnitude: they
+    -- turned KPIs into 'nan' and broke every customer-level analysis. They move to rejected_rows, with the reason.
+    INSERT INTO rejected_rows
+        SELECT batch_id, NULL, NULL, concat_ws(',', order_id, line_no, order_ts, product_id, quantity, unit_price,
+               revenue), 'quantity, unit price or revenue is not a finite number or beyond StoreLens''s range '
+               || '(set aside when the database was upgraded)'
+        FROM orders WHERE NOT (abs(coalesce(quantity, 0)) <= 1e9 AND abs(coalesce(unit_price, 0)) <= 1e12
+                               AND abs(coalesce(revenue, 0)) <= 1e12);
+    DELETE FROM orders WHERE NOT (abs(coalesce(quantity, 0)) <= 1e9 AND abs(coalesce(unit_price, 0)) <= 1e12
+                                  AND abs(coalesce(revenue, 0)) <= 1e12);
     """,
 ]
 
