@@ -153,19 +153,20 @@ def test_weak_or_unreadable_passwords_are_refused(tmp_path):
 def test_password_comparison_and_attempt_limits():
     assert password_matches(PASSWORD, PASSWORD)
     assert not password_matches(PASSWORD[:-1], PASSWORD) and not password_matches("", PASSWORD)
-    limiter = AttemptLimiter(per_client=3, overall=5, window=60)
+    limiter = AttemptLimiter(free_tries=3, busy_failures=5)
     for _ in range(3):
-        assert limiter.retry_after("a") == 0
-        limiter.failed("a")
-    assert limiter.retry_after("a") > 0 and limiter.retry_after("b") == 0  # one client locked out, not others
-    limiter.failed("b")
-    limiter.failed("c")
-    assert limiter.retry_after("d") > 0  # too many failures overall: everyone waits
-    limiter.succeeded("a")
+        assert limiter.retry_after("10.0.0.1") == 0
+        limiter.failed("10.0.0.1")
+    assert limiter.retry_after("10.0.0.1") > 0 and limiter.retry_after("10.0.0.2") == 0  # that address waits, no other
+    limiter.failed("10.0.0.2")
+    limiter.failed("10.0.0.3")
+    assert limiter.slowdown() > 0 and limiter.retry_after("10.0.0.4") == 0  # many failures: slower, never refused
+    limiter.succeeded("10.0.0.1")
+    assert limiter.retry_after("10.0.0.1") == 0
 
 
 def test_the_gate_answers_429_once_the_attempts_are_spent():
-    limiter = AttemptLimiter(per_client=2, overall=100, window=60)
+    limiter = AttemptLimiter(free_tries=2)
     gate = PasswordGate(lambda *a: None, password=lambda: PASSWORD, limiter=limiter, fail_delay=0)
 
     async def post(password: str) -> int:

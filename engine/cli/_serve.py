@@ -68,13 +68,20 @@ def _password(args: argparse.Namespace) -> str | None:
 
 
 def _plan(args: argparse.Namespace) -> tuple[str, str | None]:
-    """The address to bind and the password, refusing (exit 2, before anything is written) an open network bind."""
+    """The address to bind and the password, refusing (exit 2, before anything is written) an open network bind or
+    a trusted proxy that is not an address."""
+    from dashboard.gate import configured_proxies  # the server's own reading of $STORELENS_TRUSTED_PROXY
+
     address = (args.address or os.environ.get("STORELENS_ADDRESS") or DEFAULT_ADDRESS).strip()
     if not address:
         raise UsageError("--address is empty.")
     if not 0 < args.port < 65536:
         raise UsageError(f"--port {args.port} is not a port number (1-65535).")
     password = _password(args)
+    try:
+        configured_proxies()
+    except ValueError as exc:
+        raise UsageError(f"{exc}.") from exc
     if password is None and not is_loopback(address):
         raise UsageError(
             f"refusing to serve on {address} without a password: anyone who can reach it would see the shop's data. "
@@ -102,6 +109,9 @@ def _serve(db: Path, port: int, address: str, password: str | None) -> int:
     env.pop("STORELENS_PASSWORD", None)
     if password is not None:
         env["STORELENS_PASSWORD"] = password
+    # uvicorn would otherwise take the client's address from X-Forwarded-For whenever the peer is loopback, before
+    # the gate sees it; the gate alone decides whom to believe ($STORELENS_TRUSTED_PROXY).
+    env["FORWARDED_ALLOW_IPS"] = ""
     cmd = [
         sys.executable, "-m", "streamlit", "run", str(SERVER_PATH),
         "--server.address", address, "--server.port", str(port), "--server.headless", "true",
