@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -17,6 +17,22 @@ class UsageError(Exception):
     """Bad input or usage: exit status 2 with a one-line reason."""
 
 
+# What a terminal acts on instead of showing, so a file name, header or cell could move the cursor, recolour or
+# clear the screen, split one line of a table into two, or make text read reversed: C0 and C1 controls, DEL, the
+# bidirectional marks, embeddings, overrides and isolates, and the Unicode line and paragraph separators.
+_UNSAFE = {c: f"\\x{c:02x}" for c in (*range(0x20), *range(0x7F, 0xA0))}
+_UNSAFE.update({c: f"\\u{c:04x}" for c in (0x061C, 0x200E, 0x200F, *range(0x202A, 0x202F), *range(0x2066, 0x206A),
+                                            0x2028, 0x2029)})
+_UNSAFE.update({0x09: "\\t", 0x0A: "\\n", 0x0D: "\\r"})
+
+
+def printable(text: object) -> str:
+    """`text` as the CLI prints it for people: every character a terminal would act on is written as its escape
+    (\\x1b, \\n, \\u202e), so text from files and users is shown, never obeyed, and stays on its line. JSON output
+    needs none of this: json.dumps escapes them itself. The stored values stay as they are."""
+    return str(text).translate(_UNSAFE)
+
+
 def progress(enabled: bool) -> Callable[[float, str], None]:
     """Progress on stderr: a redrawn bar on a terminal, a line per tenth otherwise."""
     tty = sys.stderr.isatty()
@@ -26,6 +42,7 @@ def progress(enabled: bool) -> Callable[[float, str], None]:
         if not enabled:
             return
         pct = int(max(0.0, min(1.0, fraction)) * 100)
+        message = printable(message)
         if tty:
             bar = "#" * (pct // 4)
             sys.stderr.write(f"\r[{bar:<25}] {pct:3d}% {message[:60]:<60}")
@@ -41,7 +58,7 @@ def progress(enabled: bool) -> Callable[[float, str], None]:
 
 def say_waiting(message: str) -> None:
     """Tell the user why a command pauses (the dashboard or another command is using the database)."""
-    sys.stderr.write(f"storelens: {message}\n")
+    sys.stderr.write(f"storelens: {printable(message)}\n")
     sys.stderr.flush()
 
 
@@ -60,12 +77,14 @@ def db_path(args: argparse.Namespace) -> Path:
     return Path(args.db) if getattr(args, "db", None) else default_db_path()
 
 
-def emit(args: argparse.Namespace, obj: dict, human: str) -> None:
-    """One JSON object on stdout with --json, a readable summary otherwise."""
+def emit(args: argparse.Namespace, obj: dict, human: str | Sequence[str]) -> None:
+    """One JSON object on stdout with --json (json.dumps escapes every control character), else the readable
+    summary: `human` is one line, or a list of lines, each shown with `printable` so no value can split it."""
     if args.json:
         sys.stdout.write(json.dumps(obj, default=str) + "\n")
     else:
-        sys.stdout.write(human.rstrip("\n") + "\n")
+        lines = [human] if isinstance(human, str) else human
+        sys.stdout.write("".join(printable(line) + "\n" for line in lines))
 
 
 def model_state(payload: dict, model: object) -> dict:
@@ -73,8 +92,9 @@ def model_state(payload: dict, model: object) -> dict:
     broken = getattr(model, "fallback_from", None)
     payload["fell_back_from"] = broken
     if broken:
-        sys.stderr.write(f"storelens: model version {broken} is broken (missing or corrupt files); "
-                         f"used {getattr(model, 'version', 'the previous version')} instead, now the active one\n")
+        sys.stderr.write(printable(f"storelens: model version {broken} is broken (missing or corrupt files); "
+                                   f"used {getattr(model, 'version', 'the previous version')} instead, now the "
+                                   "active one") + "\n")
     return payload
 
 

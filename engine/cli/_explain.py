@@ -65,7 +65,7 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
                  f"({payload['mode']}, score {payload['score']:.3f})"]
         lines += [f"- {s}" for s in payload["sentences"]]
         lines += [f"- {cf[k]}" for k in ("sentence", "smallest_set_sentence") if cf.get(k)]
-        emit(args, payload, "\n".join(lines))
+        emit(args, payload, lines)
         return 0
 
     p.set_defaults(func=explain_recommendation)

@@ -73,7 +73,7 @@ def _int(text: str, flag: str, minimum: int = 1) -> int:
     return value
 
 
-def _human(report: dict, version: str, output: Path | None) -> str:
+def _human(report: dict, version: str, output: Path | None) -> list[str]:
     """The track record in plain words: each series against seasonal naive, and where the model loses."""
     from engine.forecast import METHOD_LABELS
 
@@ -92,4 +92,4 @@ def _human(report: dict, version: str, output: Path | None) -> str:
                      f"coverage {f(s['coverage_80'])}{best}{verdict}")
     if output is not None:
         lines.append(f"forecasts written to {output}")
-    return "\n".join(lines)
+    return lines

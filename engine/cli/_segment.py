@@ -51,7 +51,7 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
         human.append(churn["verdict"] if churn.get("available") else churn.get("reason", ""))
         if args.output is not None:
             human.append(f"wrote {len(model.customers):,} customers to {args.output}")
-        emit(args, payload, "\n".join(human))
+        emit(args, payload, human)
         return 0
 
     p.set_defaults(func=segment)

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from engine.ingest import max_upload_bytes, spool_clear
 
-from ._common import UsageError, db_path, open_store, progress
+from ._common import UsageError, db_path, open_store, printable, progress
 
 DEFAULT_ADDRESS = "127.0.0.1"
 MIN_PASSWORD_LENGTH = 8  # the same rule as dashboard.gate (not imported: the CLI stays free of the dashboard)
@@ -124,7 +124,7 @@ def _serve(db: Path, port: int, address: str, password: str | None) -> int:
     ]
     shown = f"[{address}]" if ":" in address else address
     where = "this machine only" if is_loopback(address) else "the network, password required"
-    sys.stderr.write(f"StoreLens on http://{shown}:{port} ({where}; database {db})\n")
+    sys.stderr.write(printable(f"StoreLens on http://{shown}:{port} ({where}; database {db})") + "\n")
     sys.stderr.flush()
     kwargs = {"preexec_fn": _linux_parent_death_signal} if sys.platform.startswith("linux") else {}
     child = subprocess.Popen(cmd, env=env, start_new_session=True, **kwargs)
@@ -191,7 +191,7 @@ def _cmd_demo(args: argparse.Namespace) -> int:
         if store.is_empty():
             reports = load_demo(store, progress=progress(True))
             for r in reports:
-                sys.stderr.write(f"{r.file}: loaded {r.rows_loaded} of {r.rows_read} rows\n")
+                sys.stderr.write(printable(f"{r.file}: loaded {r.rows_loaded} of {r.rows_read} rows") + "\n")
     finally:
         store.close()
     return _serve(db, args.port, address, password)

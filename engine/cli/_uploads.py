@@ -33,7 +33,7 @@ def _cmd_list(args: argparse.Namespace) -> int:
         f"updated {u.rows_updated:,}, rejected {u.rows_rejected:,}, duplicate {u.rows_duplicate:,}"
         if u.created_at else f"{u.batch_id}  {u.file}" for u in rows
     ]
-    emit(args, {"uploads": [u.as_dict() for u in rows]}, "\n".join(lines) or "no uploads yet")
+    emit(args, {"uploads": [u.as_dict() for u in rows]}, lines or "no uploads yet")
     return 0
 
 

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import itertools
 import os
+import stat
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 from . import _formats as F
@@ -49,21 +52,48 @@ def _mostly_western(head: bytes) -> bool:
     return sum(ch.isalpha() for ch in text) >= 0.6 * len(text)
 
 
+def _utf16_text(path: Path, encoding: str, file_name: str) -> Iterator[str]:
+    """The text of a UTF-16 file a megabyte at a time. UTF-16 has no per-line fallback (a line's bytes are not
+    known before it is decoded), so bytes that are not UTF-16 (a byte-order mark in front of UTF-8 or Windows-1252
+    text, a broken or cut-off character) make the file bad input: IngestError with one sentence."""
+    decoder = codecs.getincrementaldecoder(encoding)()
+    with open(path, "rb") as fh:
+        try:
+            while block := fh.read(1 << 20):
+                yield decoder.decode(block)
+            yield decoder.decode(b"", final=True)
+        except UnicodeDecodeError as exc:
+            raise _not_utf16(file_name, exc.reason) from exc
+
+
+def _not_utf16(file_name: str, why: str) -> IngestError:
+    """The one sentence for a file whose byte-order mark says UTF-16 and whose bytes say otherwise."""
+    return IngestError(f"{file_name} starts with a UTF-16 byte-order mark but holds bytes that are not UTF-16 text "
+                       f"({why}); save it again as UTF-8 CSV and upload that.")
+
+
 def _transcode(path: Path, encoding: str) -> Path:
-    """UTF-8 copy of a non-UTF-8 file; each line is decoded as UTF-8 when it can be, else as `encoding`."""
+    """UTF-8 copy of a non-UTF-8 file; each line is decoded as UTF-8 when it can be, else as `encoding` (a UTF-16
+    file as a whole); the copy is removed again when the file turns out to be unreadable."""
     fd, tmp = tempfile.mkstemp(suffix=".csv", prefix="storelens-")
-    with open(path, "rb") as src, os.fdopen(fd, "w", encoding="utf-8", newline="") as dst:
-        if encoding.startswith("utf-16"):
-            dst.write(src.read().decode(encoding).lstrip("\ufeff"))
-            return Path(tmp)
-        for line in src:
-            try:
-                dst.write(line.decode("utf-8"))
-            except UnicodeDecodeError:
-                try:
-                    dst.write(line.decode(encoding))
-                except (UnicodeDecodeError, LookupError):
-                    dst.write(line.decode("latin-1"))
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as dst:
+            if encoding.startswith("utf-16"):
+                for i, text in enumerate(_utf16_text(path, encoding, path.name)):
+                    dst.write(text if i else text.lstrip("\ufeff"))
+                return Path(tmp)
+            with open(path, "rb") as src:
+                for line in src:
+                    try:
+                        dst.write(line.decode("utf-8"))
+                    except UnicodeDecodeError:
+                        try:
+                            dst.write(line.decode(encoding))
+                        except (UnicodeDecodeError, LookupError):
+                            dst.write(line.decode("latin-1"))
+    except BaseException:
+        os.unlink(tmp)
+        raise
     return Path(tmp)
 
 
@@ -71,9 +101,15 @@ def _sniff(path: Path, file_name: str) -> tuple[str, str, str, list[str], str]:
     """(encoding, delimiter, quote, headers, first ~1 MB as text), or IngestError for files that are not CSV/TSV."""
     _csv_limit()
     try:
-        size = path.stat().st_size
+        info = path.stat()
     except OSError as exc:
         raise IngestError(f"{file_name} cannot be read ({exc.strerror}); check the path.") from exc
+    if stat.S_ISDIR(info.st_mode):
+        raise IngestError(f"{file_name} is a folder, not a file; give the path of the export file itself.")
+    if not stat.S_ISREG(info.st_mode):  # a pipe or device is read once, and an import reads the file several times
+        raise IngestError(f"{file_name} is not a regular file (it is a pipe, device or socket); save the data to a "
+                          "file and upload that.")
+    size = info.st_size
     if size == 0:
         raise IngestError(f"{file_name} is empty; export the data again and upload the new file.")
     if size > max_upload_bytes():
@@ -81,10 +117,17 @@ def _sniff(path: Path, file_name: str) -> tuple[str, str, str, list[str], str]:
             f"{file_name} is {size / 2**20:.0f} MB, over the {max_upload_bytes() / 2**20:.0f} MB upload limit; "
             "split the export by date range or raise STORELENS_MAX_UPLOAD_MB."
         )
-    with open(path, "rb") as fh:
-        head = fh.read(_HEAD_BYTES)
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(_HEAD_BYTES)
+    except OSError as exc:
+        raise IngestError(f"{file_name} cannot be read ({exc.strerror}); check the file's permissions.") from exc
     if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        if len(head) > 2 and b"\x00" not in head[2:8192]:  # in UTF-16 every comma and line break has a zero byte
+            raise _not_utf16(file_name, "its commas and line breaks are single bytes")
         encoding = "utf-16"
+        for _ in _utf16_text(path, encoding, file_name):  # the whole file, so a bad one is refused before any import
+            pass
         text = head[: len(head) // 2 * 2].decode("utf-16", errors="replace").lstrip("\ufeff")
     elif (head[:8192].count(b"\x00") > 0.01 * len(head[:8192]) or head[:4] in (b"PK\x03\x04", b"%PDF")
           or head[:2] == b"\x1f\x8b"):
@@ -95,6 +138,9 @@ def _sniff(path: Path, file_name: str) -> tuple[str, str, str, list[str], str]:
         )
     else:
         encoding, text = _decode_head(head)
+    if not text.strip() and size <= len(head):
+        raise IngestError(f"{file_name} holds no data (only a byte-order mark or blank lines); export the data again "
+                          "and upload the new file.")
     first = next((ln for ln in _first_lines(text, 50) if ln.strip()), "") or next(
         (ln for ln in text.splitlines() if ln.strip()), "")
     counts = {d: _count_outside_quotes(first, d) for d in _DELIMITERS}

@@ -124,22 +124,6 @@ class Detection:
                          "confidence": conf, "applied": applied, "low": field_ in self.low})
         return rows
 
-    def format_mapping_table(self) -> str:
-        """The mapping table as aligned text lines (stderr of `storelens ingest`)."""
-        lines = [f"{'column':<28} {'sample values':<44} {'field':<22} confidence"]
-        for r in self.mapping_table():
-            sample = ", ".join(repr(s[:18]) for s in r["samples"])
-            if r["field"] is None:
-                guess, conf = "-", ""
-            elif r["applied"]:
-                guess = r["field"]
-                conf = "" if r["confidence"] is None else f"{r['confidence']:.2f}" + (" (low: check it)" if r["low"] else "")
-            else:
-                guess = f"({r['field']}?)"
-                conf = "" if r["confidence"] is None else f"{r['confidence']:.2f} not applied"
-            lines.append(f"{r['column'][:28]:<28} {sample[:44]:<44} {guess[:22]:<22} {conf}")
-        return "\n".join(lines)
-
 
 @dataclass
 class IngestReport:
