@@ -25,6 +25,7 @@ __all__ = [
     "CustomerDetail",
     "segments_availability",
     "segments_version",
+    "segments_notice",
     "segments_report",
     "segment_names",
     "segment_customers",
@@ -60,10 +61,32 @@ def segments_availability():
 
 
 def segments_version() -> str | None:
-    """The active segments version, None before the first run (cheap: no model is loaded)."""
+    """The version the page shows, None before the first run: the active one, or the previous good one when loading
+    the active one finds a file missing or corrupt (the registry marks it broken and activates the other, as for
+    every model family). ModelLoadError when no version can be loaded."""
     from engine.segments import REGISTRY
 
-    return REGISTRY.active_version(store())
+    s = store()
+    if not REGISTRY.has_model(s):
+        return None
+    active = REGISTRY.active_version(s) or ""
+    version = _model(active).version
+    if version != active:  # the cache entry under the broken name holds its stand-in: dropped, so a repair shows
+        cache.segments_model.clear(db_path(), active)
+    return version
+
+
+def segments_notice() -> str | None:
+    """The one sentence the page shows while the active version stands in for a broken one (the registry's
+    record, so it lasts until a new version is learned or another one is activated), else None."""
+    from engine.segments import REGISTRY
+
+    notice = REGISTRY.fallback_notice(store())
+    if notice is None or notice["active_version"] is None:
+        return None
+    return (f"Segments version {plain(notice['fell_back_from'])} is broken (missing or corrupt files), so the previous "
+            f"good version {plain(notice['active_version'])} is shown and is now the active one; learn segments "
+            "again, or delete the broken version on the Models > Versions page.")
 
 
 def _model(version: str):

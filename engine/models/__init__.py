@@ -1,7 +1,7 @@
 """What every model family shares: the fit/predict/save/load contract, the version registry, artefact checks,
 the torch runtime (device, threads) and background jobs, so a new family adds its model and nothing else."""
 
-from ._artefacts import read_meta, sha256_file, write_meta
+from ._artefacts import read_artefact, read_meta, sha256_file, write_meta
 from ._contract import ModelFamily, Progress, no_progress
 from ._errors import InsufficientDataError, ModelLoadError, ModelNotFoundError
 from ._jobs import Job, JobBusyError, JobCancelled, JobRegistry, jobs, start_job
@@ -28,6 +28,7 @@ __all__ = [
     "ModelNotFoundError",
     "InsufficientDataError",
     "read_meta",
+    "read_artefact",
     "write_meta",
     "sha256_file",
     "BaseModelError",

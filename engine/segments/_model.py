@@ -21,6 +21,7 @@ from engine.models import (
     Registry,
     no_progress,
     pick_device,
+    read_artefact,
     read_meta,
     write_meta,
 )
@@ -389,9 +390,17 @@ class SegmentsModel(ModelFamily):
 
     @classmethod
     def load(cls, path: str | Path) -> "SegmentsModel":
-        """Restore a saved version; a missing or corrupt file raises ModelLoadError naming it."""
+        """Restore a saved version; a missing or corrupt file raises ModelLoadError naming it (also one that passes
+        its checksum but cannot be unpickled or parsed), so the registry falls back to the previous version."""
         import pandas as pd
         import torch
+
+        def weights(file: Path) -> dict:
+            return torch.load(file, weights_only=True)
+
+        def arrays(file: Path) -> dict[str, np.ndarray]:
+            with np.load(file) as z:
+                return {k: z[k] for k in z.files}
 
         folder = Path(path)
         meta = read_meta(folder, FAMILY)
@@ -406,21 +415,23 @@ class SegmentsModel(ModelFamily):
                 sm = meta["segments_model"]
                 model.seg_prep = Preprocessor.from_dict(sm["prep"])
                 model.autoencoder = _embedding.build_autoencoder(sm["n_in"], cfg.ae_hidden, cfg.embed_dim)
-                model.autoencoder.load_state_dict(torch.load(folder / "autoencoder.pt", weights_only=True))
+                model.autoencoder.load_state_dict(read_artefact(folder, FAMILY, "autoencoder.pt", weights))
                 model.autoencoder.eval()
-                with np.load(folder / "clusters.npz") as arrays:
-                    model.clusters = _embedding.Clusters.from_arrays(sm["method"], dict(arrays), sm["scores"])
+                model.clusters = _embedding.Clusters.from_arrays(
+                    sm["method"], read_artefact(folder, FAMILY, "clusters.npz", arrays), sm["scores"])
             if "churn_model" in meta:
                 cm = meta["churn_model"]
                 model.churn_prep = Preprocessor.from_dict(cm["prep"])
                 model.classifier = _churn.build_classifier(len(model.churn_prep.columns), cfg.clf_hidden)
-                model.classifier.load_state_dict(torch.load(folder / "churn.pt", weights_only=True))
+                model.classifier.load_state_dict(read_artefact(folder, FAMILY, "churn.pt", weights))
                 model.classifier.eval()
-                with np.load(folder / "calibration.npz") as arrays:
-                    model.calibrator = _churn.Calibrator(cm["calibration"], arrays["xs"], arrays["ys"])
-                    model.explain_baseline = arrays["baseline"]
+                calibration = read_artefact(folder, FAMILY, "calibration.npz", arrays)
+                model.calibrator = _churn.Calibrator(cm["calibration"], calibration["xs"], calibration["ys"])
+                model.explain_baseline = calibration["baseline"]
             if (folder / "customers.parquet").is_file():
-                model.customers = pd.read_parquet(folder / "customers.parquet")
+                model.customers = read_artefact(folder, FAMILY, "customers.parquet", pd.read_parquet)
+        except ModelLoadError:
+            raise  # already names the file (a RuntimeError itself, so it must not be wrapped again below)
         except (OSError, RuntimeError, ValueError, KeyError, TypeError, AttributeError) as exc:
             raise ModelLoadError(f"{FAMILY} model at {folder} is corrupt: {exc}") from exc
         return model

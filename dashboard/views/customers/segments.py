@@ -23,7 +23,12 @@ if not avail.ok:
     st.info(services.plain(avail.reason), icon=":material/info:")
     st.stop()
 
-with st.expander("Learn segments again", expanded=services.segments_version() is None):
+try:
+    version, unusable = services.segments_version(), None
+except services.segments.ModelLoadError as exc:  # every version's files are missing or corrupt
+    version, unusable = None, exc
+
+with st.expander("Learn segments again", expanded=version is None):
     with st.form("segments_form", border=False):
         horizon = st.slider("Churn horizon (days)", min_value=30, max_value=180, value=90, step=10,
                             key="segments_horizon",
@@ -37,17 +42,17 @@ with st.expander("Learn segments again", expanded=services.segments_version() is
             st.warning(services.plain(exc))
     st.caption("The same learning runs from a shell with `storelens segment`.")
 
-version = services.segments_version()
+if unusable is not None:
+    st.error(f"The segments model could not be loaded: {services.plain(unusable)}. Learn segments again above.")
+    st.stop()
 if version is None:
     st.info(f"No segments yet for these {avail.n_customers:,} customers: click **Learn segments** above "
             "(about a minute on a small machine).")
     st.stop()
+if notice := services.segments.segments_notice():
+    st.warning(notice, icon=":material/warning:")
 
-try:
-    report = services.segments_report(version)
-except services.segments.ModelLoadError as exc:  # every version's files are missing or corrupt
-    st.error(f"The segments model could not be loaded: {services.plain(exc)}. Learn segments again above.")
-    st.stop()
+report = services.segments_report(version)
 customers = services.segment_customers(version)
 names = services.segment_names(version)
 churn = report.get("churn") or {}
