@@ -63,5 +63,6 @@ def planted_store(path: Path, n_customers: int = 90, seed: int = 0) -> Store:
     order(CANCELLED_ONLY, 55, ["F6"], status="cancelled")
     store = Store.open(path)
     with store.transaction() as con:
-        con.executemany("INSERT INTO orders VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+        con.executemany("INSERT INTO orders (order_id, line_no, order_ts, customer_id, product_id, product_name, category, quantity, unit_price, revenue, currency, country, status, batch_id) "
+                        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
     return store

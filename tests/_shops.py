@@ -22,7 +22,7 @@ def insert_lines(store: Store, rows: list[tuple]) -> None:
     df = pd.DataFrame(rows, columns=ORDER_COLUMNS)
     with store.transaction() as con:
         con.register("new_rows", df)
-        con.execute("INSERT INTO orders SELECT * FROM new_rows")
+        con.execute("INSERT INTO orders BY NAME SELECT * FROM new_rows")
         con.unregister("new_rows")
 
 

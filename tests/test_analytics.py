@@ -242,7 +242,9 @@ def test_overview_queries_fast_on_a_million_lines(tmp_path):
     # Shaped like a retail transaction log: ~18 lines an order, ~6,000 customers, 3,800 products in 8
     # categories, two years, 2% cancelled orders and some returns.
     s.con.execute(
-        """INSERT INTO orders SELECT 'O' || (i // 18)::VARCHAR, (i % 18 + 1)::INTEGER,
+        """INSERT INTO orders (order_id, line_no, order_ts, customer_id, product_id, product_name, category, quantity,
+                              unit_price, revenue, currency, country, status, batch_id)
+           SELECT 'O' || (i // 18)::VARCHAR, (i % 18 + 1)::INTEGER,
              TIMESTAMP '2023-01-01' + to_seconds((i // 18) * 1130),
              CASE WHEN hash(i // 18) % 4 = 0 THEN NULL ELSE 'C' || (hash(i // 18) % 6000)::VARCHAR END,
              'P' || (hash(i) % 3800)::VARCHAR, 'Product ' || (hash(i) % 3800)::VARCHAR,

@@ -98,3 +98,28 @@ def test_the_same_file_with_another_mapping_is_offered_as_a_replace(tmp_path, mo
     ok, message = services.result_message(again.report)
     assert ok and "replaced 2 rows of the earlier upload: 2 rows loaded" in message
     assert list(services.history()["batch_id"]) == [again.report.batch_id]
+
+
+def test_lines_an_export_lacks_are_listed_after_its_import(tmp_path, monkeypatch):
+    from dashboard import services
+
+    db = serve_db(monkeypatch, tmp_path / "missing.duckdb")
+    head = "InvoiceNo,StockCode,Description,Quantity,InvoiceDate,UnitPrice,CustomerID,Country\n"
+    lines = [f"536365,{p},Item {p},6,2010-12-01 08:26:00,2.55,17850,United Kingdom" for p in ("A1", "B2", "C3")]
+    full, short = tmp_path / "full.csv", tmp_path / "short.csv"
+    full.write_text(head + "\n".join(lines) + "\n")
+    short.write_text(head + "\n".join([lines[0], lines[2]]) + "\n")
+    services.import_files([services.ImportItem(str(full), "full.csv", "orders")])
+    results = services.import_files([services.ImportItem(str(short), "short.csv", "orders")])
+    assert results[0].report.lines_missing == 1
+
+    at = AppTest.from_file(str(APP_PATH), default_timeout=TIMEOUT).run()
+    at.session_state["import_results"] = results
+    at.switch_page("views/data/upload.py").run()
+    no_exception(at)
+    counts = at.dataframe[0].value
+    assert list(counts["lines_missing"]) == [1] and list(counts["rows_duplicate"]) == [2]
+    assert any("missing from this export" in w.value.replace("\\", "") for w in at.warning)
+    missing = at.dataframe[1].value
+    assert list(missing["product_id"]) == ["B2"] and list(missing["line_no"]) == [2]
+    assert db.exists()

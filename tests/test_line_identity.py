@@ -202,3 +202,11 @@ def test_the_cli_reports_missing_lines_in_its_json(tmp_path):
     assert out.returncode == 0, out.stderr
     (report,) = json.loads(out.stdout)["files"]
     assert (report["rows_duplicate"], report["lines_missing"]) == (9, 1)
+    assert report["mapping"]["product_id"] == {"column": "StockCode", "confidence": 1.0}
+    listed = run("uploads", "missing", report["batch_id"], "--output", str(tmp_path / "missing.csv"))
+    assert listed.returncode == 0, listed.stderr
+    (line,) = json.loads(listed.stdout)["lines_missing"]
+    assert (line["order_id"], line["line_no"], line["product_id"]) == ("536365", 2, "71053")
+    assert "71053" in (tmp_path / "missing.csv").read_text()
+    unknown = run("uploads", "missing", "nosuchbatch")
+    assert unknown.returncode == 2 and len(unknown.stderr.strip().splitlines()) == 1

@@ -197,6 +197,14 @@ def rejected_rows(db: str, version: int, batch_id: str | None) -> pd.DataFrame:
 
 
 @st.cache_data(**_DATA)
+def missing_lines(db: str, version: int, batch_id: str) -> pd.DataFrame:
+    """Stored order lines that one upload's orders lacked ("missing from this export")."""
+    from engine.ingest import MISSING_COLUMNS, missing_lines as lines
+
+    return pd.DataFrame(lines(store(db), batch_id), columns=list(MISSING_COLUMNS))
+
+
+@st.cache_data(**_DATA)
 def undo_preview(db: str, version: int, scores_version: str, batch_id: str):
     """What undoing an upload would take out (counted in a rolled-back transaction); scores_version keys the count
     of sentiment scores, which scoring changes without an upload."""

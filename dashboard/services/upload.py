@@ -56,6 +56,10 @@ __all__ = [
     "uploads",
     "rejected_rows",
     "rejected_csv",
+    "report_table",
+    "missing_lines",
+    "missing_csv",
+    "MISSING_COLUMNS_SHOWN",
     "history",
     "upload_label",
     "undo_preview",
@@ -261,6 +265,28 @@ def rejected_rows(batch_id: str | None = None) -> pd.DataFrame:
 def rejected_csv(batch_id: str | None = None) -> bytes:
     """Rejected rows as a formula-safe CSV download (their raw lines are exactly what an attacker controls)."""
     return safe_csv_bytes(rejected_rows(batch_id))
+
+
+def report_table(reports: Iterable[IngestReport]) -> pd.DataFrame:
+    """One row of counts per imported file, as the page lists them (lines missing from the export included)."""
+    columns = ["file", "format", "kind", "rows_read", "rows_loaded", "rows_updated", "rows_rejected",
+               "rows_duplicate", "lines_missing", "rows_replaced", "batch_id"]
+    return pd.DataFrame([{c: getattr(r, c) for c in columns} for r in reports], columns=columns)
+
+
+def missing_lines(batch_id: str) -> pd.DataFrame:
+    """The stored order lines an upload's orders lacked: kept, listed so the merchant can check the export."""
+    return cache.missing_lines(db_path(), data_version(), batch_id)
+
+
+def missing_csv(batch_id: str) -> bytes:
+    """Those lines as a formula-safe CSV download."""
+    return safe_csv_bytes(missing_lines(batch_id))
+
+
+MISSING_COLUMNS_SHOWN = {"order_id": "Order", "line_no": "Line", "order_ts": "Ordered", "product_id": "Product",
+                         "product_name": "Product name", "quantity": "Quantity", "revenue": "Revenue",
+                         "stored_by": "Stored by upload"}
 
 
 # Rejected rows as the page shows them: row_number is the file's line (header = line 1), as an editor numbers it.

@@ -22,7 +22,7 @@ __all__ = [
 CANONICAL: dict[str, tuple[str, ...]] = {
     "orders": (
         "order_id", "line_no", "order_ts", "customer_id", "product_id", "product_name", "category",
-        "quantity", "unit_price", "revenue", "discount", "currency", "country", "status",
+        "quantity", "unit_price", "revenue", "discount", "currency", "country", "status", "line_id",
     ),
     "reviews": (
         "review_id", "review_ts", "product_id", "product_name", "category", "customer_id", "author",
@@ -85,7 +85,7 @@ FORMATS: tuple[FormatSpec, ...] = (
             "product_id": ("Lineitem sku", "Lineitem name"), "product_name": "Lineitem name",
             "quantity": "Lineitem quantity", "unit_price": "Lineitem price", "discount": "Lineitem discount",
             "currency": "Currency", "country": ("Billing Country", "Shipping Country"),
-            "status": "Financial Status",
+            "status": "Financial Status", "line_id": "Lineitem id",
         },
         fill_forward_by="Name",
         fill_forward=("Email", "Phone", "Billing Phone", "Currency", "Billing Country", "Shipping Country",
@@ -130,7 +130,7 @@ FORMATS: tuple[FormatSpec, ...] = (
             "order_id": "amazon-order-id", "order_ts": "purchase-date", "product_id": ("sku", "asin"),
             "product_name": "product-name", "quantity": "quantity", "unit_price": "item-price",
             "discount": "item-promotion-discount", "currency": "currency", "country": "ship-country",
-            "status": ("item-status", "order-status"),
+            "status": ("item-status", "order-status"), "line_id": "order-item-id",
         },
         status_map={"shipped": "completed", "delivered": "completed", "pending": "pending",
                     "unshipped": "pending", "shipping": "pending", "cancelled": "cancelled",
@@ -203,6 +203,7 @@ _SYNONYMS: dict[str, tuple[str, ...]] = {
     "order_id": ("order id", "order", "order number", "order no", "invoice", "invoice no", "invoice number",
                  "transaction id", "order #", "name"),
     "line_no": ("line", "line no", "line number", "item #", "item no", "position"),
+    "line_id": ("line item id", "lineitem id", "order item id", "order line id", "order line item id", "line id"),
     "order_ts": ("order date", "date", "created at", "order time", "timestamp", "invoice date",
                  "purchase date", "sale date", "created", "when", "day", "ordered at"),
     "customer_id": ("customer id", "customer", "email", "customer email", "buyer", "buyer id", "client id",

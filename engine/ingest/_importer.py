@@ -94,6 +94,8 @@ def ingest(
                 report.replaced, report.rows_replaced = replaced, n_replaced
                 say(0.95, "linking products and categories")
                 _link_products(con, det.kind, batch_id)
+                if det.kind == "reviews":
+                    _fill_languages(con, batch_id)
                 warnings += _implausible_dates(con, det.kind, batch_id)
         finally:
             for view in ("_stage", "_src", "_rawn", "_rawtextn"):
@@ -105,8 +107,17 @@ def ingest(
                 if temp.name == "upload.csv":  # the link's private folder
                     temp.parent.rmdir()
     report.warnings = [*det.notes, *warnings, *report.warnings]
+    report.mapping, report.unmapped = det.applied_mapping()
     say(1.0, report.summary())
     return report
+
+
+def _fill_languages(con, batch_id: str) -> None:
+    """Each new review's language (reviews.language). Imported here, not at the top: the sentiment package loads
+    pandas, which an orders import (the CLI's hot path) never needs."""
+    from engine.sentiment import fill_languages
+
+    fill_languages(con, batch_id)
 
 
 def _lost(con, scan: Scan, structural: list) -> bool:

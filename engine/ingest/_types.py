@@ -92,6 +92,14 @@ class Detection:
         cols = _columns(self)
         return [self.headers[int(cols[s][1:])] for s in self.mapping.get(canon, ()) if s in cols]
 
+    def applied_mapping(self) -> tuple[dict[str, dict], list[str]]:
+        """The contract's `mapping` (each applied field's source column, in the file's own header names, and its
+        confidence 0-1) and `unmapped` (the fields whose best guess stayed below the threshold, left for the user)."""
+        applied = {canon: {"column": " / ".join(self.source_headers(canon)),
+                           "confidence": round(float(self.confidence.get(canon, 1.0)), 2)}
+                   for canon in self.mapping if self.source_headers(canon)}
+        return applied, sorted(f for f in self.suggestions if f not in applied)
+
     def mapping_summary(self) -> str:
         """Which column feeds which field, and which columns are not used, in the file's own header names."""
         used = {s for sources in self.mapping.values() for s in sources}
@@ -131,7 +139,8 @@ class IngestReport:
 
     `replaced` names the earlier uploads of the same file that this import replaced (undone in its transaction) and
     `rows_replaced` counts the rows they had stored; `warnings` are what the import decided that the user should
-    know (a guessed column, values loaded as NULL), in plain sentences.
+    know (a guessed column, values loaded as NULL), in plain sentences. `lines_missing` counts the stored order
+    lines of this file's orders that the file lacks: kept, and listed under this upload (`missing_lines`).
     """
 
     file: str
@@ -146,6 +155,9 @@ class IngestReport:
     replaced: list[str] = field(default_factory=list)
     rows_replaced: int = 0
     warnings: list[str] = field(default_factory=list)
+    lines_missing: int = 0
+    mapping: dict[str, dict] = field(default_factory=dict)  # field → {"column", "confidence"} as applied
+    unmapped: list[str] = field(default_factory=list)  # fields guessed below the threshold: left for the user
 
     @property
     def changed(self) -> bool:

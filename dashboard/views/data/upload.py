@@ -102,9 +102,7 @@ if results:
             st.warning(f"{services.plain(result.file_name)}: {services.plain(warning)}")
     reports = [r.report for r in results if r.report is not None]
     if reports:
-        st.dataframe([r.as_dict() for r in reports], hide_index=True,
-                     column_order=["file", "format", "kind", "rows_read", "rows_loaded", "rows_updated",
-                                   "rows_rejected", "rows_duplicate", "rows_replaced", "batch_id"])
+        st.dataframe(services.report_table(reports), hide_index=True)
         for report in reports:  # green only when the store changed
             changed, message = services.result_message(report)
             (st.success if changed else st.warning)(services.plain(message))
@@ -117,6 +115,15 @@ if results:
             st.download_button("Download rejected rows (CSV)", services.rejected_csv(report.batch_id),
                                file_name=f"rejected_{report.batch_id}.csv", mime="text/csv",
                                key=f"rejected_{report.batch_id}", on_click="ignore")
+        if report.lines_missing:
+            st.markdown(f"Order lines of **{services.plain(report.file)}**'s orders that earlier uploads stored and "
+                        "this export lacks: they are kept, not deleted. Check whether the export or the earlier "
+                        "upload was wrong; undoing that upload takes them out.")
+            st.dataframe(services.missing_lines(report.batch_id), hide_index=True,
+                         column_config=services.MISSING_COLUMNS_SHOWN)
+            st.download_button("Download missing lines (CSV)", services.missing_csv(report.batch_id),
+                               file_name=f"missing_{report.batch_id}.csv", mime="text/csv",
+                               key=f"missing_{report.batch_id}", on_click="ignore")
 
 # History: every upload, and undo behind a confirmation that says what will go.
 st.subheader("Upload history")
