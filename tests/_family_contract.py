@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from engine.models import ModelFamily, ModelLoadError, Registry
+from engine.models import ModelFamily, ModelLoadError, Registry, sha256_file
 from engine.store import Store
 
 
@@ -123,6 +123,24 @@ class FamilyContract:
         biggest.unlink()
         with pytest.raises(ModelLoadError, match="missing"):
             type(model).load(folder)
+
+    def test_every_artefact_written_corrupt_gives_the_clear_error(self, fitted, tmp_path):
+        """A file written corrupt carries a checksum of its bad bytes, so only reading it can tell: every artefact
+        must still fail as ModelLoadError (what makes the registry fall back), never as a raw unpickler or zip
+        error that breaks a page."""
+        model = fitted["first"]
+        meta_name = f"{self.registry.family}.json"
+        names = [p.relative_to(model.save(tmp_path / "names")).as_posix()
+                 for p in (tmp_path / "names").rglob("*") if p.is_file() and p.name != meta_name]
+        for i, name in enumerate(names):
+            folder = model.save(tmp_path / f"corrupt{i}")
+            (folder / name).write_bytes(b"\x80\x02not a pickle, zip, parquet or json file")
+            meta = json.loads((folder / meta_name).read_text(encoding="utf-8"))
+            if name in meta.get("files", {}):
+                meta["files"][name] = sha256_file(folder / name)
+                (folder / meta_name).write_text(json.dumps(meta), encoding="utf-8")
+            with pytest.raises(ModelLoadError):
+                type(model).load(folder)
 
 
 def _numeric(x: Any) -> bool:

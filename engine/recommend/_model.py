@@ -14,10 +14,10 @@ import numpy as np
 from engine.models import (
     InsufficientDataError,
     ModelFamily,
-    ModelLoadError,
     Progress,
     no_progress,
     pick_device,
+    read_artefact,
     read_meta,
     write_meta,
 )
@@ -473,12 +473,8 @@ class RecommendModel(ModelFamily):
 
         folder = Path(path)
         meta = read_meta(folder, FAMILY)
-        try:
-            catalogue = json.loads((folder / CATALOGUE).read_text(encoding="utf-8"))
-            with np.load(folder / ARRAYS) as z:
-                a = {k: z[k] for k in z.files}
-        except (OSError, ValueError, KeyError) as exc:
-            raise ModelLoadError(f"{FAMILY} model at {folder} is corrupt: {exc}") from exc
+        catalogue = read_artefact(folder, FAMILY, CATALOGUE, lambda f: json.loads(f.read_text(encoding="utf-8")))
+        a = read_artefact(folder, FAMILY, ARRAYS, _arrays)
         model = cls(catalogue.get("config"))
         model.meta = catalogue
         model._metrics = meta.get("metrics", {})
@@ -507,3 +503,9 @@ def _jsonable(x: Any) -> Any:
     if isinstance(x, (list, tuple)):
         return [_jsonable(v) for v in x]
     return x
+
+
+def _arrays(path: Path) -> dict[str, np.ndarray]:
+    """Every array of an .npz artefact, read whole (the file closes before the model is used)."""
+    with np.load(path) as z:
+        return {k: z[k] for k in z.files}
