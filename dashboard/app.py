@@ -80,21 +80,27 @@ with st.sidebar, services.boundary("the sidebar filters"):
         st.caption("Filters appear once orders are imported.")
         services.set_filters(None, None)
     else:
-        # New data widens the range: back to the default period whenever the data's bounds change.
+        # New data (another upload, wider bounds): the period and currency follow the latest upload.
         # (Also when the widget keys are gone: st.switch_page can drop the sidebar's widget state.)
-        if st.session_state.get("storelens_bounds") != bounds or "storelens_dates" not in st.session_state:
+        opening = services.opening_period(bounds)
+        if st.session_state.get("storelens_opening") != opening.key or "storelens_dates" not in st.session_state:
+            st.session_state["storelens_opening"] = opening.key
             st.session_state["storelens_bounds"] = bounds
-            preset = services.default_preset(bounds)
-            st.session_state["storelens_preset"] = preset
-            st.session_state["storelens_dates"] = services.preset_range(bounds, preset)
+            st.session_state["storelens_preset"] = opening.preset
+            st.session_state["storelens_dates"] = opening.dates
+            st.session_state["storelens_period_note"] = opening.note
+            if opening.currency is not None:
+                st.session_state["overview_currency"] = opening.currency
 
         def _preset_chosen() -> None:
+            st.session_state["storelens_period_note"] = None  # the merchant's own choice now
             chosen = services.preset_range(bounds, st.session_state["storelens_preset"])
             if chosen is not None:
                 st.session_state["storelens_dates"] = chosen
 
         def _dates_edited() -> None:
             st.session_state["storelens_preset"] = "Custom"
+            st.session_state["storelens_period_note"] = None
 
         st.selectbox("Period", list(services.PRESETS), key="storelens_preset", on_change=_preset_chosen)
         dates = st.date_input(

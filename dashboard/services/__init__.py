@@ -159,7 +159,10 @@ from .session import (
     database_busy,
     date_bounds,
     db_path,
+    Opening,
     default_preset,
+    opening_period,
+    period_note,
     ensure_demo,
     filters,
     implausible_dates_note,
@@ -216,7 +219,7 @@ __all__ = [
     # session
     "Filters", "PRESETS", "db_path", "store", "database_busy", "signed_in", "password_required", "sign_out",
     "data_version", "ensure_demo", "filters",
-    "set_filters", "default_preset", "preset_range", "date_bounds", "categories", "implausible_dates_note",
+    "set_filters", "default_preset", "Opening", "opening_period", "period_note", "preset_range", "date_bounds", "categories", "implausible_dates_note",
     # errors
     "boundary",
     # display

@@ -27,6 +27,7 @@ __all__ = [
     "store",
     "model",
     "date_bounds",
+    "latest_upload_span",
     "categories",
     "currencies",
     "implausible_dates",
@@ -126,6 +127,12 @@ def model_state(db: str, fingerprint: str) -> dict | None:
 def date_bounds(db: str, version: int) -> tuple[date, date] | None:
     """First and last order day."""
     return analytics.date_bounds(store(db))
+
+
+@st.cache_data(**_DATA)
+def latest_upload_span(db: str, version: int) -> analytics.UploadSpan | None:
+    """The newest orders upload and the days it covers."""
+    return analytics.latest_upload_span(store(db))
 
 
 @st.cache_data(**_DATA)

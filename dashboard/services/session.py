@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date, timedelta
 
 import streamlit as st
@@ -31,6 +32,9 @@ __all__ = [
     "filters",
     "set_filters",
     "default_preset",
+    "Opening",
+    "opening_period",
+    "period_note",
     "preset_range",
     "date_bounds",
     "categories",
@@ -110,6 +114,42 @@ def ensure_demo(progress: Callable[[float, str], None] | None = None) -> str | N
 def default_preset(bounds: tuple[date, date]) -> str:
     """The period a merchant sees first: the last 90 days when there is a comparable period before, else all."""
     return "Last 90 days" if (bounds[1] - bounds[0]).days + 1 >= 180 else "All time"
+
+
+@dataclass(frozen=True)
+class Opening:
+    """The period (and currency) a page run opens on after the data changed, and the sentence that says why."""
+
+    key: tuple  # what it was decided from: a new upload or new bounds decide again
+    preset: str
+    dates: tuple[date, date]
+    currency: str | None  # the latest upload's main currency ("" for none), None to leave the choice alone
+    note: str | None
+
+
+def opening_period(bounds: tuple[date, date]) -> Opening:
+    """The period a merchant sees first, following the latest orders upload: someone who just imported a file expects
+    to see that file, not the last weeks of other data (the demo, or a later export) beside it. When the usual
+    default period holds some of the upload it stays; when the upload lies wholly before it, the period opens on
+    the upload's own last 90 days (or its whole span when shorter), with a sentence naming it."""
+    span = cache.latest_upload_span(db_path(), data_version())
+    key = (bounds, span.batch_id if span else None)
+    preset = default_preset(bounds)
+    usual = preset_range(bounds, preset)
+    if span is None or span.end >= usual[0]:
+        return Opening(key, preset, usual, span.currency if span else None, None)
+    long = (span.end - span.start).days + 1 >= 180
+    start = max(span.start, span.end - timedelta(days=89)) if long else span.start
+    what = "the last 90 days" if long else "all"
+    note = (f"Showing {what} of your latest upload, {span.file} ({span.lines:,} order lines from "
+            f"{span.start:%Y-%m-%d} to {span.end:%Y-%m-%d}); pick another period in the sidebar.")
+    return Opening(key, "Custom", (start, span.end), span.currency, note)
+
+
+def period_note() -> str | None:
+    """Why the period is what it is, while it is the one the latest upload opened on (None once the merchant
+    picked another)."""
+    return st.session_state.get("storelens_period_note")
 
 
 def preset_range(bounds: tuple[date, date], preset: str) -> tuple[date, date] | None:

@@ -71,6 +71,35 @@ def date_bounds(store: Store) -> tuple[date, date] | None:
     return (lo, hi) if lo is not None else None
 
 
+@dataclass(frozen=True)
+class UploadSpan:
+    """The newest orders upload and the days its lines cover: what a merchant who just imported a file expects to
+    see first, in the currency most of its revenue is in ("" when its lines have none)."""
+
+    batch_id: str
+    file: str
+    start: date
+    end: date
+    lines: int
+    currency: str
+
+
+def latest_upload_span(store: Store) -> UploadSpan | None:
+    """The newest orders upload that stored lines with plausible dates (None when there is none)."""
+    where, params = plausible_sql("o.order_ts")
+    rows = _rows(store, f"""
+        SELECT u.batch_id, u.file_name, min(o.order_ts)::DATE, max(o.order_ts)::DATE, count(*)
+        FROM uploads u JOIN orders o ON o.batch_id = u.batch_id
+        WHERE u.kind = 'orders' AND {where}
+        GROUP BY u.batch_id, u.file_name, u.uploaded_at ORDER BY u.uploaded_at DESC, u.batch_id LIMIT 1""", params)
+    if not rows:
+        return None
+    batch, file, start, end, lines = rows[0]
+    currency = _rows(store, f"""SELECT coalesce(currency, '') AS c FROM orders WHERE batch_id = ? AND {REVENUE_LINE_SQL}
+                               GROUP BY c ORDER BY sum(abs(revenue)) DESC NULLS LAST, c LIMIT 1""", [batch])
+    return UploadSpan(batch, file or "", start, end, int(lines), currency[0][0] if currency else "")
+
+
 def implausible_dates(store: Store) -> dict[str, int]:
     """Orders and reviews dated before 1990 or over a year ahead: out of every period, so the app says how many."""
     where, params = plausible_sql("ts")

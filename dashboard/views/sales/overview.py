@@ -25,6 +25,9 @@ if services.date_bounds() is None:
     st.page_link(views.UPLOAD, label="Go to Upload", icon=":material/upload_file:")
     st.stop()
 
+if note := services.period_note():  # right after an upload: the period follows it, and says so
+    st.info(services.plain(note), icon=":material/upload_file:")
+
 # Money is never added up across currencies: with several, the merchant picks one.
 found = services.currencies()
 currency = None
@@ -34,7 +37,9 @@ if len(found) > 1:
     currency = st.segmented_control(
         "Currency", found, key="overview_currency", format_func=services.currency_label,
         help="Your orders come in several currencies. Amounts are never added up across currencies: every figure "
-             "on this page counts the orders of the currency chosen here.") or found[0]
+             "on this page counts the orders of the currency chosen here.")
+    if currency is None:  # deselected; "" (lines without a currency) is a choice of its own
+        currency = found[0]
 
 # KPIs: one metric per headline number, delta against the equally long period before.
 period = f"{f.start:%d %b %Y} – {f.end:%d %b %Y}" if f.start and f.end else "all dates"

@@ -1,0 +1,40 @@
+"""After an upload the first screen shows what was imported (issue 32, item 1): the period and the currency follow
+the latest orders upload, and a sentence says so, until the merchant picks another period."""
+
+from __future__ import annotations
+
+from _helpers import no_exception, serve_db, texts, write
+from streamlit.testing.v1 import AppTest
+
+from dashboard import APP_PATH
+from engine.ingest import ingest
+from engine.store import Store
+
+SHOP = "order,date,product,qty,price,currency\n" + "".join(
+    f"S{i},2026-0{1 + i % 6}-{1 + i % 27:02d},Shirt,1,20.00,EUR\n" for i in range(60))
+RETAIL = "InvoiceNo,StockCode,Description,Quantity,InvoiceDate,UnitPrice,CustomerID,Country\n" + "".join(
+    f"{536000 + i},S{i % 5},Item {i % 5},2,2011-{1 + i % 9:02d}-{1 + i % 28:02d} 10:00:00,3.00,{i % 9},UK\n"
+    for i in range(90))
+
+
+def test_the_overview_opens_on_the_latest_upload_and_its_currency(tmp_path, monkeypatch):
+    db = serve_db(monkeypatch, tmp_path / "shop.duckdb")
+    store = Store.open(db)
+    ingest(store, write(tmp_path, "shop.csv", SHOP), kind="orders")
+    ingest(store, write(tmp_path, "retail.csv", RETAIL))
+    store.close()
+
+    at = AppTest.from_file(str(APP_PATH), default_timeout=90).run()
+    at.switch_page("views/sales/overview.py").run()
+    no_exception(at)
+    f = at.session_state["storelens_filters"]
+    assert (f.start.isoformat(), f.end.isoformat()) == ("2011-06-30", "2011-09-27")  # its last 90 days
+    assert at.session_state["overview_currency"] == ""  # the retail log has no currency column
+    [note] = [t for t in texts(at.info) if "latest upload" in t]
+    assert "retail.csv" in note and "90 order lines from 2011-01-01 to 2011-09-27" in note
+    revenue = next(m for m in at.metric if m.label.startswith("Revenue"))
+    assert revenue.value not in ("0.00", "0", "—")
+
+    at.sidebar.selectbox(key="storelens_preset").set_value("All time").run()
+    no_exception(at)
+    assert not [t for t in texts(at.info) if "latest upload" in t]
