@@ -56,12 +56,17 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
             + (f" ({bci[0]:.2f}-{bci[1]:.2f})" if bci else "")
             + f" ({verdict} the baseline); "
             f"{report['n_train']} train / {report['n_eval']} held-out reviews in {report['seconds']} s"
+            + "".join(f"\n  {e['name']}: macro-F1 {e['macro_f1']:.3f} vs baseline {e['baseline_macro_f1']:.3f} "
+                      f"on {e['n_eval']} held-out reviews" for e in report.get("per_language", []))
+            + "".join(f"\n  {e['name']}: no figures of its own: {e['lacks']}"
+                      for e in report.get("languages_too_few", []))
         ))
         return 0
 
     p.set_defaults(func=train)
 
-    p = ssub.add_parser("score", parents=[common], help="score every review with the active model")
+    p = ssub.add_parser("score", parents=[common], help="score the reviews the active model has not scored")
+    p.add_argument("--all", action="store_true", help="score every review again")
 
     @model_errors
     def score(args: argparse.Namespace) -> int:
@@ -70,7 +75,8 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
         store = open_store(args)
         try:
             model = sentiment.load_active(store)
-            report = model_state(sentiment.score(store, model=model, progress=progress(True)), model)
+            scorer = sentiment.score if args.all else sentiment.score_new
+            report = model_state(scorer(store, model=model, progress=progress(True)), model)
         finally:
             store.close()
         emit(args, report, f"scored {report['n_scored']} reviews with {report['model_version']} "

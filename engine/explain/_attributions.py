@@ -6,7 +6,6 @@ from __future__ import annotations
 import bisect
 import math
 import os
-import re
 import sys
 import threading
 import time
@@ -19,13 +18,14 @@ import torch
 
 from engine.store import LABELS
 
+from ._words import word_spans
+
 DEFAULT_LABELS: tuple[str, ...] = LABELS
 ATTRIBUTION_OF = "probability of the explained class (softmax), Layer Integrated Gradients on word embeddings"
 
 FIRST_STEPS = 12  # integration steps of the first try (see explain_review)
 _TOKEN_BUDGET = 4096  # tokens per internal IG batch: keeps memory bounded (max_steps x 512 tokens would not be)
 _MAX_CHARS = 200_000  # longer inputs are cut before tokenising; far beyond any model's window anyway
-_WORD_RE = re.compile(r"\w+(?:['’]\w+)*|[^\w\s]")
 _EPS = 1e-6
 # Captum hooks the embedding layer while it integrates: two explanations on one model must not interleave.
 # (Other forward passes on the same model object should not run concurrently with an explanation either.)
@@ -297,11 +297,13 @@ def _word_spans(text: str, offsets: Sequence[tuple[int, int]], special: Sequence
                 ) -> tuple[list[tuple[int, int]], list[int]]:
     """Merges word pieces into words of the original text; returns word spans and each position's word (-1: none).
 
-    A word is a run of word characters (inner apostrophes kept, so "isn't" stays whole) or one punctuation
-    character; a piece that straddles such runs (e.g. one [UNK] covering an emoji pair) merges them.
+    A word is a run of word characters (inner apostrophes kept, so "isn't" stays whole), a word of a Chinese or
+    Japanese run as the segmenter cuts it (engine.explain._words), or one punctuation character; a piece that
+    straddles such words (e.g. one [UNK] covering an emoji pair, or a sub-word piece across a segmenter's cut) merges
+    them. Attributions of the pieces are summed per word.
     """
     cover_end = max((e for (s, e), sp in zip(offsets, special) if not sp and e > s), default=0)
-    runs = [(m.start(), m.end()) for m in _WORD_RE.finditer(text, 0, cover_end)]
+    runs = word_spans(text, cover_end)
     ends = [r[1] for r in runs]
     groups: list[list[int]] = []
     piece_word: list[int] = []

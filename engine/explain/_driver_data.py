@@ -30,6 +30,7 @@ from engine.store import read_df as _df
 
 from ._attributions import SentimentLike
 from ._drivers import cached_drivers, category_drivers
+from ._words import is_cjk
 
 
 DRIVER_STEPS = 16  # IG steps per review for drivers (explain.category_drivers' default)
@@ -197,7 +198,8 @@ def term_pattern(term: str) -> str:
 
     Terms are lower-cased words (inner apostrophes kept) or two such words separated by whitespace, as
     explain.category_drivers makes them; a straight apostrophe also matches a typographic one, word boundaries
-    are Unicode letters/digits (so "café" does not match "cafés").
+    are Unicode letters/digits (so "café" does not match "cafés"). A Chinese or Japanese term matches wherever its
+    characters stand in that order, since those scripts put no space or boundary between words.
     """
     words = [w for w in str(term).lower().replace("’", "'").split() if w]
     if not words:
@@ -205,6 +207,8 @@ def term_pattern(term: str) -> str:
     parts = []
     for w in words:
         parts.append("".join("['’]" if c == "'" else ("\\" + c if c in _RE2_META else c) for c in w))
+    if is_cjk(term):  # Chinese and Japanese words touch their neighbours: no boundary, and a bigram has no space
+        return r"\s*".join(parts)
     return r"(^|[^\pL\pN_])" + r"\s+".join(parts) + r"($|[^\pL\pN_])"
 
 

@@ -42,7 +42,25 @@ very was we were what when where which while who whom why will with would you yo
 im ive id its it's i'm i've i'd you're that's there's one two also lot lots much many bit still though although
 since went go going gets made make makes way well back us thing things something anything bought buy ordered order
 """.split())
-_NEGATORS = frozenset({"not", "no", "never", "nothing", "nor", "without", "hardly", "barely"})
+# Function words of the other languages StoreLens sees most, so their drivers are content words too. One set for all:
+# a word that is a function word in one language and a sentiment word in another (Spanish "mal") is left out.
+_STOP_OTHER = frozenset("""
+der die das den dem des ein eine einen einem einer und oder aber ist sind war waren hat haben habe ich es wir sie
+er mit von zu im auf für nicht auch sehr noch nur schon wie bei aus als nach wenn dass so man
+el la los las un una unos unas y o pero es son fue era del al lo le les se que en con por para su sus muy mi yo
+le la les un une des et ou mais est sont était du au aux ce cette ces je il elle nous vous ils pour dans sur avec pas
+ne qui que très mon ma mes
+o a os as um uma e ou mas é são foi era do da dos das no na nos nas em com por para que muito meu minha eu ele ela
+yang dan di ke dari ini itu dengan untuk tidak ada saya aku sudah juga sangat tapi karena atau akan bisa
+il lo gli e è di da in con su per che non sono mi molto
+de het een en van is zijn was ik je dat niet met voor op te
+的 了 是 我 也 都 就 还 在 有 和 很 这 那 个 吧 啊 呢 吗 着 过 给 又 一个 这个 那个 我们 你们 他们 自己 就是 还是 但是 因为 所以 然后
+は が を に で と も の へ や か な ね よ です ます した して する ます いる ある これ それ あの この その
+でし まし ませ でした ました という ので から けど だっ だ た て
+""".split())
+_NEGATORS = frozenset({"not", "no", "never", "nothing", "nor", "without", "hardly", "barely",
+                       "nicht", "kein", "keine", "nie", "ne", "pas", "jamais", "nunca", "não", "nao", "tidak", "bukan",
+                       "non", "niet", "不", "没", "没有", "别", "无", "ない", "なし", "ません"})
 
 
 def _norm(word: str) -> str:
@@ -57,7 +75,8 @@ def _is_negator(w: str) -> bool:
 
 def _content(w: str) -> bool:
     """A driver-worthy word: letters, not a stop word or a negation, longer than one character."""
-    return len(w) > 1 and any(c.isalpha() for c in w) and w not in _STOP and not _is_negator(w)
+    return (len(w) > 1 and any(c.isalpha() for c in w) and w not in _STOP and w not in _STOP_OTHER
+            and not _is_negator(w))
 
 
 def _terms(text: str, tokens: Sequence[dict[str, Any]], bigrams: bool) -> dict[str, float]:

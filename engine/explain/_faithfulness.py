@@ -15,6 +15,7 @@ from ._attributions import (
     _labels_of,
     _predict_proba,
 )
+from ._words import is_cjk
 
 # ----------------------------------------------------------------------------------------------------------------
 # faithfulness
@@ -26,11 +27,12 @@ def _is_word(token: str) -> bool:
 
 
 def _delete_spans(text: str, spans: Sequence[tuple[int, int]]) -> str:
-    """Removes the given character spans (replaced by a space so neighbours do not fuse)."""
+    """Removes the given character spans (replaced by a space so neighbours do not fuse, except between Chinese or
+    Japanese characters, which never have one)."""
     out, last = [], 0
     for s, e in sorted(spans):
         out.append(text[last:s])
-        out.append(" ")
+        out.append("" if is_cjk(text[max(s - 1, 0):s] + text[e:e + 1]) else " ")
         last = e
     out.append(text[last:])
     return "".join(out)

@@ -17,6 +17,8 @@ from engine.models import (
 from engine.store import LABELS, compose_text, labels_from_ratings
 
 from ._data import MIN_REVIEWS, read_training_frame
+from ._language import NAMES as LANGUAGE_NAMES
+from ._language import detect_languages, fill_languages, fill_missing_languages, language_name
 from ._registry import (
     FAMILY,
     REGISTRY,
@@ -81,6 +83,11 @@ __all__ = [
     "has_model",
     "MIN_REVIEWS",
     "read_training_frame",
+    "detect_languages",
+    "fill_languages",
+    "fill_missing_languages",
+    "language_name",
+    "LANGUAGE_NAMES",
     "active_version",
     "check_active",
     "fallback_notice",

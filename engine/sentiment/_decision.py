@@ -231,9 +231,24 @@ def crossfit_confusion(
     repeats: int = CROSSFIT_REPEATS,
 ) -> np.ndarray:
     """Confusion counts pooled over `repeats` random halvings: one halving's macro-F1 varies with sd 0.004-0.006."""
-    return sum(
-        (confusion(y, crossfit_predictions(logp_tr, logp_base, y, weights, seed + 1000 * r)) for r in range(repeats)),
-        np.zeros((K, K), dtype=np.int64),
-    )
+    return pooled_confusion(y, crossfit_repeats(logp_tr, logp_base, y, weights, seed, repeats))
+
+
+def crossfit_repeats(
+    logp_tr: np.ndarray,
+    logp_base: np.ndarray | None,
+    y: np.ndarray,
+    weights: Sequence[float],
+    seed: int,
+    repeats: int = CROSSFIT_REPEATS,
+) -> list[np.ndarray]:
+    """The cross-fitted predictions of each of `repeats` halvings, kept per row so any subset (a language) can be
+    scored from the same runs."""
+    return [crossfit_predictions(logp_tr, logp_base, y, weights, seed + 1000 * r) for r in range(repeats)]
+
+
+def pooled_confusion(y: np.ndarray, predictions: Sequence[np.ndarray]) -> np.ndarray:
+    """Confusion counts summed over several prediction vectors of the same rows."""
+    return sum((confusion(y, p) for p in predictions), np.zeros((K, K), dtype=np.int64))
 
 

@@ -106,6 +106,13 @@ MIGRATIONS: list[str] = [
     DELETE FROM orders WHERE NOT (abs(coalesce(quantity, 0)) <= 1e9 AND abs(coalesce(unit_price, 0)) <= 1e12
                                   AND abs(coalesce(revenue, 0)) <= 1e12);
     """,
+    # v7: the language of each review (ISO 639-1, detected from title and text by engine.sentiment), so pages can
+    # filter and compare by language and training can report each language's figures. Rows stored before are
+    # filled the first time the reviews are read (engine.sentiment.fill_missing_languages): detection is Python.
+    """
+    ALTER TABLE reviews ADD COLUMN IF NOT EXISTS language VARCHAR;
+    ALTER TABLE reviews_versions ADD COLUMN IF NOT EXISTS language VARCHAR;
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)
