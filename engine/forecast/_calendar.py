@@ -4,6 +4,7 @@ country holidays from the offline `holidays` package), so the network knows a Mo
 from __future__ import annotations
 
 import re
+from datetime import date
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
@@ -16,6 +17,10 @@ if TYPE_CHECKING:
 _ALIASES = {"eire": "IE", "usa": "US", "uk": "GB", "rsa": "ZA", "great_britain": "GB", "england": "GB",
             "scotland": "GB", "wales": "GB", "northern_ireland": "GB", "channel_islands": "JE", "czech_republic": "CZ",
             "european_community": None, "unspecified": None}
+# Where a country's bank holidays differ by region and the package has no nationwide list of them, the region most
+# shops are in: GB's nationwide list lacks Easter Monday and the August bank holiday, which England keeps (the real
+# retail log's shop closes on both).
+_SUBDIVISION = {"GB": "ENG"}
 
 
 @lru_cache(maxsize=256)
@@ -38,16 +43,45 @@ def country_code(name: str | None) -> str | None:
 
 
 @lru_cache(maxsize=256)
-def _holiday_days(code: str | None, first_year: int, last_year: int) -> frozenset:
-    """The public holidays of a country over a span of years (empty for an unknown country)."""
+def _holiday_names(code: str | None, first_year: int, last_year: int) -> dict[date, str]:
+    """The public holidays of a country over a span of years, date -> name (empty for an unknown country)."""
     if code is None:
-        return frozenset()
+        return {}
     import holidays
 
     try:
-        return frozenset(holidays.country_holidays(code, years=range(first_year, last_year + 1)).keys())
+        return dict(holidays.country_holidays(code, subdiv=_SUBDIVISION.get(code),
+                                              years=range(first_year, last_year + 1)).items())
     except (NotImplementedError, KeyError):
-        return frozenset()
+        return {}
+
+
+def _holiday_days(code: str | None, first_year: int, last_year: int) -> frozenset:
+    """The public holiday dates of a country over a span of years."""
+    return frozenset(_holiday_names(code, first_year, last_year))
+
+
+def holidays_between(first: date, last: date, *countries: str | None) -> dict[date, str]:
+    """The public holidays of the given countries (names or codes as shops write them) from first to last, date ->
+    name; a day that is a holiday in several of them keeps the first country's name."""
+    out: dict[date, str] = {}
+    for country in countries:
+        for d, name in _holiday_names(country_code(country), first.year, last.year).items():
+            if first <= d <= last:
+                out.setdefault(d, name)
+    return dict(sorted(out.items()))
+
+
+def series_country(series: SeriesSet, name: str) -> str | None:
+    """The country whose calendar a series follows: its own in a country split, else the shop's."""
+    return series.country_of.get(name) or series.home_country
+
+
+def holiday_names(series: SeriesSet, horizon: int) -> list[dict[date, str]]:
+    """Per series, its holidays (the shop's and its own country's) over the history and the horizon."""
+    periods = series.periods.append(series.future_periods(horizon))
+    first, last = periods[0].date(), (periods[-1] + pd.Timedelta(days=6)).date()
+    return [holidays_between(first, last, series.home_country, series.country_of.get(n)) for n in series.names]
 
 
 def n_features(freq: str) -> int:

@@ -6,6 +6,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from ._baselines import BASELINES, DEFAULT_BASELINES
+
 # metric -> source table; the CLI's `sentiment` is the mean sentiment score of reviews.
 METRICS: dict[str, str] = {
     "revenue": "orders",
@@ -45,7 +47,7 @@ class ForecastConfig:
     learning_rate: float = 2e-3
     weight_decay: float = 1e-4
     dropout: float = 0.1
-    baselines: tuple[str, ...] = ("seasonal_naive", "auto_ets", "auto_theta")
+    baselines: tuple[str, ...] = DEFAULT_BASELINES
 
     @property
     def table(self) -> str:
@@ -79,7 +81,7 @@ class ForecastConfig:
             raise ValueError(f"top_n must be at least 1, not {self.top_n}")
         if self.origins < 1:
             raise ValueError(f"origins must be at least 1, not {self.origins}")
-        unknown = set(self.baselines) - {"seasonal_naive", "auto_ets", "auto_theta"}
+        unknown = set(self.baselines) - set(BASELINES)
         if unknown:
             raise ValueError(f"unknown baseline(s): {', '.join(sorted(unknown))}")
         if "seasonal_naive" not in self.baselines:

@@ -21,7 +21,8 @@ from engine.models import (
 )
 
 from ._backtest import FORECAST_COLUMNS, ForecastResult, run
-from ._calendar import calendar_matrix, n_features
+from ._calendar import calendar_matrix, holiday_names, n_features
+from ._closed import apply_closed, learn_closed
 from ._config import ForecastConfig
 from ._reconcile import reconcile
 from ._series import SeriesSet, build_series
@@ -67,9 +68,9 @@ class ForecastModel(ModelFamily):
         return self._metrics
 
     def predict(self, inputs: SeriesSet | pd.DataFrame) -> pd.DataFrame:
-        """Forecast the horizon after each series' history (a SeriesSet or a long frame series, ts, y).
-
-        The series the model was fitted on are reconciled as in the fit when the history is the same hierarchy.
+        """The network's forecast of the horizon after each series' history (a SeriesSet or a long frame series,
+        ts, y), closed days zero; the series the model was fitted on are reconciled as in the fit when the history
+        is the same hierarchy. (The fit's chosen forecast per series is `result.forecast`.)
         """
         if self.net is None:
             raise RuntimeError("the forecast model is not fitted yet: call fit() or load a saved one")
@@ -83,12 +84,15 @@ class ForecastModel(ModelFamily):
             series.country_of = {n: c for n, c in self.meta["country_of"].items() if n in series.names}
         series.home_country = series.home_country or self.meta.get("home_country")
         t_len = len(series.periods)
-        cal = calendar_matrix(series, self.config.horizon)
-        out = _net.forecast(self.net, series.values, cal, t_len)
-        if self.meta.get("additive") and list(series.names) == self.meta.get("names") and series.additive():
-            out = reconcile(out, np.asarray(self.meta["variances"], dtype=float))
         h, n = self.config.horizon, len(series.names)
         future = series.future_periods(h)
+        cal = calendar_matrix(series, h)
+        closed = learn_closed(series.values, series.periods, t_len, future, holiday_names(series, h),
+                              self.config.table == "orders", self.config.freq).mask
+        out = apply_closed(_net.forecast(self.net, series.values, cal, t_len), closed)
+        if self.meta.get("additive") and list(series.names) == self.meta.get("names") and series.additive():
+            out = reconcile(out, np.asarray(self.meta["variances"], dtype=float),
+                            nonneg=_net.non_negative(series.values), fixed=closed)
         return pd.DataFrame({"series": np.repeat(series.names, h), "ts": np.tile(future, n),
                              "p10": out[:, :, 0].reshape(-1), "p50": out[:, :, 1].reshape(-1),
                              "p90": out[:, :, 2].reshape(-1), "mean": out[:, :, 3].reshape(-1)})[FORECAST_COLUMNS]
@@ -163,7 +167,7 @@ class ForecastModel(ModelFamily):
         return np.array([by.get(n, np.nan) for n in self.result.table["series"]], dtype=float)
 
 
-_FRAMES = ("forecast", "table", "points", "alternatives", "anomalies", "history")
+_FRAMES = ("forecast", "table", "points", "alternatives", "anomalies", "history", "holidays")
 
 
 def _result_to_json(result: ForecastResult) -> dict[str, Any]:
@@ -178,6 +182,8 @@ def _result_from_json(data: dict[str, Any], config: ForecastConfig) -> ForecastR
     """Inverse of _result_to_json, with timestamp columns restored."""
     frames = {}
     for name in _FRAMES:
+        if name not in data:  # a run saved before this frame existed
+            continue
         d = data[name]
         df = pd.DataFrame(d["data"], columns=d["columns"])
         for col in ("ts", "origin"):

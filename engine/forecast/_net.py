@@ -1,6 +1,7 @@
 """The global forecasting network: one MLP over scaled history windows of every series plus the calendar of the
-periods ahead, with a linear skip from the window (N-BEATS' generic block in one stage), predicting p10/p50/p90
-(ordered by construction) and the mean, trained with the pinball loss. Imported only when a forecast is made."""
+periods ahead, correcting the window's same-weekday median, predicting p10/p50/p90 (ordered by construction, never
+below zero for a series that never was) and the mean, trained with the pinball loss. Imported only when a forecast
+is made."""
 
 from __future__ import annotations
 
@@ -17,6 +18,8 @@ from engine.models import Progress, no_progress, pick_device
 from ._config import ForecastConfig
 
 QUANTILES = (0.1, 0.5, 0.9)
+NEG_SHARE = 0.02  # a series with at most this share of periods below zero (a rare day of returns) is non-negative
+_BETA = 20.0  # sharpness of the non-negative outputs' softplus, in units of the window's mean level
 _MEAN_WEIGHT = 0.1  # the mean head's squared error beside the three pinball losses
 
 
@@ -33,13 +36,20 @@ def single_thread() -> Iterator[None]:
 
 
 class QuantileMLP(nn.Module):
-    """Window + mask + calendar ahead + log scale -> (horizon, 4): p10 <= p50 <= p90 and the mean."""
+    """Window + mask + calendar ahead + log scale -> (horizon, 4): p10 <= p50 <= p90 and the mean.
+
+    The MLP corrects a fixed base, the median of the same weekday over the window: a strong, spike-proof forecast
+    to start from (a weekday mean turned one big order into a raised forecast for weeks). A series that has (almost)
+    never gone below zero gets a non-negative output distribution, trained as such: its median and mean pass
+    through a sharp softplus and its p10 is a learned fraction of the median, so its band never reaches below zero
+    and the pinball loss calibrates it where it stands (no clipping afterwards).
+    """
 
     def __init__(self, window: int, horizon: int, n_cal: int, hidden: int, layers: int, dropout: float,
                  season: int = 1) -> None:
         super().__init__()
-        self.window, self.horizon = window, horizon
-        n_in = 2 * window + horizon * n_cal + 1
+        self.window, self.horizon, self.season = window, horizon, season
+        n_in = 2 * window + horizon * n_cal + 2
         blocks: list[nn.Module] = []
         width = n_in
         for _ in range(layers):
@@ -47,33 +57,33 @@ class QuantileMLP(nn.Module):
             width = hidden
         self.body = nn.Sequential(*blocks)
         self.head = nn.Linear(hidden, horizon * 4)
-        self.skip = nn.Linear(window, horizon)  # linear extrapolation of the window: the part MLPs find hard
         nn.init.zeros_(self.head.weight)
         nn.init.zeros_(self.head.bias)
-        with torch.no_grad():  # start from the seasonal mean of the window: a strong baseline, then learn on
-            self.skip.weight.copy_(seasonal_mean_weights(window, horizon, season))
-            self.skip.bias.zero_()
 
-    def forward(self, x: torch.Tensor, mask: torch.Tensor, cal: torch.Tensor, log_scale: torch.Tensor) -> torch.Tensor:
-        z = torch.cat([x, mask, cal.flatten(1), log_scale[:, None]], dim=1)
+    def forward(self, x: torch.Tensor, mask: torch.Tensor, cal: torch.Tensor, log_scale: torch.Tensor,
+                nonneg: torch.Tensor) -> torch.Tensor:
+        z = torch.cat([x, mask, cal.flatten(1), log_scale[:, None], nonneg.float()[:, None]], dim=1)
         out = self.head(self.body(z)).view(-1, self.horizon, 4)
-        base = self.skip(x)
+        base = seasonal_median(x, mask, self.horizon, self.season)
         p50 = base + out[..., 1]
-        p10 = p50 - nn.functional.softplus(out[..., 0]) - 1e-4
-        p90 = p50 + nn.functional.softplus(out[..., 2]) + 1e-4
-        mean = base + out[..., 3]
-        return torch.stack([p10, p50, p90, mean], dim=-1)
+        signed = torch.stack([p50 - nn.functional.softplus(out[..., 0]) - 1e-4, p50,
+                              p50 + nn.functional.softplus(out[..., 2]) + 1e-4, base + out[..., 3]], dim=-1)
+        p50_pos = nn.functional.softplus(p50, beta=_BETA)
+        positive = torch.stack([p50_pos * torch.sigmoid(out[..., 0]), p50_pos,
+                                p50_pos + nn.functional.softplus(out[..., 2]) + 1e-4,
+                                nn.functional.softplus(base + out[..., 3], beta=_BETA)], dim=-1)
+        return torch.where(nonneg[:, None, None], positive, signed)
 
 
-def seasonal_mean_weights(window: int, horizon: int, season: int) -> torch.Tensor:
-    """(horizon, window) weights averaging the window's periods in the same season position as each target
-    (same weekday over the last weeks); without a whole season in the window, the mean of its last 4 periods."""
-    w = torch.zeros(horizon, window)
-    lags = torch.arange(-window, 0)  # position of each window period relative to the first target
-    for h in range(horizon):
-        same = ((h - lags) % season == 0) if window >= season > 1 else lags >= -min(4, window)
-        w[h, same] = 1.0 / int(same.sum())
-    return w
+def seasonal_median(x: torch.Tensor, mask: torch.Tensor, horizon: int, season: int) -> torch.Tensor:
+    """(batch, horizon): for each target, the median of the window's periods in the same season position (the same
+    weekday over the last weeks); without a whole season in the window, the median of its last 8 periods."""
+    window = x.shape[1]
+    m = season if 1 < season <= window else 1
+    k = window // m if m > 1 else min(8, window)
+    recent = torch.where(mask[:, window - k * m:] > 0, x[:, window - k * m:], torch.nan).view(-1, k, m)
+    med = torch.nan_to_num(torch.nanmedian(recent, dim=1).values, nan=0.0)  # (batch, m)
+    return med[:, torch.arange(horizon, device=x.device) % m]
 
 
 def pinball(pred: torch.Tensor, y: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
@@ -101,6 +111,7 @@ class Windows:
         calp = np.concatenate([np.zeros((n, window, cal.shape[2]), dtype=np.float32), cal], axis=1)
         self.cal = torch.tensor(calp, dtype=torch.float32, device=dev)
         self.series_scale = torch.tensor(_series_scale(hist), dtype=torch.float32, device=dev)
+        self.nonneg = torch.tensor(non_negative(hist), dtype=torch.bool, device=dev)
         # origins: at least one observed value before and one target after (in padded coordinates)
         first = np.argmax(~np.isnan(hist), axis=1)
         pairs = [(i, t + window) for i in range(n) for t in range(max(first[i] + 1, 1), cutoff)]
@@ -123,7 +134,14 @@ class Windows:
         y = self.values[i[:, None], ahead.clamp(max=self.values.shape[1] - 1)] / scale[:, None]
         ym = self.observed[i[:, None], ahead.clamp(max=self.values.shape[1] - 1)]
         cal = self.cal[i[:, None], ahead.clamp(max=self.cal.shape[1] - 1)]
-        return x / scale[:, None], m, cal, torch.log(scale), y, ym, scale
+        return x / scale[:, None], m, cal, torch.log(scale), self.nonneg[i], y, ym, scale
+
+
+def non_negative(hist: np.ndarray) -> np.ndarray:
+    """Per series: whether its history (almost) never went below zero, so its forecast distribution must not."""
+    with np.errstate(invalid="ignore"):
+        neg = np.nansum(hist < 0, axis=1) / np.maximum(np.isfinite(hist).sum(axis=1), 1)
+    return neg <= NEG_SHARE
 
 
 def _series_scale(hist: np.ndarray) -> np.ndarray:
@@ -188,16 +206,13 @@ def _train(values: np.ndarray, cal: np.ndarray, cutoff: int, config: ForecastCon
     if len(data.pairs) == 0:
         raise ValueError("no training windows")
     net = build(config, cal.shape[2]).to(dev)
-    # the seasonal skip stays as initialised: Adam moves every weight by ~lr a step whatever its gradient, which
-    # turned the weekday mean into a blur (a shop closed on Saturdays was forecast open); the MLP learns the rest
-    net.skip.requires_grad_(False)
-    opt = _AdamW([p for p in net.parameters() if p.requires_grad], config.weight_decay)
+    opt = _AdamW(list(net.parameters()), config.weight_decay)
     net.train()
     steps = n_steps(len(data.pairs), config)
     for step in range(steps):
         idx = torch.randint(len(data.pairs), (config.batch_size,), generator=gen).to(dev)
-        x, m, c, ls, y, ym, _ = data.batch(idx)
-        loss = pinball(net(x, m, c, ls), y, ym)
+        x, m, c, ls, nn_, y, ym, _ = data.batch(idx)
+        loss = pinball(net(x, m, c, ls, nn_), y, ym)
         net.zero_grad(set_to_none=True)
         loss.backward()
         lr = config.learning_rate * 0.5 * (1 + math.cos(math.pi * step / steps))  # cosine decay
@@ -221,6 +236,6 @@ def _forecast(net: QuantileMLP, values: np.ndarray, cal: np.ndarray, at: int) ->
     n = values.shape[0]
     i = torch.arange(n)
     t = torch.full((n,), at + net.window, dtype=torch.long)
-    x, m, c, ls, _, _, scale = data.at(i, t)
-    out = net(x, m, c, ls) * scale[:, None, None]
+    x, m, c, ls, nonneg, _, _, scale = data.at(i, t)
+    out = net(x, m, c, ls, nonneg) * scale[:, None, None]
     return out.numpy().astype(float)
