@@ -19,6 +19,8 @@ from .segments import (
 from .sentiment import (
     LABEL_COLOURS,
     category_sentiment,
+    language_mix,
+    negative_by_language,
     rating_vs_sentiment,
     selected_point,
     sentiment_shares,
@@ -33,6 +35,8 @@ __all__ = [
     "sentiment_shares",
     "sentiment_small_multiples",
     "category_sentiment",
+    "language_mix",
+    "negative_by_language",
     "rating_vs_sentiment",
     "selected_point",
     "confusion_matrix",

@@ -14,7 +14,7 @@ import plotly.graph_objects as go
 from ._common import FREQ_NAMES, LABELS, empty_figure, safe, template_safe
 
 __all__ = ["LABEL_COLOURS", "sentiment_shares", "sentiment_small_multiples", "category_sentiment",
-           "rating_vs_sentiment", "selected_point"]
+           "rating_vs_sentiment", "selected_point", "language_mix", "negative_by_language"]
 
 LABEL_COLOURS = {"negative": "#d62728", "neutral": "#a8a8a8", "positive": "#2ca02c"}
 
@@ -183,3 +183,39 @@ def selected_point(state: object) -> dict | None:
             period = pd.Timestamp(custom[0]) if custom[0] else None
             return {"period": period, "category": custom[1] or None, "label": custom[2] or None}
     return None
+
+
+def language_mix(df: pd.DataFrame, names: dict[str, str]) -> go.Figure:
+    """The shop's languages: labelled reviews per language, split into negative / neutral / positive
+    (df: engine.sentiment.trends.language_shares without periods; `names`: code -> name shown)."""
+    if df.empty:
+        return empty_figure("No labelled reviews in the selected range")
+    df = df.iloc[::-1]  # most reviews at the top
+    ys = [safe(names.get(c, c)) for c in df["language"]]
+    fig = go.Figure()
+    for label in LABELS:
+        fig.add_trace(go.Bar(
+            y=ys, x=df[f"n_{label}"], orientation="h", name=label, marker_color=LABEL_COLOURS[label],
+            customdata=df[f"share_{label}"],
+            hovertemplate=f"%{{y}}<br>{label}: %{{x:,}} reviews (%{{customdata:.0%}})<extra></extra>"))
+    fig.update_layout(barmode="stack", height=max(220, 34 * len(df) + 120), margin=dict(l=10, r=10, t=50, b=10),
+                      yaxis=dict(type="category", automargin=True), xaxis_title="reviews",
+                      title=dict(text="Reviews per language", y=0.97, yanchor="top"),
+                      legend=dict(orientation="h", y=-0.2))
+    return fig
+
+
+def negative_by_language(df: pd.DataFrame, names: dict[str, str], freq: str = "W") -> go.Figure:
+    """Share of negative reviews per period, one line per language (df: language_shares with periods)."""
+    if df.empty:
+        return empty_figure("No dated, labelled reviews in the selected range")
+    fig = go.Figure()
+    for code, part in df.groupby("language", sort=False):
+        fig.add_trace(go.Scatter(
+            x=part["period"], y=part["share_negative"], mode="lines+markers", name=safe(names.get(code, code)),
+            customdata=part[["n_negative", "n"]].to_numpy(),
+            hovertemplate="%{x|%Y-%m-%d}: %{y:.0%} negative (%{customdata[0]} of %{customdata[1]})<extra></extra>"))
+    fig.update_layout(height=320, margin=dict(l=10, r=10, t=50, b=10), yaxis=dict(tickformat=".0%", rangemode="tozero"),
+                      title=dict(text=f"Negative share per {FREQ_NAMES.get(freq, freq)} and language", y=0.97,
+                                 yanchor="top"), legend=dict(orientation="h", y=-0.2))
+    return fig

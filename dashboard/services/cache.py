@@ -263,16 +263,22 @@ def sentiment_history(db: str, version: str, f: Filters, freq: str, alpha: float
 
 @st.cache_data(**_DATA)
 def sentiment_reviews(db: str, version: str, f: Filters, category: str | None, period: date | None, freq: str,
-                      label: str | None, search: str | None, limit: int) -> pd.DataFrame:
+                      label: str | None, search: str | None, limit: int, language: str | None = None) -> pd.DataFrame:
     """The reviews behind a chart point."""
-    return sentiment_trends.reviews_for(store(db), f, category, period, freq, label, search, limit)
+    return sentiment_trends.reviews_for(store(db), f, category, period, freq, label, search, limit, language)
 
 
 @st.cache_data(**_DATA)
 def sentiment_review_count(db: str, version: str, f: Filters, category: str | None, period: date | None, freq: str,
-                           label: str | None, search: str | None) -> int:
+                           label: str | None, search: str | None, language: str | None = None) -> int:
     """How many reviews sentiment_reviews would list without its limit."""
-    return sentiment_trends.count_reviews_for(store(db), f, category, period, freq, label, search)
+    return sentiment_trends.count_reviews_for(store(db), f, category, period, freq, label, search, language)
+
+
+@st.cache_data(**_DATA)
+def sentiment_languages(db: str, version: str, f: Filters, freq: str | None) -> pd.DataFrame:
+    """The language mix and each language's label shares (per period when `freq` is given)."""
+    return sentiment_trends.language_shares(store(db), f, freq)
 
 
 @st.cache_data(**_DATA)

@@ -9,6 +9,7 @@ from datetime import date, timedelta
 import pandas as pd
 
 from engine.analytics import Filters
+from engine.sentiment import language_name
 from engine.sentiment import trends as sentiment_trends
 from engine.sentiment.trends import Coverage
 from engine.store import period_bounds
@@ -27,6 +28,8 @@ __all__ = [
     "sentiment_by_period",
     "sentiment_combined",
     "sentiment_categories",
+    "sentiment_languages",
+    "language_names",
     "sentiment_shifts",
     "sentiment_shift_history",
     "sentiment_reviews",
@@ -91,17 +94,28 @@ def _as_day(period) -> date | None:
 
 
 def sentiment_reviews(f: Filters, category: str | None = None, period=None, freq: str = "W",
-                      label: str | None = None, search: str | None = None, limit: int = 200) -> pd.DataFrame:
-    """The reviews behind a chart point (newest first), searchable and filterable by label."""
+                      label: str | None = None, search: str | None = None, limit: int = 200,
+                      language: str | None = None) -> pd.DataFrame:
+    """The reviews behind a chart point (newest first), searchable and filterable by label and language."""
     return cache.sentiment_reviews(db_path(), sentiment_version(), f, category, _as_day(period), freq, label,
-                              (search or "").strip() or None, int(limit))
+                              (search or "").strip() or None, int(limit), language)
 
 
 def sentiment_review_count(f: Filters, category: str | None = None, period=None, freq: str = "W",
-                           label: str | None = None, search: str | None = None) -> int:
+                           label: str | None = None, search: str | None = None, language: str | None = None) -> int:
     """How many reviews sentiment_reviews would list without its limit."""
     return cache.sentiment_review_count(db_path(), sentiment_version(), f, category, _as_day(period), freq, label,
-                                   (search or "").strip() or None)
+                                   (search or "").strip() or None, language)
+
+
+def sentiment_languages(f: Filters, freq: str | None = None) -> pd.DataFrame:
+    """The shop's language mix with each language's sentiment shares (per period when `freq` is given)."""
+    return cache.sentiment_languages(db_path(), sentiment_version(), f, freq)
+
+
+def language_names(codes) -> dict[str, str]:
+    """Code -> the name the pages show ("zh" -> "Chinese (zh)"), for the language filter and charts."""
+    return {c: ("unknown" if c == sentiment_trends.UNKNOWN_LANGUAGE else language_name(c)) for c in codes}
 
 
 def _share(x: float) -> str:
@@ -185,7 +199,7 @@ def review_table(reviews: pd.DataFrame) -> pd.DataFrame:
     """sentiment_reviews rows as the review list shows them: a date column, no empty probability columns when no
     model scored any of them."""
     shown = ["date", "rating", "label", "label_source", "p_negative", "p_positive", "product_name", "category",
-             "title", "text", "review_id"]
+             "language", "title", "text", "review_id"]
     if reviews["p_positive"].isna().all():
         shown = [c for c in shown if c not in ("p_negative", "p_positive")]
     return reviews.assign(date=pd.to_datetime(reviews["review_ts"]).dt.date)[shown]

@@ -130,6 +130,23 @@ def per_class_table(metrics: dict) -> pd.DataFrame:
                                        "baseline recall", "baseline F1"])
 
 
+LANGUAGE_COLUMNS = ["language", "test reviews", "model", "simple method", "difference", "rated reviews"]
+
+
+def per_language_table(metrics: dict) -> pd.DataFrame:
+    """Held-out macro-F1 of the model and the simple method per language (LANGUAGE_COLUMNS), from a training
+    report; a shop in several languages sees where the model is weak instead of one average."""
+    rows = [[e["name"], e["n_eval"], e["macro_f1"], e["baseline_macro_f1"], e["margin_over_baseline"],
+             e["n_rated"]] for e in metrics.get("per_language") or []]
+    return pd.DataFrame(rows, columns=LANGUAGE_COLUMNS)
+
+
+def languages_too_few(metrics: dict) -> list[str]:
+    """One Markdown-safe sentence per language with too few rated reviews for figures of its own."""
+    return [f"{plain(e['name'])}: no score of its own yet, {plain(e['lacks'])}."
+            for e in metrics.get("languages_too_few") or []]
+
+
 def version_rows(versions: pd.DataFrame) -> list[dict]:
     """The Training page's versions table (sentiment_versions, newest first): per version its cells as shown
     (VERSION_COLUMNS) and what its buttons need: version, active, available, older (than the active one), size_mb."""

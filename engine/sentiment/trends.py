@@ -65,9 +65,12 @@ __all__ = [
     "reviews_for",
     "count_reviews_for",
     "training_data",
+    "language_shares",
+    "UNKNOWN_LANGUAGE",
 ]
 
 TREND_FREQS: dict[str, str] = {"W": "week", "M": "month"}
+UNKNOWN_LANGUAGE = "unknown"  # reviews without letters to detect a language from (numbers, emoji)
 CORRECTIONS: tuple[str, ...] = ("bh", "bonferroni")
 TESTS: tuple[str, ...] = ("auto", "z", "exact")
 
@@ -88,7 +91,7 @@ def _labelled(where: str) -> str:
     """Reviews with their label and where it came from (model | rating | NULL when neither)."""
     return f"""
         SELECT r.review_id, r.review_ts, r.product_id, r.product_name, coalesce(r.category, ?) AS category,
-               r.rating, r.title, r.text, s.p_negative, s.p_neutral, s.p_positive, s.model_version,
+               r.rating, r.title, r.text, r.language, s.p_negative, s.p_neutral, s.p_positive, s.model_version,
                coalesce(s.label, {_RATING_LABEL}) AS label,
                CASE WHEN s.label IS NOT NULL THEN 'model' WHEN {_RATING_LABEL} IS NOT NULL THEN 'rating' END
                    AS label_source
@@ -450,12 +453,16 @@ def shift_history(
 
 
 def _review_filter(
-    filters: Filters, category: str | None, period_start, freq: str, label: str | None, search: str | None
+    filters: Filters, category: str | None, period_start, freq: str, label: str | None, search: str | None,
+    language: str | None = None,
 ) -> tuple[str, list, list]:
     """WHERE parts for reviews_for: on `r` (inner) and on the labelled rows (outer)."""
     period = period_bounds(period_start, freq) if period_start is not None else None
     where, params = _where(filters, category, period)
     outer, outer_params = ["TRUE"], []
+    if language is not None:
+        outer.append("language IS NOT DISTINCT FROM ?")
+        outer_params.append(None if language == UNKNOWN_LANGUAGE else language)
     if label is not None:
         if label not in LABELS:
             raise ValueError(f"label must be one of {', '.join(LABELS)}, not '{label}'")
@@ -469,12 +476,13 @@ def _review_filter(
     return where, params, [" AND ".join(outer), outer_params]
 
 
-def _reviews_sql(filters, category, period_start, freq, label, search) -> tuple[str, list]:
-    where, params, (outer, outer_params) = _review_filter(filters, category, period_start, freq, label, search)
+def _reviews_sql(filters, category, period_start, freq, label, search, language=None) -> tuple[str, list]:
+    where, params, (outer, outer_params) = _review_filter(filters, category, period_start, freq, label, search,
+                                                          language)
     sql = f"""
         SELECT l.review_id, l.review_ts, l.product_id,
                coalesce(l.product_name, p.product_name) AS product_name, l.category, l.rating, l.label,
-               l.label_source, l.p_negative, l.p_neutral, l.p_positive, l.model_version, l.title, l.text
+               l.label_source, l.p_negative, l.p_neutral, l.p_positive, l.model_version, l.title, l.text, l.language
         FROM ({_labelled(where)}) l
         LEFT JOIN (SELECT product_id, any_value(product_name) AS product_name FROM products GROUP BY product_id) p
             ON p.product_id = l.product_id
@@ -493,15 +501,17 @@ def reviews_for(
     label: str | None = None,
     search: str | None = None,
     limit: int = 200,
+    language: str | None = None,
 ) -> pd.DataFrame:
-    """The labelled reviews behind a chart point: in range, optionally one category, one period, one label,
-    containing `search` (case-insensitive, in title, text, product name or id), newest first.
+    """The labelled reviews behind a chart point: in range, optionally one category, one period, one label, one
+    language (UNKNOWN_LANGUAGE: those without one), containing `search` (case-insensitive, in title, text, product
+    name or id), newest first.
 
     Columns: review_id, review_ts, product_id, product_name, category, rating, label, label_source,
-    p_negative, p_neutral, p_positive, model_version, title, text.
+    p_negative, p_neutral, p_positive, model_version, title, text, language.
     """
     check_freq(freq, TREND_FREQS)
-    sql, params = _reviews_sql(filters, category, period_start, freq, label, search)
+    sql, params = _reviews_sql(filters, category, period_start, freq, label, search, language)
     return _df(store, f"{sql} ORDER BY review_ts DESC NULLS LAST, review_id LIMIT ?", [*params, max(int(limit), 0)])
 
 
@@ -513,11 +523,39 @@ def count_reviews_for(
     freq: str = "W",
     label: str | None = None,
     search: str | None = None,
+    language: str | None = None,
 ) -> int:
     """How many reviews reviews_for would return without its limit."""
     check_freq(freq, TREND_FREQS)
-    sql, params = _reviews_sql(filters, category, period_start, freq, label, search)
+    sql, params = _reviews_sql(filters, category, period_start, freq, label, search, language)
     return int(_rows(store, f"SELECT count(*) FROM ({sql})", params)[0][0])
+
+
+def language_shares(store: Store, filters: Filters, freq: str | None = None) -> pd.DataFrame:
+    """The shop's language mix and each language's sentiment: labelled reviews in range per language (per period
+    too when `freq` is given), with n_<label> and share_<label>; languages with the most reviews first.
+
+    Columns: language (UNKNOWN_LANGUAGE for reviews without letters), [period,] n, n_negative, n_neutral,
+    n_positive, share_negative, share_neutral, share_positive.
+    """
+    from ._language import fill_missing_languages
+
+    fill_missing_languages(store)  # reviews stored before languages were detected
+    where, params = _where(filters)
+    by_period = freq is not None
+    unit = check_freq(freq, TREND_FREQS) if by_period else None
+    counts = ", ".join(f"count(*) FILTER (WHERE label = '{label}') AS n_{label}" for label in LABELS)
+    df = _df(store, f"""
+        SELECT coalesce(language, ?) AS language, {'date_trunc(?, review_ts)::DATE AS period, ' if by_period else ''}
+               count(*) AS n, {counts}
+        FROM ({_labelled(where)}) WHERE label IS NOT NULL {'AND review_ts IS NOT NULL' if by_period else ''}
+        GROUP BY ALL""", [UNKNOWN_LANGUAGE, *([unit] if by_period else []), UNCATEGORISED, *params])
+    if by_period:
+        df["period"] = pd.to_datetime(df["period"])
+    order = ["language", "period"] if by_period else ["language"]
+    df = df.assign(_total=df.groupby("language")["n"].transform("sum"))
+    df = df.sort_values(["_total", *order], ascending=[False] + [True] * len(order))
+    return _shares(df.drop(columns="_total").reset_index(drop=True))
 
 
 def training_data(store: Store) -> dict:

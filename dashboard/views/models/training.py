@@ -66,8 +66,9 @@ c1.metric("Your model's score", "–" if f_model is None else f"{f_model:.3f}",
           None if f_model is None or f_base is None else f"{f_model - f_base:+.3f} vs simple", border=True,
           help="Macro-F1 on the test reviews: 1.0 labels every one right; each label counts equally.")
 c2.metric("Simple method's score", "–" if f_base is None else f"{f_base:.3f}", border=True,
-          help="Macro-F1 of word counting (TF-IDF words and word pairs with logistic regression) on the same test "
-               "reviews: the model is worth using only when it beats this.")
+          help="Macro-F1 of word counting (TF-IDF of words and word pairs, or of 1-3 characters where that does "
+               "better, as in Chinese or Japanese, with logistic regression) on the same test reviews: the model is "
+               "worth using only when it beats this.")
 c3.metric("Test reviews", f"{metrics.get('n_eval', 0):,}", border=True,
           help="Your newest reviews (when they are dated), kept aside during training, so the score shows how the "
                "model does on reviews it has never seen.")
@@ -102,6 +103,15 @@ with right:
                                                      help="F1 of the simple word-counting method"),
         "baseline precision": None, "baseline recall": None,  # the simple method's F1 says enough here
     })
+
+# ---- per language: where the model is strong or weak, beside the simple method on the same reviews
+by_language = services.per_language_table(metrics)
+if len(by_language) > 1 or services.languages_too_few(metrics):
+    st.markdown("**Scores per language (test reviews)**")
+    st.dataframe(by_language, hide_index=True, key="training_languages", column_config={
+        c: st.column_config.NumberColumn(c, format="%.3f") for c in ("model", "simple method", "difference")})
+    for sentence in services.languages_too_few(metrics):
+        st.caption(sentence)
 
 # ---- versions: activate / roll back
 st.subheader("Versions")

@@ -200,6 +200,16 @@ if chart_f != f:
     st.caption(f"The charts start on {chart_f.start:%d %b %Y}, before the sidebar's dates, so the open alert's "
                f"{unit} and the {unit}s it was compared with are in view. Close the alert to go back.")
 
+# ---- the shop's languages: how many reviews each has, and how each one's negative share moves
+mix = services.sentiment_languages(f)
+names = services.language_names(mix["language"])
+if len(mix) > 1:
+    st.subheader("Languages")
+    left, right = st.columns([2, 3])
+    left.plotly_chart(charts.language_mix(mix, names), key="sentiment_language_mix")
+    right.plotly_chart(charts.negative_by_language(services.sentiment_languages(chart_f, freq), names, freq),
+                       key="sentiment_language_trend")
+
 # ---- the reviews behind a point
 st.subheader("Reviews")
 periods, in_range = services.review_periods(by_period, alerts)
@@ -213,7 +223,7 @@ else:
 if st.session_state.get(_PICK["label"]) not in [ALL, *services.SENTIMENT_LABELS]:
     st.session_state[_PICK["label"]] = ALL
 
-c1, c2, c3, c4 = st.columns([2, 2, 2, 3])
+c1, c2, c3, c4, c5 = st.columns([2, 2, 2, 2, 3])
 category = _or_none(c1.selectbox("Category", [ALL, *categories], key=_PICK["category"],
                                  format_func=lambda c: "All categories" if c == ALL else str(c)))
 period = _or_none(c2.selectbox(
@@ -221,15 +231,17 @@ period = _or_none(c2.selectbox(
     format_func=lambda p: f"All {unit}s" if isinstance(p, str) else f"{unit} of {p:%Y-%m-%d}"))
 label = _or_none(c3.selectbox("Label", [ALL, *services.SENTIMENT_LABELS], key=_PICK["label"],
                               format_func=lambda x: "All labels" if x == ALL else x))
-search = c4.text_input("Search", key="sentiment_search", placeholder="words in the title, text or product")
+language = _or_none(c4.selectbox("Language", [ALL, *mix["language"]], key="sentiment_language",
+                                 format_func=lambda x: "All languages" if x == ALL else names.get(x, x)))
+search = c5.text_input("Search", key="sentiment_search", placeholder="words in the title, text or product")
 
 rf = chart_f
 if period is not None and period not in in_range:
     rf = services.Filters(None, None, f.categories)
     st.caption(f"The {unit} of {period:%Y-%m-%d} is outside the sidebar's dates: its reviews are listed anyway "
                "(choose 'All time' in the sidebar to see it in the charts).")
-reviews = services.sentiment_reviews(rf, category, period, freq, label, search, limit=200)
-total = services.sentiment_review_count(rf, category, period, freq, label, search)
+reviews = services.sentiment_reviews(rf, category, period, freq, label, search, limit=200, language=language)
+total = services.sentiment_review_count(rf, category, period, freq, label, search, language=language)
 st.caption(f"{total:,} reviews" + (f", showing the newest {len(reviews):,}" if total > len(reviews) else "")
            + ". Select a row to read it in full.")
 table = services.review_table(reviews)
