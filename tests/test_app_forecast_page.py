@@ -57,7 +57,8 @@ def test_forecast_page_runs_a_forecast_in_the_background_and_shows_its_track_rec
     no_exception(at)
     assert any("ready" in s.value for s in at.success)
     labels = [m.label for m in at.metric]
-    assert labels[:5] == ["Model MASE", "Seasonal naive MASE", "AutoETS MASE", "AutoTheta MASE", "80% band coverage"]
+    assert labels[:5] == ["Forecast MASE", "Weekday median MASE", "Seasonal naive MASE", "AutoETS MASE",
+                          "80% band coverage"]
     assert [s.value for s in at.subheader][:3] == ["Track record", "Series by expected change", "Forecasts"]
     table = at.dataframe[0].value  # the series table comes first
     assert list(table["series"])[0] in {"total", "shoes", "bags", "hats"} and len(table) == 4
@@ -67,6 +68,9 @@ def test_forecast_page_runs_a_forecast_in_the_background_and_shows_its_track_rec
     verdicts = [e.value for e in (*at.success, *at.info, *at.warning)]
     assert sum("seasonal naive" in v for v in verdicts) >= 4
     assert any("Pearson correlation t-test" in c.value for c in at.caption)
+    # the generated shop trades every day, so no series is said to be closed; the table says what is shown
+    assert not any("learned from your orders" in c.value for c in at.caption)
+    assert {"forecast shown", "mase_weekday_median", "closed"} <= set(table.columns)
     assert at.button(key="forecast_run").label == "Run again"
     # an anomaly lists the order lines behind it (what the page shows when one is selected)
     from dashboard.services import forecast as fs

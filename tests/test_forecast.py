@@ -152,14 +152,14 @@ def test_model_beats_seasonal_naive_on_known_seasonality_and_trend(seasonal_fit)
 def test_quantiles_are_ordered_and_the_split_adds_up(seasonal_fit):
     model, _ = seasonal_fit
     fc = model.result.forecast
-    assert list(fc.columns) == ["series", "ts", "p10", "p50", "p90", "mean"] and len(fc) == 4 * 14
+    assert list(fc.columns)[:6] == ["series", "ts", "p10", "p50", "p90", "mean"] and len(fc) == 4 * 14
     assert (fc["p10"] <= fc["p50"]).all() and (fc["p50"] <= fc["p90"]).all()
-    wide = fc.pivot(index="ts", columns="series", values="p50")
+    wide = fc.pivot(index="ts", columns="series", values="mean")  # expected values add up; medians need not
     np.testing.assert_allclose(wide[["a", "b", "c"]].sum(axis=1), wide[TOTAL], rtol=1e-9)
     assert fc["ts"].min() == pd.Timestamp(START) + pd.Timedelta(days=210)
     # the table says who wins per series and the expected change; anomalies come from the last window only
     table = model.result.table
-    assert set(table["winner"]) <= {"model", "seasonal_naive"}
+    assert set(table["winner"]) <= {"network", "seasonal_naive"} and set(table["method"]) == {"network"}
     assert table["expected_change"].notna().all()
     last = model.result.points["origin"].max()
     assert set(model.result.anomalies["ts"]) <= set(model.result.points.loc[model.result.points["origin"] == last, "ts"])
@@ -171,11 +171,86 @@ def test_reconcile_moves_the_split_onto_the_total():
     f = np.concatenate([f, f[..., 1:2]], axis=-1)
     out = reconcile(f, np.array([1.0, 4.0, 1.0, 0.0]))
     np.testing.assert_allclose(out[1:, :, 1].sum(axis=0), out[0, :, 1])
+    # a closed cell stays put and a non-negative series stops at zero (the total is then what the parts became)
+    fixed = np.zeros((4, 5), dtype=bool)
+    fixed[2, 0] = True
+    low = f.copy()
+    low[0] -= 100.0
+    kept = reconcile(low, np.array([1.0, 4.0, 1.0, 1.0]), nonneg=np.array([False, True, True, True]), fixed=fixed)
+    assert kept[2, 0, 1] == low[2, 0, 1] and (kept[1:, :, 1] >= 0).all() and (kept[1:, :, 0] >= 0).all()
+    np.testing.assert_allclose(kept[1:, :, 1].sum(axis=0), kept[0, :, 1])
     np.testing.assert_allclose(out[1:, :, 3].sum(axis=0), out[0, :, 3])
     assert (np.diff(out[..., :3], axis=-1) >= 0).all()
     np.testing.assert_allclose(out[1, :, 2] - out[1, :, 0], f[1, :, 2] - f[1, :, 0])  # widths are kept
     moved = np.abs(out[1:, :, 1] - f[1:, :, 1]).sum(axis=1)
     assert moved[0] > moved[1]  # the noisier series moves more
+
+
+SHOP_START = date(2023, 10, 2)  # a Monday; 206 days end on Tue 2024-04-24, so 28 days ahead hold 6 May's holiday
+
+
+def shop_series(n_days: int = 206, seed: int = 0) -> SeriesSet:
+    """A GB shop closed on Saturdays and on every bank holiday, one busy and one intermittent category."""
+    from engine.forecast._calendar import holidays_between
+
+    rng = np.random.default_rng(seed)
+    periods = pd.date_range(SHOP_START, periods=n_days, freq="D")
+    hols = holidays_between(periods[0].date(), periods[-1].date(), "United Kingdom")
+    shut = (periods.dayofweek == 5) | np.isin(periods.date, list(hols))
+    week = np.array([1.0, 1.2, 1.1, 1.0, 1.4, 0.0, 0.6])[periods.dayofweek]
+    busy = np.where(shut, 0.0, 100 * week * rng.lognormal(0, 0.25, n_days))
+    rare = np.where(shut | (rng.random(n_days) < 0.6), 0.0, rng.lognormal(3, 0.5, n_days))
+    return SeriesSet([TOTAL, "busy", "rare"], periods, np.vstack([busy + rare, busy, rare]), "D", "revenue",
+                     "category", ["busy", "rare"], {}, "United Kingdom")
+
+
+@pytest.fixture(scope="module")
+def shop_fit():
+    config = ForecastConfig(by="category", horizon=28, origins=2, seed=0,
+                            **{**FAST, "baselines": ("seasonal_naive", "weekday_median", "croston")})
+    model = ForecastModel(config)
+    return model, model.fit_series(shop_series())
+
+
+def test_closed_days_and_holidays_are_learned_and_forecast_as_zero(shop_fit):
+    model, report = shop_fit
+    fc = model.result.forecast.set_index(["series", "ts"])
+    saturdays = [t for t in fc.loc[TOTAL].index if t.dayofweek == 5]
+    for name in (TOTAL, "busy"):
+        for t in [*saturdays, pd.Timestamp("2024-05-06")]:  # Saturdays and the Early May bank holiday
+            assert tuple(fc.loc[(name, t), ["p10", "p50", "p90", "mean"]]) == (0.0, 0.0, 0.0, 0.0), (name, t)
+            assert fc.loc[(name, t), "closed"]
+        assert fc.loc[(name, pd.Timestamp("2024-05-07")), "p50"] > 0  # the Tuesday after is open
+    notes = model.result.table.set_index("series")["closed"]
+    assert notes["busy"].startswith("closed on Saturdays") and "learned from your orders" in notes["busy"]
+    assert "May Day" in notes["busy"] or "Early May" in notes["busy"]
+    assert notes["rare"] is None  # an intermittent series' empty days are no closure
+    hol = model.result.holidays
+    assert {"Christmas Day", "Easter Monday"} <= set(hol.loc[hol["series"] == TOTAL, "name"])
+    assert {s["series"]: s["closed"] for s in report["series"]}["busy"] == notes["busy"]
+
+
+def test_bands_never_go_below_zero_where_the_series_never_did(shop_fit):
+    model, report = shop_fit
+    fc, points = model.result.forecast, model.result.points
+    assert (fc["p10"] >= 0).all() and (points["p10"] >= 0).all()
+    assert model.result.table["never_negative"].all()
+    rare = fc[(fc["series"] == "rare") & ~fc["closed"]]
+    assert (rare["p10"] == 0).all()  # 6 in 10 days empty: the hurdle puts the band's foot at zero
+    assert 0.6 <= report["coverage_80"] <= 0.95, report["coverage_80"]
+
+
+def test_weekday_median_and_croston_are_measured_beside_the_network(shop_fit):
+    from engine.forecast._baselines import REGISTRY as BASELINE_REGISTRY
+
+    y = np.array([float(d % 7) + 10 * (w == 3) for w in range(8) for d in range(7)])
+    out = BASELINE_REGISTRY["weekday_median"].forecast(y, 9, 7)
+    np.testing.assert_allclose(out[:7, 1], np.arange(7.0))  # one spiky week does not move the median
+    assert (out[:, 0] <= out[:, 1]).all() and (out[:, 1] <= out[:, 2]).all()
+    _, report = shop_fit
+    for key in ("mase_model", "mase_network", "mase_weekday_median", "mase_croston", "mase_ensemble"):
+        assert report[key] is not None, key
+    assert report["mase_model"] < report["mase_seasonal_naive"], report
 
 
 @pytest.mark.parametrize("kwargs, message", [

@@ -1,5 +1,6 @@
-"""Forecast figures: the fan chart (history, the model's p50 and 10-90 band, anomalies, the backtest winner where a
-baseline wins) and the sentiment-leads-sales bars; pure functions of the engine's frames."""
+"""Forecast figures: the fan chart (history, the shown forecast's p50 and 10-90 band, closed days, public holidays,
+anomalies, the network's own forecast where another method is shown) and the sentiment-leads-sales bars; pure
+functions of the engine's frames."""
 
 from __future__ import annotations
 
@@ -12,15 +13,19 @@ __all__ = ["fan_chart", "lead_lag_bars", "selected_anomaly"]
 
 _BAND = "rgba(31, 119, 180, 0.18)"
 _ANOMALY = "anomaly"  # customdata tag of the clickable anomaly markers
+_CLOSED = "closed (learned from the history)"
+_HOLIDAY = "public holiday"
 
 
 def fan_chart(history: pd.DataFrame, forecast: pd.DataFrame, series: str, anomalies: pd.DataFrame | None = None,
-              alternative: pd.DataFrame | None = None, history_periods: int = 120, metric: str = "revenue") -> go.Figure:
-    """History, the model's p50 with its p10-p90 band, anomalies as clickable red crosses, and the winning baseline
-    dashed where it beats the model.
+              alternative: pd.DataFrame | None = None, history_periods: int = 120, metric: str = "revenue",
+              holidays: pd.DataFrame | None = None, method_label: str = "forecast") -> go.Figure:
+    """History, the shown forecast's p50 with its p10-p90 band, closed days ahead (zero, learned from the history)
+    and public holidays marked, anomalies as clickable red crosses, and the network's own forecast dashed where
+    another method is shown.
 
-    history: series, ts, y; forecast: series, ts, p10, p50, p90; anomalies: series, ts, actual; alternative:
-    series, ts, p50, method_label.
+    history: series, ts, y; forecast: series, ts, p10, p50, p90 (and closed); anomalies: series, ts, actual;
+    alternative: series, ts, p50, method_label; holidays: series, ts, name.
     """
     h = history[history["series"] == series].sort_values("ts").tail(history_periods)
     f = forecast[forecast["series"] == series].sort_values("ts")
@@ -29,22 +34,40 @@ def fan_chart(history: pd.DataFrame, forecast: pd.DataFrame, series: str, anomal
     fig = go.Figure()
     fig.add_trace(go.Scatter(x=h["ts"], y=h["y"], mode="lines", name="actual", line=dict(color="#444", width=1.3),
                              hovertemplate="%{x|%Y-%m-%d}: %{y:,.2f}<extra>actual</extra>"))
+    label = template_safe(method_label)
     if not f.empty:
         fig.add_trace(go.Scatter(x=f["ts"], y=f["p90"], mode="lines", line=dict(width=0), showlegend=False,
                                  hovertemplate="%{x|%Y-%m-%d}: p90 %{y:,.2f}<extra></extra>"))
         fig.add_trace(go.Scatter(x=f["ts"], y=f["p10"], mode="lines", line=dict(width=0), fill="tonexty",
                                  fillcolor=_BAND, name="10–90% band",
                                  hovertemplate="%{x|%Y-%m-%d}: p10 %{y:,.2f}<extra></extra>"))
-        fig.add_trace(go.Scatter(x=f["ts"], y=f["p50"], mode="lines", name="forecast (median)",
+        fig.add_trace(go.Scatter(x=f["ts"], y=f["p50"], mode="lines", name=f"forecast: {label}",
                                  line=dict(color="#1f77b4", width=2),
-                                 hovertemplate="%{x|%Y-%m-%d}: %{y:,.2f}<extra>median</extra>"))
+                                 hovertemplate=f"%{{x|%Y-%m-%d}}: %{{y:,.2f}}<extra>{label}</extra>"))
+        shut = f[f["closed"].astype(bool)] if "closed" in f.columns else f.iloc[0:0]
+        if not shut.empty:
+            fig.add_trace(go.Scatter(x=shut["ts"], y=[0.0] * len(shut), mode="markers", name=_CLOSED,
+                                     marker=dict(color="#7f7f7f", size=7, symbol="square"),
+                                     hovertemplate="%{x|%a %Y-%m-%d}: closed, forecast 0<extra></extra>"))
+    if holidays is not None and not holidays.empty:
+        start = h["ts"].min() if not h.empty else f["ts"].min()
+        end = f["ts"].max() if not f.empty else h["ts"].max()
+        d = holidays[(holidays["series"] == series) & (holidays["ts"] >= start) & (holidays["ts"] <= end)]
+        if not d.empty:
+            top = max(float(h["y"].max()) if not h.empty else 0.0, float(f["p90"].max()) if not f.empty else 0.0)
+            for t in d["ts"]:
+                fig.add_vline(x=t, line=dict(color="#9467bd", width=1, dash="dot"))
+            fig.add_trace(go.Scatter(x=d["ts"], y=[top] * len(d), mode="markers", name=_HOLIDAY,
+                                     marker=dict(color="#9467bd", size=9, symbol="star"),
+                                     customdata=[[safe(n)] for n in d["name"]],
+                                     hovertemplate="%{x|%a %Y-%m-%d}: %{customdata[0]}<extra>public holiday</extra>"))
     if alternative is not None and not alternative.empty:
         a = alternative[alternative["series"] == series].sort_values("ts")
         if not a.empty:
-            label = template_safe(a["method_label"].iloc[0])
-            fig.add_trace(go.Scatter(x=a["ts"], y=a["p50"], mode="lines", name=f"{label} (wins the backtest)",
+            alt = template_safe(a["method_label"].iloc[0])
+            fig.add_trace(go.Scatter(x=a["ts"], y=a["p50"], mode="lines", name=f"{alt} (not shown: did worse)",
                                      line=dict(color="#ff7f0e", width=1.6, dash="dash"),
-                                     hovertemplate=f"%{{x|%Y-%m-%d}}: %{{y:,.2f}}<extra>{label}</extra>"))
+                                     hovertemplate=f"%{{x|%Y-%m-%d}}: %{{y:,.2f}}<extra>{alt}</extra>"))
     if anomalies is not None and not anomalies.empty:
         a = anomalies[anomalies["series"] == series]
         if not a.empty:

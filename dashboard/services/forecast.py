@@ -33,6 +33,7 @@ from .session import data_version, db_path, store
 __all__ = [
     "METRIC_LABELS", "DIMENSION_LABELS", "FREQ_LABELS", "HORIZONS", "LEADLAG_TEST", "dimensions", "request",
     "data_key", "current_hash", "saved_forecast", "start_forecast", "forecast_outcome", "series_table", "verdict",
+    "method_label", "closed_note",
     "anomaly_table", "anomaly_rows", "lead_lag",
 ]
 
@@ -123,31 +124,55 @@ def forecast_outcome(job: Job) -> tuple[str, str] | None:
 
 
 def series_table(model: ForecastModel) -> pd.DataFrame:
-    """One row per series, sorted by expected change (largest rise first): MASE beside seasonal naive, coverage,
-    who wins the backtest."""
+    """One row per series, sorted by expected change (largest rise first): the shown forecast's MASE beside the
+    network and every baseline, coverage, which method is shown and which did best, and the days it is closed."""
     t = model.result.table.copy()
-    t["best method"] = t["winner"].map(METHOD_LABELS)
-    t["model vs seasonal naive"] = t["mase_model"] / t["mase_seasonal_naive"]
-    cols = ["series", "expected_change", "last_period", "next_period", "mase_model", "mase_seasonal_naive",
-            "mase_auto_ets", "mase_auto_theta", "model vs seasonal naive", "coverage_80", "best method",
-            "model_loses", "sparse"]
+    for col in ("method", "closed"):  # runs saved before these existed
+        if col not in t.columns:
+            t[col] = "model" if col == "method" else None
+    t["forecast shown"] = t["method"].map(lambda m: METHOD_LABELS.get(m, m))
+    t["best method"] = t["winner"].map(lambda m: METHOD_LABELS.get(m, m))
+    t["forecast vs weekday median"] = t["mase_model"] / t.get("mase_weekday_median", float("nan"))
+    cols = ["series", "expected_change", "last_period", "next_period", "forecast shown", "mase_model", "mase_network",
+            "mase_weekday_median", "mase_seasonal_naive", "mase_auto_ets", "mase_auto_theta", "mase_croston",
+            "mase_fracast", "forecast vs weekday median", "coverage_80", "best method", "model_loses", "closed",
+            "sparse"]
+    cols = [c for c in cols if c in t.columns]
     return t[cols].sort_values("expected_change", ascending=False, na_position="last").reset_index(drop=True)
 
 
+def method_label(model: ForecastModel, series: str) -> str:
+    """The name of the method whose forecast is shown for a series."""
+    row = model.result.table.set_index("series").loc[series]
+    return METHOD_LABELS.get(row.get("method", "model"), "forecast")
+
+
+def closed_note(model: ForecastModel, series: str) -> str | None:
+    """'Closed on Saturdays, learned from your orders' for a series with closed days ahead, else None."""
+    row = model.result.table.set_index("series").loc[series]
+    note = row.get("closed")
+    return None if note is None or pd.isna(note) else plain(str(note)[:1].upper() + str(note)[1:] + ".")
+
+
 def verdict(model: ForecastModel, series: str) -> tuple[str, str]:
-    """(level, sentence) on how this series' forecast has done: whether the model beats seasonal naive."""
+    """(level, sentence) on how this series' forecast has done: against the weekday median and seasonal naive,
+    and whether another method did best in the backtest."""
     row = model.result.table.set_index("series").loc[series]
     mase, naive = row["mase_model"], row["mase_seasonal_naive"]
+    median = row.get("mase_weekday_median", float("nan"))
     if pd.isna(mase) or pd.isna(naive):
         return "info", "Too little variation in this series to score the backtest."
-    best = METHOD_LABELS[row["winner"]]
-    if row["model_loses"]:
-        return "warning", (f"The model loses to seasonal naive here (MASE {mase:.2f} vs {naive:.2f}); {best} did "
-                           f"best in the backtest — its forecast is the dashed line.")
-    if row["winner"] != "model":
-        return "info", (f"The model beats seasonal naive (MASE {mase:.2f} vs {naive:.2f}), but {best} did better "
-                        f"(dashed line).")
-    return "success", f"The model beats every baseline here (MASE {mase:.2f}; seasonal naive {naive:.2f})."
+    shown = METHOD_LABELS.get(row.get("method", "model"), "the forecast")
+    best = METHOD_LABELS.get(row["winner"], row["winner"])
+    vs = f"MASE {mase:.2f}; seasonal naive {naive:.2f}" + ("" if pd.isna(median) else f", weekday median {median:.2f}")
+    if row["model_loses"] or (not pd.isna(median) and mase > median):
+        return "warning", (f"The forecast shown ({shown}) loses to a simple method here ({vs}); {best} did best in "
+                           f"the backtest.")
+    best_mase = row[f"mase_{row['winner']}"]
+    if row["winner"] not in ("model", row.get("method")) and best_mase < mase:
+        return "info", (f"Shown: {shown} ({vs}). {best} did best in the backtest (MASE {best_mase:.2f}), not by "
+                        "enough over enough windows to switch to it.")
+    return "success", f"Shown: {shown}, which beats the simple methods here ({vs})."
 
 
 def anomaly_table(model: ForecastModel) -> pd.DataFrame:

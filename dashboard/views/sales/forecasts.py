@@ -1,6 +1,7 @@
-"""Forecasts: every series of a metric with its 10–90% band and its own track record (a rolling backtest against
-seasonal naive, AutoETS and AutoTheta), anomalies with the rows behind them, and whether negative reviews lead
-sales. Forecasts run in the background and are kept as versions."""
+"""Forecasts: every series of a metric with its 10–90% band, closed days and public holidays, and its own track
+record (a rolling backtest against the weekday median, seasonal naive, AutoETS, AutoTheta, Croston and Fracast),
+anomalies with the rows behind them, and whether negative reviews lead sales. Forecasts run in the background and
+are kept as versions."""
 
 import pandas as pd
 import streamlit as st
@@ -10,11 +11,12 @@ from dashboard.services import forecast as fs
 from dashboard.views.widgets import job_panel
 
 st.title("Forecasts")
-st.caption("One model learns from all the series you pick at once and forecasts each with a 10–90% band. Before it "
-           "is shown, it is tested on your own history: forecasts made from earlier dates are compared with what "
-           "happened, beside three simple methods (MASE: mean absolute error relative to the naive "
-           "same-day-last-week forecast; below 1 is better than that). Where a simple method did better, the page "
-           "says so and shows it too.")
+st.caption("One model learns from all the series you pick at once; each series is forecast with a 10–90% band by the "
+           "average of that model, the median of the same weekday over the last 8 weeks and a small pretrained "
+           "model, unless a simple method clearly did better on that series. Before it is shown, it is tested on "
+           "your own history: forecasts made from earlier dates are compared with what happened, beside simple "
+           "methods (MASE: mean absolute error relative to the naive same-day-last-week forecast; below 1 is "
+           "better than that). Days your shop has been closed are forecast as zero, and public holidays are marked.")
 
 
 # ---- the request
@@ -75,20 +77,22 @@ def _num(x: object) -> str:
 
 
 m1, m2, m3, m4, m5 = st.columns(5)
-m1.metric("Model MASE", _num(summary["mase_model"]), border=True)
-m2.metric("Seasonal naive MASE", _num(summary["mase_seasonal_naive"]), border=True)
-m3.metric("AutoETS MASE", _num(summary["mase_auto_ets"]), border=True)
-m4.metric("AutoTheta MASE", _num(summary["mase_auto_theta"]), border=True)
+m1.metric("Forecast MASE", _num(summary["mase_model"]), border=True,
+          help="The forecast shown, as it did from each backtest origin (chosen on earlier origins only).")
+m2.metric("Weekday median MASE", _num(summary.get("mase_weekday_median")), border=True,
+          help="The median of the same weekday over the last 8 weeks.")
+m3.metric("Seasonal naive MASE", _num(summary["mase_seasonal_naive"]), border=True)
+m4.metric("AutoETS MASE", _num(summary["mase_auto_ets"]), border=True)
 m5.metric("80% band coverage", "–" if summary["coverage_80"] is None else f"{summary['coverage_80']:.0%}",
           border=True, help="Share of backtest actuals inside the 10–90% band; about 80% means honest bands.")
 losers = summary.get("series_model_loses") or []
-if summary["mase_model"] is not None and summary["mase_seasonal_naive"] is not None \
-        and summary["mase_model"] >= summary["mase_seasonal_naive"]:
-    st.warning("Overall, the model does not beat the seasonal naive forecast on this data: prefer the simple "
-               "method shown beside each series.")
+simple = [v for v in (summary["mase_seasonal_naive"], summary.get("mase_weekday_median")) if v is not None]
+if summary["mase_model"] is not None and simple and summary["mase_model"] >= min(simple):
+    st.warning("Overall, the forecast does not beat the simplest methods on this data (the weekday median or "
+               "seasonal naive): prefer them; each series below says which did best.")
 elif losers:
-    st.info(f"The model loses to seasonal naive on {len(losers)} of {summary['n_series']} series; those are marked "
-            "below and show the method that did best.")
+    st.info(f"The forecast loses to seasonal naive on {len(losers)} of {summary['n_series']} series; those are "
+            "marked below with the method that did best.")
 
 # ---- all series, by expected change
 st.subheader("Series by expected change")
@@ -101,13 +105,18 @@ st.dataframe(fs.series_table(model), hide_index=True, key="forecast_table", colu
         help=change_help),
     "last_period": st.column_config.NumberColumn(f"last {horizon} {unit}", format="%.2f"),
     "next_period": st.column_config.NumberColumn(f"next {horizon} {unit}", format="%.2f"),
-    "mase_model": st.column_config.NumberColumn("model MASE", format="%.2f"),
+    "mase_model": st.column_config.NumberColumn("forecast MASE", format="%.2f"),
+    "mase_network": st.column_config.NumberColumn("network", format="%.2f"),
+    "mase_weekday_median": st.column_config.NumberColumn("weekday median", format="%.2f"),
     "mase_seasonal_naive": st.column_config.NumberColumn("seasonal naive", format="%.2f"),
     "mase_auto_ets": st.column_config.NumberColumn("AutoETS", format="%.2f"),
     "mase_auto_theta": st.column_config.NumberColumn("AutoTheta", format="%.2f"),
-    "model vs seasonal naive": st.column_config.NumberColumn(format="%.2fx"),
+    "mase_croston": st.column_config.NumberColumn("Croston", format="%.2f"),
+    "mase_fracast": st.column_config.NumberColumn("Fracast-0", format="%.2f"),
+    "forecast vs weekday median": st.column_config.NumberColumn(format="%.2fx"),
     "coverage_80": st.column_config.ProgressColumn("80% coverage", min_value=0.0, max_value=1.0, format="percent"),
-    "model_loses": st.column_config.CheckboxColumn("model loses"),
+    "model_loses": st.column_config.CheckboxColumn("loses to seasonal naive"),
+    "closed": st.column_config.TextColumn("closed days", help="Learned from the history; forecast as zero"),
     "sparse": st.column_config.CheckboxColumn("sparse", help="More than half the periods are empty"),
 })
 
@@ -120,11 +129,15 @@ for name in shown:
     left, right = st.columns([3, 1])
     with left:
         st.plotly_chart(charts.fan_chart(result.history, result.forecast, name, result.anomalies, result.alternatives,
-                                         history_periods=120 if freq == "D" else 52, metric=fs.METRIC_LABELS[metric]),
+                                         history_periods=120 if freq == "D" else 52, metric=fs.METRIC_LABELS[metric],
+                                         holidays=result.holidays, method_label=fs.method_label(model, name)),
                         key=f"forecast_fan_{names.index(name)}", on_select="rerun", selection_mode="points")
+        note = fs.closed_note(model, name)
+        if note:
+            st.caption(f":material/door_front: {note}")
     with right:
         row = result.table.set_index("series").loc[name]
-        st.metric("MASE (model)", _num(row["mase_model"]), border=True,
+        st.metric("MASE (forecast)", _num(row["mase_model"]), border=True,
                   delta=None if pd.isna(row["mase_model"]) or pd.isna(row["mase_seasonal_naive"]) else
                   f"{row['mase_model'] - row['mase_seasonal_naive']:+.2f} vs seasonal naive", delta_color="inverse")
         st.metric("80% coverage", "–" if pd.isna(row["coverage_80"]) else f"{row['coverage_80']:.0%}", border=True)
