@@ -109,12 +109,20 @@ class Detection:
         unused = [repr(h) for h in self.headers if F.normalise_header(h) not in used]
         return f"{pairs}; not used: {', '.join(unused) or 'none'}"
 
+    def _head_samples(self) -> dict[str, tuple[str, ...]]:
+        """Up to three distinct values per column from the head, for a recognised format (its columns are mapped by
+        the format, never profiled, yet the form still shows what each holds)."""
+        from ._sniff import sample_rows  # _sniff builds on this module
+
+        return {F.normalise_header(h): tuple(v for v in dict.fromkeys(col) if v.strip())[:3]
+                for h, col in zip(self.headers, sample_rows(self))}
+
     def mapping_table(self) -> list[dict]:
         """Every source column with three sample values, the field it feeds (or the guess held back below the
         confidence threshold) and the confidence, for the CLI table and the mapping form."""
         by_col = {s: f for f, sources in self.mapping.items() for s in sources}
         held = {s: (f, c) for f, (s, c) in self.suggestions.items()}
-        samples = {p.norm: p.samples for p in self.profiles}
+        samples = {p.norm: p.samples for p in self.profiles} or self._head_samples()
         rows = []
         for i, h in enumerate(self.headers):
             norm = F.normalise_header(h)
