@@ -91,6 +91,15 @@ if st.button(f"Import {len(items)} files" if len(items) > 1 else "Import", type=
     st.session_state["upload_generation"] = generation + 1
     st.rerun()
 
+def _rows_to_check(caption: str, what: str, batch_id: str, rows, columns: dict, csv: bytes) -> None:
+    """A caption, the rows of one upload a merchant should look at, and their formula-safe CSV."""
+    st.markdown(caption)
+    st.dataframe(rows, hide_index=True, column_config=columns)
+    st.download_button(f"Download {what} {'rows' if what == 'rejected' else 'lines'} (CSV)", csv,
+                       file_name=f"{what}_{batch_id}.csv", mime="text/csv", key=f"{what}_{batch_id}",
+                       on_click="ignore")
+
+
 # Results of the last import: per-file counts, then each file's rejected rows.
 results = st.session_state.get("import_results") or []
 if results:
@@ -108,22 +117,15 @@ if results:
             (st.success if changed else st.warning)(services.plain(message))
     for report in reports:
         if report.rows_rejected:
-            st.markdown(f"Rejected rows of **{services.plain(report.file)}** (line numbers as in the file; "
-                        "the header is line 1)")
-            st.dataframe(services.rejected_rows(report.batch_id), hide_index=True,
-                         column_config=services.REJECTED_COLUMNS)
-            st.download_button("Download rejected rows (CSV)", services.rejected_csv(report.batch_id),
-                               file_name=f"rejected_{report.batch_id}.csv", mime="text/csv",
-                               key=f"rejected_{report.batch_id}", on_click="ignore")
+            _rows_to_check(f"Rejected rows of **{services.plain(report.file)}** (line numbers as in the file; the "
+                           "header is line 1)", "rejected", report.batch_id, services.rejected_rows(report.batch_id),
+                           services.REJECTED_COLUMNS, services.rejected_csv(report.batch_id))
         if report.lines_missing:
-            st.markdown(f"Order lines of **{services.plain(report.file)}**'s orders that earlier uploads stored and "
-                        "this export lacks: they are kept, not deleted. Check whether the export or the earlier "
-                        "upload was wrong; undoing that upload takes them out.")
-            st.dataframe(services.missing_lines(report.batch_id), hide_index=True,
-                         column_config=services.MISSING_COLUMNS_SHOWN)
-            st.download_button("Download missing lines (CSV)", services.missing_csv(report.batch_id),
-                               file_name=f"missing_{report.batch_id}.csv", mime="text/csv",
-                               key=f"missing_{report.batch_id}", on_click="ignore")
+            _rows_to_check(f"Order lines of **{services.plain(report.file)}**'s orders that earlier uploads stored "
+                           "and this export lacks: they are kept, not deleted. Check whether the export or the "
+                           "earlier upload was wrong; undoing that upload takes them out.", "missing",
+                           report.batch_id, services.missing_lines(report.batch_id), services.MISSING_COLUMNS_SHOWN,
+                           services.missing_csv(report.batch_id))
 
 # History: every upload, and undo behind a confirmation that says what will go.
 st.subheader("Upload history")
