@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # DuckDB loads with the store, in the command that opens it (`ingest` starts its file scan first)
+    from engine.models import Engine
     from engine.store import Store
 
 
@@ -98,14 +99,46 @@ def model_state(payload: dict, model: object) -> dict:
     return payload
 
 
+def add_engine_args(parser: argparse.ArgumentParser) -> None:
+    """`--ray`, `--workers`, `--threads`: where a job over every review or customer runs (docs/cluster.md)."""
+    parser.add_argument("--ray", default=None, metavar="ADDRESS",
+                        help="run on Ray: local (a local Ray with --workers), auto, or an address such as "
+                             "ray://head:10001 (default: $STORELENS_RAY, else in this process)")
+    parser.add_argument("--workers", type=int, default=None, metavar="N",
+                        help="Ray workers (with --ray local: the local Ray's size; default one per core)")
+    parser.add_argument("--threads", type=int, default=None, metavar="N",
+                        help="threads per Ray worker (default 1), or of this process without --ray")
+
+
+def engine_of(args: argparse.Namespace) -> Engine:
+    """The engine `add_engine_args` asked for, checked before any work (bad counts, a missing extra or an address
+    nobody answers at are exit 2); `--threads` applies in-process at once."""
+    from engine.models import ClusterError, apply_threads, engine_from
+
+    try:
+        engine = engine_from(args.ray, args.workers, args.threads)
+        engine.check()
+    except (ValueError, ClusterError) as exc:
+        raise UsageError(f"{str(exc).rstrip('.')}.") from exc
+    if not engine.distributed:
+        apply_threads(engine)
+    return engine
+
+
 def model_errors(fn: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
-    """'No model yet', 'not enough data' and a missing base model are the user's input: exit 2 with one line."""
+    """'No model yet', 'not enough data', a missing base model and a Ray cluster that cannot be used (not
+    installed, not answering) are the user's input: exit 2 with one line."""
     def run(args: argparse.Namespace) -> int:
-        from engine.models import BaseModelError, InsufficientDataError, ModelNotFoundError  # not at parser build
+        from engine.models import (  # not at parser build
+            BaseModelError,
+            ClusterError,
+            InsufficientDataError,
+            ModelNotFoundError,
+        )
 
         try:
             return fn(args)
-        except (ModelNotFoundError, InsufficientDataError, BaseModelError) as exc:
+        except (ModelNotFoundError, InsufficientDataError, BaseModelError, ClusterError) as exc:
             raise UsageError(str(exc).strip().rstrip(".") + ".") from exc
 
     run.__doc__ = fn.__doc__

@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from ._common import UsageError, emit, model_errors, model_state, open_store, progress
+from ._common import UsageError, add_engine_args, emit, engine_of, model_errors, model_state, open_store, progress
 
 
 def _delimiter(path: Path) -> str:
@@ -67,16 +67,18 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
 
     p = ssub.add_parser("score", parents=[common], help="score the reviews the active model has not scored")
     p.add_argument("--all", action="store_true", help="score every review again")
+    add_engine_args(p)
 
     @model_errors
     def score(args: argparse.Namespace) -> int:
         from engine import sentiment
 
+        engine = engine_of(args)
         store = open_store(args)
         try:
             model = sentiment.load_active(store)
             scorer = sentiment.score if args.all else sentiment.score_new
-            report = model_state(scorer(store, model=model, progress=progress(True)), model)
+            report = model_state(scorer(store, model=model, progress=progress(True), engine=engine), model)
         finally:
             store.close()
         emit(args, report, f"scored {report['n_scored']} reviews with {report['model_version']} "
@@ -89,14 +91,17 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     p.add_argument("--input", required=True, type=Path, metavar="CSV")
     p.add_argument("--text-column", required=True, metavar="COL")
     p.add_argument("--output", required=True, type=Path, metavar="CSV")
+    add_engine_args(p)
 
     @model_errors
     def predict(args: argparse.Namespace) -> int:
         import pandas as pd
 
         from engine import sentiment
+        from engine.models import report
         from engine.store import write_safe_csv
 
+        engine = engine_of(args)
         if not args.input.exists():
             raise UsageError(f"{args.input} does not exist; check the path.")
         try:
@@ -113,11 +118,11 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
             model = sentiment.load_active(store)
         finally:
             store.close()
-        scored = sentiment.predict_frame(model, frame[args.text_column].tolist())
+        scored = sentiment.predict_frame(model, frame[args.text_column].tolist(), engine, progress(True))
         out = pd.concat([frame.reset_index(drop=True), scored], axis=1)
         write_safe_csv(out, args.output)
-        emit(args, model_state({"n_scored": len(out), "output": str(args.output), "model_version": model.version},
-                               model),
+        emit(args, model_state({"n_scored": len(out), "output": str(args.output), "model_version": model.version,
+                                **report(engine, scored.attrs.get("workers"))}, model),
              f"wrote {len(out)} rows to {args.output}")
         return 0
 

@@ -1,8 +1,10 @@
 """What every model family shares: the fit/predict/save/load contract, the version registry, artefact checks,
-the torch runtime (device, threads) and background jobs, so a new family adds its model and nothing else."""
+the torch runtime (device, threads), background jobs and the Ray runner of row-parallel jobs, so a new family adds
+its model and nothing else."""
 
 from ._artefacts import read_artefact, read_meta, sha256_file, write_meta
 from ._contract import ModelFamily, Progress, no_progress
+from ._distributed import RAY_ENV, ClusterError, Engine, apply_threads, engine_from, map_blocks, report
 from ._errors import InsufficientDataError, ModelLoadError, ModelNotFoundError
 from ._jobs import Job, JobBusyError, JobCancelled, JobRegistry, jobs, start_job
 from ._registry import Registry
@@ -41,6 +43,13 @@ __all__ = [
     "preferred_threads",
     "ThreadTuner",
     "run_data_parallel",
+    "RAY_ENV",
+    "ClusterError",
+    "Engine",
+    "engine_from",
+    "apply_threads",
+    "map_blocks",
+    "report",
     "Job",
     "JobBusyError",
     "JobCancelled",

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from engine.models import Progress, no_progress
+from engine.models import Engine, Progress, no_progress
 from engine.store import LABELS, Store, compose_text, read_df
 
 from ._registry import load_active
@@ -21,9 +21,15 @@ if TYPE_CHECKING:
     from ._baseline import BaselineModel
     from ._model import SentimentModel
 
-def predict_frame(model: SentimentModel | BaselineModel, texts: Sequence[str]) -> pd.DataFrame:
-    """label + p_negative/p_neutral/p_positive per text, in input order (for `sentiment predict`)."""
+def predict_frame(model: SentimentModel | BaselineModel, texts: Sequence[str], engine: Engine | None = None,
+                  progress: Progress | None = None) -> pd.DataFrame:
+    """label + p_negative/p_neutral/p_positive per text, in input order (for `sentiment predict`); with a Ray
+    `engine` the texts are scored on its workers (`attrs["workers"]` says how many)."""
     texts = ["" if t is None or (isinstance(t, float) and math.isnan(t)) else str(t) for t in texts]
+    if engine is not None and engine.distributed and texts:
+        from ._cluster import predict_on_ray
+
+        return predict_on_ray(engine, model, texts, progress or no_progress)
     proba = model.predict_proba(texts) if texts else np.zeros((0, len(LABELS)))
     return pd.DataFrame(
         {
@@ -66,25 +72,35 @@ def _score_rows(store: Store, rows: pd.DataFrame, model: SentimentModel, progres
     return {"model_version": version, "n_scored": int(n), "reviews_per_second": round(n / seconds, 1) if n else 0.0}
 
 
+_ALL = "SELECT review_id, title, text FROM reviews ORDER BY review_id"
+_NEW = ("SELECT r.review_id, r.title, r.text FROM reviews r "
+        "LEFT JOIN review_sentiment s ON s.review_id = r.review_id "
+        "WHERE s.review_id IS NULL OR s.model_version IS DISTINCT FROM ? ORDER BY r.review_id")
+
+
+def _score(store: Store, model: SentimentModel, sql: str, params: list, progress: Progress | None, batch_size: int,
+           engine: Engine | None) -> dict:
+    """The reviews `sql` selects, scored in this process (chunk by chunk) or on Ray (one transaction)."""
+    if engine is not None and engine.distributed:
+        from ._cluster import score_on_ray
+
+        return score_on_ray(store, model, engine, sql, params, progress or no_progress, batch_size)
+    return _score_rows(store, read_df(store, sql, params), model, progress or no_progress, batch_size)
+
+
 def score(
-    store: Store, model: SentimentModel | None = None, progress: Progress | None = None, batch_size: int = 2048
+    store: Store, model: SentimentModel | None = None, progress: Progress | None = None, batch_size: int = 2048,
+    engine: Engine | None = None,
 ) -> dict:
     """Score every review with the active (or given) model; returns the contract's JSON object."""
     model = model or load_active(store)
-    rows = read_df(store, "SELECT review_id, title, text FROM reviews ORDER BY review_id")
-    return _score_rows(store, rows, model, progress or no_progress, batch_size)
+    return _score(store, model, _ALL, [], progress, batch_size, engine)
 
 
 def score_new(
-    store: Store, model: SentimentModel | None = None, progress: Progress | None = None, batch_size: int = 2048
+    store: Store, model: SentimentModel | None = None, progress: Progress | None = None, batch_size: int = 2048,
+    engine: Engine | None = None,
 ) -> dict:
     """Score only reviews that have no score from the active model's version (after an upload)."""
     model = model or load_active(store)
-    rows = read_df(
-        store,
-        "SELECT r.review_id, r.title, r.text FROM reviews r "
-        "LEFT JOIN review_sentiment s ON s.review_id = r.review_id "
-        "WHERE s.review_id IS NULL OR s.model_version IS DISTINCT FROM ? ORDER BY r.review_id",
-        [model.version or "unversioned"],
-    )
-    return _score_rows(store, rows, model, progress or no_progress, batch_size)
+    return _score(store, model, _NEW, [model.version or "unversioned"], progress, batch_size, engine)
