@@ -171,13 +171,14 @@ def _choose(past: list[dict[str, np.ndarray]], candidates: list[str], n: int) ->
     return out
 
 
-def _shown(origin: _Origin, choice: list[str], factors: dict[str, float], variances: np.ndarray,
+def _shown(origin: _Origin, choice: list[str], factors: dict[str, np.ndarray], variances: np.ndarray,
            additive: bool) -> np.ndarray:
     """The forecast the user gets from one origin: per series the chosen method's, its band widened by that
     method's calibration factor; on a split that adds up, the means are reconciled so they add up to the total's
     (closed days stay zero). Medians and bands are left as they are: the median of a sum is not the sum of the
     medians (of intermittent series least of all), and moving them broke both the medians and the bands' coverage."""
-    out = np.stack([widen(origin.fc[m][i], factors.get(m, 1.0), origin.nonneg[i]) for i, m in enumerate(choice)])
+    out = np.stack([widen(origin.fc[m][i], factors[m][i] if m in factors else 1.0, origin.nonneg[i])
+                    for i, m in enumerate(choice)])
     if additive:
         out[..., 3] = reconcile(out, variances, nonneg=origin.nonneg, fixed=origin.closed.mask)[..., 3]
     return apply_closed(out, origin.closed.mask)
@@ -214,7 +215,7 @@ def run(series: SeriesSet, config: ForecastConfig, progress: Progress = no_progr
     started = time.perf_counter()
     n_fits = len(all_cuts) + 1
     records: list[dict[str, Any]] = []
-    scores: dict[str, list[np.ndarray]] = {}  # per method: interval scores of earlier origins
+    scores: dict[str, list[list[np.ndarray]]] = {}  # per method, origin and series: interval scores
     past: list[dict[str, np.ndarray]] = []  # per origin: MASE per method and series
     for j, cut in enumerate(all_cuts):
         label = "calibration origin" if calibrating and j == 0 else f"backtest origin {j + int(not calibrating)}"
@@ -227,12 +228,13 @@ def run(series: SeriesSet, config: ForecastConfig, progress: Progress = no_progr
         scales = np.array([mase_scale(values[i, :cut], config.season) for i in range(n)])
         steps = min(h, t_len - cut)
         actual = values[:, cut:cut + steps]
-        factors = {m: interval_factor(scores.get(m, [])) for m in origin.fc}
+        factors = {m: series_factors(scores.get(m, []), n) for m in origin.fc}
         choice = _choose(past, list(origin.fc), n)
         shown = _shown(origin, choice, factors, scales ** 2, additive)
         open_days = ~origin.closed.mask[:, :steps]
         for m, f in origin.fc.items():
-            scores.setdefault(m, []).append(interval_scores(f[:, :steps], actual, origin.nonneg, open_days))
+            scores.setdefault(m, []).append([interval_scores(f[i:i + 1, :steps], actual[i:i + 1], origin.nonneg[i:i + 1],
+                                                             open_days[i:i + 1]) for i in range(n)])
         past.append({m: _mase_rows(f, actual, scales) for m, f in origin.fc.items()})
         if calibrating and j == 0:
             continue
@@ -256,7 +258,7 @@ def run(series: SeriesSet, config: ForecastConfig, progress: Progress = no_progr
     t0 = time.perf_counter()
     origin = _forecasts(net, series, cal, holidays, t_len, h, config, baselines)
     choice = _choose(past, list(origin.fc), n)
-    factors = {m: interval_factor(v) for m, v in scores.items()}
+    factors = {m: series_factors(v, n) for m, v in scores.items()}
     err = (points["p50"] - points["actual"]) ** 2
     variances = err.groupby(points["series"]).mean().reindex(series.names).to_numpy(dtype=float)
     final = _shown(origin, choice, factors, variances, additive)
@@ -268,7 +270,7 @@ def run(series: SeriesSet, config: ForecastConfig, progress: Progress = no_progr
         "p90": final[:, :, 2].reshape(-1), "mean": final[:, :, 3].reshape(-1),
         "method": np.repeat(choice, h), "closed": origin.closed.mask.reshape(-1),
     })
-    network = widen(origin.fc[NETWORK], factors.get(NETWORK, 1.0), origin.nonneg)
+    network = np.stack([widen(origin.fc[NETWORK][i], factors[NETWORK][i], origin.nonneg[i]) for i in range(n)])
 
     table = _series_table(series, config, points, final, choice, origin)
     alternatives = _alternatives(series, table, future, network)
@@ -278,7 +280,8 @@ def run(series: SeriesSet, config: ForecastConfig, progress: Progress = no_progr
                             holidays=_holiday_frame(series, holidays, future))
     result.summary = _summary(series, config, table, points, cuts, additive, train_seconds, forecast_seconds,
                               backtest_seconds)
-    result.summary["interval_factor"] = {m: round(v, 4) for m, v in factors.items()}
+    result.summary["interval_factor"] = {m: round(interval_factor([x for o in v for x in o]), 4)
+                                         for m, v in scores.items()}
     result.summary["calibration_origin"] = str(series.periods[all_cuts[0]].date()) if calibrating else None
     return result, net
 
@@ -311,6 +314,19 @@ def interval_factor(scores: list[np.ndarray], lo: float = 0.5, hi: float = 4.0) 
     if len(pooled) < 10:
         return 1.0
     return float(np.clip(np.quantile(pooled, 0.8), lo, hi))
+
+
+def series_factors(scores: list[list[np.ndarray]], n: int, own_min: int = 20) -> np.ndarray:
+    """(n,) width factors from earlier origins' scores (per origin, per series): the geometric mean of the factor
+    pooled over every series and the series' own (with at least `own_min` scores), so a big, volatile series and a
+    quiet one both get about 80% without one window of one series deciding."""
+    pooled = interval_factor([x for origin in scores for x in origin])
+    out = np.full(n, pooled)
+    for i in range(n):
+        own = [origin[i] for origin in scores if i < len(origin)]
+        if sum(len(x) for x in own) >= own_min:
+            out[i] = float(np.sqrt(pooled * interval_factor(own)))
+    return out
 
 
 def widen(fc: np.ndarray, factor: float, nonneg: np.ndarray | bool = False) -> np.ndarray:
