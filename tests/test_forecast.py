@@ -253,6 +253,18 @@ def test_weekday_median_and_croston_are_measured_beside_the_network(shop_fit):
     assert report["mase_model"] < report["mase_seasonal_naive"], report
 
 
+def test_fracast_forecasts_from_the_weights_inside_its_wheel():
+    from engine.forecast._baselines import baseline_forecasts
+
+    t = np.arange(140)
+    y = 100 + 40 * np.sin(2 * np.pi * t / 7)
+    out = baseline_forecasts("fracast", np.stack([y, 2 * y]), 14, 7)
+    assert out.shape == (2, 14, 3) and np.isfinite(out).all()
+    assert (np.diff(out, axis=-1) >= -1e-6).all()  # p10 <= p50 <= p90
+    truth = 100 + 40 * np.sin(2 * np.pi * (t[-1] + 1 + np.arange(14)) / 7)
+    assert np.abs(out[0, :, 1] - truth).mean() < 20  # it follows the weekly cycle, not a flat line (40 off)
+
+
 @pytest.mark.parametrize("kwargs, message", [
     ({"metric": "profit"}, "unknown metric 'profit'"),
     ({"by": "colour"}, "cannot split revenue by 'colour'"),

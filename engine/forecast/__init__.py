@@ -1,7 +1,9 @@
-"""Trend forecasts with intervals and their own track record: one global quantile network per request,
-backtested against seasonal naive, AutoETS and AutoTheta on the shop's own history, reconciled so the split adds
-up to the total; plus anomalies and whether negative reviews lead sales. Heavy imports (torch, statsforecast)
-happen only when a forecast is made."""
+"""Trend forecasts with intervals and their own track record: one global quantile network per request, averaged
+with the weekday median and Fracast-0 and backtested against them, seasonal naive, AutoETS, AutoTheta and Croston
+on the shop's own history; closed days learned and forecast as zero, bands that stay above zero where the series
+always was, holidays as features and marks, means reconciled so the split adds up to the total; plus anomalies and
+whether negative reviews lead sales. Heavy imports (torch, statsforecast, fracast) happen only when a forecast is
+made."""
 
 from ._backtest import FORECAST_COLUMNS, METHODS, ForecastResult, origin_cuts, run
 from ._baselines import LABELS as METHOD_LABELS

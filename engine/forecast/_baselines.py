@@ -15,7 +15,6 @@ A baseline whose fit fails on a degenerate series falls back to seasonal naive t
 from __future__ import annotations
 
 import logging
-import os
 import warnings
 from functools import lru_cache
 
@@ -133,8 +132,8 @@ class Croston(Baseline):
 
 @lru_cache(maxsize=1)
 def _fracast_model():
-    """The bundled Fracast-0 weights, loaded once per process; the hub is never asked (offline by design)."""
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    """The bundled Fracast-0 weights, loaded once per process: without a model id, from_pretrained reads the files
+    inside the installed wheel and never asks the hub (checked with the network off)."""
     from fracast import FracastModel
 
     return FracastModel.from_pretrained()  # no argument: the weights inside the installed wheel
