@@ -191,3 +191,86 @@ def test_default_path_never_loads_ray():
     code = ("import sys; from engine.cli._main import _parser; _parser(); import engine.models, engine.sentiment; "
             "assert 'ray' not in sys.modules, 'ray was imported'")
     subprocess.run([sys.executable, "-c", code], check=True, env={**os.environ, "STORELENS_RAY": ""})
+
+
+def test_recommend_export_on_ray_ranks_as_in_process(ray_local, tmp_path, capsys):
+    from _recommend_data import planted_store
+
+    from engine import recommend
+    from engine.models import Engine
+
+    store = planted_store(tmp_path / "shop.duckdb")
+    try:
+        model = recommend.train(store, {"seed": 0, "use_text": False, "lambda_grid": [1.0],
+                                        "recency_grid": [[None, 1.0, 0.0]]})
+    finally:
+        store.close()
+    here = recommend.top_k_all(model, 5, "discovery", chunk=20)
+    ray = recommend.top_k_all(model, 5, "discovery", chunk=20, engine=Engine("local", 2, 1))
+    assert ray.attrs["workers"] == 2 and len(here) == len(ray)
+    assert ray[["customer_id", "rank", "product_id"]].equals(here[["customer_id", "rank", "product_id"]])
+    assert np.abs(ray["score"].to_numpy() - here["score"].to_numpy()).max() <= TOL
+
+    out = tmp_path / "top.csv"
+    assert cli(["recommend", "export", "--db", str(tmp_path / "shop.duckdb"), "--k", "5", "--output", str(out),
+                "--json", "--ray", "local"]) == 0
+    report = cli_json(capsys)
+    assert report["engine"] == "ray" and report["n_rows"] == len(here)
+
+
+def test_segment_inference_on_ray_matches_in_process(ray_local, tmp_path, capsys):
+    from _shops import shop, tiny_config
+
+    from engine.models import Engine
+    from engine.segments import train
+
+    store = shop(tmp_path / "shop.duckdb")
+    try:
+        here = train(store, tiny_config()).customers
+        model = train(store, tiny_config(), engine=Engine("local", 2, 1))
+    finally:
+        store.close()
+    ray = model.customers
+    assert model.ray_workers == 2 and ray["customer_id"].tolist() == here["customer_id"].tolist()
+    assert ray["segment"].tolist() == here["segment"].tolist()
+    assert np.abs(ray["churn_risk"].to_numpy() - here["churn_risk"].to_numpy()).max() <= TOL
+    assert ray["reasons"].tolist() == here["reasons"].tolist()
+
+    assert cli(["segment", "--db", str(tmp_path / "shop.duckdb"), "--json", "--ray", "local", "--workers", "2"]) == 0
+    report = cli_json(capsys)
+    assert report["engine"] == "ray" and report["workers"] == 2 and report["n_customers"] == len(here)
+
+
+def test_batch_explanations_on_ray_match_in_process(shop, ray_local, tmp_path, capsys):
+    from engine import explain, sentiment
+    from engine.models import Engine
+    from engine.store import Store, read_df
+
+    store = Store.open(str(shop))
+    try:
+        model = sentiment.load_active(store)
+        rows = read_df(store, "SELECT review_id, text FROM reviews ORDER BY review_id LIMIT 40")
+    finally:
+        store.close()
+    args = (model, rows["text"].tolist(), rows["review_id"].tolist())
+    here = explain.category_drivers(*args, sample_size=40, n_steps=4)
+    ray = explain.category_drivers(*args, sample_size=40, n_steps=4, engine=Engine("local", 2, 1))
+    assert ray["term"].tolist() == here["term"].tolist() and ray["n_reviews"].tolist() == here["n_reviews"].tolist()
+    cols = ["mean_toward_negative", "mean_toward_positive"]
+    assert np.abs(ray[cols].to_numpy() - here[cols].to_numpy()).max() <= TOL
+
+    src = tmp_path / "in.csv"
+    with open(src, "w", newline="") as fh:
+        csv.writer(fh).writerows([["review"], *[[t] for t in rows["text"].head(12)]])
+    lines = {}
+    for name, extra in (("here", []), ("ray", ["--ray", "local", "--workers", "2"])):
+        out = tmp_path / f"{name}.jsonl"
+        assert cli(["explain", "reviews", "--db", str(shop), "--json", "--input", str(src), "--text-column",
+                    "review", "--output", str(out), *extra]) == 0
+        lines[name] = ([json.loads(line) for line in open(out)], cli_json(capsys))
+    (here_rows, _), (ray_rows, report) = lines["here"], lines["ray"]
+    assert report["engine"] == "ray" and report["workers"] == 2 and report["n_explained"] == 12
+    assert [r["row"] for r in ray_rows] == list(range(12))
+    for a, b in zip(here_rows, ray_rows):
+        assert a["label"] == b["label"] and [t["token"] for t in a["tokens"]] == [t["token"] for t in b["tokens"]]
+        assert max(abs(x["attribution"] - y["attribution"]) for x, y in zip(a["tokens"], b["tokens"])) <= TOL

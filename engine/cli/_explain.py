@@ -4,8 +4,10 @@ check; why a product is recommended to a customer, with the counterfactual."""
 from __future__ import annotations
 
 import argparse
+import json
+from pathlib import Path
 
-from ._common import UsageError, emit, model_errors, model_state, open_store
+from ._common import UsageError, add_engine_args, emit, engine_of, model_errors, model_state, open_store, progress
 
 
 def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
@@ -40,6 +42,55 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
         return 0
 
     p.set_defaults(func=explain_review)
+
+    p = esub.add_parser("reviews", parents=[common], help="word attributions of every review in a CSV (JSON lines)")
+    p.add_argument("--input", required=True, type=Path, metavar="CSV")
+    p.add_argument("--text-column", required=True, metavar="COL")
+    p.add_argument("--output", required=True, type=Path, metavar="JSONL",
+                   help="one JSON object per input row, in input order (the keys of explain review)")
+    p.add_argument("--target", choices=["negative", "neutral", "positive"], default=None,
+                   help="explain this class instead of each review's predicted one")
+    add_engine_args(p)
+
+    @model_errors
+    def explain_reviews(args: argparse.Namespace) -> int:
+        import pandas as pd
+
+        from engine import explain, sentiment
+        from engine.models import report
+
+        from ._sentiment import _delimiter
+
+        if not args.input.exists():
+            raise UsageError(f"{args.input} does not exist; check the path.")
+        if not args.output.parent.exists():
+            raise UsageError(f"folder {args.output.parent} does not exist; check --output.")
+        try:
+            frame = pd.read_csv(args.input, sep=_delimiter(args.input), dtype=str, keep_default_na=False,
+                                encoding="utf-8-sig")
+        except (pd.errors.ParserError, UnicodeDecodeError, pd.errors.EmptyDataError) as exc:
+            raise UsageError(f"{args.input.name} is not a readable CSV ({exc}).") from exc
+        if args.text_column not in frame.columns:
+            raise UsageError(
+                f"{args.input.name} has no column '{args.text_column}'; its columns are: {', '.join(frame.columns)}."
+            )
+        engine = engine_of(args)
+        store = open_store(args)
+        try:
+            model = sentiment.load_active(store)
+        finally:
+            store.close()
+        results, workers = explain.explain_reviews(model, frame[args.text_column].tolist(), args.target, engine,
+                                                   progress(True))
+        with open(args.output, "w", encoding="utf-8") as fh:
+            for row, result in enumerate(results):
+                fh.write(json.dumps({"row": row, **result}) + "\n")
+        emit(args, model_state({"n_explained": len(results), "output": str(args.output),
+                                "model_version": model.version, **report(engine, workers)}, model),
+             f"wrote {len(results)} explanations to {args.output}")
+        return 0
+
+    p.set_defaults(func=explain_reviews)
 
     p = esub.add_parser("recommendation", parents=[common], help="why this product is recommended to this customer")
     p.add_argument("--customer", required=True, metavar="ID")

@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from ._common import UsageError, emit, model_errors, open_store, progress
+from ._common import UsageError, add_engine_args, emit, engine_of, model_errors, open_store, progress
 
 
 def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
@@ -40,27 +40,30 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     p.add_argument("--exclude-purchased", action="store_true",
                    help="discovery mode: only products the customer has not bought (default: repeats allowed)")
     p.add_argument("--output", required=True, type=Path, metavar="CSV")
+    add_engine_args(p)
 
     @model_errors
     def export(args: argparse.Namespace) -> int:
         from engine import recommend
+        from engine.models import report
         from engine.store import write_safe_csv
 
         if args.k < 1:
             raise UsageError("--k must be a positive whole number.")
         if not args.output.parent.exists():
             raise UsageError(f"folder {args.output.parent} does not exist; check --output.")
+        engine = engine_of(args)
         store = open_store(args)
         try:
             model = recommend.load_active(store)
         finally:
             store.close()
         mode = "discovery" if args.exclude_purchased else "replenishment"
-        top = recommend.top_k_all(model, args.k, mode, progress=progress(True))
+        top = recommend.top_k_all(model, args.k, mode, progress=progress(True), engine=engine)
         write_safe_csv(top[["customer_id", "rank", "product_id", "score"]], args.output)
         emit(args, {"model_version": model.version, "mode": mode, "k": args.k,
                     "n_customers": int(top["customer_id"].nunique()), "n_rows": len(top),
-                    "output": str(args.output)},
+                    "output": str(args.output), **report(engine, top.attrs.get("workers"))},
              f"wrote top-{args.k} ({mode}) for {top['customer_id'].nunique()} customers to {args.output}")
         return 0
 

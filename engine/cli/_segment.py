@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from ._common import UsageError, emit, model_errors, open_store, progress
+from ._common import UsageError, add_engine_args, emit, engine_of, model_errors, open_store, progress
 
 
 def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
@@ -17,6 +17,7 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     p.add_argument("--horizon", type=int, default=90, metavar="DAYS",
                    help="churn = no purchase within this many days (default 90)")
     p.add_argument("--seed", type=int, default=0, help="seed (a fixed seed gives identical segments and risks)")
+    add_engine_args(p)
 
     @model_errors
     def segment(args: argparse.Namespace) -> int:
@@ -24,11 +25,14 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
             raise UsageError("--horizon must be a positive number of days.")
         if args.output is not None and not args.output.parent.exists():
             raise UsageError(f"the folder of --output ({args.output.parent}) does not exist.")
+        from engine.models import report as engine_report
         from engine.segments import SegmentConfig, train, write_segment_csv
 
+        engine = engine_of(args)
         store = open_store(args)
         try:
-            model = train(store, SegmentConfig(seed=args.seed, horizon_days=args.horizon), progress=progress(True))
+            model = train(store, SegmentConfig(seed=args.seed, horizon_days=args.horizon), progress=progress(True),
+                          engine=engine)
         finally:
             store.close()
         if args.output is not None:
@@ -45,6 +49,7 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
                                                 "best_single", "auc_margin_over_best_single", "verdict")},
             "rfm_segments": [{"name": r["name"], "size": r["size"]} for r in report["rfm_segments"]],
             "seconds": report["seconds"], "output": None if args.output is None else str(args.output),
+            **engine_report(engine, model.ray_workers),
         }
         human = [f"{report['n_customers']:,} customers in {len(names)} segments (model {model.version}):"]
         human += [f"  {s['name']}: {s['size']:,}" for s in payload["segments"]]

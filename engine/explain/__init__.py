@@ -15,6 +15,7 @@ from ._attributions import (
     SentimentLike,
     explain_review,
 )
+from ._batch import explain_reviews, word_attributions
 from ._driver_data import (
     DRIVER_STEPS,
     count_reviews,
@@ -38,6 +39,8 @@ __all__ = [
     "ReviewExplanation",
     "Faithfulness",
     "explain_review",
+    "explain_reviews",
+    "word_attributions",
     "faithfulness",
     "category_drivers",
     "top_drivers",

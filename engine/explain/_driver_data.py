@@ -15,6 +15,7 @@ from typing import Any
 
 import pandas as pd
 
+from engine.models import Engine
 from engine.sentiment import REGISTRY as SENTIMENT
 from engine.store import (
     UNCATEGORISED,
@@ -142,7 +143,7 @@ def _digest(*frames: pd.DataFrame) -> str:
 def drivers_for(store: Store, model: SentimentLike, category: str | None, start, end,
                 sample_size: int = 200, seed: int = 0, n_steps: int = DRIVER_STEPS,
                 progress: Callable[[float, str], None] | None = None,
-                cached_only: bool = False) -> pd.DataFrame | None:
+                cached_only: bool = False, engine: Engine | None = None) -> pd.DataFrame | None:
     """Words and phrases that push the reviews of `category` (None: all) in [start, end) toward negative and
     toward positive, with the change against the previous period of the same length.
 
@@ -151,7 +152,8 @@ def drivers_for(store: Store, model: SentimentLike, category: str | None, start,
     `<db>.models/sentiment/<version>/explain_cache/`), keyed by category, period, sample settings and a fingerprint
     of the reviews read, so a new upload into the period computes afresh. `cached_only=True` returns the cached
     frame or None without computing (cheap: two small queries and a parquet read). A model without a `version`
-    is never cached on disk. Columns: those of `explain.category_drivers` (with `prev_*` and `change_*`); attrs
+    is never cached on disk. With a Ray `engine` the attributions are computed on its workers (same cache).
+    Columns: those of `explain.category_drivers` (with `prev_*` and `change_*`); attrs
     add category, start, end, prev_start, prev_end, n_available, prev_n_available, model_version.
     """
     start_ts, end_ts = day_start(start), day_start(end)
@@ -170,7 +172,7 @@ def drivers_for(store: Store, model: SentimentLike, category: str | None, start,
         return category_drivers(
             model, cur["text"].tolist(), cur["review_id"].tolist(), sample_size=sample_size, seed=int(seed),
             prev_texts=prev["text"].tolist(), prev_review_ids=prev["review_id"].tolist(), n_steps=int(n_steps),
-            progress=progress)
+            progress=progress, engine=engine)
 
     try:
         if version is None:

@@ -14,6 +14,8 @@ import numpy as np
 import pandas as pd
 import torch
 
+from engine.models import Engine, session
+
 from ._attributions import (
     ATTRIBUTION_OF,
     SentimentLike,
@@ -27,6 +29,7 @@ from ._attributions import (
     _Progress,
     _word_spans,
 )
+from ._batch import word_attributions
 from ._faithfulness import _is_word
 
 # ----------------------------------------------------------------------------------------------------------------
@@ -146,7 +149,7 @@ def _batch_word_attributions(model: Any, texts: Sequence[str], target_names: Seq
 
 
 def _aggregate(model: Any, texts: list[str], ids: list[str], sample_size: int, seed: int, n_steps: int,
-               batch_size: int, bigrams: bool, progress: _Progress | None = None
+               batch_size: int, bigrams: bool, progress: _Progress | None = None, engine: Engine | None = None
                ) -> tuple[pd.DataFrame, dict[str, Any]]:
     """Samples, attributes toward negative and positive, and folds word scores into one row per term."""
     n_available = len(texts)
@@ -156,8 +159,8 @@ def _aggregate(model: Any, texts: list[str], ids: list[str], sample_size: int, s
     s_texts = [("" if texts[i] is None else str(texts[i])) for i in pick]
     s_ids = [str(ids[i]) for i in pick]
     t0 = time.perf_counter()
-    per_review, deltas = _batch_word_attributions(model, s_texts, ("negative", "positive"), n_steps, batch_size,
-                                                  progress)
+    per_review, deltas = word_attributions(model, s_texts, ("negative", "positive"), n_steps, batch_size, progress,
+                                           engine)
     acc: dict[str, dict[str, Any]] = {}
     for rid, text, res in zip(s_ids, s_texts, per_review):
         neg = _terms(text, res.get("negative", []), bigrams)
@@ -189,7 +192,8 @@ def _aggregate(model: Any, texts: list[str], ids: list[str], sample_size: int, s
 def category_drivers(model: SentimentLike, texts: Sequence[str], review_ids: Sequence[str], sample_size: int = 200,
                      seed: int = 0, prev_texts: Sequence[str] | None = None,
                      prev_review_ids: Sequence[str] | None = None, n_steps: int = 16, batch_size: int = 8,
-                     bigrams: bool = True, progress: _Progress | None = None) -> pd.DataFrame:
+                     bigrams: bool = True, progress: _Progress | None = None,
+                     engine: Engine | None = None) -> pd.DataFrame:
     """Which words push a category's reviews toward negative / positive, with review links and period change.
 
     Word attributions (probability units, IG with a fixed `n_steps`, default 16, no step doubling) toward the
@@ -200,7 +204,7 @@ def category_drivers(model: SentimentLike, texts: Sequence[str], review_ids: Seq
     (about 2.4 CPU-seconds for a 90-token review at 16 steps: some 2 minutes per 100 reviews on two idle cores,
     longer on a busy machine), hence `cached_drivers`.  With `prev_texts`, the same is computed for the previous
     period and `change_*` columns give current minus previous (NaN where the term is new).  Sort with
-    `top_drivers`.
+    `top_drivers`.  With a Ray `engine` the reviews are attributed on its workers (one Ray start for both periods).
     """
     texts, review_ids = list(texts), list(review_ids)
     if len(texts) != len(review_ids):
@@ -209,16 +213,26 @@ def category_drivers(model: SentimentLike, texts: Sequence[str], review_ids: Seq
     for need in ("negative", "positive"):
         if need not in labels:
             raise ValueError(f"the model has no {need!r} class (labels: {labels})")
+    with session(engine):
+        return _category_drivers(model, texts, review_ids, sample_size, seed, prev_texts, prev_review_ids, n_steps,
+                                 batch_size, bigrams, progress, engine)
+
+
+def _category_drivers(model: SentimentLike, texts: list[str], review_ids: list[str], sample_size: int, seed: int,
+                      prev_texts: Sequence[str] | None, prev_review_ids: Sequence[str] | None, n_steps: int,
+                      batch_size: int, bigrams: bool, progress: _Progress | None, engine: Engine | None
+                      ) -> pd.DataFrame:
+    """category_drivers once its inputs are checked (inside the job's Ray session, when it has one)."""
     cur = None if progress is None or prev_texts is None else (lambda f, m: progress(0.5 * f, m))
     df, meta = _aggregate(model, texts, review_ids, sample_size, seed, n_steps, batch_size, bigrams,
-                          cur if cur is not None else progress)
+                          cur if cur is not None else progress, engine)
     if prev_texts is not None:
         prev_texts = list(prev_texts)
         p_ids = list(prev_review_ids) if prev_review_ids is not None else [f"prev-{i}" for i in
                                                                             range(len(prev_texts))]
         prev_progress = None if progress is None else (lambda f, m: progress(0.5 + 0.5 * f, f"previous period: {m}"))
         pdf, pmeta = _aggregate(model, prev_texts, p_ids, sample_size, seed, n_steps, batch_size, bigrams,
-                                prev_progress)
+                                prev_progress, engine)
         pdf = pdf[["term", "n_reviews", "share_reviews", "mean_toward_negative", "mean_toward_positive"]].rename(
             columns=lambda c: c if c == "term" else f"prev_{c}")
         df = df.merge(pdf, on="term", how="left")

@@ -4,7 +4,7 @@ its model and nothing else."""
 
 from ._artefacts import read_artefact, read_meta, sha256_file, write_meta
 from ._contract import ModelFamily, Progress, no_progress
-from ._distributed import RAY_ENV, ClusterError, Engine, apply_threads, engine_from, map_blocks, report
+from ._distributed import RAY_ENV, ClusterError, Engine, apply_threads, engine_from, map_blocks, report, session
 from ._errors import InsufficientDataError, ModelLoadError, ModelNotFoundError
 from ._jobs import Job, JobBusyError, JobCancelled, JobRegistry, jobs, start_job
 from ._registry import Registry
@@ -50,6 +50,7 @@ __all__ = [
     "apply_threads",
     "map_blocks",
     "report",
+    "session",
     "Job",
     "JobBusyError",
     "JobCancelled",

@@ -28,8 +28,8 @@ if TYPE_CHECKING:
 
 RAY_ENV = "STORELENS_RAY"
 LOCAL = "local"
-ROW = "_row"  # input position of each row: results are put back in this order
 BLOCK = "_block"  # the block a row was read in: each block is worked on as one unit, as the in-process path does
+POS = "_pos"  # a result row's place in its block's results: with BLOCK, the order results are put back in
 PROBE_SECONDS = 5.0  # how long an address may take to accept a connection before it counts as unreachable
 LOCAL_OBJECT_STORE = 1 << 30  # a local Ray's shared memory: blocks beyond it spill to disk rather than fill RAM
 INSTALL_HINT = 'pip install -e ".[cluster]"'
@@ -167,6 +167,17 @@ def ray_session(engine: Engine) -> Iterator[Any]:
             ray.shutdown()
 
 
+@contextmanager
+def session(engine: Engine | None) -> Iterator[None]:
+    """One Ray connection held across the several `map_blocks` calls of one job (a local Ray starts once); nothing
+    in-process."""
+    if engine is None or not engine.distributed:
+        yield
+        return
+    with ray_session(engine):
+        yield
+
+
 def pool_size(ray: Any, engine: Engine) -> tuple[int, int]:
     """(actors, GPUs per actor): one GPU each when the cluster has GPUs, else `threads` CPUs each; at most
     `workers` when given, and at most what the cluster holds, so the pool never waits for resources it lacks."""
@@ -210,38 +221,42 @@ class _ModelWorker:
 
     def __call__(self, batch: "pa.Table") -> "pa.Table":
         import pyarrow as pa
+        import pyarrow.compute as pc
 
         parts = []
-        blocks = batch.column(BLOCK).to_numpy()
-        for block in dict.fromkeys(blocks.tolist()):  # a bundle of several blocks: each one on its own, in order
-            rows = batch.filter(pa.compute.equal(batch.column(BLOCK), block)) if len(set(blocks)) > 1 else batch
-            out = self.work(self.model, rows.drop_columns([ROW, BLOCK]))
+        ids = batch.column(BLOCK)
+        for block in dict.fromkeys(ids.to_pylist()):  # a bundle of several blocks: each one on its own, in order
+            rows = batch.filter(pc.equal(ids, block)) if pc.count_distinct(ids).as_py() > 1 else batch
+            out = self.work(self.model, rows.drop_columns([BLOCK]))
             table = out if isinstance(out, pa.Table) else pa.Table.from_pandas(out, preserve_index=False)
-            parts.append(table.append_column(ROW, rows.column(ROW)))
+            parts.append(table.append_column(BLOCK, pa.array([block] * len(table), pa.int64()))
+                         .append_column(POS, pa.array(range(len(table)), pa.int64())))
         return pa.concat_tables(parts)
 
 
 def map_blocks(engine: Engine, model_folder: Path, loader: Callable[[Path], Any], work: Callable[[Any, Any], Any],
-               blocks: Iterable["pa.Table"], total: int, progress: Progress = no_progress,
-               what: str = "rows") -> tuple["pa.Table", int]:
-    """Run `work(model, block)` over every block on Ray; returns (results in input order, workers used).
+               blocks: Iterable["pa.Table"], total: int, progress: Progress = no_progress, what: str = "rows",
+               one_to_one: bool = True) -> tuple["pa.Table", int]:
+    """Run `work(model, block)` over every block on Ray; returns (the results in block order, workers used).
 
-    Each block is an Arrow table; `work` gets it without the runner's columns and returns one result row per input
-    row (an Arrow table or DataFrame) from the model `loader(folder)` restores. Rows come back exactly once: a
-    worker that dies is restarted by Ray and its block run again, and a result that arrives twice is kept once.
-    Progress reports `what` done / total as results arrive.
+    Each block is an Arrow table; `work` gets it as it was given and returns its result rows (an Arrow table or
+    DataFrame; with `one_to_one`, one per input row, which is then checked) from the model `loader(folder)`
+    restores. Each block's result comes back exactly once: a worker that dies is restarted by Ray and its block
+    run again, and a result that arrives twice is kept once. Progress reports input `what` done / `total` as
+    results arrive.
     """
+    import numpy as np
     import pyarrow as pa
 
     with ray_session(engine) as ray:
         actors, gpus = pool_size(ray, engine)
-        refs, n_rows = [], 0
+        refs, size_of = [], {}
         for i, block in enumerate(blocks):
-            block = block.append_column(ROW, pa.array(range(n_rows, n_rows + len(block)), pa.int64()))
-            refs.append(ray.put(block.append_column(BLOCK, pa.array([i] * len(block), pa.int64()))))
-            n_rows += len(block)
-        if not n_rows:
-            return pa.table({}), actors
+            if len(block):
+                refs.append(ray.put(block.append_column(BLOCK, pa.array([i] * len(block), pa.int64()))))
+                size_of[i] = len(block)
+        if not refs:
+            return pa.table({}), 0
         actors = min(actors, len(refs))  # an actor with no block would only load the model
         files = ray.put(folder_files(model_folder))
         threads = engine.worker_threads
@@ -250,20 +265,20 @@ def map_blocks(engine: Engine, model_folder: Path, loader: Callable[[Path], Any]
             batch_format="pyarrow", zero_copy_batch=True, compute=ray.data.ActorPoolStrategy(size=actors),
             num_cpus=0 if gpus else threads, num_gpus=gpus)
         progress(0.0, f"0/{total:,} {what} on {actors} Ray worker{'s' if actors > 1 else ''}")
-        parts, seen = [], 0
+        parts, done, seen = [], 0, set()
         for batch in ds.iter_batches(batch_size=None, batch_format="pyarrow", prefetch_batches=0):
             parts.append(batch)
-            seen += len(batch)
-            progress(min(seen, n_rows) / n_rows, f"{min(seen, n_rows):,}/{total:,} {what} on Ray")
+            for block in set(batch.column(BLOCK).to_pylist()) - seen:
+                seen.add(block)
+                done += size_of.get(block, 0)
+            progress(done / max(total, 1), f"{done:,}/{total:,} {what} on Ray")
     out = pa.concat_tables(parts)
-    order = pa.compute.sort_indices(out, [(ROW, "ascending")])
-    out = out.take(order)
-    rows = out.column(ROW).to_numpy()
-    if len(rows) != n_rows:  # a block run twice (a retried task whose first result also arrived): keep one
-        import numpy as np
-
-        keep = np.flatnonzero(np.r_[True, rows[1:] != rows[:-1]])
-        out, rows = out.take(pa.array(keep)), rows[keep]
-    if len(rows) != n_rows or (n_rows and (rows[0] != 0 or rows[-1] != n_rows - 1)):
-        raise RuntimeError(f"Ray returned {len(rows)} of {n_rows} {what}; nothing was written")
-    return out.drop_columns([ROW]), actors
+    out = out.take(pa.compute.sort_indices(out, [(BLOCK, "ascending"), (POS, "ascending")]))
+    key = np.stack([out.column(BLOCK).to_numpy(), out.column(POS).to_numpy()], axis=1)
+    first = np.r_[True, (key[1:] != key[:-1]).any(axis=1)] if len(key) else np.zeros(0, bool)
+    if not first.all():  # a block run twice (a retried task whose first result also arrived): keep one copy
+        out = out.filter(pa.array(first))
+    if one_to_one and len(out) != sum(size_of.values()):
+        raise RuntimeError(f"Ray returned {len(out)} results for {sum(size_of.values())} {what}; nothing was "
+                           "written")
+    return out.drop_columns([BLOCK, POS]), actors

@@ -14,11 +14,13 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import numpy as np
 
 from engine.models import (
+    Engine,
     InsufficientDataError,
     ModelFamily,
     ModelLoadError,
     Progress,
     Registry,
+    map_blocks,
     no_progress,
     pick_device,
     read_artefact,
@@ -44,6 +46,7 @@ if TYPE_CHECKING:
     from engine.store import Store
 
 FAMILY = "segments"
+RAY_BLOCK = 2048  # most customers per block on Ray
 PREDICT_COLUMNS = ["customer_id", "segment", "segment_id", "rfm_segment", "r_score", "f_score", "m_score",
                    "churn_risk", "x", "y"]
 
@@ -86,16 +89,19 @@ class SegmentsModel(ModelFamily):
         self.calibrator: _churn.Calibrator | None = None
         self.explain_baseline: np.ndarray | None = None
         self.customers: "pd.DataFrame | None" = None  # scored customers as of the fit (features + predictions)
+        self.ray_workers: int | None = None  # the Ray pool that scored them, when the fit ran on Ray
 
     # ------------------------------------------------------------------ fitting
 
-    def fit(self, store: "Store", config: SegmentConfig | None = None,
-            progress: Progress = no_progress) -> dict[str, Any]:
-        """Features as of the score date → segments + RFM → churn backtest and final fit → reasons."""
+    def fit(self, store: "Store", config: SegmentConfig | None = None, progress: Progress = no_progress,
+            engine: Engine | None = None) -> dict[str, Any]:
+        """Features as of the score date → segments + RFM → churn backtest and final fit → reasons; with a Ray
+        `engine` every customer's segment, risk and attributions are computed on its workers."""
         with _one_thread():
-            return self._fit(store, config, progress)
+            return self._fit(store, config, progress, engine)
 
-    def _fit(self, store: "Store", config: SegmentConfig | None, progress: Progress) -> dict[str, Any]:
+    def _fit(self, store: "Store", config: SegmentConfig | None, progress: Progress,
+             engine: Engine | None = None) -> dict[str, Any]:
         start = time.monotonic()
         cfg = config or self.config
         cfg.validate()
@@ -131,12 +137,13 @@ class SegmentsModel(ModelFamily):
 
         progress(0.9, "scoring and explaining every customer")
         self.explain_baseline = None
-        scored = self._score(feats)
         if self.classifier is not None:
-            x = self.churn_prep.transform(feats)
             self.explain_baseline = self.churn_prep.transform_raw(
                 np.nanmedian(feats[self.churn_prep.columns].to_numpy(dtype=float), axis=0)[None])[0]
-            attr, delta = _explain.attributions(self.classifier, x, self.explain_baseline)
+        part, attr, delta = self._infer(feats, engine, lambda f, m: progress(0.9 + 0.09 * f, m))
+        scored = feats.merge(self._combine(feats, part), on="customer_id", how="left")
+        if self.classifier is not None:
+            x = self.churn_prep.transform(feats)
             why = self._reasons(feats, attr)
             scored["reasons"] = [json.dumps(r) for r in why]
             rng = np.random.default_rng(cfg.seed)
@@ -299,10 +306,39 @@ class SegmentsModel(ModelFamily):
 
     # ------------------------------------------------------------------ answering
 
-    def _score(self, feats: "pd.DataFrame") -> "pd.DataFrame":
-        """Features + predictions, the table the app and the CLI read."""
-        pred = self._predict(feats)
-        return feats.merge(pred, on="customer_id", how="left")
+    def _infer(self, feats: "pd.DataFrame", engine: Engine | None, progress: Progress
+               ) -> tuple["pd.DataFrame", np.ndarray | None, np.ndarray | None]:
+        """Every customer's own predictions (`_per_customer`) and, with a churn model, the attributions of its risk
+        and their convergence deltas: here, or on Ray's workers from a copy of the model fitted so far."""
+        if engine is None or not engine.distributed:
+            part = self._per_customer(feats)
+            if self.classifier is None:
+                return part, None, None
+            attr, delta = _explain.attributions(self.classifier, self.churn_prep.transform(feats),
+                                                self.explain_baseline)
+            return part, attr, delta
+        import tempfile
+
+        import pyarrow as pa
+
+        self.meta = {"config": self.config.to_dict(), "spec": self.spec.to_dict()}
+        with tempfile.TemporaryDirectory(prefix="storelens-segments-") as tmp:
+            self.save(tmp)
+            self.path = None  # the copy is gone once the workers are done; the registry saves the real version
+            rows = min(RAY_BLOCK, max(64, -(-len(feats) // 8)))  # at least 8 blocks to share when there are enough
+            plain = feats.copy(deep=False)
+            plain.attrs = {}  # what the frame says about itself stays here (it holds dates Arrow metadata cannot)
+            blocks = [pa.Table.from_pandas(plain.iloc[lo:lo + rows], preserve_index=False)
+                      for lo in range(0, len(plain), rows)]
+            out, workers = map_blocks(engine, Path(tmp), SegmentsModel.load, _infer_block, blocks, len(feats),
+                                      progress, "customers")
+        frame = out.to_pandas()
+        self.ray_workers = workers
+        part = frame[[c for c in frame.columns if not c.startswith(("attr_", "delta"))]]
+        if self.classifier is None:
+            return part, None, None
+        attr = frame[[f"attr_{i}" for i in range(len(self.churn_prep.columns))]].to_numpy(dtype=np.float64)
+        return part, attr, frame["delta"].to_numpy(dtype=np.float64)
 
     def predict(self, inputs: "pd.DataFrame") -> "pd.DataFrame":
         """Segment, RFM segment/scores, churn risk (NaN when no risk model) and map coordinates per customer."""
@@ -310,18 +346,32 @@ class SegmentsModel(ModelFamily):
             return self._predict(inputs)
 
     def _predict(self, inputs: "pd.DataFrame") -> "pd.DataFrame":
+        return self._combine(inputs, self._per_customer(inputs))
+
+    def _per_customer(self, feats: "pd.DataFrame") -> "pd.DataFrame":
+        """What each customer's own features decide (learned segment and map point, churn risk): the part that
+        runs on Ray's workers block by block."""
         import pandas as pd
 
-        feats = inputs
-        rfm = rfm_scores(feats)
         out = pd.DataFrame({"customer_id": feats["customer_id"].astype(str).to_numpy()})
         if self.clusters is not None:
             emb = _embedding.embed(self.autoencoder, self.seg_prep.transform(feats))
-            seg = self.clusters.assign(emb)
+            out["segment_id"] = self.clusters.assign(emb).astype(np.int64)
             xy = self.clusters.project(emb)
-            out["segment"] = [self.segment_names[s][0] for s in seg]
-            out["segment_id"] = seg.astype(np.int64)
             out["x"], out["y"] = xy[:, 0], xy[:, 1]
+        if self.classifier is not None:
+            out["churn_risk"] = self.calibrator(_churn.logits(self.classifier, self.churn_prep.transform(feats)))
+        else:
+            out["churn_risk"] = np.nan
+        return out
+
+    def _combine(self, feats: "pd.DataFrame", part: "pd.DataFrame") -> "pd.DataFrame":
+        """`_per_customer`'s columns with what depends on all customers together: the RFM quintiles (and, without
+        learned segments, the RFM segment and map in their place)."""
+        rfm = rfm_scores(feats)
+        out = part.reset_index(drop=True).copy()
+        if self.clusters is not None:
+            out["segment"] = [self.segment_names[s][0] for s in out["segment_id"]]
         else:
             out["segment"] = rfm["rfm_segment"].to_numpy()
             out["segment_id"] = np.int64(-1)
@@ -329,10 +379,6 @@ class SegmentsModel(ModelFamily):
             out["y"] = rfm["f_score"].to_numpy(dtype=float)
         for c in ("rfm_segment", "r_score", "f_score", "m_score"):
             out[c] = rfm[c].to_numpy()
-        if self.classifier is not None:
-            out["churn_risk"] = self.calibrator(_churn.logits(self.classifier, self.churn_prep.transform(feats)))
-        else:
-            out["churn_risk"] = np.nan
         return out[PREDICT_COLUMNS]
 
     def _reasons(self, feats: "pd.DataFrame", attr: np.ndarray) -> list[list[dict[str, Any]]]:
@@ -442,14 +488,30 @@ def _jsonable(v: Any) -> Any:
     return None if isinstance(v, float) and not np.isfinite(v) else v
 
 
+def _infer_block(model: SegmentsModel, block: Any) -> "pd.DataFrame":
+    """A Ray worker's part of `_infer`: one block of customers' own predictions, with the churn attributions
+    (`attr_0`..) and their convergence delta when the model has a churn classifier."""
+    feats = block.to_pandas()
+    with _one_thread():
+        part = model._per_customer(feats)
+        if model.classifier is not None:
+            attr, delta = _explain.attributions(model.classifier, model.churn_prep.transform(feats),
+                                                model.explain_baseline)
+            for i in range(attr.shape[1]):
+                part[f"attr_{i}"] = attr[:, i]
+            part["delta"] = delta
+    return part
+
+
 REGISTRY = Registry(FAMILY, SegmentsModel.load, train_hint="storelens segment")
 
 
 def train(store: "Store", config: SegmentConfig | None = None, progress: Progress = no_progress,
-          activate: bool = True) -> SegmentsModel:
-    """Fit and register a new active version (what `storelens segment` and the page's background job run)."""
+          activate: bool = True, engine: Engine | None = None) -> SegmentsModel:
+    """Fit and register a new active version (what `storelens segment` and the page's background job run); with a
+    Ray `engine` the per-customer inference runs on its workers."""
     model = SegmentsModel(config)
-    report = model.fit(store, config, progress)
+    report = model.fit(store, config, progress, engine)
 
     def save(folder: Path, version: str, _created: object) -> None:
         model.version = version
