@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from _helpers import cli_json, judgeme_reviews_csv
+from _helpers import cli_json, judgeme_reviews_csv, no_exception, open_page, serve_db, texts
 
 from engine.cli import main as cli
 
@@ -274,3 +274,25 @@ def test_batch_explanations_on_ray_match_in_process(shop, ray_local, tmp_path, c
     for a, b in zip(here_rows, ray_rows):
         assert a["label"] == b["label"] and [t["token"] for t in a["tokens"]] == [t["token"] for t in b["tokens"]]
         assert max(abs(x["attribution"] - y["attribution"]) for x, y in zip(a["tokens"], b["tokens"])) <= TOL
+
+
+def test_training_page_scores_on_ray_and_counts_rows(shop, ray_local, monkeypatch):
+    from engine.models import jobs
+
+    serve_db(monkeypatch, shop)
+    monkeypatch.setenv("STORELENS_RAY", "local")  # the app was started with the cluster setting
+    at = open_page("views/models/training.py")
+    assert any("run on the Ray cluster at local" in t for t in texts(at.caption)), texts(at.caption)
+    at.button(key="training_score_all").click().run()
+    no_exception(at)
+    job = jobs().latest(str(shop.resolve()))
+    assert job is not None and job.kind == "score"
+    messages = set()
+    while not job.wait(0.05):
+        messages.add(job.message)
+    assert job.status == "done", job.error
+    assert job.result["engine"] == "ray" and job.result["n_scored"] == 160
+    assert any(m.endswith("/160 reviews on Ray") for m in messages), messages  # rows done / rows total
+    at.run()
+    no_exception(at)
+    assert any("Scored 160 reviews" in t and "on Ray (" in t for t in texts(at.success)), texts(at.success)

@@ -28,6 +28,7 @@ from .background import (
     JobRegistry,
     cancel_job,
     current_job,
+    engine_note,
     job_progress_text,
     job_title,
     jobs,
@@ -245,7 +246,8 @@ __all__ = [
     "upload_label", "undo_preview", "undo", "earlier_upload",
     "FIELD_NONE", "column_table", "field_options", "default_field", "confidence_label", "mapping_from_columns",
     # jobs
-    "JOB_TEXT", "job_title", "job_progress_text", "Job", "JobBusyError", "JobRegistry", "jobs", "current_job",
+    "JOB_TEXT", "job_title", "job_progress_text", "engine_note", "Job", "JobBusyError", "JobRegistry", "jobs",
+    "current_job",
     "latest_job", "cancel_job",
     "start_job", "no_job_running",
     # sentiment model

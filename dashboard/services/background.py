@@ -7,13 +7,13 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from engine.models import Job, JobBusyError, JobRegistry, jobs
+from engine.models import Engine, Job, JobBusyError, JobRegistry, engine_from, jobs
 
 from .display import duration, plain
 from .session import db_path
 
 __all__ = ["JOB_TEXT", "job_title", "job_progress_text", "ended_unfinished", "Job", "JobBusyError", "JobRegistry", "jobs", "current_job",
-           "latest_job", "cancel_job", "start_job", "no_job_running"]
+           "latest_job", "cancel_job", "start_job", "no_job_running", "cluster_engine", "engine_note"]
 
 JOB_TEXT: dict[str, str] = {"train": "Training", "score": "Scoring every review",
                              "score_new": "Scoring the reviews the active model has not scored",
@@ -69,3 +69,19 @@ def no_job_running(busy_message: str) -> Iterator[None]:
     """Run a block (switching or deleting versions) while no job runs on this database and none can start."""
     with jobs().idle(db_path(), busy_message):
         yield
+
+
+def cluster_engine() -> Engine:
+    """Where the pages' jobs over every review run: on the Ray cluster named by STORELENS_RAY when the app was
+    started with it (docs/cluster.md), else in this process; read per job, so the pages follow the setting."""
+    return engine_from()
+
+
+def engine_note() -> str | None:
+    """One Markdown-safe sentence saying that the pages' scoring and drivers run on Ray, or None in-process."""
+    engine = cluster_engine()
+    if not engine.distributed:
+        return None
+    return (f"Scoring and drivers run on the Ray cluster at {plain(engine.ray)} (STORELENS_RAY); the bar counts the "
+            "rows done.")
+

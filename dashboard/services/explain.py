@@ -12,7 +12,7 @@ import pandas as pd
 from engine.analytics import Filters
 
 from . import cache
-from .background import Job, start_job
+from .background import Job, cluster_engine, start_job
 from .display import first_text, one_line, plain
 from .sentiment_model import sentiment_active_version, sentiment_version
 from .session import data_version, db_path, store
@@ -170,7 +170,8 @@ def start_drivers(category: str | None, start: date, end: date, sample_size: int
         job.update(0.0, f"attributing up to {n_reviews:,} reviews")
         t0 = pd.Timestamp.now()
         with cache.MODEL_LOCK:
-            df = explain.drivers_for(s, model, category, start, end, int(sample_size), progress=job.update)
+            df = explain.drivers_for(s, model, category, start, end, int(sample_size), progress=job.update,
+                                     engine=cluster_engine())
         seconds = (pd.Timestamp.now() - t0).total_seconds()
         attributed = int(df.attrs.get("sample_size", 0)) + int(df.attrs.get("prev_sample_size", 0)) if df is not None \
             else 0

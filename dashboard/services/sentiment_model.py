@@ -12,6 +12,7 @@ from . import cache
 from .background import (
     Job,
     JobBusyError,
+    cluster_engine,
     current_job,
     ended_unfinished,
     no_job_running,
@@ -225,8 +226,9 @@ def job_outcome(job: Job) -> tuple[str, str] | None:
             text += f" Scored {r['scoring'].get('n_scored', 0):,} reviews."
         return "success", text
     if job.status == "done":
-        return "success", (f"Scored {r.get('n_scored', 0):,} reviews with version {plain(r.get('model_version'))} "
-                           f"({r.get('reviews_per_second', 0):,.0f} reviews/s).")
+        where = f" on Ray ({r['workers']} workers)" if r.get("engine") == "ray" else ""
+        return "success", (f"Scored {r.get('n_scored', 0):,} reviews with version {plain(r.get('model_version'))}"
+                           f"{where} ({r.get('reviews_per_second', 0):,.0f} reviews/s).")
     return ended_unfinished(job)
 
 
@@ -242,7 +244,8 @@ def start_training(time_budget: float, base_model: str | None = None, score_afte
                                  progress=job.scaled(0.0, 0.85 if score_after else 1.0))
         if score_after:
             job.update(0.85, "scoring every review with the new model")
-            report = dict(report, scoring=sentiment.score(s, progress=job.scaled(0.85, 1.0)))
+            report = dict(report, scoring=sentiment.score(s, progress=job.scaled(0.85, 1.0),
+                                                          engine=cluster_engine()))
         return report
 
     return start_job("train", {"time_budget": float(time_budget), "base_model": base,
@@ -258,7 +261,7 @@ def start_scoring(only_new: bool = False) -> Job:
 
         job.update(0.0, "loading the active model")
         fn = sentiment.score_new if only_new else sentiment.score
-        return fn(s, progress=job.update)
+        return fn(s, progress=job.update, engine=cluster_engine())
 
     return start_job("score_new" if only_new else "score", {}, work)
 

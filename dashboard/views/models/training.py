@@ -162,6 +162,8 @@ st.subheader("Scores")
 cov = services.sentiment_coverage(services.Filters())
 st.caption(f"{cov.n_model:,} of {cov.n_reviews:,} reviews have a model score; "
            f"{cov.n_not_scored_by_active:,} are not scored by the active version yet.")
+if note := services.engine_note():
+    st.caption(note)
 c1, c2 = st.columns(2)
 if c1.button("Score all reviews", key="training_score_all", icon=":material/bolt:", disabled=running):
     try:

@@ -99,6 +99,8 @@ if df is None:
 
         _progress()
         st.caption("This runs in the background: you can use other pages meanwhile and come back.")
+        if note := services.engine_note():
+            st.caption(note)
         st.stop()
     if job is not None and job.status == "failed":
         st.error(f"The drivers could not be computed: {services.plain(job.error)}", icon=":material/error:")
