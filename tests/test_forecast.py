@@ -253,6 +253,23 @@ def test_weekday_median_and_croston_are_measured_beside_the_network(shop_fit):
     assert report["mase_model"] < report["mase_seasonal_naive"], report
 
 
+def test_a_break_at_this_time_last_year_is_forecast_closed():
+    from engine.forecast._closed import learn_closed
+
+    periods = pd.date_range("2022-12-05", "2023-12-10", freq="D")  # last year's Christmas break, then a year open
+    y = np.where((periods >= "2022-12-23") & (periods <= "2023-01-03"), 0.0, 100.0)
+    y[periods.dayofweek == 6] = 0.0  # closed on Sundays
+    ahead = pd.date_range("2023-12-11", periods=28, freq="D")
+    closed = learn_closed(y[None, :], periods, len(periods), ahead, [{}])
+    shut = set(ahead[closed.mask[0]].date)
+    breaks = {d.date() for d in pd.date_range("2023-12-22", "2024-01-02")}  # 52 weeks after 23 Dec .. 3 Jan
+    sundays = {d.date() for d in ahead if d.dayofweek == 6}
+    assert shut == breaks | sundays
+    assert closed.reason(0).startswith("closed on Sundays; 22 Dec – 02 Jan (closed then a year ago)")
+    # nothing is closed from an intermittent series' empty days, nor for a metric that is not sales
+    assert not learn_closed(y[None, :], periods, len(periods), ahead, [{}], sales=False).mask.any()
+
+
 def test_fracast_forecasts_from_the_weights_inside_its_wheel():
     from engine.forecast._baselines import baseline_forecasts
 

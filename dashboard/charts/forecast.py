@@ -65,7 +65,7 @@ def fan_chart(history: pd.DataFrame, forecast: pd.DataFrame, series: str, anomal
         a = alternative[alternative["series"] == series].sort_values("ts")
         if not a.empty:
             alt = template_safe(a["method_label"].iloc[0])
-            fig.add_trace(go.Scatter(x=a["ts"], y=a["p50"], mode="lines", name=f"{alt} (not shown: did worse)",
+            fig.add_trace(go.Scatter(x=a["ts"], y=a["p50"], mode="lines", name=f"{alt} alone (not shown)",
                                      line=dict(color="#ff7f0e", width=1.6, dash="dash"),
                                      hovertemplate=f"%{{x|%Y-%m-%d}}: %{{y:,.2f}}<extra>{alt}</extra>"))
     if anomalies is not None and not anomalies.empty:
