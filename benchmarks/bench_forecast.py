@@ -112,7 +112,8 @@ def measure(store, by: str, args: argparse.Namespace) -> tuple[list[str], dict]:
               f"{report['coverage_80_open_days']:.3f}; goal 0.75-0.85). p10 below zero where the series had never "
               f"gone below zero: {below} of {checked} cells (backtest and forecast); series with a rare day below "
               f"zero (at most 2% of days, also given a non-negative band): {', '.join(sorted(almost)) or 'none'}; "
-              f"the others have days of returns and signed bands. Closed days: {len(closed_pts)} backtest cells (actual "
+              f"the others have days of returns and signed bands. Closed days: {len(closed_pts)} backtest cells "
+              f"(actual "
               f"zero on {int((closed_pts['actual'] == 0).sum())}), {len(closed_fc)} forecast cells, all exactly zero: "
               f"{closed_zero}.", "",
               "| series | shown | MASE | network | weekday median | seasonal naive | AutoETS | Croston | Fracast-0 | "

@@ -233,8 +233,9 @@ def run(series: SeriesSet, config: ForecastConfig, progress: Progress = no_progr
         shown = _shown(origin, choice, factors, scales ** 2, additive)
         open_days = ~origin.closed.mask[:, :steps]
         for m, f in origin.fc.items():
-            scores.setdefault(m, []).append([interval_scores(f[i:i + 1, :steps], actual[i:i + 1], origin.nonneg[i:i + 1],
-                                                             open_days[i:i + 1]) for i in range(n)])
+            scores.setdefault(m, []).append([
+                interval_scores(f[i:i + 1, :steps], actual[i:i + 1], origin.nonneg[i:i + 1], open_days[i:i + 1])
+                for i in range(n)])
         past.append({m: _mase_rows(f, actual, scales) for m, f in origin.fc.items()})
         if calibrating and j == 0:
             continue
@@ -334,8 +335,8 @@ def widen(fc: np.ndarray, factor: float, nonneg: np.ndarray | bool = False) -> n
     the median of a non-negative series on a log scale (p10 = p50 * (p10 / p50) ** factor), so it stays >= 0."""
     out = np.array(fc, dtype=float, copy=True)
     p10, p50, p90 = fc[..., 0], fc[..., 1], fc[..., 2]
-    side = np.broadcast_to(np.asarray(nonneg, dtype=bool).reshape(np.shape(nonneg) + (1,) * (p50.ndim - np.ndim(nonneg))),
-                           p50.shape)
+    flag = np.asarray(nonneg, dtype=bool)
+    side = np.broadcast_to(flag.reshape(flag.shape + (1,) * (p50.ndim - flag.ndim)), p50.shape)
     with np.errstate(divide="ignore", invalid="ignore"):
         ratio = np.where((p50 > 0) & (p10 > 0), np.clip(p10 / p50, 0.0, 1.0) ** factor, 0.0)
     out[..., 0] = np.where(side, np.where(p50 > 0, p50 * ratio, np.minimum(p10, p50)), p50 - factor * (p50 - p10))

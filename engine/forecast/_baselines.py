@@ -87,6 +87,7 @@ class _StatsForecast(Baseline):
     """A statsforecast model giving its own 80% interval."""
 
     def _model(self, m: int):
+        """The statsforecast model for season length m."""
         raise NotImplementedError
 
     def forecast(self, y: np.ndarray, h: int, season: int) -> np.ndarray:
@@ -97,6 +98,8 @@ class _StatsForecast(Baseline):
 
 
 class AutoETS(_StatsForecast):
+    """Exponential smoothing with the error, trend and season forms picked by AICc."""
+
     name, label = "auto_ets", "AutoETS"
 
     def _model(self, m: int):
@@ -106,6 +109,8 @@ class AutoETS(_StatsForecast):
 
 
 class AutoTheta(_StatsForecast):
+    """The Theta method (a drift plus exponential smoothing), its variant picked by fit."""
+
     name, label = "auto_theta", "AutoTheta"
 
     def _model(self, m: int):
