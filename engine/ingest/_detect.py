@@ -2,14 +2,24 @@
 
 from __future__ import annotations
 
+import csv
+import io
+import itertools
 import re
+import unicodedata
 from pathlib import Path
 
 from . import _formats as F
-from ._infer import THRESHOLD, Inference, infer, name_score, split_header
+from ._infer import THRESHOLD, Inference, header_scores, infer, name_score, split_header
 from ._profile import ColumnProfile, add_order_structure, profile_columns
-from ._sniff import _sniff, sample_rows
+from ._sniff import _SAMPLE_ROWS, _csv_limit, _reader, _sniff, sample_rows
 from ._types import FORMAT_NAMES, Detection, IngestError
+
+# An orders or reviews export has tens of columns (Shopify's has 79). A file with more than this many, beside one
+# column per product holding quantities (a POS export), is refused before it is mapped or read: nothing useful
+# comes of it, and every step of an import grows with the number of columns.
+MAX_COLUMNS = 2_000
+_WORDS_SAMPLE = 500  # values of a column read to tell words from random text
 
 
 def detect(
@@ -34,6 +44,7 @@ def detect(
     det = Detection(path, file_name, "generic", kind, delimiter, encoding, headers, {}, head=head, quote=quote,
                     unpivot=unpivot)
     if spec is not None:
+        _refuse_too_wide(det, wide=0)
         det.format, det.kind, det.mapping = spec.name, spec.kind, dict(spec.mapping)
         if mapping:
             det.mapping = _apply_user_mapping(det.mapping, mapping, headers, det.kind, file_name)
@@ -52,14 +63,17 @@ def _infer_generic(det: Detection, kind: str | None, user: dict[str, str]) -> No
     columns = sample_rows(det)
     profiles = profile_columns(det.headers, norms, columns)
     det.profiles = profiles
+    _refuse_noise(det, profiles, columns)
+    wide = _wide_columns(profiles)
+    _refuse_too_wide(det, len(wide))
     kinds = (kind,) if kind else ("orders", "reviews")
     fixed_by_kind = {k: _apply_user_mapping({}, user, det.headers, k, det.file_name, strict=bool(kind))
                      for k in kinds}
-    wide = _wide_columns(profiles)
     blocked = frozenset(f for f, source in user.items() if not source)  # "not in this file": never guessed
+    wide_set = set(wide)
     results: dict[str, Inference] = {}
     for k in kinds:
-        exclude = frozenset(p.index for p in profiles if p.norm in wide) if k == "orders" else frozenset()
+        exclude = frozenset(p.index for p in profiles if p.norm in wide_set) if k == "orders" else frozenset()
         first = infer(profiles, k, fixed_by_kind[k], fill_required=not user, exclude=exclude,
                       blocked=blocked)
         if k == "orders" and first.mapping.get("order_id") and any(columns):
@@ -95,24 +109,106 @@ def _infer_generic(det: Detection, kind: str | None, user: dict[str, str]) -> No
     _separate_clock(det, profiles)
 
 
+def _refuse_too_wide(det: Detection, wide: int) -> None:
+    """IngestError for a file with more columns than any export of orders or reviews, not counting `wide` product
+    columns."""
+    n = len(det.headers)
+    if n - wide > MAX_COLUMNS:
+        besides = f" ({wide:,} of them one column per product)" if wide else ""
+        raise IngestError(
+            f"{det.file_name} has {n:,} columns{besides}, more than the {MAX_COLUMNS:,} an export of orders or "
+            "reviews could have beside its product columns; check that it is the right file, or export only the "
+            "columns needed.")
+
+
+def _refuse_noise(det: Detection, profiles: list[ColumnProfile], columns: list[tuple[str, ...]]) -> None:
+    """IngestError for bytes that are not a table (random data, a binary file named .csv): most records of the head
+    do not have the header's number of fields, and no column of those that do holds values of one kind. Either sign
+    alone is not enough: real exports with mostly broken rows (commas in unquoted review text) still have a
+    column of numbers, dates, repeated values or words, and real exports of free text alone have rows of the
+    header's width. The profiles answer first; the head is read again for its rows' widths only when no column
+    does."""
+    if any(_one_kind(p) for p in profiles):
+        return
+    records, fitting = _record_widths(det)
+    # No row of the header's width: nothing to judge the values by (rows that leave out empty trailing cells),
+    # and the header alone decides the mapping.
+    if not fitting or fitting >= 0.5 * records or any(_words(col) for col in columns):
+        return
+    raise IngestError(
+        f"{det.file_name} does not read as a table: {records - fitting:,} of its first {records:,} rows do not have "
+        f"the header's {len(det.headers):,} fields and no column holds values of one kind (numbers, dates or "
+        "words); check that it is a CSV or TSV export of orders or reviews.")
+
+
+def _one_kind(p: ColumnProfile) -> bool:
+    """The column's values are alike: numbers, dates, clock times, flags, or values that repeat (categories,
+    ids of a few products)."""
+    if not p.filled:
+        return False
+    repeated = p.filled >= 10 and p.distinct_ratio <= 0.5
+    return p.number >= 0.9 or p.date >= 0.9 or p.time_only >= 0.9 or p.flag or repeated
+
+
+def _words(values: tuple[str, ...]) -> bool:
+    """Most values are words: spaced apart, written in letters rather than digits, symbols or control characters
+    (marks count: the vowel signs of Indic scripts), each word in one script (CJK with kana is one: Japanese mixes
+    them). Random text drawn from several alphabets has spaces and letters too, but hardly a word in one script."""
+    present = [v for v in (v.strip() for v in values[:_WORDS_SAMPLE]) if v]
+    if not present or sum(1 for v in present if " " in v) < 0.5 * len(present):
+        return False
+    chars = [ch for v in present for ch in v if not ch.isspace()]
+    if sum(1 for ch in chars if unicodedata.category(ch)[0] in "LM") < 0.7 * len(chars):
+        return False
+    scripts = [{_script(ch) for ch in token if unicodedata.category(ch)[0] == "L"}
+               for v in present for token in v.split()]
+    worded = [len(s) == 1 for s in scripts if s]
+    return sum(worded) >= 0.8 * len(worded)
+
+
+def _script(letter: str) -> str:
+    """The script a letter belongs to, from its Unicode name ('LATIN SMALL LETTER E WITH ACUTE' -> 'LATIN')."""
+    script = unicodedata.name(letter, "").split(" ", 1)[0]
+    return "CJK" if script in ("HIRAGANA", "KATAKANA") else script
+
+
+def _record_widths(det: Detection) -> tuple[int, int]:
+    """(records, records with the header's number of fields) among the head's first rows, blank lines aside, read
+    as `sample_rows` reads them."""
+    _csv_limit()
+    text = det.head[: det.head.rfind("\n") + 1] if "\n" in det.head else det.head
+    reader = _reader(io.StringIO(text, newline=""), det.delimiter, det.quote)
+    next(reader, None)
+    records = fitting = 0
+    try:
+        for row in itertools.islice(reader, _SAMPLE_ROWS):
+            if any(cell.strip() for cell in row):
+                records += 1
+                fitting += len(row) == len(det.headers)
+    except csv.Error:
+        pass  # a malformed line: the records before it are what can be judged
+    return records, fitting
+
+
 def _wide_columns(profiles: list[ColumnProfile]) -> list[str]:
     """Columns that look like one column per product holding quantities: at least four small whole-number columns
     that are mostly blank or zero and whose headers name no field."""
-    cands = []
+    cands: set[int] = set()
     for p in profiles:
         if not p.filled or not p.numeric or p.integer < 0.99 or (p.lo or 0) < 0 or (p.hi or 0) > 1000:
             continue
         blank = 1 - p.filled / max(p.rows, 1)
         if blank < 0.2 or p.letters > 0:
             continue
-        if max(name_score(p.header, f) for f in F.CANONICAL["orders"]) >= THRESHOLD:
+        if max(header_scores(p).get(f, 0.0) for f in F.CANONICAL["orders"]) >= THRESHOLD:
             continue
-        cands.append(p)
+        cands.add(p.index)
     if len(cands) < 4:
         return []
-    # Product columns with no sale in the sample sit among the others.
-    lo, hi = cands[0].index, cands[-1].index
-    return [p.norm for p in profiles if p in cands or (lo < p.index < hi and p.empty and p.rows)]
+    # Product columns with no sale in the sample sit among the others. (Indexes, not profiles, are looked up: a
+    # profile compares field by field, and 5,000 product columns took 30 s.)
+    lo, hi = min(cands), max(cands)
+    return [p.norm for p in profiles if p.index in cands or (lo < p.index < hi and p.empty and p.rows)]
 
 
 def _check_ids(det: Detection, profiles: list[ColumnProfile], columns: list[tuple[str, ...]]) -> None:
@@ -179,9 +275,9 @@ def _separate_clock(det: Detection, profiles: list[ColumnProfile]) -> None:
         if f not in det.mapping:
             continue
         for p in profiles:
-            words = set(split_header(p.header).split())
-            if p.norm not in used and p.time_only >= 0.9 and words & {"time", "hour", "uhrzeit", "heure", "hora",
-                                                                         "saat", "时间"}:
+            if p.norm in used or p.time_only < 0.9:
+                continue
+            if set(split_header(p.header).split()) & {"time", "hour", "uhrzeit", "heure", "hora", "saat", "时间"}:
                 det.clock[f] = p.norm
                 det.notes.append(f"{f} combines {det.source_headers(f)[0]!r} with the time of day in {p.header!r}.")
                 break
@@ -218,7 +314,7 @@ def _apply_user_mapping(
         if F.normalise_header(source) not in present:
             raise IngestError(
                 f"column '{source}' (mapped to {canon}) is not in {file_name}; its columns are: "
-                f"{', '.join(headers)}."
+                f"{', '.join(headers[:40])}{', ...' if len(headers) > 40 else ''}."  # one line, even for a wide file
             )
         out[canon] = (F.normalise_header(source),)
     return out

@@ -3,8 +3,11 @@ seven languages) and from its values, assigned globally (one column per field), 
 
 from __future__ import annotations
 
+import math
 import re
 import unicodedata
+from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from difflib import SequenceMatcher
 from functools import lru_cache
@@ -79,6 +82,8 @@ _ID_TOKENS = frozenset({"asin", "key", "ref", "uuid", "guid", "id"})
 _PLACE = frozenset({"ship", "shipping", "billing", "province", "city", "address", "region", "zip"})
 _MONEY = {"unit_price", "revenue"}
 _IDS = {"order_id", "review_id", "customer_id", "product_id"}
+# Fields a header can name with no synonym scoring: '<thing> id' (a product's), 'review key', a time word.
+_RISE_FROM_ZERO = frozenset({"product_id", "review_id", *_FIELD_TIME})
 
 
 @lru_cache(maxsize=4096)
@@ -99,36 +104,175 @@ def _synonyms(canon: str) -> tuple[str, ...]:
     return tuple(split_header(s) for s in (*base, *_WORLD.get(canon, ())))
 
 
+@dataclass(frozen=True, eq=False)
+class _Synonym:
+    """One way of naming a field; `decay` ranks it below the field's earlier (commoner) names."""
+
+    canon: str
+    text: str
+    words: frozenset[str]
+    decay: float
+
+
+@dataclass(frozen=True)
+class _Lexicon:
+    """Every field's synonyms indexed by what a header must share with one to score against it, so that scoring a
+    header looks up the few synonyms it could match instead of comparing it with all of them (a file with 20,000
+    columns took minutes)."""
+
+    fields: tuple[str, ...]
+    own_names: dict[str, str]  # field -> its own name as words ('order id'): scores 1.1
+    named_by_own: dict[str, tuple[str, ...]]  # the reverse: own name as words -> fields
+    synonyms: tuple[_Synonym, ...]
+    lengths: tuple[int, ...]  # characters of each synonym
+    exact: dict[str, tuple[_Synonym, ...]]  # synonym text -> synonyms with that text
+    by_word: dict[str, tuple[_Synonym, ...]]  # word -> synonyms of more than a bare word that hold it
+    unspaced: tuple[_Synonym, ...]  # non-ASCII synonyms, found inside a header (Chinese has no spaces)
+    by_bigram: dict[str, tuple[tuple[int, int], ...]]  # two characters -> (synonym index, times it holds them)
+    pair_counts: tuple[Counter[str], ...]  # each synonym's character pairs
+    named: dict[str, frozenset[str]]  # synonym text -> the order and review fields it names exactly
+
+
+@lru_cache(maxsize=1)
+def _lexicon() -> _Lexicon:
+    """The synonym index, built once."""
+    fields = tuple(dict.fromkeys(f for kind in F.CANONICAL.values() for f in kind))
+    synonyms = tuple(_Synonym(canon, text, frozenset(text.split()), 0.005 * min(rank, 20))
+                     for canon in fields for rank, text in enumerate(_synonyms(canon)))
+    exact: dict[str, list[_Synonym]] = {}
+    by_word: dict[str, list[_Synonym]] = {}
+    by_bigram: dict[str, list[tuple[int, int]]] = {}
+    named: dict[str, set[str]] = {}
+    for i, syn in enumerate(synonyms):
+        exact.setdefault(syn.text, []).append(syn)
+        if syn.canon in F.CANONICAL["orders"] or syn.canon in F.CANONICAL["reviews"]:
+            named.setdefault(syn.text, set()).add(syn.canon)
+        if syn.words <= F._BARE:
+            continue  # 'id' or 'name' alone only match the whole header
+        for w in syn.words:
+            by_word.setdefault(w, []).append(syn)
+        for bigram, n in Counter(_bigrams(syn.text)).items():
+            by_bigram.setdefault(bigram, []).append((i, n))
+    own = {f: split_header(f.replace("_", " ")) for f in fields}
+    return _Lexicon(
+        fields=fields, own_names=own, named_by_own={w: tuple(f for f in fields if own[f] == w) for w in own.values()},
+        synonyms=synonyms, lengths=tuple(len(s.text) for s in synonyms),
+        exact={k: tuple(v) for k, v in exact.items()}, by_word={k: tuple(v) for k, v in by_word.items()},
+        unspaced=tuple(s for s in synonyms if not s.text.isascii()),
+        by_bigram={k: tuple(v) for k, v in by_bigram.items()},
+        pair_counts=tuple(Counter(_bigrams(s.text)) for s in synonyms),
+        named={k: frozenset(v) for k, v in named.items()})
+
+
+def _bigrams(text: str) -> list[str]:
+    """Overlapping pairs of characters."""
+    return [text[i:i + 2] for i in range(len(text) - 1)]
+
+
+def _near_spellings(words: str, lex: _Lexicon) -> list[tuple[_Synonym, float]]:
+    """Synonyms spelled like the header (difflib ratio >= 0.85) with their ratio, found without comparing the header
+    with every synonym. A ratio of 0.85 needs M >= 0.425 * (la + lb) matched characters in k blocks, with a gap in
+    one string or the other between blocks (k - 1 <= la + lb - 2M), so the two share at least M - k >= 3M - la - lb
+    - 1 character pairs, and lengths within 0.85 of each other. A synonym that shares none of the header's rarest
+    (pairs - needed + 1) pairs shares fewer than needed: only the synonyms holding one of those are counted."""
+    la = len(words)
+    lo, hi, needed = _length_window(la)
+    pairs = _bigrams(words)
+    if needed <= 0:  # one- or two-character strings: the length window alone decides
+        found: Iterable[int] = (i for i, syn in enumerate(lex.synonyms) if not syn.words <= F._BARE)
+    else:
+        known = [b for b in pairs if b in lex.by_bigram]
+        probes = len(known) - needed + 1  # pairs no synonym holds are the rarest of all
+        if probes <= 0:
+            return []
+        known.sort(key=lambda b: len(lex.by_bigram[b]))
+        found = {i for b in known[:probes] for i, _ in lex.by_bigram[b]}
+    counts: Counter[str] | None = None
+    out = []
+    for i in found:
+        lb = lex.lengths[i]
+        if not lo <= lb <= hi:
+            continue
+        counts = counts or Counter(pairs)
+        if sum(min(n, counts[b]) for b, n in lex.pair_counts[i].items()) < _pairs_needed(la + lb):
+            continue
+        syn = lex.synonyms[i]
+        ratio = SequenceMatcher(None, words, syn.text).ratio()
+        if ratio >= 0.85:
+            out.append((syn, ratio))
+    return out
+
+
+@lru_cache(maxsize=None)
+def _pairs_needed(total: int) -> int:
+    """Character pairs two strings of `total` characters must share to reach a difflib ratio of 0.85."""
+    return 3 * math.ceil(0.425 * total - 1e-9) - total - 1
+
+
+@lru_cache(maxsize=256)
+def _length_window(la: int) -> tuple[int, int, int]:
+    """(shortest, longest, fewest shared pairs) of a string that can reach a difflib ratio of 0.85 with one of `la`
+    characters: 2 * min(la, lb) >= 0.85 * (la + lb)."""
+    lo = math.ceil(0.85 * la / 1.15 - 1e-9)
+    hi = math.floor(1.15 * la / 0.85 + 1e-9)
+    return lo, hi, min((_pairs_needed(la + lb) for lb in range(lo, hi + 1)), default=0)
+
+
+def _meaning(header: str) -> str:
+    """The header's words without those that say how a time is encoded ('unixReviewTime' is a review time)."""
+    words = split_header(header)
+    meaning = " ".join(w for w in words.split() if w not in _ENCODING_WORDS)
+    return meaning or words
+
+
 def name_score(header: str, canon: str) -> float:
     """How strongly a header names a field (0..1.1): exact synonyms, whole-word overlaps, near spellings."""
-    words = split_header(header)
-    # How a time is encoded says nothing of what it is: 'unixReviewTime' is a review time.
-    meaning = " ".join(w for w in words.split() if w not in _ENCODING_WORDS)
-    words = meaning or words
+    return name_scores(header).get(canon, 0.0)
+
+
+def header_scores(p: ColumnProfile) -> dict[str, float]:
+    """The column's `name_scores`, worked out once per column however often the mapper asks (each kind, and again
+    once orders are known)."""
+    if p.names is None:
+        p.names = name_scores(p.header)
+    return p.names
+
+
+def name_scores(header: str) -> dict[str, float]:
+    """`name_score` for every field at once, the header split and looked up once."""
+    lex = _lexicon()
+    words = _meaning(header)
     if not words:
-        return 0.0
-    if words == split_header(canon.replace("_", " ")):
-        return 1.1
-    syns = _synonyms(canon)
+        return {}
     parts = set(words.split())
-    best = 0.0
-    for rank, syn in enumerate(syns):
-        decay = 0.005 * min(rank, 20)
-        if words == syn:
-            best = max(best, 1.0 - decay)
-            continue
-        if not syn.isascii() and syn in words:  # Chinese headers have no spaces between words
-            best = max(best, 0.9 - decay)
-            continue
-        syn_words = set(syn.split())
-        if syn_words <= F._BARE:
-            continue  # 'id' or 'name' alone only match the whole header
-        if syn_words <= parts:
-            best = max(best, 0.9 * (len(syn_words) / len(parts)) ** 0.25 - decay)
-        ratio = SequenceMatcher(None, words, syn).ratio()
-        if ratio >= 0.85:
-            best = max(best, ratio - 0.05 - decay)
-    if best < 1.0 - 0.005 * 20 and _exact_elsewhere(words, canon):
+    best: dict[str, float] = {}
+
+    def offer(syn: _Synonym, value: float) -> None:
+        if value > best.get(syn.canon, 0.0):
+            best[syn.canon] = value
+
+    for syn in lex.exact.get(words, ()):
+        offer(syn, 1.0 - syn.decay)
+    inside = {syn for syn in lex.unspaced if syn.text in words}  # found inside: no near spelling for it
+    for syn in inside:
+        offer(syn, 0.9 - syn.decay)
+    for w in parts:
+        for syn in lex.by_word.get(w, ()):
+            if syn.words <= parts and syn not in inside:
+                offer(syn, 0.9 * (len(syn.words) / len(parts)) ** 0.25 - syn.decay)
+    for syn, ratio in _near_spellings(words, lex):
+        if syn not in inside:
+            offer(syn, ratio - 0.05 - syn.decay)
+    # A field no synonym scored stays at 0 unless it is named by its own name or by a whole-header rule.
+    fields = {*best, *_RISE_FROM_ZERO, *lex.named_by_own.get(words, ())}
+    return {f: s for f in fields if (s := _vetted(f, words, parts, best.get(f, 0.0), lex))}
+
+
+def _vetted(canon: str, words: str, parts: set[str], best: float, lex: _Lexicon) -> float:
+    """A field's best synonym score after the rules that read the header as a whole."""
+    if words == lex.own_names[canon]:
+        return 1.1
+    if best < 1.0 - 0.005 * 20 and lex.named.get(words, frozenset()) - {canon}:
         best = 0.0  # 'Review ID' is exactly another field's name: no near match for this one
     if canon in F._NEEDS and best < 1.0 - 0.005 * 20 and not F._NEEDS[canon] & parts:
         return 0.0
@@ -149,14 +293,6 @@ def name_score(header: str, canon: str) -> float:
     if canon in _FIELD_TIME and best == 0 and parts & _TIME_WORDS:
         best = 0.6
     return best
-
-
-def _exact_elsewhere(words: str, canon: str) -> bool:
-    """The header is exactly a synonym of another field."""
-    for other in F.CANONICAL["orders"] + F.CANONICAL["reviews"]:
-        if other != canon and words in _synonyms(other):
-            return True
-    return False
 
 
 def value_fit(p: ColumnProfile, canon: str) -> float:
@@ -222,7 +358,7 @@ def value_fit(p: ColumnProfile, canon: str) -> float:
 def score(p: ColumnProfile, canon: str) -> float:
     """Evidence from the header and from the values together; values can veto a name, never the reverse."""
     v = value_fit(p, canon)
-    n = name_score(p.header, canon)
+    n = header_scores(p).get(canon, 0.0)
     if v == 0 and n >= 1.0 and not (canon in _FIELD_TIME and p.epoch >= 0.9):
         v = 0.2  # the header names exactly this field: odd values are reported per row, not a reason to ignore it
     if v == 0:

@@ -10,8 +10,9 @@ from dataclasses import dataclass
 
 from ._parsing import FAMILIES
 
-_DATE_RX = [re.compile(rx) for name, rx in FAMILIES.items() if not name.startswith("epoch")]
-_ORDER_GUESSED_RX = [re.compile(FAMILIES[name]) for name in ("slash", "dot", "num_space")]  # day/month inferred
+# Each family's pattern is anchored at both ends, so one alternation matches where any of them does.
+_DATE = re.compile("|".join(f"(?:{rx})" for name, rx in FAMILIES.items() if not name.startswith("epoch")))
+_ORDER_GUESSED = re.compile("|".join(f"(?:{FAMILIES[name]})" for name in ("slash", "dot", "num_space")))  # d/m inferred
 _TIME_ONLY = re.compile(r"^\d{1,2}:\d{2}(:\d{2})?( ?[AaPp][Mm])?$")
 _SCI = re.compile(r"^[+-]?\d(\.\d+)?[eE]\+?\d+$")
 _CURRENCY_WORDS = re.compile(r"(?i)R\$|RM(?=\s*\d)|\b(?:EUR|USD|GBP|CHF|CAD|AUD|JPY|SEK|NOK|DKK|PLN|BRL|INR|CNY|RMB|"
@@ -52,6 +53,7 @@ class ColumnProfile:
     samples: tuple[str, ...]  # up to three distinct values, for the mapping table
     order_constant: float | None = None  # share of multi-line orders in which the value never changes
     order_sequence: bool = False  # whole numbers that count 1..n within each order
+    names: dict[str, float] | None = None  # how strongly the header names each field (the mapper fills it once)
 
     @property
     def empty(self) -> bool:
@@ -106,33 +108,42 @@ def _number(value: str) -> float | None:
 
 def profile_columns(headers: list[str], norms: list[str], columns: list[tuple[str, ...]]) -> list[ColumnProfile]:
     """One profile per column of the sample."""
-    out = []
-    for i, (header, norm) in enumerate(zip(headers, norms)):
-        values = [v.strip() for v in (columns[i] if i < len(columns) else ())]
-        present = [v for v in values if v]
-        n = len(present) or 1
-        nums = [x for x in (_number(v) for v in present) if x is not None]
-        counts = Counter(present)
-        lengths = [len(v) for v in present]
-        out.append(ColumnProfile(
-            index=i, header=header, norm=norm, rows=len(values), filled=len(present), distinct=len(counts),
-            number=len(nums) / n,
-            integer=sum(1 for x in nums if x == int(x)) / n,
-            date=sum(1 for v in present if any(rx.match(v) for rx in _DATE_RX)) / n,
-            date_guessed=sum(1 for v in present if any(rx.match(v) for rx in _ORDER_GUESSED_RX)) / n,
-            time_only=sum(1 for v in present if _TIME_ONLY.match(v)) / n,
-            epoch=sum(1 for v in present if v.isascii() and v.isdigit() and (1e9 <= int(v) < 2e9 or 1e12 <= int(v) < 2e12)) / n,
-            sci=sum(1 for v in present if _SCI.match(v)) / n,
-            letters=sum(1 for v in present if _LETTER.search(v)) / n,
-            spaces=sum(1 for v in present if " " in v) / n,
-            email=sum(1 for v in present if _EMAIL.match(v)) / n,
-            currency=sum(1 for v in present if _CURRENCY.match(v)) / n,
-            flag=bool(present) and {v.lower() for v in counts} <= _FLAG_WORDS and len(counts) <= 2,
-            lo=min(nums) if nums else None, hi=max(nums) if nums else None,
-            mean_len=sum(lengths) / n, max_len=max(lengths, default=0),
-            samples=tuple(list(counts)[:3]),
-        ))
-    return out
+    return [_profile(i, header, norm, columns[i] if i < len(columns) else ())
+            for i, (header, norm) in enumerate(zip(headers, norms))]
+
+
+def _profile(index: int, header: str, norm: str, column: tuple[str, ...]) -> ColumnProfile:
+    """What one column's values look like. Plain digits (quantities, numeric ids) cannot be dates, clock times,
+    e-mails, currency codes or words, so only the other values go through those patterns: a POS export with a
+    column per product is mostly blanks and small whole numbers."""
+    values = [v.strip() for v in column]
+    present = [v for v in values if v]
+    n = len(present) or 1
+    digits, other = [], []
+    for v in present:
+        (digits if v.isascii() and v.isdigit() else other).append(v)
+    nums = [x for x in (_number(v) for v in other) if x is not None]
+    nums += [x for x in map(float, digits) if math.isfinite(x)]  # what _number makes of plain digits
+    counts = Counter(present)
+    lengths = [len(v) for v in present]
+    return ColumnProfile(
+        index=index, header=header, norm=norm, rows=len(values), filled=len(present), distinct=len(counts),
+        number=len(nums) / n,
+        integer=sum(1 for x in nums if x == int(x)) / n,
+        date=sum(1 for v in other if _DATE.match(v)) / n,
+        date_guessed=sum(1 for v in other if _ORDER_GUESSED.match(v)) / n,
+        time_only=sum(1 for v in other if _TIME_ONLY.match(v)) / n,
+        epoch=sum(1 for v in digits if len(v.lstrip("0")) <= 13 and (1e9 <= int(v) < 2e9 or 1e12 <= int(v) < 2e12)) / n,
+        sci=sum(1 for v in other if _SCI.match(v)) / n,
+        letters=sum(1 for v in other if _LETTER.search(v)) / n,
+        spaces=sum(1 for v in other if " " in v) / n,
+        email=sum(1 for v in other if _EMAIL.match(v)) / n,
+        currency=sum(1 for v in other if _CURRENCY.match(v)) / n,
+        flag=bool(present) and {v.lower() for v in counts} <= _FLAG_WORDS and len(counts) <= 2,
+        lo=min(nums) if nums else None, hi=max(nums) if nums else None,
+        mean_len=sum(lengths) / n, max_len=max(lengths, default=0),
+        samples=tuple(list(counts)[:3]),
+    )
 
 
 def add_order_structure(profiles: list[ColumnProfile], columns: list[tuple[str, ...]], order_col: int) -> None:
@@ -142,15 +153,16 @@ def add_order_structure(profiles: list[ColumnProfile], columns: list[tuple[str, 
         if key.strip():
             groups.setdefault(key.strip(), []).append(row)
     multi = [rows for rows in groups.values() if len(rows) > 1]
+    if not multi:
+        return  # one line per order: no column is order-level or counts lines
     for p in profiles:
         if p.index == order_col or p.empty:
             continue
         col = columns[p.index]
-        if multi:
-            p.order_constant = sum(1 for rows in multi if len({col[r].strip() for r in rows}) == 1) / len(multi)
-        if p.numeric and p.integer >= 0.99 and p.lo is not None and p.lo >= 1 and groups:
+        p.order_constant = sum(1 for rows in multi if len({col[r].strip() for r in rows}) == 1) / len(multi)
+        if p.numeric and p.integer >= 0.99 and p.lo is not None and p.lo >= 1:
             seq = 0
             for rows in groups.values():
                 vals = sorted(_number(col[r]) or 0 for r in rows)
                 seq += vals == list(range(1, len(rows) + 1))
-            p.order_sequence = seq / len(groups) >= 0.95 and len(multi) > 0
+            p.order_sequence = seq / len(groups) >= 0.95
