@@ -9,7 +9,6 @@ from pathlib import Path
 
 import duckdb
 
-from engine.sentiment import fill_languages
 from engine.store import PLAUSIBLE_FROM, Store, plausible_sql
 
 from ._bytescan import Scan
@@ -95,7 +94,6 @@ def ingest(
                 report.replaced, report.rows_replaced = replaced, n_replaced
                 say(0.95, "linking products and categories")
                 _link_products(con, det.kind, batch_id)
-                if det.kind == "reviews": fill_languages(con, batch_id)  # noqa: E701 - one line in the importer
                 if det.kind == "reviews":
                     _fill_languages(con, batch_id)
                 warnings += _implausible_dates(con, det.kind, batch_id)
