@@ -58,8 +58,25 @@ def _scores(db: Path):
         store.close()
 
 
+def _parent(pid: int) -> int:
+    """The parent process id (0 when the process is gone)."""
+    try:
+        return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
+    except (OSError, IndexError, ValueError):
+        return 0
+
+
+def _ours(pid: int) -> bool:
+    """Whether the process descends from this test process (the module's Ray), not from any other Ray here."""
+    while pid > 1:
+        pid = _parent(pid)
+        if pid == os.getpid():
+            return True
+    return False
+
+
 def _worker_pids() -> list[int]:
-    """Processes of Ray Data's model actors (their process title names the class)."""
+    """Processes of this session's model actors (their process title names the class)."""
     pids = []
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
@@ -67,7 +84,7 @@ def _worker_pids() -> list[int]:
                 title = (entry / "cmdline").read_bytes().split(b"\0")[0]
             except OSError:
                 continue
-            if title.startswith(b"ray::") and b"_ModelWorker" in title:
+            if title.startswith(b"ray::") and b"_ModelWorker" in title and _ours(int(entry.name)):
                 pids.append(int(entry.name))
     return pids
 

@@ -138,8 +138,8 @@ def _quiet(ray: Any) -> None:
 
 @contextmanager
 def ray_session(engine: Engine) -> Iterator[Any]:
-    """Ray connected for one job: a local Ray started for it (loopback only, no dashboard, no usage reports) or the
-    cluster at the address; a session already open in this process (the app's, a test's) is reused and left open."""
+    """Ray connected for one job: a local Ray started for it (no dashboard, no usage reports, workers at normal
+    priority) or the cluster at the address; a session already open in this process (the app's, a test's) is reused and left open."""
     ray = _import_ray()
     started = False
     if not ray.is_initialized():
@@ -147,9 +147,12 @@ def ray_session(engine: Engine) -> Iterator[Any]:
                   "namespace": "storelens"}
         try:
             if engine.ray == LOCAL:
+                # Ray runs workers at nice 15 by default: on a shared machine they would give way to everything,
+                # and the job is this command's own work.
+                os.environ.setdefault("RAY_worker_niceness", "0")
                 workers = engine.workers or max(1, (os.cpu_count() or 1) // engine.worker_threads)
-                ray.init(num_cpus=workers * engine.worker_threads, num_gpus=0, _node_ip_address="127.0.0.1",
-                         object_store_memory=LOCAL_OBJECT_STORE, **common)
+                ray.init(num_cpus=workers * engine.worker_threads, num_gpus=0, object_store_memory=LOCAL_OBJECT_STORE,
+                         **common)
             else:
                 _probe(engine.ray)
                 ray.init(address=engine.ray, **common)
@@ -258,11 +261,13 @@ def map_blocks(engine: Engine, model_folder: Path, loader: Callable[[Path], Any]
         if not refs:
             return pa.table({}), 0
         actors = min(actors, len(refs))  # an actor with no block would only load the model
+        # One block in flight per actor: a block goes to whichever actor is free, so a slow worker (a busy host, a
+        # long block) never holds a queue of blocks while another one idles at the end of the job.
         files = ray.put(folder_files(model_folder))
         threads = engine.worker_threads
         ds = ray.data.from_arrow_refs(refs).map_batches(
             _ModelWorker, fn_constructor_args=([files], loader, work, threads), batch_size=None,
-            batch_format="pyarrow", zero_copy_batch=True, compute=ray.data.ActorPoolStrategy(size=actors),
+            batch_format="pyarrow", zero_copy_batch=True, compute=ray.data.ActorPoolStrategy(size=actors, max_tasks_in_flight_per_actor=1),
             num_cpus=0 if gpus else threads, num_gpus=gpus)
         progress(0.0, f"0/{total:,} {what} on {actors} Ray worker{'s' if actors > 1 else ''}")
         parts, done, seen = [], 0, set()
