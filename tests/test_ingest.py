@@ -246,7 +246,7 @@ def test_an_upload_is_one_transaction(store, monkeypatch):
     def explode(*args, **kwargs):
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(importlib.import_module("engine.ingest._importer"), "_link_products", explode)  # fault injection
+    monkeypatch.setattr(importlib.import_module("engine.ingest._importer"), "link_products", explode)  # fault injection
     with pytest.raises(RuntimeError):
         ingest(store, FORMATS / "shopify_orders_export.csv")
     assert q(store, "SELECT (SELECT count(*) FROM orders) + (SELECT count(*) FROM uploads)")[0][0] == 0

@@ -162,7 +162,7 @@ def test_replace_is_one_transaction(tmp_path, store, monkeypatch):
     def explode(*args, **kwargs):
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(importlib.import_module("engine.ingest._importer"), "_link_products", explode)  # fault injection
+    monkeypatch.setattr(importlib.import_module("engine.ingest._importer"), "link_products", explode)  # fault injection
     with pytest.raises(RuntimeError):
         ingest(store, path, kind="reviews", mapping={"text": ""}, replace=True)
     assert snapshot(store) == before

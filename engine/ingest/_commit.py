@@ -9,14 +9,7 @@ from pathlib import Path
 from . import _formats as F
 from ._bytescan import Scan
 from ._lines import LineNumbers, line_numbers
-from ._stage import (
-    _positional_lines,
-    _raw_line_sql,
-    _read_raw,
-    _spec,
-    _Stage,
-    _structural_reason,
-)
+from ._stage import Stage, format_spec, positional_lines, raw_line_sql, read_raw, structural_reason
 from ._tolerant import known_lines
 from ._types import Detection, IngestReport
 
@@ -27,12 +20,22 @@ SCORE_COLUMNS = "review_id, label, p_negative, p_neutral, p_positive, model_vers
 _FILLED = ("category", "product_name")
 
 
+# Columns the engine derives for a stored row after it is written (a review's language): a version of the row keeps
+# them, so undoing an update brings the row back exactly as it was.
+DERIVED: dict[str, tuple[str, ...]] = {"reviews": ("language",)}
+
+
 def stored_columns(table: str) -> list[str]:
     """The canonical columns a table stores (discount only feeds revenue), without batch_id."""
     return [c for c in F.CANONICAL[table] if c != "discount"]
 
 
-def _commit(con, det: Detection, stage: _Stage, batch_id: str, structural, digest: Scan, scan: Scan,
+def version_columns(table: str) -> str:
+    """Every column a row's version keeps and an undo restores: the stored and derived columns and batch_id."""
+    return ", ".join([*stored_columns(table), *DERIVED.get(table, ()), "batch_id"])
+
+
+def commit(con, det: Detection, stage: Stage, batch_id: str, structural, digest: Scan, scan: Scan,
             source: Path) -> IngestReport:
     """Write rejects, count duplicates and updates, insert new rows and the uploads record."""
     table = det.kind
@@ -45,7 +48,7 @@ def _commit(con, det: Detection, stage: _Stage, batch_id: str, structural, diges
     if (n_bad or n_conflict) and det.typed:
         # Typed cells print as DuckDB writes them ('1' would come back '1.0'): re-read the file as text so
         # rejected_rows.raw keeps the line's own cells.
-        _read_raw(con, source, det, table="_rawtext")
+        read_raw(con, source, det, table="_rawtext")
         lines = "_rawtextn"
     numbers = None
     if n_bad or n_conflict or structural:
@@ -56,7 +59,7 @@ def _commit(con, det: Detection, stage: _Stage, batch_id: str, structural, diges
         # One reason per source row (the first rule that fired on any of its lines).
         message = "CASE b0.code " + " ".join(f"WHEN {i} THEN {m}" for i, m in enumerate(stage.messages)) + " END"
         statement = f"""INSERT INTO rejected_rows
-            SELECT $batch, $file, {numbers.rid_sql('b._rid')}, {_raw_line_sql(len(det.headers))}, b.message
+            SELECT $batch, $file, {numbers.rid_sql('b._rid')}, {raw_line_sql(len(det.headers))}, b.message
             FROM (
                 SELECT b0._rid, {message} AS message
                 FROM (SELECT _rid, min(_reason) AS code FROM _stage WHERE _reason IS NOT NULL GROUP BY _rid) b0
@@ -72,7 +75,7 @@ def _commit(con, det: Detection, stage: _Stage, batch_id: str, structural, diges
     if structural:
         con.executemany(
             "INSERT INTO rejected_rows VALUES (?, ?, ?, ?, ?)",
-            [[batch_id, det.file_name, numbers.of_record(line), raw, _structural_reason(et, msg, len(det.headers))]
+            [[batch_id, det.file_name, numbers.of_record(line), raw, structural_reason(et, msg, len(det.headers))]
              for line, raw, et, msg in structural],
         )
     if table == "products":
@@ -80,7 +83,7 @@ def _commit(con, det: Detection, stage: _Stage, batch_id: str, structural, diges
         # derived rows are kept as versions so undoing the catalog brings them back.
         derived = ("FROM products WHERE handle IS NULL AND sku IS NULL AND product_id IN "
                    "(SELECT product_id FROM _stage WHERE _reason IS NULL)")
-        kept = ", ".join(stored_columns("products")) + ", batch_id"
+        kept = version_columns("products")
         con.execute(f"INSERT INTO products_versions ({kept}, replaced_by) SELECT {kept}, ? {derived}", [batch_id])
         con.execute(f"DELETE {derived}")
     good = "_stage s"
@@ -89,13 +92,13 @@ def _commit(con, det: Detection, stage: _Stage, batch_id: str, structural, diges
     if n_conflict:
         good += " ANTI JOIN _conflicts c ON s._rid = c._rid"
     # Keys are unique within a file by construction only when line numbers are positional.
-    positional = _positional_lines(det)
+    positional = positional_lines(det)
     # A platform line id names a line on its own: a file that repeats one (overlapping pages of an export) holds it once.
     within = ("s.order_id, coalesce('i' || s.line_id, s.line_no::VARCHAR)" if table == "orders" and
               det.mapping.get("line_id") else ", ".join("s." + k for k in keys))
     dedup = ("" if positional and not det.mapping.get("line_id") else
              f" QUALIFY row_number() OVER (PARTITION BY {within} ORDER BY s._rid) = 1")
-    exploded = bool(_spec(det) and _spec(det).explode)
+    exploded = bool(format_spec(det) and format_spec(det).explode)
     # With no rejected row the reject rules need not be evaluated again while writing.
     where = " WHERE s._reason IS NULL" if n_bad else ""
     existing = con.execute(f"SELECT count(*) FROM (SELECT 1 FROM {table} LIMIT 1)").fetchall()[0][0]
@@ -186,7 +189,7 @@ def _merge(con, table: str, keys: tuple[str, ...], cols: str, rows_sql: str, bat
     try:
         n_upd_lines = con.execute("SELECT count(*) FROM _match WHERE NOT same").fetchall()[0][0]
         if n_upd_lines:
-            kept = f"{cols}, batch_id"
+            kept = version_columns(table)
             con.execute(f"INSERT INTO {table}_versions ({kept}, replaced_by) SELECT {kept}, ? FROM {table} e "
                         f"SEMI JOIN {changed} u ON {on.replace('n.', 'u.')}", [batch_id])
             if table == "reviews":
@@ -299,7 +302,7 @@ def _reject_conflicting_ids(con, det: Detection, batch_id: str, lines: str, numb
     """Keep the rows of _conflicts in rejected_rows, with a reason that names the suspect column."""
     column = " / ".join(det.source_headers("review_id"))
     statement = f"""INSERT INTO rejected_rows
-        SELECT $batch, $file, {numbers.rid_sql('c._rid')}, {_raw_line_sql(len(det.headers))},
+        SELECT $batch, $file, {numbers.rid_sql('c._rid')}, {raw_line_sql(len(det.headers))},
                'review id ' || c.review_id || ' is already used by a different review earlier in this file; '
                || 'is column ' || $column || ' really a review id? Map another column to review_id, or none'
         FROM _conflicts c JOIN {lines} r ON r._rid = c._rid"""
@@ -331,7 +334,7 @@ _PRODUCT_KEYS = """
 """
 
 
-def _link_products(con, kind: str, batch_id: str) -> None:
+def link_products(con, kind: str, batch_id: str) -> None:
     """Fill missing categories/names from the products table and add newly seen products to it."""
     has_catalog = con.execute("SELECT count(*) FROM products WHERE category IS NOT NULL").fetchall()[0][0]
     targets = ("orders", "reviews") if kind == "products" else (kind,)
@@ -339,7 +342,7 @@ def _link_products(con, kind: str, batch_id: str) -> None:
         scope = "" if kind == "products" else "AND t.batch_id = $batch"
         if kind == "products":
             # A catalog fills in rows other uploads own: keep their before-images so undoing it takes that back.
-            kept = ", ".join(stored_columns(table)) + ", batch_id"
+            kept = version_columns(table)
             con.execute(
                 f"""INSERT INTO {table}_versions ({kept}, replaced_by)
                     SELECT {', '.join('t.' + c for c in kept.split(', '))}, $batch

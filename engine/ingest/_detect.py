@@ -12,7 +12,7 @@ from pathlib import Path
 from . import _formats as F
 from ._infer import THRESHOLD, Inference, header_scores, infer, name_score, split_header
 from ._profile import ColumnProfile, add_order_structure, profile_columns
-from ._sniff import _SAMPLE_ROWS, _csv_limit, _reader, _sniff, sample_rows
+from ._sniff import SAMPLE_ROWS, csv_limit, csv_reader, sample_rows, sniff
 from ._types import FORMAT_NAMES, Detection, IngestError
 
 # An orders or reviews export has tens of columns (Shopify's has 79). A file with more than this many, beside one
@@ -37,7 +37,7 @@ def detect(
         raise IngestError(f"--kind must be orders or reviews, not '{kind}'.")
     if fmt not in (None, *FORMAT_NAMES):
         raise IngestError(f"unknown --format '{fmt}'; known formats: {', '.join(FORMAT_NAMES)}.")
-    encoding, delimiter, quote, headers, head = _sniff(path, file_name)
+    encoding, delimiter, quote, headers, head = sniff(path, file_name)
     spec = next((s for s in F.FORMATS if s.name == fmt), None) if fmt else F.match_format(headers)
     if spec is not None and kind and spec.kind != kind:
         spec = None if not fmt else spec
@@ -175,13 +175,13 @@ def _script(letter: str) -> str:
 def _record_widths(det: Detection) -> tuple[int, int]:
     """(records, records with the header's number of fields) among the head's first rows, blank lines aside, read
     as `sample_rows` reads them."""
-    _csv_limit()
+    csv_limit()
     text = det.head[: det.head.rfind("\n") + 1] if "\n" in det.head else det.head
-    reader = _reader(io.StringIO(text, newline=""), det.delimiter, det.quote)
+    reader = csv_reader(io.StringIO(text, newline=""), det.delimiter, det.quote)
     next(reader, None)
     records = fitting = 0
     try:
-        for row in itertools.islice(reader, _SAMPLE_ROWS):
+        for row in itertools.islice(reader, SAMPLE_ROWS):
             if any(cell.strip() for cell in row):
                 records += 1
                 fitting += len(row) == len(det.headers)

@@ -12,10 +12,10 @@ import duckdb
 from engine.store import PLAUSIBLE_FROM, Store, plausible_sql
 
 from ._bytescan import Scan
-from ._commit import KEYS, _commit, _link_products
+from ._commit import KEYS, commit, link_products
 from ._detect import detect
-from ._sniff import _transcode
-from ._stage import _build_stage, _read_raw, _sample_types, optional_warnings
+from ._sniff import transcode
+from ._stage import build_stage, optional_warnings, read_raw, sample_types
 from ._tolerant import start_scan, tolerant_copy
 from ._types import Detection, IngestError, IngestReport, Progress, missing_message
 from ._undo import undo_in_transaction
@@ -51,13 +51,13 @@ def ingest(
     if det.missing:
         raise IngestError(missing_message(det))
     say(0.05, f"{det.file_name}: {det.format} ({det.kind})")
-    types = _sample_types(det)  # before a scan starts here: both are Python, and would take turns
+    types = sample_types(det)  # before a scan starts here: both are Python, and would take turns
     digest = scan or start_scan(det)  # the file's own bytes are hashed; a UTF-8 file is also the one DuckDB reads
     temps: list[Path] = []
     if det.encoding == "utf-8":
         source, scan = det.path, digest
     else:  # the UTF-8 copy DuckDB reads is scanned for its lines
-        source = _temp(temps, _transcode(det.path, det.encoding))
+        source = _temp(temps, transcode(det.path, det.encoding))
         scan = start_scan(det, copy=source)
     if _GLOB & set(str(source)):
         source = _literal(temps, source)
@@ -67,33 +67,33 @@ def ingest(
             # Staging lives in connection-local temp tables; only the final writes form the transaction.
             say(0.1, "reading")
             try:
-                structural = _read_raw(con, source, det, types)
+                structural = read_raw(con, source, det, types)
                 if types and any(r[2] == "CAST" for r in structural):
                     # A value the sample did not predict: re-read as text so every row gets its own reason.
                     types = {}
-                    structural = _read_raw(con, source, det)
+                    structural = read_raw(con, source, det)
                 if any(r[2] == "INVALID UNICODE" for r in structural) and source == det.path:
-                    source = _temp(temps, _transcode(det.path, "cp1252"))
-                    structural = _read_raw(con, source, det, types)
+                    source = _temp(temps, transcode(det.path, "cp1252"))
+                    structural = read_raw(con, source, det, types)
                 lost = _lost(con, scan, structural)
             except duckdb.Error:  # the reader gave up on the file: the line-by-line reader takes it
                 lost = True
             if lost:
                 types = {}
                 source, structural = _tolerant(temps, source, det)
-                structural += _read_raw(con, source, det)
+                structural += read_raw(con, source, det)
                 structural.sort()
             det.typed = frozenset(types)
             say(0.5, "mapping columns")
-            stage = _build_stage(con, det)
+            stage = build_stage(con, det)
             warnings = optional_warnings(con, stage)
             say(0.7, "deduplicating and writing")
             with store.transaction():
                 replaced, n_replaced = _replace_earlier(con, digest) if replace else ([], 0)
-                report = _commit(con, det, stage, batch_id, structural, digest, scan, source)
+                report = commit(con, det, stage, batch_id, structural, digest, scan, source)
                 report.replaced, report.rows_replaced = replaced, n_replaced
                 say(0.95, "linking products and categories")
-                _link_products(con, det.kind, batch_id)
+                link_products(con, det.kind, batch_id)
                 if det.kind == "reviews":
                     _fill_languages(con, batch_id)
                 warnings += _implausible_dates(con, det.kind, batch_id)

@@ -13,13 +13,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from . import _formats as F
-from ._types import _DELIMITERS, _HEAD_BYTES, IngestError, max_upload_bytes
+from ._types import DELIMITERS, HEAD_BYTES, IngestError, max_upload_bytes
 
 _CANDIDATE_ENCODINGS = ["gb18030", "shift_jis", "euc_kr", "big5", "cp1252", "cp1251", "cp1250", "iso8859_9"]
-_SAMPLE_ROWS = 5_000  # rows of the head the profiler and the fast-path checks read
+SAMPLE_ROWS = 5_000  # rows of the head the profiler and the fast-path checks read
 
 
-def _csv_limit() -> None:
+def csv_limit() -> None:
     """Let Python's csv module read cells as long as DuckDB does (its default 128 KiB limit raised exit 1)."""
     csv.field_size_limit(1 << 28)
 
@@ -72,7 +72,7 @@ def _not_utf16(file_name: str, why: str) -> IngestError:
                        f"({why}); save it again as UTF-8 CSV and upload that.")
 
 
-def _transcode(path: Path, encoding: str) -> Path:
+def transcode(path: Path, encoding: str) -> Path:
     """UTF-8 copy of a non-UTF-8 file; each line is decoded as UTF-8 when it can be, else as `encoding` (a UTF-16
     file as a whole); the copy is removed again when the file turns out to be unreadable."""
     fd, tmp = tempfile.mkstemp(suffix=".csv", prefix="storelens-")
@@ -97,9 +97,9 @@ def _transcode(path: Path, encoding: str) -> Path:
     return Path(tmp)
 
 
-def _sniff(path: Path, file_name: str) -> tuple[str, str, str, list[str], str]:
+def sniff(path: Path, file_name: str) -> tuple[str, str, str, list[str], str]:
     """(encoding, delimiter, quote, headers, first ~1 MB as text), or IngestError for files that are not CSV/TSV."""
-    _csv_limit()
+    csv_limit()
     try:
         info = path.stat()
     except OSError as exc:
@@ -119,7 +119,7 @@ def _sniff(path: Path, file_name: str) -> tuple[str, str, str, list[str], str]:
         )
     try:
         with open(path, "rb") as fh:
-            head = fh.read(_HEAD_BYTES)
+            head = fh.read(HEAD_BYTES)
     except OSError as exc:
         raise IngestError(f"{file_name} cannot be read ({exc.strerror}); check the file's permissions.") from exc
     if head.startswith((b"\xff\xfe", b"\xfe\xff")):
@@ -143,7 +143,7 @@ def _sniff(path: Path, file_name: str) -> tuple[str, str, str, list[str], str]:
                           "and upload the new file.")
     first = next((ln for ln in _first_lines(text, 50) if ln.strip()), "") or next(
         (ln for ln in text.splitlines() if ln.strip()), "")
-    counts = {d: _count_outside_quotes(first, d) for d in _DELIMITERS}
+    counts = {d: _count_outside_quotes(first, d) for d in DELIMITERS}
     delimiter = max(counts, key=counts.get)
     if counts[delimiter] == 0:
         raise IngestError(
@@ -151,7 +151,7 @@ def _sniff(path: Path, file_name: str) -> tuple[str, str, str, list[str], str]:
             "the header); export it as CSV."
         )
     quote = _quote_char(text, delimiter)
-    reader = _reader(io.StringIO(text, newline=""), delimiter, quote)
+    reader = csv_reader(io.StringIO(text, newline=""), delimiter, quote)
     try:
         headers = [h.replace("\ufeff", "").strip() for h in next(reader, [])]
         has_rows = any(any(cell.strip() for cell in row) for row in reader)
@@ -165,7 +165,7 @@ def _sniff(path: Path, file_name: str) -> tuple[str, str, str, list[str], str]:
     return encoding, delimiter, quote, headers, text
 
 
-def _reader(fh, delimiter: str, quote: str):
+def csv_reader(fh, delimiter: str, quote: str):
     """csv.reader for the file's dialect ('' quote: quotes are literal characters)."""
     if quote:
         return csv.reader(fh, delimiter=delimiter, quotechar=quote)
@@ -206,13 +206,13 @@ def sample_rows(det) -> list[tuple[str, ...]]:
     """Cells of the sniffed head's first rows, per column (a cut last line and ragged rows are dropped, as the
     reader rejects them); parsed once per import."""
     if det.sample is None:
-        _csv_limit()
+        csv_limit()
         text = det.head[: det.head.rfind("\n") + 1] if "\n" in det.head else det.head
-        reader = _reader(io.StringIO(text, newline=""), det.delimiter, det.quote)
+        reader = csv_reader(io.StringIO(text, newline=""), det.delimiter, det.quote)
         next(reader, None)
         rows = []
         try:
-            for r in itertools.islice(reader, _SAMPLE_ROWS):
+            for r in itertools.islice(reader, SAMPLE_ROWS):
                 if len(r) == len(det.headers):
                     rows.append(r)
         except csv.Error:

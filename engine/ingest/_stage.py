@@ -19,7 +19,7 @@ from ._parsing import (
     timestamp_expr,
 )
 from ._sniff import sample_rows
-from ._types import Detection, _columns
+from ._types import Detection, column_refs
 
 
 class _Sql:
@@ -45,7 +45,7 @@ def _lit(constant: str) -> str:
 
 
 @dataclass
-class _Stage:
+class Stage:
     """The staged view's reject rules: rule i's message SQL (with its parameters) for reason code i."""
 
     messages: list[str]
@@ -58,11 +58,11 @@ _NUMBER_FIELDS = {"quantity", "unit_price", "revenue", "discount", "line_no", "r
 _TIME_FIELDS = {"order_ts", "review_ts"}
 
 
-def _sample_types(det: Detection) -> dict[str, str]:
+def sample_types(det: Detection) -> dict[str, str]:
     """Columns whose sample is plain numbers or naive ISO timestamps, read typed by DuckDB's reader itself."""
-    spec = _spec(det)
+    spec = format_spec(det)
     skip = {"packed_products": "product_name", "sku_list": "product_id"}.get(spec.explode if spec else None)
-    cols = _columns(det)
+    cols = column_refs(det)
     wanted = {}
     for canon, sources in det.mapping.items():
         present = [cols[s] for s in sources if s in cols]
@@ -132,7 +132,7 @@ def _sample_stats(det: Detection, names: list[str], nums: set[str], times: set[s
     return out
 
 
-def _read_raw(con, source: Path, det: Detection, types: dict[str, str] | None = None,
+def read_raw(con, source: Path, det: Detection, types: dict[str, str] | None = None,
               table: str = "_raw") -> list[tuple[int, str, str, str]]:
     """Cells into temp table `table` (text, or typed where `types` says); malformed lines come back as rejects."""
     types = types or {}
@@ -158,7 +158,7 @@ def _read_raw(con, source: Path, det: Detection, types: dict[str, str] | None = 
     return [(int(line), (raw or "").strip("\r\n"), etype, msg) for line, raw, etype, msg in rows]
 
 
-def _structural_reason(etype: str, message: str, n_cols: int) -> str:
+def structural_reason(etype: str, message: str, n_cols: int) -> str:
     """Readable reason for a line DuckDB's reader could not split."""
     if etype in ("TOO MANY COLUMNS", "MISSING COLUMNS"):
         found = message.rsplit(":", 1)[-1].strip()
@@ -184,22 +184,22 @@ _OWN_REASONS = {
 }
 
 
-def _spec(det: Detection) -> F.FormatSpec | None:
+def format_spec(det: Detection) -> F.FormatSpec | None:
     """The format spec behind a detection, None for generic files (a wide file being unpivoted explodes)."""
     if det.unpivot and det.wide:
         return F.FormatSpec("generic", "orders", frozenset(), det.mapping, explode="wide")
     return next((s for s in F.FORMATS if s.name == det.format), None)
 
 
-def _build_stage(con, det: Detection) -> _Stage:
+def build_stage(con, det: Detection) -> Stage:
     """View _stage: typed canonical rows with the source row `_rid` and a reject rule code `_reason`.
 
     A view, not a table: the final INSERT evaluates it once, so the typed rows are never materialised twice.
     Its SQL holds only engine-made names and constants; user text reaches SQL only as parameters, in the
     reject messages built by `_commit`.
     """
-    spec = _spec(det)
-    cols = _columns(det)
+    spec = format_spec(det)
+    cols = column_refs(det)
     src = _source_relation(det, spec, cols)
     if spec and spec.explode == "wide":
         con.execute("CREATE OR REPLACE TEMP TABLE _wide_names (idx INTEGER, name VARCHAR)")
@@ -212,7 +212,7 @@ def _build_stage(con, det: Detection) -> _Stage:
     exprs, reasons = _canonical(con, det, spec, cols, sql, optional, ambiguous)
     codes = "CASE " + " ".join(f"WHEN {c} THEN {i}" for i, (c, _) in enumerate(reasons)) + " END" if reasons else "NULL"
     source = "_src"
-    scattered = _scattered_orders(con, exprs["order_id"]) if _positional_lines(det) else None
+    scattered = _scattered_orders(con, exprs["order_id"]) if positional_lines(det) else None
     if scattered is not None:
         # Most orders' lines sit together (as exports write them): numbering by offset from the order's first
         # row equals row_number() but avoids a sorting window over the whole file; the few orders whose lines
@@ -226,10 +226,10 @@ def _build_stage(con, det: Detection) -> _Stage:
             source += f" LEFT JOIN _split _sp ON _sp.order_key = {exprs['order_id']}"
     select = ", ".join(f"{e} AS {k}" for k, e in exprs.items())
     con.execute(f"CREATE OR REPLACE TEMP VIEW _stage AS SELECT _rid, {select}, {codes} AS _reason FROM {source}")
-    return _Stage([m for _, m in reasons], sql, optional, ambiguous)
+    return Stage([m for _, m in reasons], sql, optional, ambiguous)
 
 
-def optional_warnings(con, stage: _Stage) -> list[str]:
+def optional_warnings(con, stage: Stage) -> list[str]:
     """One sentence per optional column with values that could not be read (they were loaded as NULL), and one
     per number column whose ambiguous values ('1,234') were read by the column's convention."""
     checks = [(f"{src} IS NOT NULL AND ({parsed}) IS NULL", src) for _, src, parsed in stage.optional]
@@ -263,9 +263,9 @@ def _order_ids_absent(con, order_id: str | None) -> bool:
     return con.execute(f"SELECT count({order_id}) = 0 FROM _src").fetchall()[0][0]
 
 
-def _positional_lines(det: Detection) -> bool:
+def positional_lines(det: Detection) -> bool:
     """Orders whose line numbers come from row positions (no line column, not exploded from packed cells)."""
-    spec = _spec(det)
+    spec = format_spec(det)
     return det.kind == "orders" and "line_no" not in det.mapping and not (spec and spec.explode)
 
 
@@ -493,8 +493,8 @@ def _orders(det, spec, m, num, ts, bad, text, reasons, label, sql):
     else:
         status = status_raw
     order_id = text("order_id")
-    if spec and spec.cancelled_if_set and spec.cancelled_if_set in _columns(det):
-        status = f"CASE WHEN nullif(trim({_columns(det)[spec.cancelled_if_set]}), '') IS NOT NULL THEN 'cancelled' ELSE {status} END"
+    if spec and spec.cancelled_if_set and spec.cancelled_if_set in column_refs(det):
+        status = f"CASE WHEN nullif(trim({column_refs(det)[spec.cancelled_if_set]}), '') IS NOT NULL THEN 'cancelled' ELSE {status} END"
     if spec and spec.cancel_prefix:
         status = (
             f"CASE WHEN starts_with({order_id}, {_lit(spec.cancel_prefix)}) THEN 'cancelled' "
@@ -672,11 +672,11 @@ def _register_unescape(con) -> None:
             raise
 
 
-def _raw_line_sql(n_cols: int) -> str:
+def raw_line_sql(n_cols: int) -> str:
     """Re-assemble a source row as one CSV line (quoting as needed) for rejected_rows.raw."""
     cells = [
         f"CASE WHEN regexp_matches(coalesce(r.c{i}::VARCHAR, ''), '[\"\\n\\r]') OR contains(coalesce(r.c{i}::VARCHAR, ''), $delim) "
         f"THEN '\"' || replace(r.c{i}::VARCHAR, '\"', '\"\"') || '\"' ELSE coalesce(r.c{i}::VARCHAR, '') END"
         for i in range(n_cols)
     ]
-    return " || $delim || ".join(cells)
+    return f"concat_ws($delim, {', '.join(cells)})"  # flat: a chain of || nests one level per column (1,000 max)

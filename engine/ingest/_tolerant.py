@@ -12,7 +12,7 @@ from pathlib import Path
 
 from ._bytescan import FIELD_LIMIT, Scan, scan_thread
 from ._lines import LineNumbers
-from ._sniff import _csv_limit
+from ._sniff import csv_limit
 from ._types import Detection
 
 _JOIN_LINES = 200  # a quoted cell may span lines; an opening quote not closed within this many is malformed
@@ -34,7 +34,7 @@ def start_scan(det: Detection, copy: Path | None = None, early: Scan | None = No
 def tolerant_copy(source: Path, det: Detection) -> tuple[Path, list[tuple[int, str, str, str]], list[int]]:
     """(clean copy, rejected lines as (line, raw, error type, message), the line each kept record starts on); the
     copy has the header and one quoted record per kept row."""
-    _csv_limit()
+    csv_limit()
     n_cols = len(det.headers)
     header_cells = [h.strip() for h in det.headers]
     rejects: list[tuple[int, str, str, str]] = []

@@ -16,8 +16,8 @@ if TYPE_CHECKING:  # pandas loads only when a preview is asked for (the CLI's im
 
 Progress = Callable[[float, str], None]
 FORMAT_NAMES = tuple(spec.name for spec in F.FORMATS) + ("generic",)
-_DELIMITERS = (",", ";", "\t", "|")
-_HEAD_BYTES = 1 << 20
+DELIMITERS = (",", ";", "\t", "|")
+HEAD_BYTES = 1 << 20
 _FIELD_LABELS = {
     "order_id": "order id", "order_ts": "order date", "product_id": "product id", "product_name": "product name",
     "unit_price": "unit price", "revenue": "revenue", "text": "review text", "rating": "rating",
@@ -89,7 +89,7 @@ class Detection:
 
     def source_headers(self, canon: str) -> list[str]:
         """The file's own header names behind a canonical field, as messages quote them."""
-        cols = _columns(self)
+        cols = column_refs(self)
         return [self.headers[int(cols[s][1:])] for s in self.mapping.get(canon, ()) if s in cols]
 
     def applied_mapping(self) -> tuple[dict[str, dict], list[str]]:
@@ -123,6 +123,7 @@ class Detection:
         by_col = {s: f for f, sources in self.mapping.items() for s in sources}
         held = {s: (f, c) for f, (s, c) in self.suggestions.items()}
         samples = {p.norm: p.samples for p in self.profiles} or self._head_samples()
+        wide = set(self.wide)
         rows = []
         for i, h in enumerate(self.headers):
             norm = F.normalise_header(h)
@@ -134,7 +135,7 @@ class Detection:
                 applied = False
             else:
                 conf, applied = None, False
-            if norm in self.wide:
+            if norm in wide:
                 field_, conf, applied = "(product column: quantities)", None, self.unpivot
             rows.append({"index": i, "column": h, "samples": list(samples.get(norm, ())), "field": field_,
                          "confidence": conf, "applied": applied, "low": field_ in self.low})
@@ -217,7 +218,7 @@ def parse_map_arg(text: str | None) -> dict[str, str]:
     return out
 
 
-def _columns(det: Detection) -> dict[str, str]:
+def column_refs(det: Detection) -> dict[str, str]:
     """Normalised header → engine column name (first occurrence wins)."""
     out: dict[str, str] = {}
     for i, h in enumerate(det.headers):

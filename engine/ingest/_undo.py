@@ -12,7 +12,7 @@ from pathlib import Path
 
 from engine.store import Store, read_rows
 
-from ._commit import KEYS, SCORE_COLUMNS, mapping_json, stored_columns
+from ._commit import KEYS, SCORE_COLUMNS, mapping_json, version_columns
 from ._types import Detection, IngestError
 
 
@@ -191,7 +191,7 @@ def _take_back_rows(con, table: str, batch: str, report: UndoReport) -> None:
     """The upload's own rows: restore what it replaced, hand over what others hold, delete the rest."""
     keys = KEYS[table]
     key_list = ", ".join(keys)
-    kept = ", ".join(stored_columns(table)) + ", batch_id"
+    kept = version_columns(table)
     con.execute(f"CREATE OR REPLACE TEMP TABLE _mine AS SELECT {key_list} FROM {table} WHERE batch_id = ?", [batch])
     con.execute(f"""CREATE OR REPLACE TEMP TABLE _back AS SELECT v.* FROM {table}_versions v
                     SEMI JOIN _mine m ON {_on('v', 'm', keys)} WHERE v.replaced_by = ?""", [batch])
@@ -260,7 +260,7 @@ def _undo_fills(con, table: str, batch: str) -> None:
     """Rows of other uploads this upload changed without owning them (a catalog filling in categories) get their
     earlier version back while no later upload has replaced them; the before-images go either way."""
     keys = KEYS[table]
-    kept = ", ".join(stored_columns(table)) + ", batch_id"
+    kept = version_columns(table)
     left = f"FROM {table}_versions v WHERE v.replaced_by = ?"
     if not con.execute(f"SELECT count(*) {left}", [batch]).fetchall()[0][0]:
         return
