@@ -102,6 +102,30 @@ def test_a_pos_export_with_a_column_per_product_beyond_the_limit_still_imports(t
         store.close()
 
 
+def test_a_rejected_row_of_a_wide_pos_export_is_kept_with_its_line(tmp_path):
+    # 1,200 product columns and one unreadable date: the rejected row's raw line is re-assembled from every cell.
+    products = 1_200
+    lines = ["order_id,datetime,total," + ",".join(f"Pastry {i}" for i in range(products))]
+    for k in range(12):
+        qty = ["1" if i % 97 == k else "" for i in range(products)]
+        day = "someday" if k == 5 else f"2024-03-{k + 1:02d} 10:00"
+        lines.append(f"A{k},{day},{10 + k}.50," + ",".join(qty))
+    path, db = tmp_path / "pos.csv", tmp_path / "shop.duckdb"
+    path.write_text("\n".join(lines) + "\n")
+    out = storelens(path, db, "--unpivot")
+    assert out.returncode == 0, out.stderr
+    [report] = json.loads(out.stdout)["files"]
+    assert (report["rows_loaded"], report["rows_rejected"]) == (11, 1)
+    from engine.store import Store
+
+    store = Store.open(db, read_only=True)
+    try:
+        [(line, raw)] = store.con.execute("SELECT row_number, raw FROM rejected_rows").fetchall()
+        assert line == 7 and raw == lines[6]
+    finally:
+        store.close()
+
+
 def _png(rng: random.Random) -> bytes:
     """A small valid PNG of noise."""
     def chunk(kind: bytes, data: bytes) -> bytes:
