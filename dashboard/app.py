@@ -111,7 +111,8 @@ with st.sidebar, services.boundary("the sidebar filters"):
         kept = [c for c in st.session_state.get("storelens_categories", []) if c in options]
         st.session_state["storelens_categories"] = kept
         chosen = st.multiselect("Categories", options, key="storelens_categories", placeholder="All categories")
-        services.set_filters(dates, chosen)
+        # All time sets no dates at all, so rows without one (reviews of a file with no date column) count too.
+        services.set_filters(None if st.session_state["storelens_preset"] == "All time" else dates, chosen)
     if note := services.implausible_dates_note():
         st.caption(note)
 

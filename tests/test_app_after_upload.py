@@ -38,3 +38,25 @@ def test_the_overview_opens_on_the_latest_upload_and_its_currency(tmp_path, monk
     at.sidebar.selectbox(key="storelens_preset").set_value("All time").run()
     no_exception(at)
     assert not [t for t in texts(at.info) if "latest upload" in t]
+
+
+def test_reviews_without_dates_count_under_all_time_and_the_page_says_how_to_date_them(tmp_path, monkeypatch):
+    db = serve_db(monkeypatch, tmp_path / "shop.duckdb")
+    undated = "review_id,rating,review,product\n" + "".join(
+        f"U{i},{1 + i % 5},{'Broke after a day' if i % 5 == 0 else 'Lovely and warm'} number {i},P{i % 3}\n"
+        for i in range(40))
+    store = Store.open(db)
+    ingest(store, write(tmp_path, "shop.csv", SHOP), kind="orders")
+    ingest(store, write(tmp_path, "undated.csv", undated), kind="reviews")
+    store.close()
+
+    at = AppTest.from_file(str(APP_PATH), default_timeout=90).run()
+    at.sidebar.selectbox(key="storelens_preset").set_value("Last 30 days").run()
+    at.switch_page("views/reviews/sentiment.py").run()
+    no_exception(at)
+    assert any("40 reviews have no date, so no date range holds them" in t for t in texts(at.info))
+    at.sidebar.selectbox(key="storelens_preset").set_value("All time").run()
+    no_exception(at)
+    notes = [t for t in texts(at.caption) if "have no date" in t]
+    assert notes and notes[0].startswith("40 reviews have no date: they count in the shares by category")
+    assert "Upload page" in notes[0]

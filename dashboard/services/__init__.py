@@ -125,6 +125,7 @@ from .sentiment import (
     sentiment_categories,
     sentiment_combined,
     sentiment_coverage,
+    undated_note,
     sentiment_languages,
     sentiment_review_count,
     sentiment_reviews,
@@ -257,7 +258,7 @@ __all__ = [
     "job_outcome", "start_training", "start_scoring",
     "score_new_reviews_in_background",
     # sentiment
-    "SENTIMENT_FREQS", "SENTIMENT_ALL", "Coverage", "sentiment_coverage", "sentiment_by_period",
+    "SENTIMENT_FREQS", "SENTIMENT_ALL", "Coverage", "sentiment_coverage", "undated_note", "sentiment_by_period",
     "sentiment_combined", "sentiment_categories", "sentiment_languages", "language_names", "sentiment_shifts", "sentiment_shift_history",
     "sentiment_reviews", "sentiment_review_count", "shift_sentence", "ShiftAlerts", "shift_alerts",
     "shift_method", "review_periods", "review_heading", "review_table", "alert_window", "alerts_outside",

@@ -42,6 +42,7 @@ __all__ = [
     "earlier_uploads",
     "undo_preview",
     "sentiment_coverage",
+    "undated_reviews",
     "sentiment_by_period",
     "sentiment_categories",
     "sentiment_shifts",
@@ -235,6 +236,12 @@ def earlier_uploads(db: str, version: int, path: str, size: int, mtime_ns: int) 
 def sentiment_coverage(db: str, version: str, f: Filters) -> Coverage:
     """Reviews labelled by the model, by their rating, or by nobody."""
     return sentiment_trends.coverage(store(db), f)
+
+
+@st.cache_data(**_DATA)
+def undated_reviews(db: str, version: str, f: Filters) -> int:
+    """Reviews of the chosen categories without a date."""
+    return sentiment_trends.undated_reviews(store(db), f)
 
 
 @st.cache_data(**_DATA)

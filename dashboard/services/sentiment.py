@@ -25,6 +25,7 @@ __all__ = [
     "SENTIMENT_ALL",
     "Coverage",
     "sentiment_coverage",
+    "undated_note",
     "sentiment_by_period",
     "sentiment_combined",
     "sentiment_categories",
@@ -57,6 +58,20 @@ SENTIMENT_ALL = "\x00all"
 def sentiment_coverage(f: Filters) -> Coverage:
     """How many reviews in range the model labelled, their rating labelled, or nobody could label."""
     return cache.sentiment_coverage(db_path(), sentiment_version(), f)
+
+
+def undated_note(f: Filters) -> str | None:
+    """What the page says about reviews without a date (None when there are none): with dates chosen they are
+    outside every range; with All time they count everywhere but in the periods. Either way: how to date them."""
+    n = cache.undated_reviews(db_path(), sentiment_version(), f)
+    if not n:
+        return None
+    fix = "map the file's date column on the Upload page (tick Replace) to date them."
+    if f.start is None and f.end is None:
+        return (f"{n:,} reviews have no date: they count in the shares by category and in the review list, but in "
+                f"no week or month; {fix}")
+    return (f"{n:,} reviews have no date, so no date range holds them: choose All time in the sidebar to count "
+            f"them; {fix}")
 
 
 def sentiment_by_period(f: Filters, freq: str) -> pd.DataFrame:

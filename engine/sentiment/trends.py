@@ -156,6 +156,13 @@ def coverage(store: Store, filters: Filters) -> Coverage:
     )
 
 
+def undated_reviews(store: Store, filters: Filters) -> int:
+    """Reviews of the filters' categories without a review date, whatever the dates chosen: a date range cannot
+    hold them (they are counted in every figure only when no dates are set), so the page says how many there are."""
+    where, params = _where(Filters(None, None, filters.categories))
+    return int(_rows(store, f"SELECT count(*) FROM reviews r WHERE {where} AND r.review_ts IS NULL", params)[0][0])
+
+
 # ------------------------------------------------------------------------------------------------ shares
 
 

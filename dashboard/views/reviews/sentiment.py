@@ -26,7 +26,10 @@ model_fallback_notice()
 f = services.filters()
 cov = services.sentiment_coverage(f)
 
+undated = services.undated_note(f)
 if cov.n_reviews == 0:
+    if undated:
+        st.info(services.plain(undated), icon=":material/event_busy:")
     st.info("No reviews in the selected range. Import a reviews export on the Upload page, or widen the dates.")
     st.page_link(views.UPLOAD, label="Go to Upload", icon=":material/upload_file:")
     st.stop()
@@ -42,6 +45,8 @@ else:
         f"(active version {services.plain(cov.active_version)}), "
         f"star ratings for {cov.n_rating:,} reviews it has not scored yet."
     )
+if undated:
+    st.caption(services.plain(undated))
 if cov.n_excluded:
     st.caption(f"{cov.n_excluded:,} reviews in range have neither a star rating nor a model score: they are left "
                "out of every share and test" + (" until a model scores them." if cov.active_version else
