@@ -21,6 +21,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -147,12 +148,15 @@ def two_node() -> tuple[float, dict, pd.DataFrame]:
         report["nodes"] = n_nodes
         return seconds, report, stored()
     finally:
-        for node in reversed(nodes):  # `ray start --block` stops its node's processes when it is told to stop
+        for node in reversed(nodes):  # each node's processes share the process group its `ray start` leads
             os.killpg(node.pid, signal.SIGTERM)
             try:
                 node.wait(60)
             except subprocess.TimeoutExpired:
                 os.killpg(node.pid, signal.SIGKILL)
+        current = Path(tempfile.gettempdir()) / "ray" / "ray_current_cluster"  # `ray start`'s note for ray.init()
+        if current.is_file() and current.read_text().strip() == f"{host}:{port}":
+            current.unlink()
 
 
 def main() -> int:

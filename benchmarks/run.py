@@ -24,6 +24,7 @@ BENCHES = {
     "forecast": ("bench_forecast.py", [], ["--origins", "3", "--scale-series", "50"]),
     "trust": ("bench_trust.py", [], ["--repeats", "1"]),
     "segments": ("bench_segments.py", [], ["--seeds", "0"]),
+    "cluster": ("bench_cluster.py", ["--two-node"], ["--n", "2000", "--budget", "60"]),
 }
 
 

@@ -139,7 +139,8 @@ def _quiet(ray: Any) -> None:
 @contextmanager
 def ray_session(engine: Engine) -> Iterator[Any]:
     """Ray connected for one job: a local Ray started for it (no dashboard, no usage reports, workers at normal
-    priority) or the cluster at the address; a session already open in this process (the app's, a test's) is reused and left open."""
+    priority) or the cluster at the address; a session already open in this process (the app's, a test's) is reused
+    and left open."""
     ray = _import_ray()
     started = False
     if not ray.is_initialized():
@@ -150,14 +151,17 @@ def ray_session(engine: Engine) -> Iterator[Any]:
                 # Ray runs workers at nice 15 by default: on a shared machine they would give way to everything,
                 # and the job is this command's own work.
                 os.environ.setdefault("RAY_worker_niceness", "0")
-                workers = engine.workers or max(1, (os.cpu_count() or 1) // engine.worker_threads)
-                ray.init(num_cpus=workers * engine.worker_threads, num_gpus=0, object_store_memory=LOCAL_OBJECT_STORE,
-                         **common)
+                workers = engine.workers or max(1, len(os.sched_getaffinity(0)) // engine.worker_threads)
+                # address "local": always a new Ray of its own, never one that `ray start` left on this machine
+                ray.init(address=LOCAL, num_cpus=workers * engine.worker_threads, num_gpus=0,
+                         object_store_memory=LOCAL_OBJECT_STORE, **common)
             else:
                 _probe(engine.ray)
                 ray.init(address=engine.ray, **common)
         except ClusterError:
             raise
+        except ImportError as exc:  # ray:// needs Ray Client's own packages
+            raise ClusterError(f"--ray {engine.ray} needs Ray Client: pip install \"ray[client]==2.60.0\"") from exc
         except (ConnectionError, RuntimeError, ValueError, TimeoutError) as exc:
             first = next((ln.strip() for ln in str(exc).splitlines() if ln.strip()), type(exc).__name__)
             raise ClusterError(f"could not connect to Ray at {engine.ray}: {first.rstrip('.')}") from exc
