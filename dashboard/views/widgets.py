@@ -1,11 +1,16 @@
 """Widgets several pages show alike: a background job's progress (redrawn each second, Cancel, one rerun when it
-ends, then its outcome), the notice that a broken model was replaced, and the stop while no model exists."""
+ends, then its outcome), the notice that a broken model was replaced, the stop while no model exists, and the
+scroll that brings rows a click opened into view."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
+import hashlib
+import json
+
 import streamlit as st
+import streamlit.components.v1 as components
 
 from dashboard import services, views
 
@@ -67,3 +72,18 @@ def require_sentiment_model(why: str) -> None:
         st.info(why, icon=":material/info:")
         st.page_link(views.TRAINING, label="Go to Training", icon=":material/model_training:")
         st.stop()
+
+
+def bring_into_view(key: str, opened_by: object) -> None:
+    """Scroll the page so the container with `key` starts at the top of the window: rows a click opens below the
+    charts would otherwise start under the fold (y=1325 in an 800-pixel window) while nothing seems to happen.
+
+    Runs once per `opened_by` (what was clicked): a zero-height frame of this app's own origin scrolls its parent
+    page, and an unchanged frame is not run again, so reading the rows or paging them never jumps back. The frame
+    carries a digest of `opened_by`, never its text (product names are the merchant's data).
+    """
+    selector = json.dumps(f".st-key-{key}")
+    opened = hashlib.sha256(repr(opened_by).encode()).hexdigest()[:16]
+    components.html(f"""<script>/* {opened} */
+        const target = window.parent.document.querySelector({selector});
+        if (target) target.scrollIntoView({{behavior: "smooth", block: "start"}});</script>""", height=0)

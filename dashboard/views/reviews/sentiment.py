@@ -8,7 +8,7 @@ import streamlit as st
 from streamlit.errors import StreamlitAPIException
 
 from dashboard import charts, services, views
-from dashboard.views.widgets import model_fallback_notice
+from dashboard.views.widgets import bring_into_view, model_fallback_notice
 from engine.store import safe_csv_bytes
 
 ALL = services.SENTIMENT_ALL  # the "all categories / periods / labels" option of the selectboxes
@@ -156,6 +156,7 @@ if focus and focus[2] == freq:
         # Drivers opens on this category and period (a page link keeps the sidebar's state; see below).
         b.page_link(views.DRIVERS, label=f"What drives {services.plain(f_cat)} reviews that {unit}",
                     icon=":material/manage_search:", query_params=services.drivers_request(f_cat, f_period, freq))
+    bring_into_view("sentiment_alert_panel", focus)
     chart_f = services.alert_window(f, f_period, freq)
 else:
     chart_f = f

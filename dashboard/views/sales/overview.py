@@ -4,6 +4,7 @@ at a time, and the order lines behind any KPI or bar the merchant clicks (downlo
 import streamlit as st
 
 from dashboard import charts, services, views
+from dashboard.views.widgets import bring_into_view
 from engine.store import safe_csv_bytes
 
 _DRILL = "overview_drill"  # the RowsQuery of the last clicked KPI or bar
@@ -121,3 +122,4 @@ if isinstance(q, services.RowsQuery):
         st.download_button(f"Download {'these' if total <= DOWNLOAD_MAX else f'the newest {DOWNLOAD_MAX:,}'} "
                            "rows (CSV)", safe_csv_bytes(rows), file_name="storelens_rows.csv", mime="text/csv",
                            key="overview_rows_download", icon=":material/download:")
+    bring_into_view("overview_rows", q)
