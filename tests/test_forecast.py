@@ -430,3 +430,17 @@ def test_repeated_forecasts_of_one_request_keep_the_newest_three(tmp_path, seaso
     assert set(versions["version"]) == {other, *mine[-KEEP_PER_REQUEST:]}
     assert versions.set_index("version").loc[mine[-1], "active"]
     assert sorted(p.name for p in REGISTRY.family_dir(store).iterdir()) == sorted(versions["version"])
+
+
+def test_the_same_data_always_has_the_same_fingerprint(tmp_path):
+    # Enough lines for DuckDB to add them up in parallel: double sums would differ in their last bits between
+    # reads, and a forecast just made would call itself "made on older data".
+    store = Store.open(tmp_path / "big.duckdb")
+    store.con.execute("""INSERT INTO orders (order_id, line_no, order_ts, product_id, country, quantity, unit_price,
+                                             revenue, status, batch_id)
+        SELECT 'O' || (i // 3), i % 3 + 1, TIMESTAMP '2024-01-01' + to_seconds(i * 37 % 15552000), 'P' || (i % 50),
+               'C' || (i % 7), 1 + i % 3, 0.1 + (i % 97) / 7.0, (1 + i % 3) * (0.1 + (i % 97) / 7.0), 'completed', 'b'
+        FROM range(600000) t(i)""")
+    config = dict(metric="revenue", by="country", freq="D", horizon=7)
+    assert len({build_series(store, ForecastConfig(**config)).data_hash() for _ in range(5)}) == 1
+    store.close()

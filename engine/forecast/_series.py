@@ -30,12 +30,15 @@ from engine.store import (
 from ._config import FREQS, OTHER, TOTAL, ForecastConfig
 
 COUNTS, PURCHASE = REVENUE_LINE_SQL, PURCHASE_LINE_SQL  # which lines count; what a purchase is
+# Sums of doubles are summed as exact decimals: DuckDB adds doubles in parallel in no fixed order, so the same data
+# would give sums that differ in their last bits from one read to the next, and a forecast fingerprinted on them
+# would call itself "made on older data" right after it was made.
 _AGG = {
-    "revenue": f"sum(revenue) FILTER (WHERE {COUNTS})",
-    "units": f"sum(quantity) FILTER (WHERE {COUNTS})",
+    "revenue": f"sum(revenue::DECIMAL(38, 6)) FILTER (WHERE {COUNTS})::DOUBLE",
+    "units": f"sum(quantity::DECIMAL(38, 6)) FILTER (WHERE {COUNTS})::DOUBLE",
     "orders": f"count(DISTINCT order_id) FILTER (WHERE {PURCHASE})",
     "negative_share": "avg(CASE WHEN label = 'negative' THEN 1.0 WHEN label IS NOT NULL THEN 0.0 END)",
-    "sentiment": "avg(score)",
+    "sentiment": "avg(score::DECIMAL(38, 12))::DOUBLE",
 }
 _RANK = {"revenue": _AGG["revenue"], "units": _AGG["units"], "orders": _AGG["orders"],
          "negative_share": "count(label)", "sentiment": "count(score)"}
