@@ -10,7 +10,7 @@ import unicodedata
 from pathlib import Path
 
 from . import _formats as F
-from ._infer import THRESHOLD, Inference, header_scores, infer, name_score, split_header
+from ._infer import CONFIDENT, THRESHOLD, Inference, header_scores, infer, name_score, split_header
 from ._profile import ColumnProfile, add_order_structure, profile_columns
 from ._sniff import SAMPLE_ROWS, csv_limit, csv_reader, sample_rows, sniff
 from ._types import FORMAT_NAMES, Detection, IngestError
@@ -20,6 +20,8 @@ from ._types import FORMAT_NAMES, Detection, IngestError
 # comes of it, and every step of an import grows with the number of columns.
 MAX_COLUMNS = 2_000
 _WORDS_SAMPLE = 500  # values of a column read to tell words from random text
+# A guess from values alone (an id shared by many reviews is the product's): applied, never with high confidence.
+SHARED_ID_CONFIDENCE = 0.55
 
 
 def detect(
@@ -53,8 +55,30 @@ def detect(
         _infer_generic(det, kind, mapping or {})
     present = {F.normalise_header(h) for h in headers}
     det.mapping = {k: v for k, v in ((k, tuple(s for s in v if s in present)) for k, v in det.mapping.items()) if v}
-    det.missing = [" or ".join(g) for g in F.missing_required(det.mapping, det.kind)]
+    missing = F.missing_required(det.mapping, det.kind)
+    if det.format == "generic" and det.kind == "orders" and missing and not kind:
+        missing = _without_waived(det, missing)
+    det.missing = [" or ".join(g) for g in missing]
     return det
+
+
+def _without_waived(det: Detection, missing: list[tuple[str, ...]]) -> list[tuple[str, ...]]:
+    """An inferred orders file without dates or without prices still loads, with those fields empty, when what it
+    has says orders (an amount, or order ids with their products: a basket or point-of-sale log); the notes say
+    which analyses it cannot feed."""
+    m = det.mapping
+    has_amount = bool(m.get("unit_price") or m.get("revenue"))
+    basket = bool(m.get("order_id")) and bool(m.get("product_id") or m.get("product_name"))
+    if not (has_amount or basket):
+        return missing
+    if "order_ts" not in m:
+        det.notes.append("no order date column: orders load without dates, so there is no trend or forecast for "
+                         "them; map one with --map order_ts=COLUMN if the file has one.")
+    if not has_amount:
+        det.notes.append("no price or amount column: orders load without revenue (recommendations and segments "
+                         "by purchases work; revenue figures do not); map one with --map revenue=COLUMN if the "
+                         "file has one.")
+    return []
 
 
 def _infer_generic(det: Detection, kind: str | None, user: dict[str, str]) -> None:
@@ -99,14 +123,47 @@ def _infer_generic(det: Detection, kind: str | None, user: dict[str, str]) -> No
     det.kind, det.mapping, det.confidence = chosen.kind, chosen.mapping, chosen.confidence
     det.suggestions, det.low = chosen.suggestions, frozenset(chosen.low)
     if det.kind == "orders":
+        det.ledger = _ledger_column(det, profiles, columns)
         det.wide = tuple(wide)
         det.unpivot = det.unpivot and bool(wide)
     _check_ids(det, profiles, columns)
+    unsure = [f for f in det.mapping if f not in det.low and f not in fixed_by_kind[det.kind]
+              and det.confidence.get(f, 1.0) < CONFIDENT]
+    if unsure:
+        det.notes.append("guessed, check them: " + ", ".join(
+            f"{f} = {det.source_headers(f)[0]!r} ({det.confidence[f]:.2f})" for f in unsure)
+            + "; change any with --map FIELD=COLUMN.")
     for f in sorted(det.low):
         det.notes.append(f"{f} = {', '.join(repr(h) for h in det.source_headers(f))} is a low-confidence guess "
                          f"({det.confidence[f]:.2f}): no better column was found; check it or map another with "
                          f"--map {f}=COLUMN.")
     _separate_clock(det, profiles)
+
+
+def _ledger_column(det: Detection, profiles: list[ColumnProfile], columns: list[tuple[str, ...]]) -> str:
+    """The column that says what each row of a ledger is ('Express Checkout Payment', 'Payment Refund', 'General
+    Withdrawal'), or ''. A payments export lists sales beside refunds, fees and transfers: taken whole, a refund
+    counts as a sale. A column qualifies when it is not mapped, repeats a few values, and at least a third of its
+    values name a ledger entry, of at least two sorts (a sale and something that is not)."""
+    # A type column may have been taken as the category or status; any other mapped column is not it.
+    used = {s for f, sources in det.mapping.items() if f not in ("category", "status") for s in sources}
+    sale, other = re.compile(F.LEDGER_WORDS), re.compile(F.NOT_SALE)
+    for p in profiles:
+        if p.norm in used or not p.textual or p.distinct > 60 or p.distinct_ratio > 0.5 or not columns:
+            continue
+        values = [v.strip().lower() for v in columns[p.index] if v.strip()]
+        if sum(1 for v in values if sale.search(v)) < len(values) / 3:
+            continue
+        kinds = {bool(other.search(v)) for v in set(values) if sale.search(v)}
+        if kinds == {True, False}:
+            if det.mapping.get("category") == (p.norm,):  # a ledger entry's sort is not the goods' category
+                det.mapping.pop("category")
+                det.confidence.pop("category", None)
+            det.notes.append(f"{det.file_name} reads as a ledger: {p.header!r} says what each row is; rows that "
+                             "are not sales (refunds, fees, transfers, holds, or no positive amount) are rejected "
+                             "as 'not a sale'.")
+            return p.norm
+    return ""
 
 
 def _refuse_too_wide(det: Detection, wide: int) -> None:
@@ -240,6 +297,12 @@ def _check_ids(det: Detection, profiles: list[ColumnProfile], columns: list[tupl
                              f"{p.rows} rows), so it is not a review id: review ids are hashed from each "
                              "review's content instead.")
             det.suggestions["review_id"] = (det.mapping.pop("review_id")[0], det.confidence.pop("review_id"))
+            if "product_id" not in det.mapping and p.distinct_ratio <= 0.5:
+                # An id that many reviews share is most often what they review (a scrape, product by product).
+                det.mapping["product_id"], det.confidence["product_id"] = (p.norm,), SHARED_ID_CONFIDENCE
+                det.notes.append(f"column {header!r} is read as the reviewed product's id (a guess, "
+                                 f"{SHARED_ID_CONFIDENCE:.2f}): map another with --map product_id=COLUMN, or "
+                                 "--map product_id= if it is not.")
     for f in ("order_id", "review_id", "product_id", "customer_id"):
         src = det.mapping.get(f, (None,))[0]
         p = by_norm.get(src)

@@ -16,6 +16,8 @@ __all__ = [
     "guess_kind",
     "normalise_header",
     "missing_required",
+    "NOT_SALE",
+    "LEDGER_WORDS",
 ]
 
 # Canonical fields per kind (the contract's columns plus `discount`, a source-only helper for revenue).
@@ -198,6 +200,11 @@ FORMATS: tuple[FormatSpec, ...] = (
     ),
 )
 
+# A ledger's row types that are not sales (a payment or a sale is; a refund, fee or transfer is not), as one
+# regular expression over the lower-cased type; "LEDGER_WORDS" are what make a type column a ledger's.
+NOT_SALE = (r"refund|fee|transfer|withdraw|deposit|payout|authori[sz]ation|hold|reversal|adjustment|chargeback|"
+            r"dispute|invoice|conversion|bank|reserve|release|cancel|void|tax|reimburse|debit|top.?up|currency")
+LEDGER_WORDS = NOT_SALE + r"|payment|sale|checkout|charge|purchase|order"
 # Words a header may use for each canonical field in an unknown export.
 _SYNONYMS: dict[str, tuple[str, ...]] = {
     "order_id": ("order id", "order", "order number", "order no", "invoice", "invoice no", "invoice number",
@@ -218,7 +225,8 @@ _SYNONYMS: dict[str, tuple[str, ...]] = {
     "unit_price": ("unit price", "price", "item price", "unit cost", "item cost", "price each", "each",
                    "price per unit"),
     # Goods revenue first: a subtotal leaves out shipping and tax, which the contract's revenue does not hold.
-    "revenue": ("revenue", "net sales", "line total", "subtotal", "sales", "total", "amount"),
+    "revenue": ("revenue", "net sales", "line total", "subtotal", "sales", "total", "amount", "gross",
+                "gross sales", "gross amount"),
     "discount": ("discount", "discount amount", "line discount"),
     "currency": ("currency", "currency code"),
     "country": ("country", "shipping country", "billing country", "ship country", "country code"),
@@ -251,6 +259,7 @@ _NOT_PRODUCT = frozenset({
     "account", "member", "reviewer", "author", "shop", "store", "seller", "merchant", "tracking", "zip", "postal",
     "phone", "tax", "vat", "payment", "shipment", "shipping", "row", "record", "entry", "unique", "external",
     "internal", "employee", "location", "warehouse", "discount", "coupon", "promo", "gift", "receipt", "cart",
+    "card", "charge", "transfer", "payout", "dispute", "refund", "fee", "event", "request", "parent", "reference",
 })
 _ID_WORDS = frozenset({"id", "number", "no", "code", "#"})
 # Fields whose header must say what it is (one of these words) unless it is exactly one of the field's synonyms:

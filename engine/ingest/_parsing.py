@@ -8,6 +8,7 @@ are taken once per column from aggregate statistics, so a single ambiguous row c
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime, timezone
 
 import duckdb
 
@@ -41,6 +42,8 @@ class DateDialect:
     family: str  # 'iso' | 'iso_offset' | 'slash' | 'dot' | 'ymd' | 'named' | 'num_space' | 'cjk' | 'epoch_s' | 'epoch_ms'
     day_first: bool = False
     also: tuple[str, ...] = ()  # further families present in the column, tried after `family`
+    anchor: str | None = None  # 'YYYY-MM-DD HH:MM:SS' that relative dates ('3 days ago') count back from
+    anchor_is_now: bool = False  # no absolute date in the column: relative dates count back from the import time
 
 
 def _cleaned(col: str) -> str:
@@ -121,9 +124,35 @@ _DOT = r"^(\d{1,2})\.(\d{1,2})\.(\d{2}|\d{4})( \d{1,2}:\d{2}(:\d{2})?)?$"
 _TIME = r"( \d{1,2}:\d{2}(:\d{2})?( ?[AaPp][Mm])?)?"
 # '2020/1/5 12:00', '2020.01.05'
 _YMD = r"^\d{4}[/.]\d{1,2}[/.]\d{1,2}" + _TIME + "$"
-# '30-Jul-18', '14 Apr 2023', 'Apr 14, 2023', 'April 14 2023 10:00'
-_NAMED = (r"^(\d{1,2}[- /][A-Za-z]{3,9}\.?[- /,]+\d{2,4}|[A-Za-z]{3,9}\.? \d{1,2}(st|nd|rd|th)?,? \d{4})"
-          + _TIME + "$")
+# A month's name in Latin letters, accented and Turkish ones included ('Des', 'fév', 'Ağustos').
+_MONTH_WORD = "[A-Za-zÀ-ÿĞğİıŞş]{3,10}"
+# '30-Jul-18', '14 Apr 2023', 'Apr 14, 2023', 'April 14 2023 10:00', '20 Des 2023', '3 de março de 2024'
+_NAMED = (rf"^(\d{{1,2}}[- /]((de|di) )?{_MONTH_WORD}\.?( (de|del))?[- /,]+\d{{2,4}}|"
+          rf"{_MONTH_WORD}\.? \d{{1,2}}(st|nd|rd|th)?,? \d{{4}})" + _TIME + "$")
+# Month names in the languages of the header synonyms (and Indonesian/Malay shops), as strptime's English ones.
+_MONTHS = {
+    "Jan": "januari janvier janv janeiro enero ene januar jänner ocak",
+    "Feb": "februari februar février févr fév fevereiro fev febrero şubat subat",
+    "Mar": "maret märz mär mrz mars março marzo mart",
+    "Apr": "avril avr abril abr nisan",
+    "May": "mei mai maio mayo mayıs mayis",
+    "Jun": "juni juin junho junio haziran",
+    "Jul": "juli juillet juil julho julio temmuz",
+    "Aug": "agustus agu ogos août aout agosto ago ağustos agustos",
+    "Sep": "september septembre sept setembro set septiembre eylül eylul",
+    "Oct": "oktober okt octobre outubro out octubre ekim",
+    "Nov": "november novembre novembro noviembre kasım kasim",
+    "Dec": "desember des dis dezember dez décembre déc dezembro diciembre dic aralık aralik",
+}
+# '3 days ago', '2 weeks ago', 'Lebih dari 1 tahun lalu', 'hace 2 días', 'il y a 3 jours', 'yesterday'
+_AGO_UNIT = (r"(seconds?|secs?|minutes?|mins?|hours?|hrs?|days?|weeks?|months?|years?|detik|menit|jam|hari|minggu|"
+             r"bulan|tahun|saniye|dakika|saat|gün|hafta|ay|yıl)")
+_BEFORE_UNIT = (r"(segundos?|minutos?|horas?|d[ií]as?|semanas?|mes|meses|años?|anos?|sekunden?|minuten?|stunden?|"
+                r"tagen?|wochen?|monaten?|jahren?|secondes?|minutes?|heures?|jours?|semaines?|mois|ans?)")
+_RELATIVE = (r"^(?i:((more than|over|about|almost|lebih dari|kurang dari|sekitar|hampir) )?(\d+|an?|one|se|satu|bir) "
+             + _AGO_UNIT + r" (ago|lalu|yang lalu|önce)|(hace|há|ha|vor|il y a) (\d+|un|una|um|uma|einem|einer) "
+             + _BEFORE_UNIT + r"|today|yesterday|hari ini|kemarin|hoy|ayer|hoje|ontem|heute|gestern|aujourd.hui|"
+             r"hier|bugün|dün)$")
 # '09 16, 2013' (month day, year)
 _NUM_SPACE = r"^(\d{1,2}) (\d{1,2}), (\d{4})$"
 # '2020年1月5日', '2020年1月5日 12:30'
@@ -132,7 +161,7 @@ _EPOCH_S = r"^1?\d{9}(\.\d+)?$"
 _EPOCH_MS = r"^1?\d{12}$"
 FAMILIES = {
     "iso": _ISO, "iso_offset": _ISO_OFFSET, "slash": _SLASH, "dot": _DOT, "ymd": _YMD, "named": _NAMED,
-    "num_space": _NUM_SPACE, "cjk": _CJK, "epoch_s": _EPOCH_S, "epoch_ms": _EPOCH_MS,
+    "num_space": _NUM_SPACE, "cjk": _CJK, "relative": _RELATIVE, "epoch_s": _EPOCH_S, "epoch_ms": _EPOCH_MS,
 }
 
 
@@ -168,7 +197,25 @@ def detect_date_dialect(con: duckdb.DuckDBPyConnection, table: str, col: str, eu
             day_first = european
     elif best == "num_space":
         day_first = (max_num_first or 0) > 12
-    return DateDialect(family=best, day_first=day_first, also=also)
+    if "relative" not in found:
+        return DateDialect(family=best, day_first=day_first, also=also)
+    return _anchored(con, table, col, DateDialect(family=best, day_first=day_first, also=also))
+
+
+def _anchored(con: duckdb.DuckDBPyConnection, table: str, col: str, dialect: DateDialect) -> DateDialect:
+    """A column with relative dates ('3 days ago') counts them back from its own latest absolute date: a scrape
+    says '3 days ago' of the day it ran, which the dates beside it show better than today does. With no absolute
+    date at all, from the import time (the caller says so in a warning)."""
+    absolute = [f for f in (dialect.family, *dialect.also) if f != "relative"]
+    latest = None
+    if absolute:
+        t = f"trim({col})"
+        parsed = [_family_expr(t, f, dialect.day_first, None) for f in absolute]
+        expr = parsed[0] if len(parsed) == 1 else f"coalesce({', '.join(parsed)})"
+        latest = con.execute(f"SELECT max({expr}) FROM {table}").fetchall()[0][0]
+    now = latest is None
+    when = datetime.now(timezone.utc).replace(tzinfo=None) if now else latest
+    return DateDialect(dialect.family, dialect.day_first, dialect.also, when.strftime("%Y-%m-%d %H:%M:%S"), now)
 
 
 def _slash_formats(sep: str, day_first: bool) -> str:
@@ -188,8 +235,37 @@ def _formats(heads: list[str]) -> str:
     return "[" + ", ".join(f"'{h}{t}'" for h in heads for t in tails) + "]"
 
 
-def _family_expr(t: str, family: str, day_first: bool) -> str:
-    """TIMESTAMP expression for one family over the trimmed text `t`."""
+def _month_names(t: str) -> str:
+    """`t` with its first word (a month's name in any of `_MONTHS`' languages) written as strptime's English."""
+    word = f"regexp_extract({t}, '{_MONTH_WORD}', 0)"
+    cases = " ".join(f"WHEN '{name}' THEN '{english}'" for english, names in _MONTHS.items()
+                     for name in names.split())
+    return f"replace({t}, {word}, CASE lower({word}) {cases} ELSE {word} END)"
+
+
+def _relative_expr(t: str, anchor: str | None) -> str:
+    """TIMESTAMP of a relative date: the anchor less the number of units the text says ('a', 'se', 'un': one)."""
+    lo = f"lower({t})"
+    n = f"coalesce(try_cast(regexp_extract({lo}, '(\\d+)', 1) AS INTEGER), 1)"
+    units = [("7 * INTERVAL 1 DAY", "week|minggu|hafta|semana|woche|semaine"),
+             ("INTERVAL 1 SECOND", "sec|detik|saniye|segund|sekund|seconde"),
+             ("INTERVAL 1 MINUTE", "min|menit|dakika"),
+             ("INTERVAL 1 HOUR", "hour|hr|jam|saat|hora|stunde|heure"),
+             ("INTERVAL 1 MONTH", "month|bulan|\\bay\\b|\\bmes|monat|mois"),
+             ("INTERVAL 1 YEAR", "year|tahun|yıl|año|\\bano|jahr|\\ban\\b|\\bans\\b"),
+             ("INTERVAL 1 DAY", "day|hari|gün|d[ií]a|\\btag|jour")]
+    step = "CASE " + " ".join(f"WHEN regexp_matches({lo}, '{rx}') THEN {iv}" for iv, rx in units[:-1])
+    step += f" ELSE {units[-1][0]} END"
+    # 'today' is 0 days back, 'yesterday' 1; every other form says its number (or 'a', which is 1).
+    today = "today|hari ini|hoy|hoje|heute|aujourd|bugün"
+    count = f"CASE WHEN regexp_matches({lo}, '^({today})$') THEN 0 ELSE {n} END"
+    return (f"CASE WHEN regexp_matches({t}, '{_RELATIVE}') "
+            f"THEN CAST('{anchor}' AS TIMESTAMP) - {count} * ({step}) END")
+
+
+def _family_expr(t: str, family: str, day_first: bool, anchor: str | None) -> str:
+    """TIMESTAMP expression for one family over the trimmed text `t` (`anchor`: what relative dates count back
+    from)."""
     if family in ("iso", "iso_offset"):
         # '+0100' → '+01:00' so DuckDB's TIMESTAMPTZ cast understands it; ' UTC' is understood as is.
         norm = f"regexp_replace({t}, ' ?([+-][0-9]{{2}}):?([0-9]{{2}})$', '\\1:\\2')"
@@ -203,8 +279,11 @@ def _family_expr(t: str, family: str, day_first: bool) -> str:
         # Separators to single spaces ('30-Jul-18' → '30 Jul 18', 'Apr 14, 2023' → 'Apr 14 2023'); ordinals go.
         norm = (f"regexp_replace(regexp_replace(regexp_replace({t}, '(\\d)(st|nd|rd|th)\\b', '\\1'), "
                 f"'[-/,.]', ' ', 'g'), '\\s+', ' ', 'g')")
+        norm = f"regexp_replace({_month_names(norm)}, ' (de|di|del) ', ' ', 'g')"
         heads = ["%d %b %y", "%d %b %Y", "%d %B %y", "%d %B %Y", "%b %d %Y", "%B %d %Y"]
         return f"try_strptime(upper({norm}), {_formats(heads)})::TIMESTAMP"
+    if family == "relative":
+        return _relative_expr(t, anchor) if anchor else "NULL::TIMESTAMP"
     if family == "num_space":
         head = "%d %m %Y" if day_first else "%m %d %Y"
         return f"try_strptime(replace({t}, ',', ''), '{head}')::TIMESTAMP"
@@ -223,5 +302,5 @@ def timestamp_expr(col: str, dialect: DateDialect) -> str:
     """TIMESTAMP (UTC) expression: offsets are applied, naive times are taken as UTC; mixed columns try each
     family the column holds."""
     t = f"trim({col})"
-    exprs = [_family_expr(t, f, dialect.day_first) for f in (dialect.family, *dialect.also)]
+    exprs = [_family_expr(t, f, dialect.day_first, dialect.anchor) for f in (dialect.family, *dialect.also)]
     return exprs[0] if len(exprs) == 1 else f"coalesce({', '.join(exprs)})"

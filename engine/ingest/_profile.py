@@ -21,6 +21,9 @@ _NUMBER_SHAPE = re.compile(r"[-+]?\(?[-+]?[\d.,]*\d[\d.,]*(?:[eE][-+]?\d+)?\)?")
 _LETTER = re.compile(r"[^\W\d_]")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[a-z]{2,}$", re.IGNORECASE)
 _CURRENCY = re.compile(r"^([A-Z]{3}|[$€£¥₩₺₹]|R\$|RM)$")
+# Codes a payment export writes in lower case ('usd'): known ones only, any three letters would be words.
+_CODES = frozenset({"usd", "eur", "gbp", "chf", "cad", "aud", "jpy", "sek", "nok", "dkk", "pln", "brl", "inr", "cny",
+                    "myr", "krw", "try", "mxn", "nzd", "sgd", "hkd", "zar", "idr", "php", "thb", "vnd", "czk", "huf"})
 _FLAG_WORDS = {"0", "1", "y", "n", "yes", "no", "true", "false", "t", "f", "0.0", "1.0"}
 
 
@@ -77,11 +80,11 @@ class ColumnProfile:
 
     @property
     def id_like(self) -> bool:
-        """Short tokens without spaces that are not dates, decimals or flags."""
+        """Short tokens without spaces that are not dates, decimals or flags (a 64-digit hex hash is an id too)."""
         if self.filled == 0:
             return False
         decimals = self.numeric and self.integer < 0.9 and self.sci < 0.5
-        return (self.date < 0.5 and self.mean_len <= 40 and self.spaces < 0.2 and not self.flag and not decimals
+        return (self.date < 0.5 and self.mean_len <= 72 and self.spaces < 0.2 and not self.flag and not decimals
                 and self.time_only < 0.5)
 
 
@@ -138,7 +141,7 @@ def _profile(index: int, header: str, norm: str, column: tuple[str, ...]) -> Col
         letters=sum(1 for v in other if _LETTER.search(v)) / n,
         spaces=sum(1 for v in other if " " in v) / n,
         email=sum(1 for v in other if _EMAIL.match(v)) / n,
-        currency=sum(1 for v in other if _CURRENCY.match(v)) / n,
+        currency=sum(1 for v in other if _CURRENCY.match(v) or v.lower() in _CODES) / n,
         flag=bool(present) and {v.lower() for v in counts} <= _FLAG_WORDS and len(counts) <= 2,
         lo=min(nums) if nums else None, hi=max(nums) if nums else None,
         mean_len=sum(lengths) / n, max_len=max(lengths, default=0),

@@ -453,7 +453,12 @@ def _canonical(con, det: Detection, spec: F.FormatSpec | None, cols: dict[str, s
         elif all(c in prof.plain_times for c in sources[field]):
             parsed = f"try_cast({col} AS TIMESTAMP)"
         else:
-            parsed = timestamp_expr(col, detect_date_dialect(con, "_src", col, det.european))
+            dialect = detect_date_dialect(con, "_src", col, det.european)
+            parsed = timestamp_expr(col, dialect)
+            if dialect.anchor:
+                det.notes.append(f"relative dates in {label[field]} ('3 days ago') are counted back from " + (
+                    f"the import time ({dialect.anchor} UTC): the column has no absolute date to anchor them."
+                    if dialect.anchor_is_now else f"the column's latest absolute date ({dialect.anchor})."))
         clock = cols.get(det.clock.get(field, ""))
         if clock:  # a separate time-of-day column
             parsed = (f"CASE WHEN try_cast(trim({clock}) AS TIME) IS NULL THEN {parsed} "
@@ -485,7 +490,7 @@ def _orders(det, spec, m, num, ts, bad, text, reasons, label, sql):
     price = num("unit_price")
     revenue_src = num("revenue")
     discount = num("discount") or "0"
-    order_ts = ts("order_ts")
+    order_ts = ts("order_ts") or "NULL::TIMESTAMP"  # a basket log without dates loads them empty
     status_raw = f"lower({m['status']})" if m.get("status") else "NULL"
     if spec and spec.status_map:
         cases = " ".join(f"WHEN {_lit(k)} THEN {_lit(v)}" for k, v in spec.status_map.items())
@@ -551,9 +556,11 @@ def _orders(det, spec, m, num, ts, bad, text, reasons, label, sql):
                 f"coalesce({revenue_src}, {qty_e} * ({price_e}) - coalesce({discount}, 0))" if revenue_src
                 else f"{qty_e} * ({price_e}) - coalesce({discount}, 0)"
             )
-        else:
+        elif revenue_src:
             revenue = f"({revenue_src}) - coalesce({discount}, 0)" if det.mapping.get("discount") else revenue_src
             price_e = f"({revenue_src}) / nullif({qty_e}, 0)"
+        else:  # a basket or point-of-sale log without prices: lines load with empty prices and revenue
+            revenue = price_e = "NULL"
     customer = text("customer_id")
     if spec and spec.name == "retail_transactions":
         # Spreadsheets turn numeric customer ids into floats ('17850.0').
@@ -570,9 +577,16 @@ def _orders(det, spec, m, num, ts, bad, text, reasons, label, sql):
         "status": status,
         "line_id": text("line_id"),
     })
+    if det.ledger:  # payments, refunds, fees and transfers beside the sales: only sales are orders
+        kind_col = column_refs(det)[det.ledger]
+        reasons.append((f"coalesce(regexp_matches(lower({kind_col}), '{F.NOT_SALE}'), false) "
+                        f"OR coalesce(({revenue}) <= 0, false)",
+                        f"'not a sale (' || coalesce({kind_col}, '') || ')'"))
     reasons.append((f"{order_id} IS NULL", f"'missing order id (column ' || {sql.p(label['order_id'])} || ')'"))
-    reasons.append((f"{m['order_ts']} IS NULL", f"'missing order date (column ' || {sql.p(label['order_ts'])} || ')'"))
-    reasons.append(bad("order_ts", order_ts, "unreadable date"))
+    if m.get("order_ts"):
+        reasons.append((f"{m['order_ts']} IS NULL",
+                        f"'missing order date (column ' || {sql.p(label['order_ts'])} || ')'"))
+        reasons.append(bad("order_ts", order_ts, "unreadable date"))
     if qty and not explode:
         reasons.append(bad("quantity", qty, "quantity is not a number:"))
         reasons.append(_beyond("quantity", qty, m, label, sql))
@@ -584,7 +598,7 @@ def _orders(det, spec, m, num, ts, bad, text, reasons, label, sql):
     reasons.append((f"NOT (abs({revenue}) <= {limit:.0e})",
                     f"'the line comes to ' || ({revenue})::VARCHAR || {sql.p(f', beyond ±{limit:,.0f}')}"))
     reasons.append((
-        f"NOT {cancelled} AND ({price_e}) IS NULL AND ({revenue}) IS NULL",
+        f"NOT {cancelled} AND ({price_e}) IS NULL AND ({revenue}) IS NULL AND {bool(price or revenue_src)}",
         f"'missing price (column ' || {sql.p(label.get('unit_price') or label.get('revenue', ''))} || ')'",
     ))
     return exprs, reasons

@@ -60,6 +60,7 @@ class Detection:
     synthetic_order_id: bool = False  # no usable order id column: each line is its own order
     clock: dict[str, str] = field(default_factory=dict)  # time field → a separate time-of-day column
     sci_ids: frozenset[str] = frozenset()  # id columns with spreadsheet-mangled values ('1.01E+11')
+    ledger: str = ""  # a ledger's transaction-type column: only its sales load, the rest is rejected 'not a sale'
     line_starts: list[int] | None = field(default=None, repr=False)  # file line of each record (tolerant reader)
 
     @property
