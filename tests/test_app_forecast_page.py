@@ -47,7 +47,8 @@ def test_forecast_page_runs_a_forecast_in_the_background_and_shows_its_track_rec
     at = _page()
     no_exception(at)
     assert [t.value for t in at.title] == ["Forecasts"]
-    assert any("No forecast for this choice yet" in i.value for i in at.info)
+    [first] = [i.value for i in at.info if "No forecast for this choice yet" in i.value]
+    assert "this one: 4 series, 100 periods" in first  # said before it starts, from the data's size
     at.selectbox(key="forecast_horizon").set_value(7).run()
     at.button(key="forecast_run").click().run()
     job = jobs().latest(str(db.resolve()))
@@ -72,6 +73,10 @@ def test_forecast_page_runs_a_forecast_in_the_background_and_shows_its_track_rec
     assert not any("learned from your orders" in c.value for c in at.caption)
     assert {"forecast shown", "mase_weekday_median", "closed"} <= set(table.columns)
     assert at.button(key="forecast_run").label == "Run again"
+    assert not any("older data" in w.value for w in at.warning)  # just made: current
+    at.selectbox(key="forecast_horizon").set_value(14).run()  # another request: estimated from the run's pace
+    assert any("from the last run's pace" in i.value for i in at.info)
+    at.selectbox(key="forecast_horizon").set_value(7).run()
     # an anomaly lists the order lines behind it (what the page shows when one is selected)
     from dashboard.services import forecast as fs
 

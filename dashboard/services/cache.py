@@ -58,6 +58,7 @@ __all__ = [
     "driver_reviews",
     "forecast_model",
     "forecast_data_hash",
+    "forecast_shape",
     "forecast_rows",
     "sentiment_leads_sales",
     "recommend_model",
@@ -433,6 +434,15 @@ def forecast_data_hash(db: str, version: int | str, request: dict) -> str:
     from engine.forecast import ForecastConfig, build_series
 
     return build_series(store(db), ForecastConfig(**request)).data_hash()
+
+
+@st.cache_data(**_DATA)
+def forecast_shape(db: str, version: int | str, request: dict) -> tuple[int, int]:
+    """(series, periods) of a request on the current data: what a run's time grows with."""
+    from engine.forecast import ForecastConfig, build_series
+
+    series = build_series(store(db), ForecastConfig(**request))
+    return len(series.names), len(series.periods)
 
 
 @st.cache_data(**_DATA)

@@ -33,7 +33,7 @@ from .session import data_version, db_path, store
 __all__ = [
     "METRIC_LABELS", "DIMENSION_LABELS", "FREQ_LABELS", "HORIZONS", "LEADLAG_TEST", "dimensions", "request",
     "data_key", "current_hash", "saved_forecast", "start_forecast", "forecast_outcome", "series_table", "verdict",
-    "method_label", "closed_note",
+    "method_label", "closed_note", "run_estimate",
     "anomaly_table", "anomaly_rows", "lead_lag",
 ]
 
@@ -89,6 +89,23 @@ def saved_forecast(req: dict[str, Any]) -> tuple[ForecastModel | None, str | Non
         older = older or row.version
     model = _load(older) if older is not None else None
     return (model, "older data") if model is not None else (None, None)
+
+
+def run_estimate(req: dict[str, Any]) -> str:
+    """How long a run of `req` will take, said before it starts: the pace of the newest finished run on this database
+    (seconds per series and period: backtest, training and forecast grow with both), else a plain range."""
+    try:
+        n_series, n_periods = cache.forecast_shape(db_path(), data_key(req["metric"]), req)
+    except ValueError:
+        return "a few minutes at most"
+    for row in REGISTRY.list(store()).itertuples(index=False):  # newest first
+        m = row.metrics or {}
+        cells = (m.get("n_series") or 0) * (m.get("n_periods") or 0)
+        spent = sum(m.get(k) or 0 for k in ("seconds_backtest", "seconds_train", "seconds_forecast"))
+        if cells and spent:
+            return f"about {duration(max(5.0, spent / cells * n_series * n_periods))} (from the last run's pace)"
+    return ("under a minute for a few series of a few months; several minutes for ten series of a year of days "
+            f"(this one: {n_series} series, {n_periods} periods)")
 
 
 def _load(version: str) -> ForecastModel | None:

@@ -49,7 +49,8 @@ if problem and model is None:
     st.stop()
 label = "Run forecast" if model is None else ("Update forecast" if stale else "Run again")
 if model is None:
-    st.info("No forecast for this choice yet. It takes from a few seconds to a minute; it runs in the background.")
+    st.info(f"No forecast for this choice yet. It takes {fs.run_estimate(req)}, in the background: you can leave "
+            "the page meanwhile.")
 elif stale:
     st.warning("This forecast was made on older data; run it again to include the latest uploads.")
 if st.button(label, type="primary" if model is None or stale else "secondary", disabled=running or bool(problem),
