@@ -60,3 +60,21 @@ def test_reviews_without_dates_count_under_all_time_and_the_page_says_how_to_dat
     notes = [t for t in texts(at.caption) if "have no date" in t]
     assert notes and notes[0].startswith("40 reviews have no date: they count in the shares by category")
     assert "Upload page" in notes[0]
+
+
+def test_a_bars_rows_are_captioned_with_the_bars_own_period(tmp_path, monkeypatch):
+    from datetime import date
+
+    from dashboard import services
+
+    serve_db(monkeypatch, tmp_path / "shop.duckdb")
+    store = Store.open(tmp_path / "shop.duckdb")
+    ingest(store, write(tmp_path, "shop.csv", SHOP), kind="orders")
+    store.close()
+    at = AppTest.from_file(str(APP_PATH), default_timeout=90).run()
+    at.switch_page("views/sales/overview.py").run()
+    week = services.RowsQuery(period=(date(2026, 1, 5), date(2026, 1, 12)), what="Revenue of the week of 5 Jan")
+    at.session_state["overview_drill"] = week
+    at.run()
+    no_exception(at)
+    assert any("order lines in 05 Jan 2026 – 11 Jan 2026" in c for c in texts(at.caption))

@@ -69,7 +69,8 @@ def sentence(feature: str, row: dict[str, Any], median: dict[str, float]) -> str
     if feature == "basket_units":
         return f"{_n(v)} items per order (store median {_n(med)})"
     if feature == "distinct_products":
-        return f"bought {_n(v)} different products (store median {_n(med)})"
+        products = "one product" if v == 1 else f"{_n(v)} different products"
+        return f"bought {products} (store median {_n(med)})"
     if feature == "n_reviews":
         return f"wrote {_n(v)} review{'s' if v != 1 else ''}"
     if feature == "mean_rating":

@@ -28,7 +28,7 @@ try:
 except services.segments.ModelLoadError as exc:  # every version's files are missing or corrupt
     version, unusable = None, exc
 
-with st.expander("Learn segments again", expanded=version is None):
+with st.expander("Learn segments" if version is None else "Learn segments again", expanded=version is None):
     with st.form("segments_form", border=False):
         horizon = st.slider("Churn horizon (days)", min_value=30, max_value=180, value=90, step=10,
                             key="segments_horizon",

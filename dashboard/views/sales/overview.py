@@ -1,6 +1,8 @@
 """Overview: headline KPIs against the previous period, revenue over time by category, top products, one currency
 at a time, and the order lines behind any KPI or bar the merchant clicks (downloadable as formula-safe CSV)."""
 
+from datetime import timedelta
+
 import streamlit as st
 
 from dashboard import charts, services, views
@@ -103,7 +105,9 @@ if isinstance(q, services.RowsQuery):
         head.subheader(services.plain(services.describe(q, currency if currency is not None else unit)))
         clear.button("Close", key="overview_drill_close", icon=":material/close:", on_click=_drill, args=(None,))
         rows, total = services.order_rows(f, currency, q, ROWS_SHOWN)
-        st.caption(f"{total:,} order lines in {period}"
+        # a bar of one week or month lists that period's lines: the caption names it, not the sidebar's dates
+        shown = (f"{q.period[0]:%d %b %Y} – {q.period[1] - timedelta(days=1):%d %b %Y}" if q.period else period)
+        st.caption(f"{total:,} order lines in {shown}"
                    + (f", showing the newest {len(rows):,}" if total > len(rows) else "")
                    + " · the same filters as the figure (dates, categories, currency).")
         st.dataframe(rows, hide_index=True, key="overview_rows_table", column_config={
