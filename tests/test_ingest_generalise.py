@@ -170,3 +170,19 @@ def test_tab_delimited_content_in_a_csv_and_pipe_delimited_files(tmp_path, store
                   + body.replace("\t", "|").replace("A", "P"))
     assert ingest(store, tabbed).rows_loaded == 10
     assert ingest(store, piped).rows_loaded == 10
+
+
+def test_names_that_describe_something_else_are_not_taken(tmp_path):
+    """'Payment Type' sorts payments (no category), 'Customer Note' is text (no customer id), 'Review Consumer User
+    Id' is the reviewer's (no review id), 'Business Unit Id' is the shop's (no product id), a receipt is an order."""
+    rows = "".join(f"R{i // 3},2024-05-{1 + i // 12:02d},{['Bread', 'Milk', 'Eggs'][i % 3]},{1 + i % 2},"
+                   f"{['2.10', '0.99', '3.49'][i % 3]},{['Cash', 'Card'][i % 2]},\n" for i in range(60))
+    det = detect(write(tmp_path, "pos.csv", "Receipt No,Date,Item,Qty,Price,Payment Type,Customer Note\n" + rows))
+    assert det.mapping["order_id"] == ("receipt no",)
+    assert "category" not in det.mapping and "customer_id" not in det.mapping
+    rows = "".join(f"2024-02-{1 + i % 28:02d},u{i % 9:04x}beef,\"{_WORDS[i % 5]} {i}\",{1 + i % 5},5f1a\n"
+                   for i in range(40))
+    det = detect(write(tmp_path, "tp.csv", "Review Created (UTC),Review Consumer User Id,Review Content,"
+                                           "Review Stars,Business Unit Id\n" + rows))
+    assert det.mapping.get("customer_id") == ("review consumer user id",)
+    assert "review_id" not in det.mapping and "product_id" not in det.mapping

@@ -56,7 +56,7 @@ def detect(
     present = {F.normalise_header(h) for h in headers}
     det.mapping = {k: v for k, v in ((k, tuple(s for s in v if s in present)) for k, v in det.mapping.items()) if v}
     missing = F.missing_required(det.mapping, det.kind)
-    if det.format == "generic" and det.kind == "orders" and missing and not kind:
+    if det.format == "generic" and det.kind == "orders" and missing and not mapping:
         missing = _without_waived(det, missing)
     det.missing = [" or ".join(g) for g in missing]
     return det
@@ -65,7 +65,8 @@ def detect(
 def _without_waived(det: Detection, missing: list[tuple[str, ...]]) -> list[tuple[str, ...]]:
     """An inferred orders file without dates or without prices still loads, with those fields empty, when what it
     has says orders (an amount, or order ids with their products: a basket or point-of-sale log); the notes say
-    which analyses it cannot feed."""
+    which analyses it cannot feed. A user who mapped columns is asked for the missing one instead: their mapping
+    may simply have left it out."""
     m = det.mapping
     has_amount = bool(m.get("unit_price") or m.get("revenue"))
     basket = bool(m.get("order_id")) and bool(m.get("product_id") or m.get("product_name"))

@@ -208,7 +208,8 @@ LEDGER_WORDS = NOT_SALE + r"|payment|sale|checkout|charge|purchase|order"
 # Words a header may use for each canonical field in an unknown export.
 _SYNONYMS: dict[str, tuple[str, ...]] = {
     "order_id": ("order id", "order", "order number", "order no", "invoice", "invoice no", "invoice number",
-                 "transaction id", "order #", "name"),
+                 "transaction id", "order #", "name", "receipt", "receipt no", "receipt number", "transaction",
+                 "transaction no", "transaction number", "ticket", "ticket no", "ticket number"),
     "line_no": ("line", "line no", "line number", "item #", "item no", "position"),
     "line_id": ("line item id", "lineitem id", "order item id", "order line id", "order line item id", "line id"),
     "order_ts": ("order date", "date", "created at", "order time", "timestamp", "invoice date",
@@ -237,7 +238,8 @@ _SYNONYMS: dict[str, tuple[str, ...]] = {
                "username", "buyer name", "full name"),
     "rating": ("rating", "stars", "score", "review score", "star rating", "review rating"),
     "title": ("title", "review title", "headline", "summary", "subject"),
-    "text": ("text", "review", "review text", "body", "content", "review content", "comment", "review body"),
+    "text": ("text", "review", "review text", "body", "content", "review content", "comment", "review body",
+             "message", "feedback"),
     "handle": ("handle",),
     "sku": ("sku", "variant sku"),
 }
@@ -260,6 +262,7 @@ _NOT_PRODUCT = frozenset({
     "phone", "tax", "vat", "payment", "shipment", "shipping", "row", "record", "entry", "unique", "external",
     "internal", "employee", "location", "warehouse", "discount", "coupon", "promo", "gift", "receipt", "cart",
     "card", "charge", "transfer", "payout", "dispute", "refund", "fee", "event", "request", "parent", "reference",
+    "business", "company", "domain", "app", "package", "version", "device", "site", "channel", "campaign", "source",
 })
 _ID_WORDS = frozenset({"id", "number", "no", "code", "#"})
 # Fields whose header must say what it is (one of these words) unless it is exactly one of the field's synonyms:

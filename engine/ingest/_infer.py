@@ -70,7 +70,8 @@ _WORLD: dict[str, tuple[str, ...]] = {
                   "tanggal", "waktu", "tarikh", "tanggal ulasan", "masa"),
     "author": ("用户名", "昵称", "作者", "评论人", "买家昵称", "autor", "verfasser", "auteur", "nom", "nombre", "nome",
                "yazar", "kullanici", "kullanici adi",
-               "pengguna", "nama pengguna", "pengulas"),
+               "pengguna", "nama pengguna", "pengulas", "usuario", "nombre de usuario", "utilisateur", "pseudo",
+               "benutzer", "benutzername"),
     "rating": ("评分", "星级", "评级", "分数", "bewertung", "sterne", "note", "etoiles", "evaluation", "calificacion",
                "puntuacion", "estrellas", "valoracion", "nota", "avaliacao", "estrelas", "classificacao", "puan",
                "yildiz", "degerlendirme", "overall", "rating star", "stars rating", "overall rating",
@@ -97,6 +98,14 @@ _MEASURES = {"quantity", "unit_price", "revenue", "discount", "rating"}
 _ID_TOKENS = frozenset({"asin", "key", "ref", "uuid", "guid", "id"})
 _PLACE = frozenset({"ship", "shipping", "billing", "province", "city", "address", "region", "zip"})
 _MONEY = {"unit_price", "revenue"}
+# Words of a person: '<person> id' identifies them, not a review or an order.
+_PERSON = frozenset({"user", "consumer", "customer", "reviewer", "author", "buyer", "client", "member", "account",
+                     "profile", "player"})
+# Words that make '<word> type' the goods' sort.
+_GOODS = frozenset({"product", "item", "article", "goods", "merchandise", "produkt", "produit", "producto",
+                    "produto", "urun", "商品", "产品"})
+# Words of free text about a thing.
+_NOTE_WORDS = frozenset({"note", "comment", "message", "memo", "remark", "instruction", "description"})
 # Header words of a translated copy of the text ('review_en', 'translated comment', 'texto traduzido').
 _TRANSLATED = frozenset({"translated", "translation", "translate", "english", "en", "machine", "mt", "auto",
                         "traducao", "traduzido", "traduccion", "traducido", "traduction", "traduit", "ubersetzung",
@@ -322,8 +331,14 @@ def _vetted(canon: str, words: str, parts: set[str], best: float, lex: _Lexicon)
         best = max(best, 0.6)  # the record's own id: in an export of orders (or payments), each order's
     if canon in _MEASURES and words.split()[-1] in F._ID_WORDS | {"key", "ref", "uuid", "guid"}:
         return 0.0  # '<thing> id' identifies; it does not measure
-    if canon == "review_id" and "review" in parts and parts & (F._ID_WORDS | _ID_TOKENS):
-        best = max(best, 0.8)  # 'Review_ASIN', 'review key': the review's own identifier
+    if canon == "review_id" and "review" in parts and parts & (F._ID_WORDS | _ID_TOKENS) and not parts & _PERSON:
+        best = max(best, 0.8)  # 'Review_ASIN', 'review key': the review's own identifier ('Review User Id' is not)
+    if canon == "category" and "type" in parts and not parts & _GOODS:
+        return 0.0  # 'Payment Type', 'Order Type' sort payments and orders, not the goods
+    if canon == "review_id" and parts & _PERSON:
+        return 0.0  # 'Review Consumer User Id' identifies the person who wrote it
+    if canon in _IDS and parts & _NOTE_WORDS:
+        return 0.0  # 'Customer Note', 'Order Comment': free text about the thing, never its identifier
     if canon in ("text", "title") and parts & _TRANSLATED:
         best *= 0.5  # a translation is a reading of the buyer's words, not them: taken only when nothing else is
     if canon == "author" and parts & _PERSON_ATTRIBUTE:
@@ -433,7 +448,8 @@ def confidence_of(p: ColumnProfile, canon: str, s: float) -> float:
     corpus): scores rank columns against each other, but a high score earned from values alone or from one word of
     a header is not as often right as one earned from a header that names the field and values that fit it."""
     n = header_scores(p).get(canon, 0.0)
-    if n >= 0.9 and _meaning(p.header) not in _VAGUE and value_fit(p, canon) >= 0.8:
+    fits = value_fit(p, canon) >= (0.5 if canon == "text" and not p.empty else 0.7)  # short reviews are reviews
+    if n >= 0.9 and _meaning(p.header) not in _VAGUE and fits:
         return min(s, 1.0)
     return min(s, _PARTIAL_CAP if n >= 0.5 else _VALUES_CAP)
 
