@@ -186,3 +186,13 @@ def test_names_that_describe_something_else_are_not_taken(tmp_path):
                                            "Review Stars,Business Unit Id\n" + rows))
     assert det.mapping.get("customer_id") == ("review consumer user id",)
     assert "review_id" not in det.mapping and "product_id" not in det.mapping
+
+
+def test_a_basket_log_confirmed_on_the_upload_form_still_loads(tmp_path, store):
+    """The Upload page passes the form's mapping back: a basket log has no date or price column to ask for."""
+    rows = "".join(f"{1000 + i // 4},{200 + (i * 7) % 30},{i % 2}\n" for i in range(40))
+    path = write(tmp_path, "baskets.csv", "order_id,product_id,reordered\n" + rows)
+    det = detect(path, kind="orders", mapping={"order_id": "order_id", "product_id": "product_id"})
+    assert det.missing == []
+    report = ingest(store, path, kind="orders", mapping={"order_id": "order_id", "product_id": "product_id"})
+    assert report.rows_loaded == 40

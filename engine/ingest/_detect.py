@@ -10,7 +10,8 @@ import unicodedata
 from pathlib import Path
 
 from . import _formats as F
-from ._infer import CONFIDENT, THRESHOLD, Inference, header_scores, infer, name_score, split_header
+from ._infer import (CONFIDENT, REQUIRED_FLOOR, THRESHOLD, Inference, header_scores, infer, name_score, score,
+                     split_header)
 from ._profile import ColumnProfile, add_order_structure, profile_columns
 from ._sniff import SAMPLE_ROWS, csv_limit, csv_reader, sample_rows, sniff
 from ._types import FORMAT_NAMES, Detection, IngestError
@@ -56,21 +57,26 @@ def detect(
     present = {F.normalise_header(h) for h in headers}
     det.mapping = {k: v for k, v in ((k, tuple(s for s in v if s in present)) for k, v in det.mapping.items()) if v}
     missing = F.missing_required(det.mapping, det.kind)
-    if det.format == "generic" and det.kind == "orders" and missing and not mapping:
-        missing = _without_waived(det, missing)
+    if det.format == "generic" and det.kind == "orders" and missing:
+        missing = _without_waived(det, missing, asked=bool(mapping))
     det.missing = [" or ".join(g) for g in missing]
     return det
 
 
-def _without_waived(det: Detection, missing: list[tuple[str, ...]]) -> list[tuple[str, ...]]:
+def _without_waived(det: Detection, missing: list[tuple[str, ...]], asked: bool) -> list[tuple[str, ...]]:
     """An inferred orders file without dates or without prices still loads, with those fields empty, when what it
     has says orders (an amount, or order ids with their products: a basket or point-of-sale log); the notes say
-    which analyses it cannot feed. A user who mapped columns is asked for the missing one instead: their mapping
-    may simply have left it out."""
+    which analyses it cannot feed. When the user mapped columns (`asked`, the --map or the Upload page's form) and
+    the file has a column that could fill a missing field, they are asked for it instead: their mapping may simply
+    have left it out."""
     m = det.mapping
     has_amount = bool(m.get("unit_price") or m.get("revenue"))
     basket = bool(m.get("order_id")) and bool(m.get("product_id") or m.get("product_name"))
     if not (has_amount or basket):
+        return missing
+    used = {s for sources in m.values() for s in sources}
+    if asked and any(score(p, f) >= REQUIRED_FLOOR for g in missing for f in g
+                     for p in det.profiles if p.norm not in used):
         return missing
     if "order_ts" not in m:
         det.notes.append("no order date column: orders load without dates, so there is no trend or forecast for "
