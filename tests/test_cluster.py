@@ -47,17 +47,6 @@ def shop(tmp_path_factory, tiny_base_model) -> Path:
     return db
 
 
-def _scores(db: Path):
-    """review_sentiment by review id."""
-    from engine.store import Store, read_df
-
-    store = Store.open(str(db))
-    try:
-        return read_df(store, "SELECT * FROM review_sentiment ORDER BY review_id")
-    finally:
-        store.close()
-
-
 def _parent(pid: int) -> int:
     """The parent process id (0 when the process is gone)."""
     try:
@@ -299,7 +288,7 @@ def test_training_page_scores_on_ray_and_counts_rows(shop, ray_local, monkeypatc
     serve_db(monkeypatch, shop)
     monkeypatch.setenv("STORELENS_RAY", "local")  # the app was started with the cluster setting
     at = open_page("views/models/training.py")
-    assert any("run on the Ray cluster at local" in t for t in texts(at.caption)), texts(at.caption)
+    assert any("run on a local Ray on this machine" in t for t in texts(at.caption)), texts(at.caption)
     at.button(key="training_score_all").click().run()
     no_exception(at)
     job = jobs().latest(str(shop.resolve()))

@@ -82,6 +82,6 @@ def engine_note() -> str | None:
     engine = cluster_engine()
     if not engine.distributed:
         return None
-    return (f"Scoring and drivers run on the Ray cluster at {plain(engine.ray)} (STORELENS_RAY); the bar counts the "
-            "rows done.")
+    where = "a local Ray on this machine" if engine.ray == "local" else f"the Ray cluster at {plain(engine.ray)}"
+    return f"Scoring and drivers run on {where} (STORELENS_RAY); the bar counts the rows done."
 
