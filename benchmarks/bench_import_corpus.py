@@ -171,7 +171,8 @@ def main() -> None:
     ]
     for label, part in (("Development", dev), ("Held out", out)):
         lines += [f"### {label}", "",
-                  "| file | kind (analyst) | kind right? | fields right | rows kept (loaded + duplicate) / read | notes |",
+                  "| file | kind (analyst) | kind right? | fields right | rows kept (loaded + duplicate) / read "
+                  "| notes |",
                   "|---|---|---|---|---|---|", *part["rows"], "", _part_total(label, part), ""]
     lines += ["### Reliability of the confidences", "",
               "Every field applied to a file that no platform format recognised, by its confidence: right is the "

@@ -83,15 +83,15 @@ _WORLD: dict[str, tuple[str, ...]] = {
 }
 # Qualifiers that make a date another event's date ('Ship Date', 'Date Paid', 'shipping_limit_date').
 _OTHER_EVENT = frozenset({"ship", "shipped", "shipping", "shipment", "delivery", "delivered", "deliver", "limit",
-                         "due", "paid", "payment", "estimated", "updated", "modified", "expiry", "expires",
-                         "birth", "birthday", "return", "returned", "refund", "refunded", "scraped", "crawled",
-                         "cancelled", "canceled", "fulfilled", "fulfillment"})
+                          "due", "paid", "payment", "estimated", "updated", "modified", "expiry", "expires",
+                          "birth", "birthday", "return", "returned", "refund", "refunded", "scraped", "crawled",
+                          "cancelled", "canceled", "fulfilled", "fulfillment"})
 # Amounts that are not the goods' price or revenue.
 _NOT_GOODS = frozenset({"tax", "taxes", "vat", "shipping", "shipment", "freight", "fee", "fees", "discount",
-                       "discounts", "tip", "refund", "refunded", "handling", "postage", "deposit", "balance"})
+                        "discounts", "tip", "refund", "refunded", "handling", "postage", "deposit", "balance"})
 _REVIEW_WORDS = frozenset({"review", "reviewed", "rated", "rating", "comment", "feedback"})
 _TIME_WORDS = frozenset({"date", "time", "ts", "timestamp", "datetime", "created", "epoch", "unix", "when", "at",
-                        "day"})
+                         "day"})
 _FIELD_TIME = {"order_ts", "review_ts"}
 _ENCODING_WORDS = frozenset({"unix", "epoch", "utc", "gmt", "iso", "local"})
 _MEASURES = {"quantity", "unit_price", "revenue", "discount", "rating"}
@@ -108,17 +108,17 @@ _GOODS = frozenset({"product", "item", "article", "goods", "merchandise", "produ
 _NOTE_WORDS = frozenset({"note", "comment", "message", "memo", "remark", "instruction", "description"})
 # Header words of a translated copy of the text ('review_en', 'translated comment', 'texto traduzido').
 _TRANSLATED = frozenset({"translated", "translation", "translate", "english", "en", "machine", "mt", "auto",
-                        "traducao", "traduzido", "traduccion", "traducido", "traduction", "traduit", "ubersetzung",
-                        "ubersetzt", "翻译", "译文", "ceviri"})
+                         "traducao", "traduzido", "traduccion", "traducido", "traduction", "traduit", "ubersetzung",
+                         "ubersetzt", "翻译", "译文", "ceviri"})
 _PERSON_ATTRIBUTE = frozenset({"gender", "sex", "age", "birth", "year", "state", "city", "country", "region",
-                              "location", "address", "zip", "phone", "type", "count", "like", "helpful"})
+                               "location", "address", "zip", "phone", "type", "count", "like", "helpful"})
 _IDS = {"order_id", "review_id", "customer_id", "product_id"}
 # Fields a header can name with no synonym scoring: '<thing> id' (a product's), 'review key', a time word.
 _RISE_FROM_ZERO = frozenset({"order_id", "product_id", "review_id", *_FIELD_TIME})
 # One-word headers that name several things ('Type' of order, payment or product; 'Class' of a label; 'Total' of
 # tax, fees or goods): even an exact match is a guess, never the evidence that earns a high confidence.
 _VAGUE = frozenset({"type", "class", "state", "name", "count", "each", "total", "amount", "item", "items", "order",
-                   "customer", "product", "id", "score", "note", "nota", "valor", "data", "value", "sales"})
+                    "customer", "product", "id", "score", "note", "nota", "valor", "data", "value", "sales"})
 # Calibrated confidences (see docs/importing.md, reliability table): a header naming the field with values that fit
 # keeps its score; a partial or vague header name is right about three times in four; values alone, less often.
 _PARTIAL_CAP = 0.75

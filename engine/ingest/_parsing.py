@@ -39,7 +39,8 @@ class NumberDialect:
 class DateDialect:
     """How timestamps in one column are written (a column may mix families: each is tried, commonest first)."""
 
-    family: str  # 'iso' | 'iso_offset' | 'slash' | 'dot' | 'ymd' | 'named' | 'num_space' | 'cjk' | 'epoch_s' | 'epoch_ms'
+    # 'iso' | 'iso_offset' | 'slash' | 'dot' | 'ymd' | 'named' | 'num_space' | 'cjk' | 'relative' | 'epoch_s' | 'epoch_ms'
+    family: str
     day_first: bool = False
     also: tuple[str, ...] = ()  # further families present in the column, tried after `family`
     anchor: str | None = None  # 'YYYY-MM-DD HH:MM:SS' that relative dates ('3 days ago') count back from
