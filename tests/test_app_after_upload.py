@@ -78,3 +78,16 @@ def test_a_bars_rows_are_captioned_with_the_bars_own_period(tmp_path, monkeypatc
     at.run()
     no_exception(at)
     assert any("order lines in 05 Jan 2026 – 11 Jan 2026" in c for c in texts(at.caption))
+
+
+def test_orders_without_dates_are_said_on_the_overview(tmp_path, monkeypatch):
+    serve_db(monkeypatch, tmp_path / "basket.duckdb")
+    basket = "order_id,product_id,product_name\n" + "".join(f"B{i // 3},P{i % 7},Item {i % 7}\n" for i in range(30))
+    store = Store.open(tmp_path / "basket.duckdb")
+    report = ingest(store, write(tmp_path, "basket.csv", basket), kind="orders")
+    store.close()
+    assert report.rows_loaded == 30
+    at = AppTest.from_file(str(APP_PATH), default_timeout=90).run()
+    at.switch_page("views/sales/overview.py").run()
+    no_exception(at)
+    assert any(t.startswith("Your 30 order lines have no dates") for t in texts(at.info))

@@ -24,7 +24,12 @@ st.title("Overview")
 f = services.filters()
 
 if services.date_bounds() is None:
-    st.info("No orders yet. Import an orders export on the Upload page to see your KPIs.")
+    if undated := services.count_rows("orders", None):  # a basket log: lines without dates
+        st.info(f"Your {undated:,} order lines have no dates, so there is no period to show KPIs or trends for: "
+                "map a date column on the Upload page (tick Replace) to see them. Recommendations and Segments "
+                "use the orders as they are.")
+    else:
+        st.info("No orders yet. Import an orders export on the Upload page to see your KPIs.")
     st.page_link(views.UPLOAD, label="Go to Upload", icon=":material/upload_file:")
     st.stop()
 
