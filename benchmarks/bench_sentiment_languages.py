@@ -89,7 +89,8 @@ def deletion_test(model: S.SentimentModel, df: pd.DataFrame, n: int) -> dict:
         better += bool(f.faithful)
     mean_top, mean_rand = sum(top) / len(top), sum(rand) / len(rand)
     return {"n": len(texts), "aopc_top": round(mean_top, 4), "aopc_random": round(mean_rand, 4),
-            "ratio": round(mean_top / max(mean_rand, 1e-9), 2), "better_than_random": better,
+            "ratio": round(mean_top / mean_rand, 2) if mean_rand > 0 else None,  # random deletions may raise it
+            "better_than_random": better,
             "seconds": round(time.monotonic() - t0, 1)}
 
 
@@ -116,21 +117,29 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--budget", type=float, default=300.0)
     ap.add_argument("--only", default="", help="comma-separated keys (default: all, in priority order)")
-    ap.add_argument("--english", action="store_true", help="also the women's clothing reviews")
+    ap.add_argument("--english", action="store_true", help="also the women's clothing reviews (key english_clothing)")
     ap.add_argument("--base-model", default=None, help="override the choice (as --base-model does)")
+    ap.add_argument("--multilingual", action="store_true",
+                    help="force multilingual-e5-small (converted for each file), e.g. on the English file")
     ap.add_argument("--faithfulness", type=int, default=0, help="then the deletion test on N held-out reviews")
     ap.add_argument("--out-dir", default=str(ROOT / "benchmarks" / "_data" / "sentiment_languages"))
     args = ap.parse_args(argv)
     out_dir = Path(args.out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    keys = [k for k in args.only.split(",") if k] or list(FILES)
-    jobs = [(k, *FILES[k]) for k in keys] + ([("english_clothing", "English, women's clothing", _english)]
-                                             if args.english else [])
+    every = {**FILES, "english_clothing": ("English, women's clothing", _english)}
+    keys = [k for k in args.only.split(",") if k] or list(FILES) + (["english_clothing"] if args.english else [])
+    jobs = [(k, *every[k]) for k in keys]
     print("| file | reviews (held out) | base model | model | baseline (kind) | margin | reviews seen | load |")
     print("|---|---|---|---|---|---|---|---|")
     for key, what, loader in jobs:
+        df = loader()
+        base = args.base_model
+        if args.multilingual:
+            from engine.sentiment._multilingual import convert
+
+            base = str(convert(out_dir / f"base-{key}", df["text"].tolist()))
         try:
-            r = run_one(key, what, loader(), args.budget, args.base_model, out_dir, args.faithfulness)
+            r = run_one(key, what, df, args.budget, base, out_dir, args.faithfulness)
         except S.InsufficientDataError as exc:  # e.g. Dianping: no 3-star reviews, so no neutral label to learn
             (out_dir / f"{key}.json").write_text(json.dumps({"key": key, "file": what, "refused": str(exc)}))
             print(f"| {what} | training refused: {exc} |", flush=True)
