@@ -220,11 +220,19 @@ def main() -> int:
         d = diffs.get(name)
         lines.append(f"| {name} | {med[name]:.1f} | {np.median(rates[name]):.1f} | {med[name] / one:.2f}x | "
                      + ("reference" if d is None else f"{d[0]} / {d[1]:.2e}") + " |")
+    busy = max(float(x) for x in loads if x != "n/a") if any(x != "n/a" for x in loads) else 0.0
+
+    def verdict(ok: bool) -> str:
+        # Another job holding the cores decides these ratios more than the runner does: no verdict then.
+        if busy > cores():
+            return f"not judged: the load average reached {busy:.1f} on {cores()} cores during the run"
+        return "met" if ok else "NOT met"
+
     lines += [
         "",
         f"Goals on this 2-core machine: Ray with 1 worker within 1.15x of the in-process one-thread time: "
-        f"{ray1 / one:.2f}x ({'met' if ray1 <= 1.15 * one else 'NOT met'}); 2 workers at least 1.7x faster than 1 "
-        f"worker: {ray1 / ray2:.2f}x ({'met' if ray1 >= 1.7 * ray2 else 'NOT met'}).\n",
+        f"{ray1 / one:.2f}x ({verdict(ray1 <= 1.15 * one)}); 2 workers at least 1.7x faster than 1 worker: "
+        f"{ray1 / ray2:.2f}x ({verdict(ray1 >= 1.7 * ray2)}).\n",
         node_line,
     ]
     args.out.write_text("\n".join(lines).rstrip() + "\n")
