@@ -84,6 +84,11 @@ def bring_into_view(key: str, opened_by: object) -> None:
     """
     selector = json.dumps(f".st-key-{key}")
     opened = hashlib.sha256(repr(opened_by).encode()).hexdigest()[:16]
+    # Below the app's fixed header (scroll-margin), and again after the charts above have drawn (they grow the page
+    # after this frame first runs).
     components.html(f"""<script>/* {opened} */
-        const target = window.parent.document.querySelector({selector});
-        if (target) target.scrollIntoView({{behavior: "smooth", block: "start"}});</script>""", height=0)
+        const go = () => {{ const target = window.parent.document.querySelector({selector});
+                            if (!target) return;
+                            target.style.scrollMarginTop = "4.5rem";
+                            target.scrollIntoView({{block: "start"}}); }};
+        go(); setTimeout(go, 400); setTimeout(go, 1200);</script>""", height=0)
