@@ -91,3 +91,16 @@ def test_orders_without_dates_are_said_on_the_overview(tmp_path, monkeypatch):
     at.switch_page("views/sales/overview.py").run()
     no_exception(at)
     assert any(t.startswith("Your 30 order lines have no dates") for t in texts(at.info))
+
+
+def test_orders_without_prices_are_said_on_the_overview(tmp_path, monkeypatch):
+    serve_db(monkeypatch, tmp_path / "pos.duckdb")
+    pos = "date,transaction,item\n" + "".join(f"2024-03-{1 + i // 4:02d},T{i // 2},Item {i % 5}\n" for i in range(40))
+    store = Store.open(tmp_path / "pos.duckdb")
+    report = ingest(store, write(tmp_path, "pos.csv", pos), kind="orders")
+    store.close()
+    assert report.rows_loaded == 40
+    at = AppTest.from_file(str(APP_PATH), default_timeout=90).run()
+    at.switch_page("views/sales/overview.py").run()
+    no_exception(at)
+    assert any(t.startswith("Your 40 order lines have no prices") for t in texts(at.info))

@@ -170,6 +170,7 @@ from .session import (
     default_preset,
     opening_period,
     period_note,
+    unpriced_note,
     ensure_demo,
     filters,
     implausible_dates_note,
@@ -226,7 +227,7 @@ __all__ = [
     # session
     "Filters", "PRESETS", "db_path", "store", "database_busy", "signed_in", "password_required", "sign_out",
     "data_version", "ensure_demo", "filters",
-    "set_filters", "default_preset", "Opening", "opening_period", "period_note", "preset_range", "date_bounds", "categories", "implausible_dates_note",
+    "set_filters", "default_preset", "Opening", "opening_period", "period_note", "unpriced_note", "preset_range", "date_bounds", "categories", "implausible_dates_note",
     # errors
     "boundary",
     # display

@@ -28,6 +28,7 @@ __all__ = [
     "model",
     "date_bounds",
     "latest_upload_span",
+    "unpriced_lines",
     "categories",
     "currencies",
     "implausible_dates",
@@ -129,6 +130,12 @@ def model_state(db: str, fingerprint: str) -> dict | None:
 def date_bounds(db: str, version: int) -> tuple[date, date] | None:
     """First and last order day."""
     return analytics.date_bounds(store(db))
+
+
+@st.cache_data(**_DATA)
+def unpriced_lines(db: str, version: int) -> tuple[int, int]:
+    """(order lines, lines without any amount)."""
+    return analytics.unpriced_lines(store(db))
 
 
 @st.cache_data(**_DATA)

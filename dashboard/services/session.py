@@ -35,6 +35,7 @@ __all__ = [
     "Opening",
     "opening_period",
     "period_note",
+    "unpriced_note",
     "preset_range",
     "date_bounds",
     "categories",
@@ -144,6 +145,16 @@ def opening_period(bounds: tuple[date, date]) -> Opening:
     note = (f"Showing {what} of your latest upload, {span.file} ({span.lines:,} order lines from "
             f"{span.start:%Y-%m-%d} to {span.end:%Y-%m-%d}); pick another period in the sidebar.")
     return Opening(key, "Custom", (start, span.end), span.currency, note)
+
+
+def unpriced_note() -> str | None:
+    """A sentence when every order line lacks a price (a basket log): money figures are empty, not zero sales."""
+    n, unpriced = cache.unpriced_lines(db_path(), data_version())
+    if not n or unpriced < n:
+        return None
+    return (f"Your {n:,} order lines have no prices, so revenue and average order value stay empty: map a price or "
+            "amount column on the Upload page (tick Replace) to see them. Orders, customers, Recommendations and "
+            "Segments use the lines as they are.")
 
 
 def period_note() -> str | None:

@@ -100,6 +100,14 @@ def latest_upload_span(store: Store) -> UploadSpan | None:
     return UploadSpan(batch, file or "", start, end, int(lines), currency[0][0] if currency else "")
 
 
+def unpriced_lines(store: Store) -> tuple[int, int]:
+    """(order lines, lines without any amount): a basket or point-of-sale log without prices loads, and the pages
+    say why their money figures are empty instead of showing zeros as if nothing was sold."""
+    n, unpriced = _rows(store, "SELECT count(*), count(*) FILTER (WHERE revenue IS NULL AND unit_price IS NULL) "
+                               "FROM orders")[0]
+    return int(n), int(unpriced)
+
+
 def implausible_dates(store: Store) -> dict[str, int]:
     """Orders and reviews dated before 1990 or over a year ahead: out of every period, so the app says how many."""
     where, params = plausible_sql("ts")

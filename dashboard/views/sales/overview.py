@@ -35,6 +35,8 @@ if services.date_bounds() is None:
 
 if note := services.period_note():  # right after an upload: the period follows it, and says so
     st.info(services.plain(note), icon=":material/upload_file:")
+if note := services.unpriced_note():  # a basket log: no money figures, said once
+    st.info(note, icon=":material/money_off:")
 
 # Money is never added up across currencies: with several, the merchant picks one.
 found = services.currencies()
