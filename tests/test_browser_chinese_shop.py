@@ -71,7 +71,9 @@ def test_a_chinese_shop_sees_words_in_its_explanations_and_drivers(chinese_shop,
         expect(page.locator('[data-testid="stMetric"]', has_text="Predicted label")).to_be_visible()
         words = _words_on(page.locator(".st-key-explain_words_chart"))
         assert words and any(len(w) >= 2 for w in words), words  # words, not characters
-        highlighted = page.locator('[data-testid="stHtml"] span[title^="attribution"]').all_inner_texts()
+        spans = page.locator('[data-testid="stHtml"] span[title^="attribution"]')
+        spans.first.wait_for()  # all_inner_texts() does not wait for the highlighted review to be drawn
+        highlighted = spans.all_inner_texts()
         assert any(len(w) >= 2 for w in highlighted), highlighted
 
         page.get_by_text("What drives 包包 reviews that week").click()
