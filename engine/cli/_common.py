@@ -7,9 +7,11 @@ import json
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # DuckDB loads with the store, in the command that opens it (`ingest` starts its file scan first)
+    import pandas as pd
+
     from engine.models import Engine
     from engine.store import Store
 
@@ -143,3 +145,44 @@ def model_errors(fn: Callable[[argparse.Namespace], int]) -> Callable[[argparse.
 
     run.__doc__ = fn.__doc__
     return run
+
+
+def _delimiter(path: Path) -> str:
+    """The separator of the header line (comma, semicolon, tab or pipe; a one-column file has none: comma)."""
+    with open(path, encoding="utf-8-sig", errors="replace", newline="") as fh:
+        first = next((line for line in fh if line.strip()), "")
+    counts = {d: 0 for d in ",;\t|"}
+    inside = False
+    for ch in first:
+        if ch == '"':
+            inside = not inside
+        elif ch in counts and not inside:
+            counts[ch] += 1
+    best = max(counts, key=counts.get)
+    return best if counts[best] else ","
+
+
+def read_texts(path: Path, column: str) -> "pd.DataFrame":
+    """A CSV of texts to score or explain, every cell as text; a missing file, an unreadable CSV or a missing column
+    is bad input (UsageError: exit 2, one sentence)."""
+    import pandas as pd
+
+    if not path.exists():
+        raise UsageError(f"{path} does not exist; check the path.")
+    try:
+        frame = pd.read_csv(path, sep=_delimiter(path), dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    except (pd.errors.ParserError, UnicodeDecodeError, pd.errors.EmptyDataError) as exc:
+        raise UsageError(f"{path.name} is not a readable CSV ({exc}).") from exc
+    if column not in frame.columns:
+        raise UsageError(f"{path.name} has no column '{column}'; its columns are: {', '.join(frame.columns)}.")
+    return frame
+
+
+def load_active(args: argparse.Namespace, family: Any) -> Any:
+    """The active version of a model family (`engine.sentiment`, `engine.recommend`...), the database held only while
+    it is read."""
+    store = open_store(args)
+    try:
+        return family.load_active(store)
+    finally:
+        store.close()

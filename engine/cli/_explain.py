@@ -7,7 +7,17 @@ import argparse
 import json
 from pathlib import Path
 
-from ._common import UsageError, add_engine_args, emit, engine_of, model_errors, model_state, open_store, progress
+from ._common import (
+    UsageError,
+    add_engine_args,
+    emit,
+    engine_of,
+    load_active,
+    model_errors,
+    model_state,
+    progress,
+    read_texts,
+)
 
 
 def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
@@ -25,11 +35,7 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
 
         if not args.text.strip():
             raise UsageError("--text is empty; give the review text to explain.")
-        store = open_store(args)
-        try:
-            model = sentiment.load_active(store)
-        finally:
-            store.close()
+        model = load_active(args, sentiment)
         result = explain.explain_review(model, args.text, target=args.target)
         payload = model_state(result.as_dict(), model)
         payload["faithfulness"] = explain.faithfulness(model, args.text, result).as_dict()
@@ -54,32 +60,14 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
 
     @model_errors
     def explain_reviews(args: argparse.Namespace) -> int:
-        import pandas as pd
-
         from engine import explain, sentiment
         from engine.models import report
 
-        from ._sentiment import _delimiter
-
-        if not args.input.exists():
-            raise UsageError(f"{args.input} does not exist; check the path.")
+        frame = read_texts(args.input, args.text_column)
         if not args.output.parent.exists():
             raise UsageError(f"folder {args.output.parent} does not exist; check --output.")
-        try:
-            frame = pd.read_csv(args.input, sep=_delimiter(args.input), dtype=str, keep_default_na=False,
-                                encoding="utf-8-sig")
-        except (pd.errors.ParserError, UnicodeDecodeError, pd.errors.EmptyDataError) as exc:
-            raise UsageError(f"{args.input.name} is not a readable CSV ({exc}).") from exc
-        if args.text_column not in frame.columns:
-            raise UsageError(
-                f"{args.input.name} has no column '{args.text_column}'; its columns are: {', '.join(frame.columns)}."
-            )
         engine = engine_of(args)
-        store = open_store(args)
-        try:
-            model = sentiment.load_active(store)
-        finally:
-            store.close()
+        model = load_active(args, sentiment)
         results, workers = explain.explain_reviews(model, frame[args.text_column].tolist(), args.target, engine,
                                                    progress(True))
         with open(args.output, "w", encoding="utf-8") as fh:
@@ -102,11 +90,7 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     def explain_recommendation(args: argparse.Namespace) -> int:
         from engine import recommend
 
-        store = open_store(args)
-        try:
-            model = recommend.load_active(store)
-        finally:
-            store.close()
+        model = load_active(args, recommend)
         try:
             payload = recommend.explain(model, args.customer, args.product, mode=args.mode)
         except (recommend.UnknownCustomerError, recommend.UnknownProductError) as exc:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from ._common import UsageError, add_engine_args, emit, engine_of, model_errors, open_store, progress
+from ._common import UsageError, add_engine_args, emit, engine_of, load_active, model_errors, open_store, progress
 
 
 def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
@@ -53,11 +53,7 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
         if not args.output.parent.exists():
             raise UsageError(f"folder {args.output.parent} does not exist; check --output.")
         engine = engine_of(args)
-        store = open_store(args)
-        try:
-            model = recommend.load_active(store)
-        finally:
-            store.close()
+        model = load_active(args, recommend)
         mode = "discovery" if args.exclude_purchased else "replenishment"
         top = recommend.top_k_all(model, args.k, mode, progress=progress(True), engine=engine)
         write_safe_csv(top[["customer_id", "rank", "product_id", "score"]], args.output)

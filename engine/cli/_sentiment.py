@@ -6,22 +6,18 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from ._common import UsageError, add_engine_args, emit, engine_of, model_errors, model_state, open_store, progress
-
-
-def _delimiter(path: Path) -> str:
-    """The separator of the header line (comma, semicolon, tab or pipe; a one-column file has none: comma)."""
-    with open(path, encoding="utf-8-sig", errors="replace", newline="") as fh:
-        first = next((line for line in fh if line.strip()), "")
-    counts = {d: 0 for d in ",;\t|"}
-    inside = False
-    for ch in first:
-        if ch == '"':
-            inside = not inside
-        elif ch in counts and not inside:
-            counts[ch] += 1
-    best = max(counts, key=counts.get)
-    return best if counts[best] else ","
+from ._common import (
+    UsageError,
+    add_engine_args,
+    emit,
+    engine_of,
+    load_active,
+    model_errors,
+    model_state,
+    open_store,
+    progress,
+    read_texts,
+)
 
 
 def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
@@ -102,22 +98,8 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
         from engine.store import write_safe_csv
 
         engine = engine_of(args)
-        if not args.input.exists():
-            raise UsageError(f"{args.input} does not exist; check the path.")
-        try:
-            frame = pd.read_csv(args.input, sep=_delimiter(args.input), dtype=str, keep_default_na=False,
-                                encoding="utf-8-sig")
-        except (pd.errors.ParserError, UnicodeDecodeError, pd.errors.EmptyDataError) as exc:
-            raise UsageError(f"{args.input.name} is not a readable CSV ({exc}).") from exc
-        if args.text_column not in frame.columns:
-            raise UsageError(
-                f"{args.input.name} has no column '{args.text_column}'; its columns are: {', '.join(frame.columns)}."
-            )
-        store = open_store(args)
-        try:
-            model = sentiment.load_active(store)
-        finally:
-            store.close()
+        frame = read_texts(args.input, args.text_column)
+        model = load_active(args, sentiment)
         scored = sentiment.predict_frame(model, frame[args.text_column].tolist(), engine, progress(True))
         out = pd.concat([frame.reset_index(drop=True), scored], axis=1)
         write_safe_csv(out, args.output)
