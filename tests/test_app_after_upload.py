@@ -3,6 +3,7 @@ the latest orders upload, and a sentence says so, until the merchant picks anoth
 
 from __future__ import annotations
 
+import pytest
 from _helpers import no_exception, serve_db, texts, write
 from streamlit.testing.v1 import AppTest
 
@@ -80,27 +81,19 @@ def test_a_bars_rows_are_captioned_with_the_bars_own_period(tmp_path, monkeypatc
     assert any("order lines in 05 Jan 2026 – 11 Jan 2026" in c for c in texts(at.caption))
 
 
-def test_orders_without_dates_are_said_on_the_overview(tmp_path, monkeypatch):
-    serve_db(monkeypatch, tmp_path / "basket.duckdb")
-    basket = "order_id,product_id,product_name\n" + "".join(f"B{i // 3},P{i % 7},Item {i % 7}\n" for i in range(30))
-    store = Store.open(tmp_path / "basket.duckdb")
-    report = ingest(store, write(tmp_path, "basket.csv", basket), kind="orders")
+BASKET = "order_id,product_id,product_name\n" + "".join(f"B{i // 3},P{i % 7},Item {i % 7}\n" for i in range(30))
+POS = "date,transaction,item\n" + "".join(f"2024-03-{1 + i // 4:02d},T{i // 2},Item {i % 5}\n" for i in range(40))
+
+
+@pytest.mark.parametrize("text,said", [(BASKET, "Your 30 order lines have no dates"),
+                                       (POS, "Your 40 order lines have no prices")])
+def test_orders_without_dates_or_prices_are_said_on_the_overview(tmp_path, monkeypatch, text, said):
+    db = serve_db(monkeypatch, tmp_path / "shop.duckdb")
+    store = Store.open(db)
+    report = ingest(store, write(tmp_path, "lines.csv", text), kind="orders")
     store.close()
-    assert report.rows_loaded == 30
+    assert report.rows_loaded == report.rows_read
     at = AppTest.from_file(str(APP_PATH), default_timeout=90).run()
     at.switch_page("views/sales/overview.py").run()
     no_exception(at)
-    assert any(t.startswith("Your 30 order lines have no dates") for t in texts(at.info))
-
-
-def test_orders_without_prices_are_said_on_the_overview(tmp_path, monkeypatch):
-    serve_db(monkeypatch, tmp_path / "pos.duckdb")
-    pos = "date,transaction,item\n" + "".join(f"2024-03-{1 + i // 4:02d},T{i // 2},Item {i % 5}\n" for i in range(40))
-    store = Store.open(tmp_path / "pos.duckdb")
-    report = ingest(store, write(tmp_path, "pos.csv", pos), kind="orders")
-    store.close()
-    assert report.rows_loaded == 40
-    at = AppTest.from_file(str(APP_PATH), default_timeout=90).run()
-    at.switch_page("views/sales/overview.py").run()
-    no_exception(at)
-    assert any(t.startswith("Your 40 order lines have no prices") for t in texts(at.info))
+    assert any(t.startswith(said) for t in texts(at.info))
