@@ -87,6 +87,8 @@ def score_on_ray(store: Store, model: "SentimentModel", engine: Engine, sql: str
     fails or is stopped part-way writes nothing, so running it again scores them all."""
     import pyarrow as pa
 
+    from ._scoring import write_scores
+
     start = time.monotonic()
     version = model.version or "unversioned"
     ids, blocks = _read_rows(store, sql, params, batch_size)
@@ -100,16 +102,7 @@ def score_on_ray(store: Store, model: "SentimentModel", engine: Engine, sql: str
             "p_negative": scored.column("p_negative"), "p_neutral": scored.column("p_neutral"),
             "p_positive": scored.column("p_positive"), "model_version": pa.array([version] * len(ids), pa.string()),
             "scored_at": pa.array([now] * len(ids), pa.timestamp("us"))})
-        with store.transaction() as con:
-            con.register("_sentiment_ray", table)
-            try:
-                con.execute(
-                    "INSERT OR REPLACE INTO review_sentiment "
-                    "(review_id, label, p_negative, p_neutral, p_positive, model_version, scored_at) "
-                    "SELECT review_id, label, p_negative, p_neutral, p_positive, model_version, scored_at "
-                    "FROM _sentiment_ray")
-            finally:
-                con.unregister("_sentiment_ray")
+        write_scores(store, table)
         progress(1.0, f"{len(ids):,}/{len(ids):,} reviews scored and written")
     seconds = time.monotonic() - start
     n = len(ids)

@@ -41,6 +41,22 @@ def predict_frame(model: SentimentModel | BaselineModel, texts: Sequence[str], e
     )
 
 
+def write_scores(store: Store, scores: object) -> None:
+    """Store one batch of scores (a DataFrame or Arrow table of review_sentiment's columns) in one transaction, the
+    in-process chunks and a Ray job's results alike: a review scored again keeps only its newest score."""
+    with store.transaction() as con:
+        con.register("_sentiment_scores", scores)
+        try:
+            con.execute(
+                "INSERT OR REPLACE INTO review_sentiment "
+                "(review_id, label, p_negative, p_neutral, p_positive, model_version, scored_at) "
+                "SELECT review_id, label, p_negative, p_neutral, p_positive, model_version, scored_at "
+                "FROM _sentiment_scores"
+            )
+        finally:
+            con.unregister("_sentiment_scores")
+
+
 def _score_rows(store: Store, rows: pd.DataFrame, model: SentimentModel, progress: Progress, batch_size: int) -> dict:
     """Score `rows` (review_id, title, text) in chunks and upsert into review_sentiment."""
     start = time.monotonic()
@@ -55,17 +71,7 @@ def _score_rows(store: Store, rows: pd.DataFrame, model: SentimentModel, progres
         scored.insert(0, "review_id", part["review_id"].to_numpy())
         scored["model_version"] = version
         scored["scored_at"] = datetime.now(timezone.utc).replace(tzinfo=None)
-        with store.transaction() as con:
-            con.register("_sentiment_chunk", scored)
-            try:
-                con.execute(
-                    "INSERT OR REPLACE INTO review_sentiment "
-                    "(review_id, label, p_negative, p_neutral, p_positive, model_version, scored_at) "
-                    "SELECT review_id, label, p_negative, p_neutral, p_positive, model_version, scored_at "
-                    "FROM _sentiment_chunk"
-                )
-            finally:
-                con.unregister("_sentiment_chunk")
+        write_scores(store, scored)
         done += len(part)
         progress(done / max(n, 1), f"scored {done}/{n} reviews")
     seconds = time.monotonic() - start
