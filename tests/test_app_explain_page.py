@@ -3,7 +3,8 @@
 The model is trained for real by engine.sentiment.train (4-second budget) on ~150 generated reviews, from a tiny
 one-layer BERT saved as a local base model, so the module stays fast; it is registered and activated by train
 itself. What is checked: the no-model message, the predicted label and the three probabilities, the faithfulness
-badge, the convergence delta, that review text containing <script>/<img onerror> is escaped in the only HTML the
+badge, the completeness check in words ("the highlighted weights add up to the shown ..."), the headline naming
+the shown figure, that review text containing <script>/<img onerror> is escaped in the only HTML the
 page renders, that the review picked on the Sentiment page is the one explained, and the drivers view end to end.
 """
 
@@ -148,7 +149,14 @@ def test_pasted_review_is_explained_and_its_html_escaped(db) -> None:
     probs = [float(metrics[f"P({label})"].rstrip("%")) for label in ("negative", "neutral", "positive")]
     assert abs(sum(probs) - 100) < 0.5
     assert probs[("negative", "neutral", "positive").index(metrics["Predicted label"])] == max(probs)
-    assert "Convergence delta" in metrics
+    # the completeness check is read in plain words first; its technical name is in the help
+    assert "Weights add up within" in metrics
+    assert any("convergence delta" in (m.help or "") for m in at.metric if m.label == "Weights add up within")
+    assert any(t.startswith("The highlighted weights add up to the shown ") for t in texts(at.caption))
+    # the headline names the very figure the metrics show, and says which model's decision it is
+    label = metrics["Predicted label"]
+    assert texts(at.subheader)[0] == f"Why the page says {metrics[f'P({label})']} {label}"
+    assert any(t.startswith("The highlights explain this figure") for t in texts(at.caption))
     badges = texts(at.success) + texts(at.warning) + texts(at.info)
     assert any(b.startswith(("faithful:", "warning: removing")) for b in badges), badges
 

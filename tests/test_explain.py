@@ -226,7 +226,8 @@ def test_plain_tensor_model_and_name_lookup(model: HFClassifier, neg_explanation
         LABELS = ("negative", "neutral", "positive")
 
         def __init__(self) -> None:
-            self.tokenizer, self.model, self.max_length = model.tokenizer, Bare(model.model), 64
+            self.tokenizer, self.model, self.max_length = model.tokenizer, Bare(model.model).eval(), 64  # a new
+            # module trains by default: explaining it would restore (and leave) the shared network in training mode
 
     ref = neg_explanation
     e = explain_review(Wrapped(), NEG, n_steps=ref.steps_used, max_steps=ref.steps_used)
@@ -260,21 +261,82 @@ def test_category_drivers_find_the_planted_word(model: HFClassifier, tmp_path: P
     assert "perfect" in set(pos["term"]) | {t.split()[-1] for t in pos["term"]}
 
 
-def test_label_comes_from_the_models_decision_rule(model: HFClassifier) -> None:
-    """SentimentModel.predict_proba may correct the network (ensemble, priors): label follows it, IG the network."""
+class _Ensembled:
+    """A SentimentModel's decision around the tiny network: `decision` (ensemble weight, offsets) and a TF-IDF
+    `baseline` fitted on planted reviews, as engine.sentiment.SentimentModel carries them."""
 
-    class Decided:
-        LABELS = ("negative", "neutral", "positive")
+    LABELS = ("negative", "neutral", "positive")
 
-        def __init__(self) -> None:
-            self.tokenizer, self.model, self.max_length = model.tokenizer, model.model, 64
+    def __init__(self, net: HFClassifier, weight: float, analyzer: str) -> None:
+        from engine.sentiment._baseline import BaselineModel
+        from engine.sentiment._decision import Decision
 
-        def predict_proba(self, texts: list[str]) -> np.ndarray:
-            return np.tile([0.2, 0.7, 0.1], (len(texts), 1))
+        texts, labels = _reviews(300, seed=3)
+        self.tokenizer, self.model, self.max_length = net.tokenizer, net.model, 64
+        self.baseline = BaselineModel().fit(texts, labels, analyzer=analyzer)
+        self.decision = Decision(weight, [0.3, -0.2, 0.0])
 
-    e = explain_review(Decided(), NEG, max_steps=16)
-    assert e.label == "neutral" and e.target == "neutral" and e.probability == pytest.approx(0.7)
-    assert e.target_probability == pytest.approx(e.model_probabilities["neutral"])
-    assert e.model_probabilities["negative"] > 0.9
-    assert abs(sum(t["attribution"] for t in e.tokens) - (e.target_probability - e.baseline_probability)) <= abs(
-        e.convergence_delta) + 1e-4
+    def shown(self, text: str) -> np.ndarray:
+        """The decision rule as SentimentModel applies it, in numpy: what the page shows."""
+        from engine.sentiment._network import log_softmax, softmax
+
+        with torch.inference_mode():
+            enc = self.tokenizer([text], return_tensors="pt")
+            logits = self.model(**enc).logits.double().numpy()
+        return softmax(self.decision.scores(log_softmax(logits), self.baseline.log_proba([text])))[0]
+
+
+@pytest.mark.parametrize("analyzer", ["word 1-2-grams", "char 1-3-grams"])
+def test_ensemble_explanation_explains_the_shown_probability(model: HFClassifier, analyzer: str) -> None:
+    """The attributed function is the decision (transformer + baseline, weight 0.5, offsets): its value at the review
+    is the shown probability, at the reference the decision on padding and on the empty text, and the words'
+    attributions (word pieces and TF-IDF n-grams alike) add up to the difference within the delta."""
+    m = _Ensembled(model, 0.5, analyzer)
+    e = explain_review(m, NEG)
+    assert list(e.probabilities.values()) == pytest.approx(m.shown(NEG).tolist(), abs=1e-6)
+    assert e.label == "negative" and e.target_probability == e.probabilities["negative"] == e.probability
+    assert e.ensemble_weight == 0.5 and e.as_dict()["ensemble_weight"] == 0.5
+    empty_tr = m.baseline.predict_proba([""])[0]  # the empty text's TF-IDF vector is the zero vector
+    ids = model.tokenizer(NEG)["input_ids"]
+    pads = [ids[0]] + [model.tokenizer.pad_token_id] * (len(ids) - 2) + [ids[-1]]
+    with torch.inference_mode():
+        logits = model.model(input_ids=torch.tensor([pads])).logits.double().numpy()
+    from engine.sentiment._network import log_softmax, softmax
+
+    ref = softmax(m.decision.scores(log_softmax(logits), np.log(np.clip(empty_tr, 1e-6, 1))[None]))[0, 0]
+    assert e.baseline_probability == pytest.approx(ref, abs=1e-6)
+    total = sum(t["attribution"] for t in e.tokens)
+    assert abs(total - (e.target_probability - e.baseline_probability)) <= abs(e.convergence_delta) + 1e-6
+    assert e.converged and e.note is None
+    by_attr = sorted(e.tokens, key=lambda t: -t["attribution"])
+    assert by_attr[0]["token"] == "broke"
+    assert all(NEG[t["start"]:t["end"]] == t["token"] for t in e.tokens)
+    f = faithfulness(m, NEG, e)  # deletions are judged on the same shown probability
+    assert f.faithful and f.ratio >= 3
+
+
+def test_ensemble_weights_one_and_zero_reduce_to_one_model(model: HFClassifier,
+                                                           neg_explanation: ReviewExplanation) -> None:
+    """w = 1 (without offsets) is the transformer's explanation; w = 0 the baseline's, where the review's
+    attribution is exactly its probability change from the empty text."""
+    alone = _Ensembled(model, 1.0, "word 1-2-grams")
+    alone.decision.offsets = [0.0, 0.0, 0.0]
+    e1 = explain_review(alone, NEG)
+    ref = neg_explanation
+    assert [t["attribution"] for t in e1.tokens] == pytest.approx([t["attribution"] for t in ref.tokens], abs=1e-6)
+    assert e1.ensemble_weight == 1.0
+    base = _Ensembled(model, 0.0, "word 1-2-grams")
+    base.decision.offsets = [0.0, 0.0, 0.0]
+    e0 = explain_review(base, NEG)
+    change = base.baseline.predict_proba([NEG])[0, 0] - base.baseline.predict_proba([""])[0, 0]
+    assert sum(t["attribution"] for t in e0.tokens) == pytest.approx(change, abs=1e-4)
+    assert max(e0.tokens, key=lambda t: t["attribution"])["token"] == "broke"
+
+
+def test_drivers_aggregate_the_shown_decision(model: HFClassifier) -> None:
+    """Drivers attribute the same decision as the Explain page: the planted negative word leads them."""
+    m = _Ensembled(model, 0.5, "word 1-2-grams")
+    texts, _ = _reviews(10, seed=5)
+    df = category_drivers(m, texts, [f"r{i}" for i in range(10)], sample_size=8, n_steps=16)
+    assert top_drivers(df, "negative", k=2)["term"].tolist()[0] in {"broke", "strap broke"}
+    assert df.attrs["attribution_of"].startswith("shown probability")

@@ -55,6 +55,7 @@ from .explain import (
     drivers,
     explain_review_row,
     explanation,
+    explanation_reading,
     review_caption,
     review_option_label,
     top_drivers,
@@ -269,7 +270,8 @@ __all__ = [
     "segments_report", "segment_names", "segment_customers", "segment_table", "customer_options", "customer_detail",
     "members", "members_csv", "churn_sentence", "start_segmenting", "segments_job_outcome",
     # explain
-    "ExplainUnavailable", "Explained", "DRIVER_SAMPLE_SIZES", "explanation", "explain_review_row",
+    "ExplainUnavailable", "Explained", "DRIVER_SAMPLE_SIZES", "explanation", "explanation_reading",
+    "explain_review_row",
     "review_option_label", "review_caption", "driver_review_counts", "driver_period", "drivers", "top_drivers",
     "driver_table", "driver_reviews", "default_driver_category", "driver_seconds", "drivers_job", "start_drivers",
     "driver_change_text",

@@ -25,6 +25,9 @@ __all__ = [
     "explain_review_row",
     "review_option_label",
     "review_caption",
+    "stored_probability",
+    "ExplanationReading",
+    "explanation_reading",
     "driver_review_counts",
     "driver_period",
     "drivers",
@@ -103,10 +106,67 @@ def review_caption(review: dict, review_id: str) -> str:
               else f"{review['rating']:.0f} star" + ("" if review["rating"] == 1 else "s"))
     when = "no date" if review.get("review_ts") is None else f"{pd.Timestamp(review['review_ts']):%Y-%m-%d}"
     product = first_text(review.get("product_name"), review.get("product_id"), default="unknown product")
-    stored = ("no stored label" if review.get("label") is None
-              else f"stored label {review['label']} (from {review.get('label_source')})")
+    stored = "no stored label" if review.get("label") is None else f"stored label {review['label']}"
+    p_stored = stored_probability(review)
+    if p_stored is not None:
+        stored += f" {p_stored:.1%}"
+    if review.get("label") is not None:
+        stored += f" (from {review.get('label_source')})"
     return (f"{when} · {rating} · {plain(product)} · {plain(review.get('category'))} · "
             f"{plain(stored)} · review id {plain(review_id)}")
+
+
+def stored_probability(review: dict | None) -> float | None:
+    """The stored model score of a review's stored label (None when the label comes from its stars)."""
+    if not review or review.get("label_source") != "model" or review.get("label") is None:
+        return None
+    value = review.get(f"p_{review['label']}")
+    return None if value is None or pd.isna(value) else float(value)
+
+
+@dataclass(frozen=True)
+class ExplanationReading:
+    """What the Explain page says about one explanation, in words: which figure the highlights explain, which model
+    that figure comes from, and how well the word weights add up to it."""
+
+    headline: str  # "Why the page says 99.6% negative"
+    scope: str  # the model whose decision is explained (the combined one, not the language model alone)
+    adds_up: str  # completeness in plain words; the technical name lives in `adds_up_help`
+    adds_up_help: str
+    stored_note: str | None  # when the stored score differs from the recomputed one
+
+
+def explanation_reading(e: object, review: dict | None = None) -> ExplanationReading:
+    """Sentences for an engine.explain.ReviewExplanation: the explained probability is the one the page shows, so
+    the headline, the metrics and the highlights all name the same number."""
+    p, target = e.target_probability, plain(e.target)
+    headline = (f"Why the page says {p:.1%} {target}" if e.target == e.label
+                else f"What speaks for {target} (the page says {p:.1%})")
+    w = float(getattr(e, "ensemble_weight", 1.0))
+    alone = e.model_probabilities.get(e.target, p)
+    if w <= 0.0:
+        scope = ("The highlights explain this figure: this model version decides with its word-count model alone "
+                 "(corrected for how often each label occurs).")
+    elif w < 1.0:
+        scope = (f"The highlights explain this figure: the decision of the combined model (the fine-tuned language "
+                 f"model, weight {w:.2f}, with a word-count model, weight {1 - w:.2f}, corrected for how often each "
+                 f"label occurs), not the language model alone, which would say {alone:.1%} {target}.")
+    else:
+        scope = ("The highlights explain this figure: the fine-tuned language model's decision (corrected for how "
+                 "often each label occurs).")
+    delta = abs(float(e.convergence_delta))
+    adds_up = (f"The highlighted weights add up to the shown {p:.1%} minus {e.baseline_probability:.1%} (what the "
+               f"model says for an empty review) within {delta:.3f}.")
+    adds_up_help = (f"Technical name: convergence delta, {e.convergence_delta:+.4f} (Captum's completeness error of "
+                    "integrated gradients): the sum of the word weights minus the change of the shown probability "
+                    "from the reference (padding for the language model, an empty text for the word-count model) to "
+                    "the review. Small means the weights add up.")
+    stored = stored_probability(review)
+    note = None
+    if stored is not None and review.get("label") == e.target and abs(stored - p) >= 0.0005:
+        note = (f"The stored score of this review says {stored:.1%}; the explanation recomputes the decision with "
+                f"the full-precision model ({p:.1%}): stored scores may come from the faster 8-bit runtime.")
+    return ExplanationReading(headline, scope, adds_up, adds_up_help, note)
 
 
 def driver_review_counts(category: str | None, start: date, end: date) -> tuple[int, int]:

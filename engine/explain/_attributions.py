@@ -1,5 +1,6 @@
-"""Captum word attributions for one review: Layer Integrated Gradients on the word embeddings of the
-probability of the explained class, word pieces merged into words that index the original text."""
+"""Captum word attributions for one review of the probability the product shows (the model's decision: transformer
+and TF-IDF baseline combined, engine.explain._shown): integrated gradients on the word embeddings and the TF-IDF
+features along one path, word pieces and n-gram features merged into words that index the original text."""
 
 from __future__ import annotations
 
@@ -18,10 +19,12 @@ import torch
 
 from engine.store import LABELS
 
+from ._shown import ShownRule, feature_words, shown_rule
 from ._words import word_spans
 
 DEFAULT_LABELS: tuple[str, ...] = LABELS
-ATTRIBUTION_OF = "probability of the explained class (softmax), Layer Integrated Gradients on word embeddings"
+ATTRIBUTION_OF = ("shown probability of the explained class (the model's decision: transformer and word-count baseline "
+                  "combined with the ensemble weight), integrated gradients on word embeddings and TF-IDF features")
 
 FIRST_STEPS = 12  # integration steps of the first try (see explain_review)
 _TOKEN_BUDGET = 4096  # tokens per internal IG batch: keeps memory bounded (max_steps x 512 tokens would not be)
@@ -66,7 +69,7 @@ class HFClassifier:
 
     def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
         """Class probabilities, rows in input order; same numbers the explanations start from."""
-        return _predict_proba(self, list(texts))
+        return _texts_proba(self, list(texts))
 
 
 # ----------------------------------------------------------------------------------------------------------------
@@ -82,8 +85,8 @@ class ReviewExplanation:
     probability: float  # probability of the predicted label
     probabilities: dict[str, float]
     target: str  # class whose probability was attributed (== label unless chosen)
-    target_probability: float  # softmax(network logits)[target]: the attributed quantity at the review
-    baseline_probability: float  # the same on the all-padding baseline
+    target_probability: float  # the shown probability of the target at the review: the attributed quantity
+    baseline_probability: float  # the same at the reference (padding for the transformer, empty text for TF-IDF)
     model_probabilities: dict[str, float]  # softmax of the network alone (== probabilities without a decision rule)
     tokens: list[dict[str, Any]]  # [{token, start, end, attribution}], words in text order
     convergence_delta: float  # Captum's delta of the final run: sum(attr) - (p(x) - p(baseline))
@@ -94,6 +97,7 @@ class ReviewExplanation:
     n_tokens_total: int
     note: str | None = None
     seconds: float = 0.0
+    ensemble_weight: float = 1.0  # the transformer's weight in the explained decision (1: the transformer alone)
 
     @property
     def truncated(self) -> bool:
@@ -117,6 +121,7 @@ class ReviewExplanation:
             "probabilities": {k: _f(v) for k, v in self.probabilities.items()},
             "model_probabilities": {k: _f(v) for k, v in self.model_probabilities.items()},
             "attribution_of": ATTRIBUTION_OF,
+            "ensemble_weight": _f(self.ensemble_weight),
             "steps_used": int(self.steps_used),
             "converged": bool(self.converged),
             "step_history": [[int(s), _f(d)] for s, d in self.step_history],
@@ -242,27 +247,23 @@ def _eval(net: torch.nn.Module) -> Iterator[None]:
             net.train()
 
 
-def _prob_fn(net: torch.nn.Module) -> Callable[..., torch.Tensor]:
-    """Forward to class probabilities: the attributed quantity is a probability, not a logit."""
-
-    def forward(input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
-        return torch.softmax(_logits(net(input_ids=input_ids, attention_mask=attention_mask)).float(), dim=-1)
-
-    return forward
-
-
-def _predict_proba(model: Any, texts: list[str], batch_size: int = 64) -> np.ndarray:
-    """One padded forward per batch in inference mode; used for deletion tests and HFClassifier."""
+def _texts_proba(model: Any, texts: list[str], batch_size: int = 64) -> np.ndarray:
+    """The shown probabilities of many texts through the explained torch function (network + decision rule), one
+    padded forward per batch in inference mode; used for deletion tests and HFClassifier.predict_proba."""
+    labels = _labels_of(model)
     if not texts:
-        return np.zeros((0, len(_labels_of(model))), dtype=np.float64)
+        return np.zeros((0, len(labels)), dtype=np.float64)
+    rule = shown_rule(model, len(labels))
     tok, net, dev = model.tokenizer, model.model, _device(model.model)
     out = []
     with _eval(net), torch.inference_mode():
-        fwd = _prob_fn(net)
         for i in range(0, len(texts), batch_size):
-            enc = tok([t[:_MAX_CHARS] for t in texts[i:i + batch_size]], padding=True, truncation=True,
-                      max_length=_max_length(model), return_tensors="pt")
-            out.append(fwd(enc["input_ids"].to(dev), enc["attention_mask"].to(dev)).cpu().double().numpy())
+            chunk = texts[i:i + batch_size]
+            enc = tok([t[:_MAX_CHARS] for t in chunk], padding=True, truncation=True, max_length=_max_length(model),
+                      return_tensors="pt")
+            logits = _logits(net(input_ids=enc["input_ids"].to(dev), attention_mask=enc["attention_mask"].to(dev)))
+            active, x = rule.features(chunk)
+            out.append(rule.proba(logits.float(), torch.as_tensor(x), active).cpu().numpy())
     return np.concatenate(out)
 
 
@@ -328,21 +329,46 @@ def _word_spans(text: str, offsets: Sequence[tuple[int, int]], special: Sequence
 # integrated gradients
 
 
-def _ig(model: Any, ids: torch.Tensor, mask: torch.Tensor, baseline: torch.Tensor, targets: torch.Tensor | int,
-        n_steps: int) -> tuple[torch.Tensor, torch.Tensor]:
-    """One Captum LIG run (Gauss-Legendre nodes), batched by a token budget; returns per-position attributions."""
-    from captum.attr import LayerIntegratedGradients
+def _joint_ig(model: Any, rule: ShownRule, ids: torch.Tensor, mask: torch.Tensor, baseline: torch.Tensor,
+              x: torch.Tensor, active: np.ndarray, targets: torch.Tensor | int, n_steps: int
+              ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, np.ndarray]:
+    """One integrated-gradients path of the shown probability (Gauss-Legendre nodes, batched by a token budget).
+
+    Along one path the word embeddings go from the padding reference to the review's and the TF-IDF rows `x` from 0
+    (the empty text) to the review's, through `rule` (the model's decision). Returns per-position attributions
+    (rows, seq), per-feature attributions (rows, len(active)), the convergence deltas and the shown probabilities
+    at the review (rows, labels); everything in probability units, summing to p(review) - p(reference).
+    """
+    from captum.attr import IntegratedGradients
 
     net = model.model
-    per_seq = ids.shape[1]
-    n_rows = ids.shape[0]
+    layer = _embedding_layer(model)
+    per_seq, n_rows = ids.shape[1], ids.shape[0]
     # Captum needs at least two steps of every row per internal batch
     ibs = max(2 * n_rows, min(n_steps * n_rows, _TOKEN_BUDGET // max(1, per_seq)))
-    lig = LayerIntegratedGradients(_prob_fn(net), _embedding_layer(model))
+    with_x = rule.uses_baseline and x.shape[1] > 0
+
+    def forward(emb: torch.Tensor, *rest: torch.Tensor) -> torch.Tensor:
+        feats, ids_, mask_ = (rest if with_x else (None, *rest))
+        handle = layer.register_forward_hook(lambda _m, _i, _o: emb)  # the interpolated embeddings replace the layer's
+        try:
+            logits = _logits(net(input_ids=ids_, attention_mask=mask_))
+        finally:
+            handle.remove()
+        return rule.proba(logits.float(), feats if with_x else x.to(logits.device), active)
+
     with _IG_LOCK, torch.inference_mode(False), torch.enable_grad():
-        attr, delta = lig.attribute(ids, baselines=baseline, additional_forward_args=(mask,), target=targets,
-                                    n_steps=n_steps, internal_batch_size=ibs, return_convergence_delta=True)
-    return attr.sum(dim=-1).detach().double().cpu(), delta.detach().double().cpu()
+        with torch.no_grad():
+            emb, emb_base = layer(ids).detach(), layer(baseline).detach()
+            shown = forward(emb, *((x,) if with_x else ()), ids, mask).detach().double().cpu().numpy()
+        inputs = (emb, x) if with_x else (emb,)
+        refs = (emb_base, torch.zeros_like(x)) if with_x else (emb_base,)
+        ig = IntegratedGradients(forward)
+        attr, delta = ig.attribute(inputs, baselines=refs, additional_forward_args=(ids, mask), target=targets,
+                                   n_steps=n_steps, internal_batch_size=ibs, return_convergence_delta=True)
+    pos = attr[0].sum(dim=-1).detach().double().cpu()
+    feat = attr[1].detach().double().cpu() if with_x else torch.zeros((n_rows, x.shape[1]), dtype=torch.float64)
+    return pos, feat, delta.detach().double().cpu(), shown
 
 
 def _baseline_ids(ids: torch.Tensor, special: torch.Tensor, pad_id: int) -> torch.Tensor:
@@ -356,56 +382,74 @@ def _pad_id(model: Any) -> int:
     return int(pid) if pid is not None else 0
 
 
-def _decided_proba(model: Any, text: str, net_probs: np.ndarray) -> np.ndarray:
-    """The product's probabilities: SentimentModel may apply an ensemble/prior correction on top of the network."""
-    if isinstance(model, HFClassifier) or not callable(getattr(model, "predict_proba", None)):
-        return net_probs
-    threads = torch.get_num_threads()
-    try:
-        p = np.asarray(model.predict_proba([text]), dtype=np.float64).reshape(-1)
-    except Exception:  # a decision rule that cannot run here must not cost the explanation
-        return net_probs
-    finally:
-        if torch.get_num_threads() != threads:  # the scorer may pick its own thread count; IG keeps the caller's
-            torch.set_num_threads(threads)
-    return p if p.shape == net_probs.shape and np.all(np.isfinite(p)) else net_probs
+def word_tokens(rule: ShownRule, text: str, enc: _Encoded, pos_attr: Sequence[float],
+                active: np.ndarray, feat_attr: np.ndarray) -> tuple[list[dict[str, Any]], float]:
+    """One review's attributions as words of its text: word pieces summed per word, and the baseline's TF-IDF
+    features handed to the words they cover (engine.explain._shown.feature_words). When the baseline counts, words
+    after the transformer's window are listed too (the baseline reads the whole review). Returns the tokens and the
+    attribution that found no word (0 unless the review has no words)."""
+    spans, piece_word = _word_spans(text, enc.offsets, enc.special)
+    word_attr = np.zeros(len(spans), dtype=np.float64)
+    for pos, w in enumerate(piece_word):
+        if w >= 0:
+            word_attr[w] += float(pos_attr[pos])
+    lost = 0.0
+    if rule.uses_baseline:
+        after = spans[-1][1] if spans else 0
+        extra = [r for r in word_spans(text) if r[0] >= after] if after < len(text.rstrip()) else []
+        spans = spans + extra
+        word_attr = np.concatenate([word_attr, np.zeros(len(extra))])
+        from_features, lost = feature_words(rule, text, spans, active, np.asarray(feat_attr, dtype=np.float64))
+        word_attr += from_features
+    return [{"token": text[s:e], "start": int(s), "end": int(e), "attribution": float(a)}
+            for (s, e), a in zip(spans, word_attr)], lost
 
 
 def explain_review(model: SentimentLike, text: str, target: str | None = None, n_steps: int = FIRST_STEPS,
                    max_steps: int = 256, delta_tol: float = 0.05) -> ReviewExplanation:
-    """Attributes p(target | review) to the review's words; doubles IG steps until |delta| <= delta_tol.
+    """Attributes the shown p(target | review) to the review's words; doubles IG steps until |delta| <= delta_tol.
 
+    The attributed function is the model's decision (engine.explain._shown.ShownRule: for a SentimentModel the
+    transformer and the TF-IDF baseline combined with the ensemble weight and offsets; for a bare classifier its
+    softmax), computed in torch; `probabilities`, `label` and `probability` are that function at the review, so the
+    page's figure and the explained one are the same number. One integrated-gradients path moves the word embeddings
+    from padding to the review and the TF-IDF vector from the empty text's (0) to the review's, so both models'
+    attributions are in the same probability units and add up to p(review) - p(reference) within the delta.
     `n_steps` is the first try (Gauss-Legendre nodes converge fast: on the clothing reviews 12 steps met the 0.05
     tolerance for 47-48 of 50 reviews, 8 steps for 26, so starting at 12 is cheaper than doubling from 8; 12 steps
     of a 128-token review take ~0.6 s on two idle cores); it doubles up to `max_steps` while Captum's |convergence
     delta| exceeds `delta_tol`, and `steps_used`, `converged`, `step_history` and `note` record what happened.
-    Reviews longer than the model window are explained on their first window, with a note saying so.
-    `label`/`probability` are the model's decision (its `predict_proba`); the attributed quantity is the network's
-    softmax probability of the target (`target_probability`), which is what completeness and the delta refer to.
+    Reviews longer than the model window are explained on their first window (the baseline reads all of it), with
+    a note saying so. `model_probabilities` keep the transformer's own softmax for comparison.
     """
     t0 = time.perf_counter()
     text = "" if text is None else str(text)
     labels = _labels_of(model)
     if target is not None and target not in labels:
         raise ValueError(f"unknown target {target!r}; expected one of {', '.join(labels)}")
+    rule = shown_rule(model, len(labels))
     net, dev = model.model, _device(model.model)
     enc = _encode(model, text)
     ids = torch.tensor([enc.ids], device=dev)
     mask = torch.ones_like(ids)
     special = torch.tensor([enc.special], device=dev)
     base = _baseline_ids(ids, special, _pad_id(model))
+    active, x_np = rule.features([text])
+    x = torch.as_tensor(x_np)
 
     with _eval(net):
         with torch.inference_mode():
-            both = _prob_fn(net)(torch.cat([ids, base]), torch.cat([mask, mask])).double().cpu().numpy()
-        net_probs, base_probs = both[0], both[1]
-        probs = _decided_proba(model, text, net_probs)
+            logits = _logits(net(input_ids=torch.cat([ids, base]), attention_mask=torch.cat([mask, mask]))).float()
+            both = rule.proba(logits, torch.cat([x, torch.zeros_like(x)]), active).cpu().numpy()
+            net_probs = torch.softmax(logits[0], dim=-1).double().cpu().numpy()
+        probs, base_probs = both[0], both[1]
         pred = int(np.argmax(probs))
         t_idx = pred if target is None else labels.index(target)
 
         notes: list[str] = []
         history: list[tuple[int, float]] = []
-        if enc.n_explained == 0:
+        feat_attr = np.zeros(len(active))
+        if enc.n_explained == 0 and not len(active):
             attr_pos = torch.zeros(len(enc.ids), dtype=torch.float64)  # input == baseline: nothing to integrate
             delta_f, steps, converged = 0.0, 0, True
             notes.append("empty review: nothing to attribute")
@@ -413,13 +457,13 @@ def explain_review(model: SentimentLike, text: str, target: str | None = None, n
             steps = max(1, int(n_steps))
             cap = max(steps, int(max_steps))
             while True:
-                attr, delta = _ig(model, ids, mask, base, t_idx, steps)
+                attr, feats, delta, _ = _joint_ig(model, rule, ids, mask, base, x, active, t_idx, steps)
                 delta_f = float(delta.reshape(-1)[0])
                 history.append((steps, delta_f))
                 if abs(delta_f) <= delta_tol or steps >= cap or not math.isfinite(delta_f):
                     break
                 steps = min(steps * 2, cap)
-            attr_pos = attr[0]
+            attr_pos, feat_attr = attr[0], feats[0].numpy()
             converged = abs(delta_f) <= delta_tol
             if len(history) > 1 and converged:
                 notes.append(f"raised integration steps to {steps} to bring |delta| to {abs(delta_f):.3f} "
@@ -433,22 +477,21 @@ def explain_review(model: SentimentLike, text: str, target: str | None = None, n
         upto = max((e for e in (o[1] for o in enc.offsets)), default=0)
         notes.insert(0, f"explained the first {enc.n_explained} of {more}{enc.n_total} tokens "
                         f"(the model reads at most {_max_length(model)}, special tokens included); "
-                        f"text after character {upto} is not explained")
+                        f"text after character {upto} is not explained"
+                     + (" by the language model (the word-count model reads all of it)" if rule.uses_baseline
+                        else ""))
 
-    spans, piece_word = _word_spans(text, enc.offsets, enc.special)
-    word_attr = np.zeros(len(spans), dtype=np.float64)
-    for pos, w in enumerate(piece_word):
-        if w >= 0:
-            word_attr[w] += float(attr_pos[pos])
-    tokens = [{"token": text[s:e], "start": int(s), "end": int(e), "attribution": float(a)}
-              for (s, e), a in zip(spans, word_attr)]
+    tokens, lost = word_tokens(rule, text, enc, attr_pos.tolist(), active, feat_attr)
+    if abs(lost) > 1e-6:
+        notes.append(f"{lost:+.3f} of the attribution belongs to no word of the text")
     return ReviewExplanation(
         text=text, label=labels[pred], probability=float(probs[pred]),
         probabilities={lab: float(p) for lab, p in zip(labels, probs)},
-        target=labels[t_idx], target_probability=float(net_probs[t_idx]),
+        target=labels[t_idx], target_probability=float(probs[t_idx]),
         baseline_probability=float(base_probs[t_idx]),
         model_probabilities={lab: float(p) for lab, p in zip(labels, net_probs)}, tokens=tokens,
         convergence_delta=delta_f,
         steps_used=steps, converged=converged, step_history=history, n_tokens_explained=enc.n_explained,
         n_tokens_total=enc.n_total, note="; ".join(notes) or None, seconds=time.perf_counter() - t0,
+        ensemble_weight=rule.weight if rule.uses_baseline else 1.0,
     )

@@ -162,7 +162,8 @@ def drivers_for(store: Store, model: SentimentLike, category: str | None, start,
     cur = period_reviews(store, category, start_ts, end_ts)
     prev = period_reviews(store, category, prev_start, prev_end)
     version = getattr(model, "version", None)
-    key = {"what": "category_drivers", "category": category, "start": start_ts.isoformat(),
+    # "of": drivers made before they explained the shown decision (the transformer alone) are not reused
+    key = {"what": "category_drivers", "of": "shown decision", "category": category, "start": start_ts.isoformat(),
            "end": end_ts.isoformat(), "sample_size": sample_size, "seed": int(seed), "n_steps": int(n_steps),
            "reviews": _digest(cur, prev)}
 

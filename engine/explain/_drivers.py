@@ -23,12 +23,13 @@ from ._attributions import (
     _device,
     _encode,
     _eval,
-    _ig,
+    _joint_ig,
     _labels_of,
     _pad_id,
     _Progress,
-    _word_spans,
+    word_tokens,
 )
+from ._shown import shown_rule
 from ._batch import word_attributions
 from ._faithfulness import _is_word
 
@@ -105,9 +106,11 @@ def _terms(text: str, tokens: Sequence[dict[str, Any]], bigrams: bool) -> dict[s
 def _batch_word_attributions(model: Any, texts: Sequence[str], target_names: Sequence[str], n_steps: int,
                              batch_size: int, progress: _Progress | None = None
                              ) -> tuple[list[dict[str, list[dict[str, Any]]]], np.ndarray]:
-    """IG for several reviews and several targets per forward batch; returns per-review word tokens per target."""
+    """IG of the shown probability (the model's decision, as explain_review) for several reviews and targets per
+    forward batch; returns per-review word tokens per target and the deltas (reviews x targets)."""
     labels = _labels_of(model)
     t_ids = [labels.index(t) for t in target_names]
+    rule = shown_rule(model, len(labels))
     dev = _device(model.model)
     pad = _pad_id(model)
     encs = [_encode(model, t) for t in texts]
@@ -127,21 +130,18 @@ def _batch_word_attributions(model: Any, texts: Sequence[str], target_names: Seq
                 mask[r, :n] = 1
                 spec[r, :n] = torch.tensor(encs[i].special)
             base = _baseline_ids(ids, spec, pad)
+            active, x = rule.features([texts[i] for i in idx])
             k = len(t_ids)
             tgt = torch.tensor([t for t in t_ids for _ in idx], device=dev)
-            attr, delta = _ig(model, ids.repeat(k, 1).to(dev), mask.repeat(k, 1).to(dev),
-                              base.repeat(k, 1).to(dev), tgt, n_steps)
+            attr, feats, delta, _ = _joint_ig(model, rule, ids.repeat(k, 1).to(dev), mask.repeat(k, 1).to(dev),
+                                              base.repeat(k, 1).to(dev), torch.as_tensor(x).repeat(k, 1), active,
+                                              tgt, n_steps)
             for j, name in enumerate(target_names):
                 for r, i in enumerate(idx):
-                    row = attr[j * len(idx) + r]
-                    deltas[i, j] = float(delta[j * len(idx) + r])
-                    spans, pw = _word_spans(texts[i], encs[i].offsets, encs[i].special)
-                    wa = np.zeros(len(spans))
-                    for pos, w in enumerate(pw):
-                        if w >= 0:
-                            wa[w] += float(row[pos])
-                    results[i][name] = [{"token": texts[i][s:e], "start": s, "end": e, "attribution": float(a)}
-                                        for (s, e), a in zip(spans, wa)]
+                    row = j * len(idx) + r
+                    deltas[i, j] = float(delta[row])
+                    results[i][name], _ = word_tokens(rule, texts[i], encs[i], attr[row].tolist(), active,
+                                                      feats[row].numpy())
             if progress is not None:
                 done = min(len(order), b + batch_size)
                 progress(done / max(1, len(order)), f"attributed {done} of {len(order)} reviews")
@@ -196,8 +196,9 @@ def category_drivers(model: SentimentLike, texts: Sequence[str], review_ids: Seq
                      engine: Engine | None = None) -> pd.DataFrame:
     """Which words push a category's reviews toward negative / positive, with review links and period change.
 
-    Word attributions (probability units, IG with a fixed `n_steps`, default 16, no step doubling) toward the
-    "negative" and toward the "positive" class are summed per term per review (lower-cased; stop words,
+    Word attributions of the shown probability (the model's decision: transformer and word-count baseline
+    combined, as on the Explain page; probability units, IG with a fixed `n_steps`, default 16, no step doubling)
+    toward the "negative" and toward the "positive" class are summed per term per review (lower-cased; stop words,
     negations-alone and punctuation dropped; adjacent-word bigrams too), then averaged over the sampled reviews
     that contain the term.  At most `sample_size` reviews are used (seeded sample); `df.attrs` and the
     `sample_size`/`n_available` columns state it.  Cost: 2 × n_steps forward+backward passes per review

@@ -13,7 +13,7 @@ from ._attributions import (
     ReviewExplanation,
     SentimentLike,
     _labels_of,
-    _predict_proba,
+    _texts_proba,
 )
 from ._words import is_cjk
 
@@ -42,7 +42,9 @@ def faithfulness(model: SentimentLike, text: str, explanation: ReviewExplanation
                  fractions: Sequence[float] = (0.1, 0.2, 0.3), n_random: int = 5, seed: int = 0) -> Faithfulness:
     """Deletion test (AOPC): do the most-attributed words lower p(explained class) more than random words do?
 
-    The probability is the network's softmax for the explained class, i.e. the function the attributions explain.
+    The probability is the shown one (the model's decision: transformer and baseline combined, computed in torch
+    as in explain_review), i.e. the function the attributions explain; its value at the untouched text is the
+    explanation's `target_probability`.
 
     For each fraction f, k = max(1, round(f * n_words)) words are deleted from the text: the k with the highest
     attribution toward the explained class (the predicted class by default), and `n_random` random k-sets.
@@ -68,7 +70,7 @@ def faithfulness(model: SentimentLike, text: str, explanation: ReviewExplanation
         for f in fractions:
             pick = rng.choice(n, size=ks[f], replace=False)
             texts.append(_delete_spans(text, [cands[int(i)][:2] for i in pick]))
-    p = _predict_proba(model, texts)[:, t_idx]
+    p = _texts_proba(model, texts)[:, t_idx]
     p0 = p[0]
     nf = len(fractions)
     drops_top = {f: float(p0 - p[1 + j]) for j, f in enumerate(fractions)}

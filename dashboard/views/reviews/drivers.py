@@ -17,8 +17,9 @@ from engine.store import safe_csv_bytes
 
 st.title("Drivers")
 model_fallback_notice()
-st.caption("What is driving negative (and positive) reviews in a category: the words the sentiment model leans on "
-           "most, summed over the category's reviews in a period.")
+st.caption("What is driving negative (and positive) reviews in a category: the words that push the label the app "
+           "shows (the sentiment model's decision, as on the Explain page) the most, summed over the category's "
+           "reviews in a period.")
 
 require_sentiment_model("No sentiment model yet: drivers need a trained model. Train one on the Training page, "
                         "then come back here.")

@@ -18,8 +18,8 @@ _CHOSEN = "explain_review_id"  # set by the Sentiment and Drivers pages' "Explai
 
 st.title("Explain")
 model_fallback_notice()
-st.caption("Which words pushed the sentiment model toward its label, with a check of how far the explanation "
-           "can be trusted.")
+st.caption("Which words pushed the sentiment model toward the label it shows, with a check of how far the "
+           "explanation can be trusted.")
 
 require_sentiment_model("No sentiment model yet: explanations need a trained model. Train one on the Training "
                         "page (a few minutes on your own rated reviews), then come back here.")
@@ -87,18 +87,15 @@ except services.ExplainUnavailable as exc:
     st.stop()
 e, fa = res.explanation, res.faithfulness
 
-# ---- prediction
+# ---- prediction: the figures the highlights explain (computed by the same function)
+reading = services.explanation_reading(e, review)
 cols = st.columns(4)
-cols[0].metric("Predicted label", e.label, help="The model's decision, as stored scores and `storelens sentiment "
-                                                "predict` report it.")
+cols[0].metric("Predicted label", e.label, help="The model's decision, recomputed here with the function the "
+                                                "highlights explain.")
 for col, label in zip(cols[1:], e.probabilities):
     col.metric(f"P({label})", f"{e.probabilities[label]:.1%}")
-
-net_p = e.model_probabilities.get(e.target, e.target_probability)
-if abs(net_p - e.probabilities.get(e.target, net_p)) > 0.05:
-    st.caption(f"The label and probabilities above are the model's decision (its fine-tuned transformer combined "
-               f"with a word-count baseline and corrected for how often each label occurs); the highlighted words "
-               f"explain the transformer alone, which gives P({e.target}) = {net_p:.1%}.")
+if reading.stored_note:
+    st.caption(reading.stored_note)
 active = services.sentiment_active_version()
 if res.model_version and active and res.model_version != active:
     st.warning(f"The active model version {services.plain(active)} could not be loaded; this explanation uses "
@@ -113,26 +110,23 @@ else:
     st.warning(fa.badge, icon=":material/warning:")
 
 # ---- the review, highlighted (escaped by engine.explain.highlight_html: the only HTML on this page)
-st.subheader("The review, word by word")
+st.subheader(reading.headline)
+st.caption(reading.scope)
 st.html(res.html)
 if e.truncated:
     st.warning(services.plain(e.note), icon=":material/content_cut:")
 
 c1, c2 = st.columns([1, 3])
-c1.metric("Convergence delta", f"{e.convergence_delta:+.4f}",
-          help="Captum's completeness error: sum of the attributions minus the change in probability from the "
-               "all-padding baseline to the review. Small means the attributions add up.")
+c1.metric("Weights add up within", f"{abs(e.convergence_delta):.3f}", help=reading.adds_up_help)
 first = e.step_history[0][0] if e.step_history else e.steps_used
 steps = f"{e.steps_used} integration steps"
 if len(e.step_history) > 1:
     steps += f" (raised from {first}: " + ", ".join(f"{s} steps → |δ| {abs(d):.3f}" for s, d in e.step_history) + ")"
 if e.converged:
-    c2.caption(f"Converged: |δ| ≤ 0.05 with {steps}. Attributions are in probability units: they sum to "
-               f"P({e.target}) at the review ({e.target_probability:.3f}) minus at an all-padding baseline "
-               f"({e.baseline_probability:.3f}).")
+    c2.caption(f"{reading.adds_up} Checked with {steps}; the weights are in probability units.")
 else:
-    c2.warning(f"Not converged: |δ| = {abs(e.convergence_delta):.3f} > 0.05 after {steps}; the attributions are "
-               "approximate.", icon=":material/warning:")
+    c2.warning(f"Not converged: the weights add up only within {abs(e.convergence_delta):.3f} (more than 0.05) "
+               f"after {steps}; they are approximate.", icon=":material/warning:")
 if e.note and not e.truncated and len(e.step_history) <= 1 and e.converged:
     c2.caption(services.plain(e.note))
 
