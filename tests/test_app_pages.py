@@ -191,6 +191,9 @@ def test_plain_text_is_inert_markdown():
     from dashboard import services
 
     assert services.plain("**a** <b> [l](u) :red[x]") == r"\*\*a\*\* \<b\> \[l\]\(u\) \:red\[x\]"
-    # Addresses and URLs keep their text but not the shape Markdown turns into a link (a joiner, U+2060, breaks it).
-    assert services.plain("jane@shop.example, https://x.example, www.y.example, 10:00") == (
-        "jane@\u2060shop\\.example, https\\:\u2060//x\\.example, www\u2060\\.y\\.example, 10\\:00")
+    # Addresses and URLs keep their text but not the shape Markdown turns into a link: an empty colour directive
+    # (no character, so a copy is exact) splits the text where the link would start; product text such as
+    # "NDCG@10" or a time is left as it is.
+    assert services.plain("jane@shop.example, https://x.example, www.y.example, 10:00, NDCG@10") == (
+        "jane:gray[]@shop\\.example, https:gray[]\\://x\\.example, w:gray[]ww\\.y\\.example, 10\\:00, NDCG@10")
+    assert "\u2060" not in services.plain("jane@shop.example www.y.example")

@@ -7,15 +7,23 @@ import re
 __all__ = ["plain", "first_text", "one_line", "duration"]
 
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>:~$&=])")
-# GitHub-flavoured Markdown links e-mail addresses, www. names and scheme:// URLs found in text, escaped or not; an
-# invisible word joiner after the '@', the 'www' or the ':' keeps the text as it reads without forming one.
-_AUTOLINK = re.compile(r"(@|\bwww(?=\.)|:(?=//))", re.IGNORECASE)
+# GitHub-flavoured Markdown links e-mail addresses, www. names and scheme:// URLs found in a text node, escaped or
+# not (entities and backslash escapes are decoded before it looks). An empty Streamlit colour directive in front of
+# the '@' of an address, inside the 'www' of a name ('w|ww.': a part that starts with 'www.' would be linked again)
+# or in front of the ':' of a '://' splits the text node there: nothing is linked, and the page shows and copies
+# exactly the original characters (an invisible character, such as the word joiner used before, is copied too).
+# Only what could form a link is split, so "NDCG@10" or "10:30" pass through as they are.
+_AUTOLINK = re.compile(r"(?<=[\w.+-])(?=@[\w-]+\.[\w-])|(?<=\bw)(?=ww\.)|(?=://)", re.IGNORECASE)
+_SPLIT = "\x00"  # marks a split until the markup is escaped (a NUL of the text itself, invisible, is dropped)
+_SPLITTER = ":gray[]"
 
 
 def plain(text: object) -> str:
     """User text made inert for Streamlit's Markdown (labels, errors, captions): every markup character escaped, and
     no address or URL in it becomes a link."""
-    return _MD_SPECIAL.sub(r"\\\1", _AUTOLINK.sub("\\1\u2060", str(text))).replace("\n", " ")
+    text = str(text).replace(_SPLIT, "")
+    escaped = _MD_SPECIAL.sub(r"\\\1", _AUTOLINK.sub(_SPLIT, text)).replace("\n", " ")
+    return escaped.replace(_SPLIT, _SPLITTER)
 
 
 def first_text(*values: object, default: str = "") -> str:
