@@ -1,9 +1,11 @@
 """Explanations you can check: Captum word attributions for a review, a deletion test of their faithfulness,
 category drivers aggregated over many reviews (and the SQL that feeds them), and the escaped HTML the app shows.
 
-What is attributed: the softmax probability of the explained class, with Layer Integrated Gradients over the
-word-embedding layer and a baseline of padding tokens that keeps the special tokens in place; attributions sum to
-p(class | review) - p(class | baseline), and Captum's convergence delta is the error of that sum.
+What is attributed: the probability the product shows for the explained class, i.e. the model's decision (for a
+SentimentModel, the transformer and the TF-IDF baseline combined with the ensemble weight and offsets; for a bare
+classifier, its softmax), with integrated gradients over the word-embedding layer (reference: padding tokens, the
+special tokens kept in place) and the TF-IDF features (reference: the empty text) along one path; attributions sum
+to p(class | review) - p(class | reference), and Captum's convergence delta is the error of that sum.
 """
 
 from ._attributions import (
