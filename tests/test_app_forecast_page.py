@@ -58,8 +58,13 @@ def test_forecast_page_runs_a_forecast_in_the_background_and_shows_its_track_rec
     no_exception(at)
     assert any("ready" in s.value for s in at.success)
     labels = [m.label for m in at.metric]
-    assert labels[:5] == ["Forecast MASE", "Weekday median MASE", "Seasonal naive MASE", "AutoETS MASE",
-                          "80% band coverage"]
+    # plain readings as labels; the technical names (MASE, seasonal naive, AutoETS, coverage) in each one's help
+    assert labels[:5] == ["Forecast's error", "Same-weekday median's error", "Repeat last week: error",
+                          "Smoothing model's error", "Actuals inside the band"]
+    helps = [m.help for m in at.metric][:5]
+    assert all("MASE" in h for h in helps[:4]) and "Seasonal naive" in helps[2] and "AutoETS" in helps[3]
+    assert "coverage" in helps[4]
+    assert not any("MASE" in m.label for m in at.metric)
     assert [s.value for s in at.subheader][:3] == ["Track record", "Series by expected change", "Forecasts"]
     table = at.dataframe[0].value  # the series table comes first
     assert list(table["series"])[0] in {"total", "shoes", "bags", "hats"} and len(table) == 4
@@ -68,7 +73,8 @@ def test_forecast_page_runs_a_forecast_in_the_background_and_shows_its_track_rec
     # every series says how the model did against seasonal naive
     verdicts = [e.value for e in (*at.success, *at.info, *at.warning)]
     assert sum("seasonal naive" in v for v in verdicts) >= 4
-    assert any("Pearson correlation t-test" in c.value for c in at.caption)
+    assert any("Pearson correlation t-test" in c.proto.help for c in at.caption)  # the test named in help
+    assert any("unlikely to be chance" in c.value for c in at.caption)
     # the generated shop trades every day, so no series is said to be closed; the table says what is shown
     assert not any("learned from your orders" in c.value for c in at.caption)
     assert {"forecast shown", "mase_weekday_median", "closed"} <= set(table.columns)

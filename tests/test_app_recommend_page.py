@@ -7,7 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from _helpers import no_exception, open_page, serve_db
+from _helpers import no_exception, open_page, serve_db, texts
 from _recommend_data import PARTNER, PROBE, PROBE_HISTORY, planted_store
 from streamlit.testing.v1 import AppTest
 
@@ -59,7 +59,8 @@ def test_customer_recommendations_with_reasons_and_an_expanded_explanation(train
     text = _text(at)
     assert "item-kNN" in text  # the verdicts name the baseline, win or lose
     evaluation = at.dataframe[0].value
-    assert {"Model (EASE + features)", "Item-kNN (cosine)", "Popularity"} <= set(evaluation["method"])
+    assert {"StoreLens model", "Bought together", "Best sellers"} <= set(evaluation["method"])
+    assert not any("NDCG" in t for t in (*texts(at.success), *texts(at.warning)))  # the plain reading, not jargon
     recs = next(d.value for d in at.dataframe if "reason" in d.value.columns)
     assert PARTNER in recs["product_id"].tolist()[:3]
     assert PROBE_HISTORY not in recs["product_id"].tolist()

@@ -3,6 +3,8 @@ small shop learning its first segments in the background, and a shop with a trai
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from _helpers import no_exception, open_page, serve_db, texts
 from _shops import insert_lines, line, shop, trained_shop
@@ -40,9 +42,13 @@ def test_store_without_customer_ids_says_why(tmp_path, monkeypatch):
 
 def test_small_shop_learns_in_the_background_and_shows_why_no_risk(tmp_path, monkeypatch):
     path = serve_db(monkeypatch, tmp_path / "small.duckdb")
-    shop(path, n_customers=40, days=200).close()
+    store = shop(path, n_customers=40, days=200)
+    insert_lines(store, [line("x1", 1, "2024-03-01", "only-cancelled", "p1", 1, 5.0, status="cancelled")])
+    store.close()
     at = open_page(PAGE)
-    assert any("No segments yet for these 40 customers" in t for t in texts(at.info))
+    # the count said before learning is the count shown after it (an id with only a cancelled order is not one)
+    assert any("No segments yet for the 40 customers who bought something" in t and "1 more customer ids" in t
+               for t in texts(at.info))
     at.button(key="FormSubmitter:segments_form-Learn segments").click().run()
     no_exception(at)
     job = S.latest_job()
@@ -54,6 +60,14 @@ def test_small_shop_learns_in_the_background_and_shows_why_no_risk(tmp_path, mon
     assert any("No churn risk is shown: it needs about 240 days of order history" in t for t in texts(at.warning))
     assert at.metric[0].value == "40"
     assert at.selectbox(key="segments_download_band").disabled
+    assert not any("New orders arrived" in t for t in texts(at.info))
+    # orders imported after the version was trained: the page says so, and how to include them
+    export = Path(__file__).parent / "fixtures" / "formats" / "shopify_orders_export.csv"
+    [result] = S.import_files([S.ImportItem(str(export), export.name, None)])
+    assert result.report is not None and result.report.rows_loaded > 0
+    at.run()
+    assert any("New orders arrived after this version was trained" in t and "Learn segments again" in t
+               for t in texts(at.info))
 
 
 def test_trained_shop_shows_segments_risk_reasons_and_downloads(trained_db, monkeypatch):

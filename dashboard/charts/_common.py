@@ -11,10 +11,13 @@ import html
 import pandas as pd
 import plotly.graph_objects as go
 
-__all__ = ["FREQ_NAMES", "LABELS", "empty_figure", "safe", "template_safe"]
+__all__ = ["FREQ_NAMES", "LABELS", "MODEBAR_ROOM", "chart_title", "empty_figure", "safe", "template_safe"]
 
 FREQ_NAMES = {"D": "day", "W": "week", "M": "month"}
 LABELS = ("negative", "neutral", "positive")
+# Plotly draws its mode bar (zoom, lasso, download) over the top right of the figure while the mouse is on it; a
+# title starts below that band, so hovering a chart never hides what it shows.
+MODEBAR_ROOM = 30
 
 
 def safe(value: object) -> str:
@@ -25,6 +28,12 @@ def safe(value: object) -> str:
 def template_safe(value: object) -> str:
     """User text inside a hovertemplate: HTML-escaped, and '%' made inert so it is no template field."""
     return safe(value).replace("%", "&#37;")
+
+
+def chart_title(text: str) -> dict:
+    """A figure's title placed under the mode bar's band (the top margin grows to fit it), left-aligned."""
+    return dict(text=text, x=0, xref="paper", xanchor="left", yref="container", y=1, yanchor="top",
+                pad=dict(t=MODEBAR_ROOM, b=8), automargin=True)
 
 
 def empty_figure(message: str) -> go.Figure:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pandas as pd
 import plotly.graph_objects as go
 
-from ._common import empty_figure, safe, template_safe
+from ._common import chart_title, empty_figure, safe, template_safe
 
 __all__ = ["fan_chart", "lead_lag_bars", "selected_anomaly"]
 
@@ -76,7 +76,7 @@ def fan_chart(history: pd.DataFrame, forecast: pd.DataFrame, series: str, anomal
                 marker=dict(color="#d62728", size=10, symbol="x"),
                 customdata=[[_ANOMALY, series, str(pd.Timestamp(t).date())] for t in a["ts"]],
                 hovertemplate="%{x|%Y-%m-%d}: %{y:,.2f} outside the interval (click for its rows)<extra></extra>"))
-    fig.update_layout(title=safe(series), height=300, margin=dict(l=10, r=10, t=40, b=10), hovermode="closest",
+    fig.update_layout(title=chart_title(safe(series)), height=300, margin=dict(l=10, r=10, t=10, b=10), hovermode="closest",
                       legend=dict(orientation="h", yanchor="top", y=-0.12), yaxis_title=safe(metric), xaxis_title=None)
     return fig
 
@@ -107,7 +107,7 @@ def lead_lag_bars(df: pd.DataFrame) -> go.Figure:
     labels = [f"{safe(c)} (lag {int(lag)} wk)" for c, lag in zip(d["category"], d["peak_lag_weeks"])]
     fig = go.Figure(go.Bar(x=d["correlation"], y=labels, orientation="h", marker_color=colours,
                            hovertemplate="%{y}: r = %{x:.2f}<extra></extra>"))
-    fig.update_layout(title="Negative reviews vs later revenue",
-                      height=max(240, 40 * len(d) + 90), margin=dict(l=10, r=10, t=50, b=10),
-                      xaxis=dict(title="correlation of week-over-week changes", range=[-1, 1]))
+    fig.update_layout(title=chart_title("Negative reviews vs later revenue"),
+                      height=max(240, 40 * len(d) + 90), margin=dict(l=10, r=10, t=10, b=10),
+                      xaxis=dict(title="moves together (−1 to 1)", range=[-1, 1]))
     return fig

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import plotly.graph_objects as go
 
-from ._common import LABELS, empty_figure, safe
+from ._common import LABELS, chart_title, empty_figure, safe
 
 __all__ = ["confusion_matrix"]
 
@@ -26,7 +26,7 @@ def confusion_matrix(cm: list[list[int]] | None, labels: list[str] | tuple[str, 
         showscale=False, hovertemplate="true %{y}, predicted %{x}: %{text}<extra></extra>",
     ))
     fig.update_layout(
-        title=title, height=340, margin=dict(l=10, r=10, t=50, b=10),
+        title=chart_title(title), height=340, margin=dict(l=10, r=10, t=10, b=10),
         xaxis=dict(title="Label the model gave", side="bottom"),
         yaxis=dict(title="True label (from stars)", autorange="reversed"),
     )

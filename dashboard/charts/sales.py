@@ -6,7 +6,7 @@ from __future__ import annotations
 import pandas as pd
 import plotly.graph_objects as go
 
-from ._common import FREQ_NAMES, empty_figure, safe, template_safe
+from ._common import FREQ_NAMES, chart_title, empty_figure, safe, template_safe
 
 __all__ = ["revenue_over_time", "top_products_bar"]
 
@@ -35,8 +35,8 @@ def revenue_over_time(df: pd.DataFrame, freq: str = "W", currency: str | None = 
             hovertemplate=f"{name}<br>{unit} of %{{x|%Y-%m-%d}}: %{{y:,.2f}}<extra></extra>",
         ))
     fig.update_layout(
-        title=f"{money} per {unit} by category (click a bar for its orders)", height=400, barmode="stack",
-        margin=dict(l=10, r=10, t=50, b=10), legend=dict(orientation="h", yanchor="top", y=-0.2),
+        title=chart_title(f"{money} per {unit} by category (click a bar for its orders)"), height=400,
+        barmode="stack", margin=dict(l=10, r=10, t=10, b=10), legend=dict(orientation="h", yanchor="top", y=-0.2),
         yaxis_title=money, xaxis_title=None, clickmode="event+select", bargap=0.15,
     )
     return fig
@@ -65,8 +65,8 @@ def top_products_bar(df: pd.DataFrame, currency: str | None = None) -> go.Figure
         hovertext=[template_safe(n) for n in raw[::-1]], hovertemplate="%{hovertext}: %{x:,.2f}<extra></extra>",
     ))
     fig.update_layout(
-        title="Top products (click a bar for its orders)", height=max(260, 28 * len(df) + 80),
-        margin=dict(l=10, r=10, t=50, b=10), xaxis_title=_money(currency), yaxis=dict(type="category", automargin=True),
+        title=chart_title("Top products (click a bar for its orders)"), height=max(260, 28 * len(df) + 80),
+        margin=dict(l=10, r=10, t=10, b=10), xaxis_title=_money(currency), yaxis=dict(type="category", automargin=True),
         clickmode="event+select",
     )
     return fig

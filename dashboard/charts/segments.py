@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from ._common import empty_figure, safe, template_safe
+from ._common import chart_title, empty_figure, safe, template_safe
 
 __all__ = ["SEGMENT_COLOURS", "segment_map", "selected_customers", "segment_profile", "churn_distribution",
            "reliability_curve", "backtest_bars"]
@@ -43,8 +43,8 @@ def segment_map(customers: pd.DataFrame, names: list[str]) -> go.Figure:
                           "<extra></extra>",
         ))
     fig.update_layout(
-        height=460, margin=dict(l=10, r=10, t=40, b=10),
-        title="Segment map (click a point, or lasso a group with the mode bar)",
+        height=460, margin=dict(l=10, r=10, t=10, b=10),
+        title=chart_title("Segment map (click a point, or lasso a group with the mode bar)"),
         xaxis=dict(title=None, showticklabels=False, zeroline=False), legend=dict(orientation="h", y=-0.05),
         yaxis=dict(title=None, showticklabels=False, zeroline=False),
     )  # Streamlit sets clickmode/dragmode: a click selects a point, the lasso is in the mode bar
@@ -88,9 +88,11 @@ def segment_profile(segments: list[dict], store: dict) -> go.Figure:
         colorbar=dict(title="vs store", tickvals=[-2, 0, 2], ticktext=["¼×", "1×", "4×"]),
         hovertemplate="%{y}<br>%{x}: %{text}<extra></extra>",
     ))
-    fig.update_layout(height=120 + 45 * len(segments), margin=dict(l=10, r=10, t=40, b=10),
-                      title="Segment profiles (typical value; colour: compared with the store)")
-    fig.update_yaxes(autorange="reversed")
+    fig.update_layout(height=160 + 45 * len(segments), margin=dict(l=10, r=10, t=10, b=10),
+                      title=chart_title("Segment profiles (typical value; colour: compared with the store)"))
+    # long segment names and column names get the room they need instead of being cut at the figure's edge
+    fig.update_yaxes(autorange="reversed", automargin=True)
+    fig.update_xaxes(automargin=True, tickangle=-30)
     return fig
 
 
@@ -105,8 +107,9 @@ def churn_distribution(customers: pd.DataFrame, bands: dict[str, tuple[float, fl
     for name, (lo, hi) in bands.items():
         fig.add_vrect(x0=lo, x1=min(hi, 1.0), fillcolor=shades.get(name, "#aaa"), opacity=0.08, line_width=0,
                       annotation_text=name, annotation_position="top left")
-    fig.update_layout(height=320, margin=dict(l=10, r=10, t=40, b=10), title="Churn risk of today's customers",
-                      xaxis=dict(title="P(no purchase in the horizon)", range=[0, 1], tickformat=".0%"),
+    fig.update_layout(height=320, margin=dict(l=10, r=10, t=10, b=10),
+                      title=chart_title("Churn risk of today's customers"),
+                      xaxis=dict(title="chance of no purchase within the horizon", range=[0, 1], tickformat=".0%"),
                       yaxis_title="Customers", bargap=0.05)
     return fig
 
@@ -119,13 +122,15 @@ def reliability_curve(reliability: dict | None) -> go.Figure:
     df = pd.DataFrame(bins)
     fig = go.Figure()
     fig.add_trace(go.Scatter(x=[0, 1], y=[0, 1], mode="lines", line=dict(dash="dot", color="#999"),
-                             name="perfect calibration", hoverinfo="skip"))
+                             name="risk said = share that left", hoverinfo="skip"))
     fig.add_trace(go.Scatter(x=df["mean_predicted"], y=df["observed"], mode="lines+markers", name="model",
                              marker=dict(size=np.clip(np.sqrt(df["n"]) * 1.2, 5, 22), color="#4c78a8"),
                              customdata=df["n"], hovertemplate="predicted %{x:.0%}<br>observed %{y:.0%}<br>"
                                                                "%{customdata} customers<extra></extra>"))
-    fig.update_layout(height=320, margin=dict(l=10, r=10, t=40, b=10),
-                      title=f"Reliability on the backtest (calibration error {reliability.get('ece', 0):.3f})",
+    # the calibration error (ECE) read as what it is: how far, on average, the risk said is from the share that left
+    fig.update_layout(height=320, margin=dict(l=10, r=10, t=10, b=10),
+                      title=chart_title(f"Risk said vs what happened: {reliability.get('ece', 0) * 100:.1f} points "
+                                        "apart on average"),
                       xaxis=dict(title="Predicted risk", range=[0, 1], tickformat=".0%"),
                       yaxis=dict(title="Did not buy again", range=[0, 1], tickformat=".0%"),
                       legend=dict(orientation="h", y=-0.25))
@@ -137,14 +142,18 @@ def backtest_bars(churn: dict) -> go.Figure:
     if not churn.get("available"):
         return empty_figure("No backtest for this store")
     names = ["model", "recency_only", "frequency_only", "monetary_only", "rfm_logistic"]
+    labels = ["churn model", "days since last order", "number of orders", "spend", "RFM formula"]
     aucs = [churn["model"]["auc"]] + [churn["baselines"][n]["auc"] for n in names[1:]]
     briers = [churn["model"]["brier"]] + [churn["baselines"][n]["brier"] for n in names[1:]]
     fig = go.Figure(go.Bar(
-        x=[n.replace("_", " ") for n in names], y=aucs, customdata=briers, text=[f"{a:.3f}" for a in aucs],
+        x=labels, y=aucs, customdata=briers, text=[f"{a:.0%}" for a in aucs],
         marker_color=["#4c78a8"] + ["#bbbbbb"] * 4,
-        hovertemplate="%{x}<br>AUC %{y:.3f}<br>Brier %{customdata:.3f}<extra></extra>",
+        hovertemplate="%{x}<br>ranks a leaver above a stayer %{y:.1%} of the time (AUC %{y:.3f})<br>"
+                      "probability error (Brier score) %{customdata:.3f}<extra></extra>",
     ))
     lo = max(0.0, min(aucs) - 0.05)
-    fig.update_layout(height=320, margin=dict(l=10, r=10, t=40, b=10), yaxis=dict(title="AUC", range=[lo, 1]),
-                      title="Backtest: who did not come back (higher is better)")
+    fig.update_layout(height=320, margin=dict(l=10, r=10, t=10, b=10),
+                      yaxis=dict(title="leaver ranked first", range=[lo, 1], tickformat=".0%"),
+                      title=chart_title("Backtest: how often a customer who left is ranked above one who stayed "
+                                        "(50% = coin toss)"))
     return fig

@@ -11,7 +11,7 @@ from __future__ import annotations
 import pandas as pd
 import plotly.graph_objects as go
 
-from ._common import FREQ_NAMES, LABELS, empty_figure, safe, template_safe
+from ._common import FREQ_NAMES, LABELS, chart_title, empty_figure, safe, template_safe
 
 __all__ = ["LABEL_COLOURS", "sentiment_shares", "sentiment_small_multiples", "category_sentiment",
            "rating_vs_sentiment", "selected_point", "language_mix", "negative_by_language"]
@@ -47,7 +47,7 @@ def sentiment_shares(df: pd.DataFrame, freq: str = "W", category: str | None = N
     unit = FREQ_NAMES.get(freq, "period")
     title = f"Sentiment per {unit}: {safe(category) if category is not None else 'all categories'}"
     fig.update_layout(
-        title=title, barmode="stack", height=380, margin=dict(l=10, r=10, t=50, b=10), bargap=0.1,
+        title=chart_title(title), barmode="stack", height=380, margin=dict(l=10, r=10, t=10, b=10), bargap=0.1,
         yaxis=dict(title="Share of reviews", tickformat=".0%", range=[0, 1]), xaxis_title=None,
         legend=dict(orientation="h", yanchor="bottom", y=-0.3), clickmode="event+select",
     )
@@ -72,10 +72,11 @@ def sentiment_small_multiples(df: pd.DataFrame, freq: str = "W", max_categories:
             fig.add_trace(trace, row=i // cols + 1, col=i % cols + 1)
     fig.update_yaxes(tickformat=".0%", range=[0, 1])
     fig.update_layout(  # no legend to collide with the panel titles: the title names the three colours
-        barmode="stack", bargap=0.1, height=max(300, 190 * rows + 70), margin=dict(l=10, r=10, t=70, b=10),
+        barmode="stack", bargap=0.1, height=max(300, 190 * rows + 70), margin=dict(l=10, r=10, t=40, b=10),
         showlegend=False, clickmode="event+select",
-        title=f"Sentiment per {FREQ_NAMES.get(freq, 'period')} by category: <span style='color:#d62728'>negative"
-              "</span>, <span style='color:#7f7f7f'>neutral</span>, <span style='color:#2ca02c'>positive</span>",
+        title=chart_title(f"Sentiment per {FREQ_NAMES.get(freq, 'period')} by category: <span style='color:#d62728'>"
+                          "negative</span>, <span style='color:#7f7f7f'>neutral</span>, <span style='color:#2ca02c'>"
+                          "positive</span>"),
     )
     return fig
 
@@ -116,11 +117,10 @@ def category_sentiment(df: pd.DataFrame) -> go.Figure:
     fig.update_xaxes(tickformat=".0%", range=[0, 1], tickvals=[0, 0.5, 1], row=1, col=1)
     fig.update_xaxes(range=[0.8, 6.2], tickvals=[1, 3, 5], row=1, col=2)
     fig.update_layout(
-        barmode="stack", height=max(300, 36 * len(df) + 150), margin=dict(l=10, r=30, t=80, b=10),
+        barmode="stack", height=max(300, 36 * len(df) + 150), margin=dict(l=10, r=30, t=40, b=10),
         yaxis=dict(type="category", automargin=True), showlegend=False,  # the title names the colours
-        title=dict(text="By category: <span style='color:#d62728'>negative</span>, "
-                        "<span style='color:#7f7f7f'>neutral</span>, <span style='color:#2ca02c'>positive</span>",
-                   y=0.98, yanchor="top"),
+        title=chart_title("By category: <span style='color:#d62728'>negative</span>, "
+                          "<span style='color:#7f7f7f'>neutral</span>, <span style='color:#2ca02c'>positive</span>"),
         clickmode="event+select",
     )
     return fig
@@ -157,8 +157,8 @@ def rating_vs_sentiment(df: pd.DataFrame, freq: str = "W", category: str | None 
     fig.update_yaxes(title_text="Average rating", range=[1, 5], secondary_y=False)
     fig.update_yaxes(title_text="Net sentiment", range=[-1, 1], secondary_y=True, showgrid=False)
     fig.update_layout(
-        title=f"Average rating beside sentiment per {unit}: {who}", height=340,
-        margin=dict(l=10, r=10, t=50, b=10), hovermode="closest", clickmode="event+select",
+        title=chart_title(f"Average rating beside sentiment per {unit}: {who}"), height=340,
+        margin=dict(l=10, r=10, t=10, b=10), hovermode="closest", clickmode="event+select",
         legend=dict(orientation="h", yanchor="bottom", y=-0.35),
     )
     return fig
@@ -198,9 +198,9 @@ def language_mix(df: pd.DataFrame, names: dict[str, str]) -> go.Figure:
             y=ys, x=df[f"n_{label}"], orientation="h", name=label, marker_color=LABEL_COLOURS[label],
             customdata=df[f"share_{label}"],
             hovertemplate=f"%{{y}}<br>{label}: %{{x:,}} reviews (%{{customdata:.0%}})<extra></extra>"))
-    fig.update_layout(barmode="stack", height=max(220, 34 * len(df) + 120), margin=dict(l=10, r=10, t=50, b=10),
+    fig.update_layout(barmode="stack", height=max(220, 34 * len(df) + 120), margin=dict(l=10, r=10, t=10, b=10),
                       yaxis=dict(type="category", automargin=True), xaxis_title="reviews",
-                      title=dict(text="Reviews per language", y=0.97, yanchor="top"),
+                      title=chart_title("Reviews per language"),
                       legend=dict(orientation="h", y=-0.2))
     return fig
 
@@ -215,7 +215,7 @@ def negative_by_language(df: pd.DataFrame, names: dict[str, str], freq: str = "W
             x=part["period"], y=part["share_negative"], mode="lines+markers", name=safe(names.get(code, code)),
             customdata=part[["n_negative", "n"]].to_numpy(),
             hovertemplate="%{x|%Y-%m-%d}: %{y:.0%} negative (%{customdata[0]} of %{customdata[1]})<extra></extra>"))
-    fig.update_layout(height=320, margin=dict(l=10, r=10, t=50, b=10), yaxis=dict(tickformat=".0%", rangemode="tozero"),
-                      title=dict(text=f"Negative share per {FREQ_NAMES.get(freq, freq)} and language", y=0.97,
-                                 yanchor="top"), legend=dict(orientation="h", y=-0.2))
+    fig.update_layout(height=320, margin=dict(l=10, r=10, t=10, b=10), yaxis=dict(tickformat=".0%", rangemode="tozero"),
+                      title=chart_title(f"Negative share per {FREQ_NAMES.get(freq, freq)} and language"),
+                      legend=dict(orientation="h", y=-0.2))
     return fig

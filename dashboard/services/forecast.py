@@ -34,7 +34,7 @@ __all__ = [
     "METRIC_LABELS", "DIMENSION_LABELS", "FREQ_LABELS", "HORIZONS", "LEADLAG_TEST", "dimensions", "request",
     "data_key", "current_hash", "saved_forecast", "start_forecast", "forecast_outcome", "series_table", "verdict",
     "method_label", "closed_note", "run_estimate",
-    "anomaly_table", "anomaly_rows", "lead_lag",
+    "anomaly_table", "anomaly_rows", "lead_lag", "lead_lag_table", "chance_reading", "MASE_HELP", "SEASON_NAMES",
 ]
 
 METRIC_LABELS: dict[str, str] = {"revenue": "Revenue", "units": "Units", "orders": "Orders",
@@ -43,6 +43,10 @@ DIMENSION_LABELS: dict[str, str] = {TOTAL: "Total only", "category": "Category",
                                     "product_id": "Product (top N)", "product_name": "Product name (top N)",
                                     "currency": "Currency", "status": "Status"}
 FREQ_LABELS: dict[str, str] = {"D": "Daily", "W": "Weekly"}
+SEASON_NAMES: dict[str, str] = {"D": "week", "W": "year"}  # what seasonal naive repeats at each frequency
+MASE_HELP = ("MASE (mean absolute scaled error): the forecast's average miss divided by that of seasonal naive, "
+             "which repeats the last season (the same day last week for daily series, the same week last year for "
+             "weekly ones). Below 1 beats it; 0.80 misses a fifth less.")
 HORIZONS: dict[str, list[int]] = {"D": [7, 14, 28, 56, 91], "W": [4, 8, 13, 26]}
 
 
@@ -181,13 +185,13 @@ def verdict(model: ForecastModel, series: str) -> tuple[str, str]:
         return "info", "Too little variation in this series to score the backtest."
     shown = METHOD_LABELS.get(row.get("method", "model"), "the forecast")
     best = METHOD_LABELS.get(row["winner"], row["winner"])
-    vs = f"MASE {mase:.2f}; seasonal naive {naive:.2f}" + ("" if pd.isna(median) else f", weekday median {median:.2f}")
+    vs = f"error {mase:.2f}; seasonal naive {naive:.2f}" + ("" if pd.isna(median) else f", weekday median {median:.2f}")
     if row["model_loses"] or (not pd.isna(median) and mase > median):
         return "warning", (f"The forecast shown ({shown}) loses to a simple method here ({vs}); {best} did best in "
                            f"the backtest.")
     best_mase = row[f"mase_{row['winner']}"]
     if row["winner"] not in ("model", row.get("method")) and best_mase < mase:
-        return "info", (f"Shown: {shown} ({vs}). {best} did best in the backtest (MASE {best_mase:.2f}), not by "
+        return "info", (f"Shown: {shown} ({vs}). {best} did best in the backtest (error {best_mase:.2f}), not by "
                         "enough over enough windows to switch to it.")
     return "success", f"Shown: {shown}, which beats the simple methods here ({vs})."
 
@@ -211,3 +215,21 @@ def anomaly_rows(model: ForecastModel, series: str, period: date, limit: int = 2
 def lead_lag(max_lag: int = 8) -> pd.DataFrame:
     """Does the weekly negative-review share lead revenue, per category."""
     return cache.sentiment_leads_sales(db_path(), sentiment_trends.data_version(store()), max_lag)
+
+
+def chance_reading(p_adjusted: float) -> str:
+    """An adjusted p-value as a shop owner reads it (the number itself goes in the column's help)."""
+    if p_adjusted is None or pd.isna(p_adjusted):
+        return "too few weeks to tell"
+    if p_adjusted < 0.001:
+        return "very unlikely to be chance"
+    if p_adjusted < 0.05:
+        return "unlikely to be chance"
+    return "could well be chance" if p_adjusted < 0.5 else "looks like chance"
+
+
+def lead_lag_table(lead: pd.DataFrame) -> pd.DataFrame:
+    """The lead/lag rows with a plain reading of each one's p-value first, in place of the statistical note."""
+    table = lead.drop(columns=["note"], errors="ignore")
+    table.insert(1, "reading", [chance_reading(p) for p in table["p_adjusted"]])
+    return table

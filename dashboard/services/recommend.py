@@ -32,8 +32,19 @@ __all__ = [
 ]
 
 RECOMMEND_JOB = "recommend_train"
-METHODS = {"model": "Model (EASE + features)", "item_knn": "Item-kNN (cosine)", "popularity": "Popularity",
-           "previously_bought_popularity": "Previously bought + popularity"}
+# each method as a shop owner would call it; METHOD_HELP gives the technical names
+METHODS = {"model": "StoreLens model", "item_knn": "Bought together", "popularity": "Best sellers",
+           "previously_bought_popularity": "Bought before, then best sellers"}
+METHOD_HELP = ("StoreLens model: EASE with product features. Bought together: item-kNN (cosine similarity of who "
+               "bought what). Best sellers: popularity. Bought before, then best sellers: previously bought + "
+               "popularity.")
+EVALUATION_HELP = {
+    "ranking quality": "NDCG@10: how high in the top 10 the products a customer really bought next were placed "
+                       "(1 = all of them first, 0 = none in the top 10).",
+    "found in top 10": "Recall@10: share of the products bought after the cut-off that were in the top 10.",
+    "vs bought together": "Ranking quality (NDCG@10) divided by that of 'bought together' (item-kNN) on the same "
+                          "customers: above 1.00x is better.",
+}
 
 
 def recommend_active_version() -> str | None:
@@ -49,36 +60,47 @@ def recommend_metrics() -> dict:
 
 
 def evaluation_table(metrics: dict) -> pd.DataFrame:
-    """One row per mode and method: NDCG@10, Recall@10 and the ratio to item-kNN, measured on the same split."""
+    """One row per mode and method: ranking quality (NDCG@10), found in top 10 (Recall@10) and the ratio to
+    'bought together' (item-kNN), measured on the same split; the columns' technical names are in EVALUATION_HELP."""
     rows = []
     for mode, res in metrics.get("modes", {}).items():
         knn = res.get("item_knn", {}).get("ndcg_at_10") or float("nan")
         for key, label in METHODS.items():
             if key in res:
-                rows.append({"mode": mode, "method": label, "NDCG@10": res[key]["ndcg_at_10"],
-                             "Recall@10": res[key]["recall_at_10"], "÷ item-kNN": res[key]["ndcg_at_10"] / knn,
-                             "customers": res.get("n_customers")})
-    return pd.DataFrame(rows, columns=["mode", "method", "NDCG@10", "Recall@10", "÷ item-kNN", "customers"])
+                rows.append({"mode": mode, "method": label, "ranking quality": res[key]["ndcg_at_10"],
+                             "found in top 10": res[key]["recall_at_10"],
+                             "vs bought together": res[key]["ndcg_at_10"] / knn, "customers": res.get("n_customers")})
+    return pd.DataFrame(rows, columns=["mode", "method", "ranking quality", "found in top 10", "vs bought together",
+                                       "customers"])
 
 
 def model_verdicts(metrics: dict) -> list[tuple[bool, str]]:
-    """Per mode: (model wins, sentence), the losing cases named plainly."""
+    """Per mode: (model wins, sentence), the losing cases named plainly: how much higher (or lower) the model
+    placed what customers went on to buy than the simple methods did (the NDCG@10 figures are in the table)."""
     out = []
     for mode, res in metrics.get("modes", {}).items():
         model, knn = res["model"]["ndcg_at_10"], res["item_knn"]["ndcg_at_10"]
         wins = model > knn
-        text = (f"{mode.capitalize()}: the model {'beats' if wins else 'does NOT beat'} item-kNN "
-                f"(NDCG@10 {model:.4f} vs {knn:.4f}).")
+        text = (f"{mode.capitalize()}: what customers went on to buy was ranked {_relative(model, knn)} by the "
+                "model than by 'bought together' (item-kNN).")
         prev = res.get("previously_bought_popularity")
         if prev is not None:
             beats_prev = model > prev["ndcg_at_10"]
             wins = wins and beats_prev
-            text += (f" It {'beats' if beats_prev else 'does NOT beat'} 'previously bought + popularity' "
-                     f"({prev['ndcg_at_10']:.4f}).")
+            text += f" Against 'bought before, then best sellers': {_relative(model, prev['ndcg_at_10'])}."
         if not wins:
             text += " Prefer the simpler method for this mode until more data is in."
         out.append((wins, text))
     return out
+
+
+def _relative(a: float, b: float) -> str:
+    """a against b in words: '12% higher', '3% lower', 'less than 1% higher', 'no higher'."""
+    if a == b or not b:
+        return "higher" if a > b else "no higher"
+    change = a / b - 1
+    size = "less than 1%" if abs(change) < 0.005 else f"{abs(change):.0%}"
+    return f"{size} {'higher' if change > 0 else 'lower'}"
 
 
 def recommend_customers() -> list[str]:
@@ -146,6 +168,6 @@ def recommend_job_outcome(job: Job) -> tuple[str, str] | None:
         return None
     if job.status == "done":
         r = job.result or {}
-        return "success", (f"Trained recommender {plain(r.get('model_version'))} in {duration(job.elapsed)}: "
-                           f"{plain(r.get('verdict', ''))}")
+        return "success", (f"Trained recommender {plain(r.get('model_version'))} in {duration(job.elapsed)}; "
+                           "how it did is below.")
     return ended_unfinished(job)

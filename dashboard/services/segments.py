@@ -35,6 +35,8 @@ __all__ = [
     "members",
     "members_csv",
     "churn_sentence",
+    "churn_help",
+    "SIGNAL_NAMES",
     "start_segmenting",
     "segments_job_outcome",
 ]
@@ -43,6 +45,9 @@ SEGMENT_JOB = "segments"
 RISK_BAND_NAMES = {"high": "High risk (60% and more)", "medium": "Medium risk (30–60%)",
                    "low": "Low risk (under 30%)"}
 CHANGE_DAYS = 90  # the segment table compares with the customers as they were this many days earlier
+# the simple signals the churn model is measured against, as a shop owner calls them
+SIGNAL_NAMES = {"recency_only": "days since last order", "frequency_only": "number of orders",
+                "monetary_only": "spend", "rfm_logistic": "an RFM formula"}
 
 
 @dataclass(frozen=True)
@@ -161,12 +166,33 @@ def members_csv(frame: pd.DataFrame) -> bytes:
 
 def churn_sentence(report: dict) -> tuple[str, str]:
     """(level, Markdown-safe sentence) about the churn model: why none is shown, or how it did against the
-    strongest simple signals ('warning' when it loses)."""
+    strongest simple signal, read plainly (AUC as how often a leaver is ranked above a stayer, the Brier score as
+    whether its percentages are closer to what happened); the technical figures are in churn_help. 'warning' when
+    it loses."""
     churn = report.get("churn") or {}
     if not churn.get("available"):
         return "warning", plain(churn.get("reason") or "No churn risk for this store.")
-    level = "info" if churn.get("beats_best_single") and churn.get("brier_below_rfm_logistic") else "warning"
-    return level, plain(churn.get("verdict", ""))
+    auc, best = churn["model"]["auc"], churn["baselines"][churn["best_single"]]["auc"]
+    signal = SIGNAL_NAMES.get(churn["best_single"], churn["best_single"].replace("_", " "))
+    wins, closer = churn.get("beats_best_single"), churn.get("brier_below_rfm_logistic")
+    text = (f"On past customers, churn risk ranked a customer who then stopped buying above one who kept buying "
+            f"{auc:.0%} of the time (a coin toss: 50%), {'better than' if wins else 'NOT better than'} "
+            f"{signal} alone ({best:.0%}); its percentages are {'closer to' if closer else 'NOT closer to'} what "
+            "happened than an RFM formula's.")
+    if not wins:
+        text += f" Sort by {signal} instead until more orders are in."
+    return ("info" if wins and closer else "warning"), text
+
+
+def churn_help(report: dict) -> str:
+    """The churn backtest's technical figures, for the help beside its plain reading."""
+    churn = report.get("churn") or {}
+    if not churn.get("available"):
+        return "No backtest."
+    m, lr = churn["model"], churn["baselines"]["rfm_logistic"]
+    return (f"AUC {m['auc']:.3f} (1.0 perfect, 0.5 coin toss) against {churn['best_single'].replace('_', ' ')} "
+            f"{churn['baselines'][churn['best_single']]['auc']:.3f}; Brier score {m['brier']:.3f} against the RFM "
+            f"logistic regression's {lr['brier']:.3f} (lower is better).")
 
 
 def start_segmenting(horizon_days: int = 90, seed: int = 0) -> Job:

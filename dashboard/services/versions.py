@@ -12,7 +12,7 @@ from .background import no_job_running
 from .display import duration, files_state, plain, trained_at
 from .session import store
 
-__all__ = ["FAMILIES", "Family", "family_versions", "activate_version", "delete_version"]
+__all__ = ["FAMILIES", "Family", "family_versions", "activate_version", "delete_version", "newer_orders_notice"]
 
 
 @dataclass(frozen=True)
@@ -46,6 +46,27 @@ def _registry(key: str):
     else:
         raise ValueError(f"unknown model family {key!r}")
     return REGISTRY
+
+
+def newer_orders_notice(key: str, retrain: str) -> str | None:
+    """One sentence when orders were imported after the family's active version was trained (its customers,
+    products and risks leave them out until it is trained again), else None; `retrain` says how, Markdown."""
+    from engine.ingest import list_uploads
+
+    s = store()
+    rows = _registry(key).rows(s)
+    active = rows[rows["active"]]
+    if active.empty or pd.isna(active.iloc[0]["created_at"]):
+        return None
+    trained = pd.Timestamp(active.iloc[0]["created_at"])  # both times are UTC (the store's session time zone)
+    newer = [u for u in list_uploads(s) if u.kind == "orders" and u.created_at is not None
+             and pd.Timestamp(u.created_at) > trained and u.rows_loaded + u.rows_updated > 0]
+    if not newer:
+        return None
+    lines = sum(u.rows_loaded + u.rows_updated for u in newer)
+    uploads = "1 upload" if len(newer) == 1 else f"{len(newer)} uploads"
+    return (f"New orders arrived after this version was trained ({trained:%Y-%m-%d %H:%M} UTC): {lines:,} order "
+            f"lines in {uploads}, not yet included. {retrain}")
 
 
 def _summary(key: str, m: dict[str, Any]) -> str:

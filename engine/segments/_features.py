@@ -81,14 +81,18 @@ class Availability:
     guest_orders: int
     first_order: datetime | None
     last_order: datetime | None
+    # customers with a dated purchase (a line bought, not cancelled): the ones a fit scores, so the page can say
+    # beforehand the number it will show afterwards (ids with only cancelled or undated orders are not scored)
+    n_buyers: int = 0
 
 
 def availability(store: "Store") -> Availability:
     """Customers are who the importer says they are; without any identity there is nothing to segment."""
-    n_cust, guests, total, first, last = read_rows(
+    n_cust, guests, total, first, last, buyers = read_rows(
         store,
         "SELECT count(DISTINCT customer_id), count(DISTINCT order_id) FILTER (WHERE customer_id IS NULL), "
-        "count(DISTINCT order_id), min(order_ts), max(order_ts) FROM orders",
+        "count(DISTINCT order_id), min(order_ts), max(order_ts), count(DISTINCT customer_id) FILTER (WHERE "
+        "order_ts IS NOT NULL AND quantity > 0 AND coalesce(status, 'completed') <> 'cancelled') FROM orders",
     )[0]
     if not total:
         return Availability(False, "Customer segments are unavailable because no orders have been uploaded yet.",
@@ -99,7 +103,7 @@ def availability(store: "Store") -> Availability:
             f"Customer segments are unavailable because none of the {total:,} orders carries a customer identity "
             "(this export has no customer id, e-mail or buyer id), so customers cannot be told apart.",
             0, int(guests), first, last)
-    return Availability(True, "", int(n_cust), int(guests), first, last)
+    return Availability(True, "", int(n_cust), int(guests), first, last, int(buyers))
 
 
 def feature_spec(store: "Store", cutoff: datetime) -> FeatureSpec:

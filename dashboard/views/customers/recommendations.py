@@ -9,6 +9,8 @@ escaped chart labels, never as HTML.
 import streamlit as st
 
 from dashboard import charts, services
+from dashboard.services import recommend as rs
+from dashboard.services import versions as vs
 from dashboard.views.widgets import job_panel
 
 MODES = {"discovery": "Discovery: only products they have not bought",
@@ -25,7 +27,8 @@ version = services.recommend_active_version()
 with st.container(border=True):
     st.subheader("Train" if version is None else "Retrain")
     st.caption("Learns from every order with a customer id; holds out the latest purchases to measure itself "
-               "against popularity, item-kNN and 'previously bought + popularity'. Runs in the background.")
+               "against best sellers, 'bought together' and 'bought before, then best sellers'. Runs in the "
+               "background.", help=rs.METHOD_HELP)
     busy = job is not None and job.running
     if st.button("Train recommendations", key="rec_train", icon=":material/model_training:", disabled=busy):
         try:
@@ -39,6 +42,8 @@ if version is None:
     st.info("No recommender yet: train one above (a minute or two on a typical shop's orders).",
             icon=":material/info:")
     st.stop()
+if newer := vs.newer_orders_notice("recommend", "Click **Train recommendations** above to include them."):
+    st.info(newer, icon=":material/update:")
 
 try:
     metrics = services.recommend_metrics()
@@ -53,10 +58,12 @@ with st.container(border=True):
     st.subheader("How good are these recommendations?")
     for wins, text in services.model_verdicts(metrics):
         (st.success if wins else st.warning)(text)
-    st.dataframe(services.evaluation_table(metrics), hide_index=True,
-                 column_config={"NDCG@10": st.column_config.NumberColumn(format="%.4f"),
-                                "Recall@10": st.column_config.NumberColumn(format="%.4f"),
-                                "÷ item-kNN": st.column_config.NumberColumn(format="%.2fx")})
+    st.dataframe(services.evaluation_table(metrics), hide_index=True, column_config={
+        "method": st.column_config.TextColumn(width="medium", help=rs.METHOD_HELP),
+        "ranking quality": st.column_config.NumberColumn(format="%.3f", help=rs.EVALUATION_HELP["ranking quality"]),
+        "found in top 10": st.column_config.NumberColumn(format="percent", help=rs.EVALUATION_HELP["found in top 10"]),
+        "vs bought together": st.column_config.NumberColumn(format="%.2fx",
+                                                            help=rs.EVALUATION_HELP["vs bought together"])})
     st.caption(f"Trained on purchases before {str(metrics.get('cutoff', ''))[:10]}, scored on purchases after it "
                f"(version {services.plain(version)}, {metrics.get('n_customers', 0):,} customers, "
                f"{metrics.get('n_items', 0):,} products).")
@@ -78,15 +85,18 @@ with tab_customer:
         except Exception as exc:
             st.error(services.plain(exc))
             st.stop()
-        left, right = st.columns([2, 3])
-        with left:
-            st.markdown(f"**Bought** ({len(history):,} products, net of returns)")
+        cold = bool(len(top) and top["cold_start"].all())
+        st.markdown("**Recommended**" + (" (no history yet: popular products)" if cold else ""))
+        # the full width, so the reason reads whole; the purchases it comes from are listed below
+        st.dataframe(top[["rank", "product_name", "product_id", "score", "reason"]], hide_index=True,
+                     column_config={"rank": st.column_config.NumberColumn(width=50),
+                                    "product_name": st.column_config.TextColumn("product", width="medium"),
+                                    "product_id": st.column_config.TextColumn("id", width="small"),
+                                    "score": st.column_config.NumberColumn("match", format="%.3f", width="small",
+                                                                           help="The model's score: higher first"),
+                                    "reason": st.column_config.TextColumn(width=520)})
+        with st.expander(f"Bought: {len(history):,} products, net of returns"):
             st.dataframe(history, hide_index=True)
-        with right:
-            cold = bool(len(top) and top["cold_start"].all())
-            st.markdown("**Recommended**" + (" (no history yet: popular products)" if cold else ""))
-            st.dataframe(top[["rank", "product_name", "product_id", "score", "reason"]], hide_index=True,
-                         column_config={"score": st.column_config.NumberColumn(format="%.3f")})
         st.markdown("**Why?** Open a recommendation.")
         for i, (row, why) in enumerate(zip(top.itertuples(index=False), explained)):
             with st.expander(f"#{row.rank} {services.plain(row.product_name)} ({services.plain(row.product_id)})"):

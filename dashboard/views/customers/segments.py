@@ -5,12 +5,15 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import charts, services
+from dashboard.services import segments as ss
+from dashboard.services import versions as vs
 from dashboard.views.widgets import job_panel
 
 st.title("Customer segments")
 st.caption("Groups customers by how they buy (a small neural network compresses each customer's behaviour; "
-           "similar customers are clustered and the groups named from their profile), beside the familiar RFM "
-           "segments, and estimates each customer's risk of not buying again. Learning runs in the background.")
+           "similar customers are clustered and the groups named from their profile), beside the classic segments "
+           "by recency, frequency and spend, and estimates each customer's risk of not buying again. Learning runs "
+           "in the background.", help="The classic segments are RFM segments; the network is an autoencoder.")
 
 _PICKED = "segments_picked_ids"  # customers picked on the map (or from the segment table)
 
@@ -46,11 +49,16 @@ if unusable is not None:
     st.error(f"The segments model could not be loaded: {services.plain(unusable)}. Learn segments again above.")
     st.stop()
 if version is None:
-    st.info(f"No segments yet for these {avail.n_customers:,} customers: click **Learn segments** above "
-            "(about a minute on a small machine).")
+    skipped = avail.n_customers - avail.n_buyers
+    st.info(f"No segments yet for the {avail.n_buyers:,} customers who bought something: click **Learn segments** "
+            "above (about a minute on a small machine)."
+            + (f" {skipped:,} more customer ids have only cancelled or undated orders and are not segmented."
+               if skipped else ""))
     st.stop()
 if notice := services.segments.segments_notice():
     st.warning(notice, icon=":material/warning:")
+if newer := vs.newer_orders_notice("segments", "Open **Learn segments again** above to include them."):
+    st.info(newer, icon=":material/update:")
 
 report = services.segments_report(version)
 customers = services.segment_customers(version)
@@ -58,17 +66,24 @@ names = services.segment_names(version)
 churn = report.get("churn") or {}
 
 c1, c2, c3, c4 = st.columns(4)
+skipped = avail.n_customers - report["n_customers"]
 c1.metric("Customers", f"{report['n_customers']:,}", border=True,
-          help=f"As of {str(report['as_of'])[:10]}. Guest orders (no customer id) are counted, not segmented.")
+          help=f"Customers with a purchase as of {str(report['as_of'])[:10]}. Guest orders (no customer id) are "
+               "counted, not segmented" + (f"; {skipped:,} more customer ids have only cancelled or undated orders "
+                                           "(or arrived later) and are not segmented." if skipped > 0 else "."))
 c2.metric("Guest orders", f"{report['guest_orders']:,}", border=True)
 c3.metric("Segments", f"{report.get('k') or len(names)}", border=True,
-          help="k chosen by " + ((report.get("k_selection") or {}).get("method") or "RFM rules"))
+          help="As many groups as separate the customers most clearly (k chosen by "
+               + ((report.get("k_selection") or {}).get("method") or "RFM rules") + ").")
 if churn.get("available"):
     best = churn["baselines"][churn["best_single"]]["auc"]
-    c4.metric("Churn AUC (backtest)", f"{churn['model']['auc']:.3f}", f"{churn['model']['auc'] - best:+.3f} vs "
-              f"{churn['best_single'].replace('_', ' ')}", border=True)
+    c4.metric("Leavers ranked first", f"{churn['model']['auc']:.0%}", border=True,
+              delta=f"{(churn['model']['auc'] - best) * 100:+.1f} pts vs "
+                    f"{ss.SIGNAL_NAMES.get(churn['best_single'], churn['best_single'])}",
+              help="How often churn risk put a past customer who stopped buying above one who kept buying (100% "
+                   "perfect, 50% a coin toss). " + ss.churn_help(report))
 else:
-    c4.metric("Churn AUC (backtest)", "–", border=True)
+    c4.metric("Leavers ranked first", "–", border=True, help="AUC of the churn backtest: none for this store.")
 level, sentence = services.churn_sentence(report)
 getattr(st, level)(sentence)
 if not report.get("segments_available", True):
@@ -94,9 +109,11 @@ with right:
     table = services.segment_table(version)
     shown = table.rename(columns={"revenue_share": "revenue share", "aov": "avg order value",
                                   "mean_churn_risk": "mean churn risk", "previous_customers": "90 days earlier"})
+    longest = int(shown["segment"].astype(str).str.len().max()) if len(shown) else 10
     picked_row = st.dataframe(
         shown, hide_index=True, key="segments_table", on_select="rerun", selection_mode="single-row",
-        column_config={"revenue share": st.column_config.NumberColumn(format="percent"),
+        column_config={"segment": st.column_config.TextColumn(width=min(420, 7 * longest + 24), pinned=True),
+                       "revenue share": st.column_config.NumberColumn(format="percent"),
                        "avg order value": st.column_config.NumberColumn(format="%.2f"),
                        "mean churn risk": st.column_config.NumberColumn(format="percent"),
                        "change": st.column_config.NumberColumn(format="%+d")})
@@ -133,16 +150,19 @@ with b:
 if churn.get("available"):
     st.plotly_chart(charts.backtest_bars(churn), key="segments_backtest")
     cut = churn["cutoffs"]
-    st.caption(f"Backtest: trained on customers as they were at {len(cut['train'])} past dates, calibrated "
-               f"({churn['calibration']}) on {cut['calibration'][:10]}, tested on {churn['n_backtest']:,} customers "
-               f"as of {cut['backtest'][:10]} against what they did in the next {churn['horizon_days']} days.")
+    st.caption(f"Backtest: trained on customers as they were at {len(cut['train'])} past dates, its percentages "
+               f"adjusted on {cut['calibration'][:10]} so that a 70% risk means about 7 in 10 such customers left, "
+               f"tested on {churn['n_backtest']:,} customers as of {cut['backtest'][:10]} against what they did in "
+               f"the next {churn['horizon_days']} days.",
+               help=f"Calibration: {churn['calibration']} scaling. " + ss.churn_help(report))
 
 # ---- RFM reference
-with st.expander("RFM segments (reference)"):
+with st.expander("Classic segments: recency, frequency, spend"):
     rfm = pd.DataFrame(report.get("rfm_segments") or [])
     if not rfm.empty:
         st.dataframe(rfm.rename(columns={"size": "customers"}), hide_index=True, key="segments_rfm")
-    st.caption("Recency, frequency and spend each scored 1–5 by quintile; the names follow the usual RFM map.")
+    st.caption("How recently, how often and how much each customer bought, each scored 1–5 (a fifth of the "
+               "customers per score); the names follow the usual map.", help="RFM segments, scored by quintile.")
 
 # ---- one customer
 st.subheader("Customer")
@@ -159,7 +179,7 @@ if detail is not None:
     risk = row.get("churn_risk")
     m1.metric("Churn risk", "–" if risk is None or pd.isna(risk) else "over 99%" if risk >= 0.995 else f"{risk:.0%}",
               border=True)
-    for col, label, value in ((m2, "Segment", row.get("segment")), (m3, "RFM segment", row.get("rfm_segment"))):
+    for col, label, value in ((m2, "Segment", row.get("segment")), (m3, "Classic segment", row.get("rfm_segment"))):
         with col.container(border=True):  # names wrap here; a metric would cut "High-value loyal" at 1280 px
             st.caption(label)
             st.markdown(f"**{services.plain(str(value))}**")
@@ -171,10 +191,11 @@ if detail is not None:
                         f"(attribution {r['attribution']:+.3f})")
         faith = churn.get("faithfulness") or {}
         if faith:
-            st.caption(f"Faithfulness check on {faith['n']} customers: moving the top reason to the store median "
-                       f"changes the risk by {faith['mean_change_top']:.3f} on average, a random other feature by "
-                       f"{faith['mean_change_random']:.3f} (top beats random for "
-                       f"{faith['share_top_beats_random']:.0%}).")
+            st.caption(f"Are these the real reasons? On {faith['n']} customers, setting the top reason to the "
+                       f"store's typical value moved the risk by {faith['mean_change_top']:.1%} on average, a random "
+                       f"other one by {faith['mean_change_random']:.1%} (the top reason mattered more for "
+                       f"{faith['share_top_beats_random']:.0%} of them).", help="Faithfulness check of the "
+                       "attributions: the top-attributed feature against a random one, moved to the store median.")
     st.dataframe(detail.orders, hide_index=True, key="segments_orders")
     if not detail.reviews.empty:
         st.dataframe(detail.reviews, hide_index=True, key="segments_reviews")

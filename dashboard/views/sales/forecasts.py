@@ -15,12 +15,12 @@ st.caption("One model learns from all the series you pick at once; each series i
            "average of that model, the median of the same weekday over the last 8 weeks and a small pretrained "
            "model, unless a simple method clearly did better on that series. Before it is shown, it is tested on "
            "your own history: forecasts made from earlier dates are compared with what happened, beside simple "
-           "methods (MASE: mean absolute error relative to the naive same-day-last-week forecast; below 1 is "
-           "better than that). Days your shop has been closed are forecast as zero, and public holidays are marked.")
+           "methods, as an error relative to simply repeating the last week (below 1 is better than that). Days "
+           "your shop has been closed are forecast as zero, and public holidays are marked.", help=fs.MASE_HELP)
 
 
 # ---- the request
-c1, c2, c3, c4, c5 = st.columns([2, 2, 1.2, 1, 1])
+c1, c2, c3, c4, c5 = st.columns([1.7, 1.7, 1.6, 1.1, 1])  # "Weekly" fits at 1280 px
 metric = c1.selectbox("Metric", list(fs.METRIC_LABELS), format_func=fs.METRIC_LABELS.get, key="forecast_metric")
 options = fs.dimensions(metric)
 if st.session_state.get("forecast_by") not in options:
@@ -77,15 +77,22 @@ def _num(x: object) -> str:
     return "–" if x is None or pd.isna(x) else f"{x:.2f}"
 
 
-m1, m2, m3, m4, m5 = st.columns(5)
-m1.metric("Forecast MASE", _num(summary["mase_model"]), border=True,
-          help="The forecast shown, as it did from each backtest origin (chosen on earlier origins only).")
-m2.metric("Weekday median MASE", _num(summary.get("mase_weekday_median")), border=True,
-          help="The median of the same weekday over the last 8 weeks.")
-m3.metric("Seasonal naive MASE", _num(summary["mase_seasonal_naive"]), border=True)
-m4.metric("AutoETS MASE", _num(summary["mase_auto_ets"]), border=True)
-m5.metric("80% band coverage", "–" if summary["coverage_80"] is None else f"{summary['coverage_80']:.0%}",
-          border=True, help="Share of backtest actuals inside the 10–90% band; about 80% means honest bands.")
+last = fs.SEASON_NAMES[freq]
+st.caption(f"Each error is relative to repeating the last {last}'s values: 1.00 is as good as that, 0.80 a fifth "
+           "smaller.", help=fs.MASE_HELP)
+m1, m2, m3 = st.columns(3)  # three, then two, a row: the plain labels stay whole at 1280 px
+m1.metric("Forecast's error", _num(summary["mase_model"]), border=True,
+          help="MASE of the forecast shown, as it did from each backtest origin (chosen on earlier origins only).")
+m2.metric("Same-weekday median's error", _num(summary.get("mase_weekday_median")), border=True,
+          help="MASE of the median of the same weekday over the last 8 weeks.")
+m3.metric(f"Repeat last {last}: error", _num(summary["mase_seasonal_naive"]), border=True,
+          help="Seasonal naive: every MASE is measured against it, so it scores 1.00 on the data it was fitted on.")
+m4, m5, _ = st.columns(3)
+m4.metric("Smoothing model's error", _num(summary["mase_auto_ets"]), border=True,
+          help="MASE of AutoETS (exponential smoothing with trend and season chosen automatically).")
+m5.metric("Actuals inside the band", "–" if summary["coverage_80"] is None else f"{summary['coverage_80']:.0%}",
+          border=True, help="80% band coverage: share of backtest actuals inside the 10–90% band; about 80% means "
+                            "honest bands.")
 losers = summary.get("series_model_loses") or []
 simple = [v for v in (summary["mase_seasonal_naive"], summary.get("mase_weekday_median")) if v is not None]
 if summary["mase_model"] is not None and simple and summary["mase_model"] >= min(simple):
@@ -100,23 +107,33 @@ st.subheader("Series by expected change")
 unit = "days" if freq == "D" else "weeks"
 change_help = ("Forecast total of the next period against the same number of past periods" if metric in
                ("revenue", "units", "orders") else "Forecast mean minus the mean of the same number of past periods")
+st.caption("The error columns are relative to repeating the last period (below 1 is better); hover a column's name "
+           "for the method.", help=fs.MASE_HELP)
 st.dataframe(fs.series_table(model), hide_index=True, key="forecast_table", column_config={
+    "series": st.column_config.TextColumn(pinned=True),
     "expected_change": st.column_config.NumberColumn(
         "expected change", format="percent" if metric in ("revenue", "units", "orders") else "%.3f",
         help=change_help),
     "last_period": st.column_config.NumberColumn(f"last {horizon} {unit}", format="%.2f"),
     "next_period": st.column_config.NumberColumn(f"next {horizon} {unit}", format="%.2f"),
-    "mase_model": st.column_config.NumberColumn("forecast MASE", format="%.2f"),
-    "mase_network": st.column_config.NumberColumn("network", format="%.2f"),
-    "mase_weekday_median": st.column_config.NumberColumn("weekday median", format="%.2f"),
-    "mase_seasonal_naive": st.column_config.NumberColumn("seasonal naive", format="%.2f"),
-    "mase_auto_ets": st.column_config.NumberColumn("AutoETS", format="%.2f"),
-    "mase_auto_theta": st.column_config.NumberColumn("AutoTheta", format="%.2f"),
-    "mase_croston": st.column_config.NumberColumn("Croston", format="%.2f"),
-    "mase_fracast": st.column_config.NumberColumn("Fracast-0", format="%.2f"),
+    "forecast shown": st.column_config.TextColumn(width="medium"),
+    "mase_model": st.column_config.NumberColumn("error", format="%.2f", help="MASE of the forecast shown"),
+    "mase_network": st.column_config.NumberColumn("network", format="%.2f",
+                                                  help="MASE of the StoreLens network alone"),
+    "mase_weekday_median": st.column_config.NumberColumn("weekday median", format="%.2f",
+                                                         help="MASE of the same weekday's median, last 8 weeks"),
+    "mase_seasonal_naive": st.column_config.NumberColumn("repeat last", format="%.2f",
+                                                         help="MASE of seasonal naive: repeating the last season"),
+    "mase_auto_ets": st.column_config.NumberColumn("smoothing", format="%.2f", help="MASE of AutoETS"),
+    "mase_auto_theta": st.column_config.NumberColumn("theta", format="%.2f", help="MASE of AutoTheta"),
+    "mase_croston": st.column_config.NumberColumn("sparse sales", format="%.2f",
+                                                  help="MASE of Croston's method, made for mostly-empty series"),
+    "mase_fracast": st.column_config.NumberColumn("pretrained", format="%.2f",
+                                                  help="MASE of Fracast-0, a small pretrained model"),
     "forecast vs weekday median": st.column_config.NumberColumn(format="%.2fx"),
-    "coverage_80": st.column_config.ProgressColumn("80% coverage", min_value=0.0, max_value=1.0, format="percent"),
-    "model_loses": st.column_config.CheckboxColumn("loses to seasonal naive"),
+    "coverage_80": st.column_config.ProgressColumn("inside band", min_value=0.0, max_value=1.0, format="percent",
+                                                   help="80% coverage: share of actuals inside the 10–90% band"),
+    "model_loses": st.column_config.CheckboxColumn("repeating wins", help="The forecast loses to seasonal naive"),
     "closed": st.column_config.TextColumn("closed days", help="Learned from the history; forecast as zero"),
     "sparse": st.column_config.CheckboxColumn("sparse", help="More than half the periods are empty"),
 })
@@ -138,10 +155,11 @@ for name in shown:
             st.caption(f":material/door_front: {note}")
     with right:
         row = result.table.set_index("series").loc[name]
-        st.metric("MASE (forecast)", _num(row["mase_model"]), border=True,
+        st.metric("Error", _num(row["mase_model"]), border=True, help=fs.MASE_HELP,
                   delta=None if pd.isna(row["mase_model"]) or pd.isna(row["mase_seasonal_naive"]) else
-                  f"{row['mase_model'] - row['mase_seasonal_naive']:+.2f} vs seasonal naive", delta_color="inverse")
-        st.metric("80% coverage", "–" if pd.isna(row["coverage_80"]) else f"{row['coverage_80']:.0%}", border=True)
+                  f"{row['mase_model'] - row['mase_seasonal_naive']:+.2f} vs repeating", delta_color="inverse")
+        st.metric("Inside the band", "–" if pd.isna(row["coverage_80"]) else f"{row['coverage_80']:.0%}",
+                  border=True, help="80% coverage: share of backtest actuals inside the 10–90% band.")
         level, text = fs.verdict(model, name)
         getattr(st, level)(text)
 
@@ -165,6 +183,13 @@ else:
                            "p10": st.column_config.NumberColumn(format="%.2f"),
                            "p50": st.column_config.NumberColumn(format="%.2f"),
                            "p90": st.column_config.NumberColumn(format="%.2f"),
+                           "ts": st.column_config.DateColumn("date"),
+                           "p10": st.column_config.NumberColumn("low (10%)", format="%.2f",
+                                                                help="p10: the band's lower edge"),
+                           "p50": st.column_config.NumberColumn("expected", format="%.2f",
+                                                                help="p50: the forecast's middle"),
+                           "p90": st.column_config.NumberColumn("high (90%)", format="%.2f",
+                                                                help="p90: the band's upper edge"),
                            "severity": st.column_config.NumberColumn(format="%.2f", help="Distance outside the band, "
                                                                      "in band widths")})
     rows = sel.selection.rows if sel is not None and hasattr(sel, "selection") else []
@@ -182,15 +207,25 @@ lead = fs.lead_lag()
 if lead.empty:
     st.info("Needs reviews and orders that share categories; none do yet.")
 else:
-    st.caption(f"Per category: the weekly share of negative reviews against revenue 0–8 weeks later; each bar is "
-               f"the correlation at the lag where it peaks, red when significant. Test: {fs.LEADLAG_TEST}; "
-               "significant when the adjusted p-value is below 0.05.")
+    st.caption("Per category: do weeks with more negative reviews come before weeks of lower revenue, 0–8 weeks "
+               "later? Each bar is how closely the two move together at the delay where they move most (−1: "
+               "always opposite, 0: unrelated), red when that is unlikely to be chance.",
+               help=f"Correlation at the peak lag. Test: {fs.LEADLAG_TEST}; significant when the adjusted p-value is "
+                    "below 0.05.")
     a, b = st.columns([2, 3])
     with a:
         st.plotly_chart(charts.lead_lag_bars(lead), key="forecast_leadlag_chart")
     with b:
-        st.dataframe(lead, hide_index=True, key="forecast_leadlag", column_config={
-            "correlation": st.column_config.NumberColumn(format="%.2f"),
-            "p_value": st.column_config.NumberColumn("p", format="%.4f"),
-            "p_adjusted": st.column_config.NumberColumn("p (adjusted)", format="%.4f"),
+        st.dataframe(fs.lead_lag_table(lead), hide_index=True, key="forecast_leadlag", column_config={
+            "category": st.column_config.TextColumn(pinned=True),
+            "reading": st.column_config.TextColumn(width="medium", help="How likely the link is to be chance, "
+                                                   "from the adjusted p-value"),
+            "peak_lag_weeks": st.column_config.NumberColumn("weeks later", help="peak_lag_weeks: the delay with "
+                                                            "the strongest link"),
+            "correlation": st.column_config.NumberColumn("moves together", format="%.2f",
+                                                         help="Pearson correlation of week-over-week changes"),
+            "p_value": st.column_config.NumberColumn("p", format="%.4f", help="p-value before adjustment"),
+            "p_adjusted": st.column_config.NumberColumn("p (adjusted)", format="%.4f",
+                                                        help="p-value adjusted for the lags tried (Bonferroni)"),
+            "significant": st.column_config.CheckboxColumn("not chance", help="Adjusted p-value below 0.05"),
         })
