@@ -97,7 +97,9 @@ def test_sentiment_page_without_model_uses_star_ratings_and_flags_the_spike(db):
     spike = f"{START + timedelta(weeks=SPIKE_WEEK):%Y-%m-%d}"
     lines = [t for t in texts(at.markdown) if t.startswith("- ")]
     assert lines and all(t.startswith("- Bags: 75% negative") for t in lines)
-    assert any(f"week of {spike} (9 of 12) vs 8% before (10 of 120), p < 0.001" in t for t in lines)
+    # a plain reading of the p-value in the sentence, the p-value itself in its help
+    assert any(f"week of {spike} (9 of 12) vs 8% before (10 of 120), very unlikely to be chance" in t for t in lines)
+    assert any(m.proto.help.startswith("p < 0.001") for m in at.markdown if m.value.startswith("- "))
     assert len(at.get("plotly_chart")) == 3
     assert len(at.dataframe[-1].value) == 200  # the newest 200 of every labelled review
     assert any(f"{2 * WEEKS * PER_WEEK} reviews, showing the newest 200" in t for t in texts(at.caption))
@@ -227,7 +229,7 @@ def trained(tmp_path_factory) -> dict:
     _build(path)
     store = Store.open(path)
     t0 = time.monotonic()
-    report = sentiment.train(store, time_budget=8, quantize=False)
+    report = sentiment.train(store, time_budget=8, quantize=False, activate=True)
     seconds = time.monotonic() - t0
     version = report["model_version"]
     reviews = store.con.execute("SELECT review_id, rating FROM reviews ORDER BY review_id").df()
@@ -284,7 +286,7 @@ def test_training_page_with_a_model_shows_scores_confusion_and_versions(trained_
     labels = [m.label for m in at.metric]
     assert labels[:2] == ["Your model's score", "Simple method's score"]  # merchant's words (issue 21)
     assert at.metric[0].value == f"{report['macro_f1']:.3f}" and at.metric[1].value == f"{report['baseline_macro_f1']:.3f}"
-    warned = any("does not beat the baseline" in t for t in texts(at.warning))
+    warned = any("does not beat the simple method" in t for t in texts(at.warning))
     assert warned == (not report["beats_baseline"])
     assert len(at.get("plotly_chart")) == 2  # model and baseline confusion matrices
     per_class = at.dataframe[0].value
@@ -372,3 +374,70 @@ def test_scoring_job_started_from_the_training_page_scores_the_rest(trained_db):
     finally:
         store.close()
     assert n == trained_db["n_scored"] + len(trained_db["unscored"])
+
+
+# --------------------------------------------------------------- training within its budget (issue 32, item 4)
+
+
+def test_training_page_estimates_the_whole_job_before_it_starts(db):
+    at = open_page("views/models/training.py")
+    at.slider(key="training_budget").set_value(60).run()
+    no_exception(at)
+    n_reviews = 2 * WEEKS * PER_WEEK + UNRATED
+    estimate = [t for t in texts(at.info) if "training" in t]
+    assert estimate == [f"About 1 min training, then about 20 s to label {n_reviews:,} reviews in the background (at "
+                        "a cautious speed for this model; only if the new version is made active; Drivers and other "
+                        "pages keep working)."], texts(at.info)
+    at.checkbox(key="training_score_after").uncheck().run()
+    assert "About 1 min training." in texts(at.info)
+
+
+def test_training_page_refuses_a_budget_too_short_for_the_reviews(tmp_path, monkeypatch):
+    from test_sentiment import generate_reviews, insert_reviews
+
+    path = tmp_path / "big.duckdb"
+    store = Store.open(path)
+    insert_reviews(store, generate_reviews(9000, seed=3))
+    store.close()
+    serve_db(monkeypatch, path)
+    at = open_page("views/models/training.py")
+    at.slider(key="training_budget").set_value(30).run()
+    assert any("30 s is too short for 9,000 rated reviews" in t and "Choose at least 1 min 00 s" in t
+               for t in texts(at.warning)), texts(at.warning)
+    assert at.button(key="training_go").disabled
+    at.slider(key="training_budget").set_value(60).run()
+    assert not at.button(key="training_go").disabled
+
+
+def test_training_result_box_says_whether_the_version_was_made_active(db, tiny_base_model):
+    """Two real tiny trainings through the page's service: one activated on request (then every review is labelled
+    by its own background job), one under the rule; the result box says which happened and why."""
+    key = str(Path(db).resolve())
+    forced = S.start_training(30, str(tiny_base_model), score_after=True, activate=True)
+    assert forced.wait(60) and forced.status == "done", forced.error
+    report = forced.result
+    assert report["activated"] and report["seconds"] <= 30 + 8  # budget + slack_seconds(30)
+    labelling = S.jobs().latest(key, background=True)
+    assert labelling is not None and labelling.id == report["scoring_job"] and labelling.kind == "score_after_train"
+    assert labelling.wait(60) and labelling.status == "done"
+    at = open_page("views/models/training.py")
+    version = report["model_version"]
+    assert any(t.startswith(f"Trained version {version} in ") and t.endswith(
+        f"and made it active: score {report['macro_f1']:.3f} vs {report['baseline_macro_f1']:.3f} for the simple "
+        "method. Every review is being labelled with it in the background.") for t in texts(at.success)), \
+        texts(at.success)
+    assert any(f"Scored {2 * WEEKS * PER_WEEK + UNRATED} reviews with version {version}" in t
+               for t in texts(at.success))
+
+    ruled = S.start_training(30, str(tiny_base_model), score_after=True)
+    assert ruled.wait(60) and ruled.status == "done", ruled.error
+    second = ruled.result
+    at.run()
+    no_exception(at)
+    if second["activated"]:
+        assert any(f"Trained version {second['model_version']}" in t and "made it active" in t
+                   for t in texts(at.success))
+    else:
+        assert S.jobs().latest(key, background=True) is labelling  # no labelling for a version kept inactive
+        assert any(f"Trained version {second['model_version']}" in t and f"but kept {version} active" in t
+                   and "Activate it below if you want it anyway." in t for t in texts(at.warning)), texts(at.warning)

@@ -199,7 +199,7 @@ def language_mix(df: pd.DataFrame, names: dict[str, str]) -> go.Figure:
             customdata=df[f"share_{label}"],
             hovertemplate=f"%{{y}}<br>{label}: %{{x:,}} reviews (%{{customdata:.0%}})<extra></extra>"))
     fig.update_layout(barmode="stack", height=max(220, 34 * len(df) + 120), margin=dict(l=10, r=10, t=10, b=10),
-                      yaxis=dict(type="category", automargin=True), xaxis_title="reviews",
+                      yaxis=dict(type="category", automargin=True), xaxis_title=None,  # the title says reviews
                       title=chart_title("Reviews per language"),
                       legend=dict(orientation="h", y=-0.2))
     return fig

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["plain", "first_text", "one_line", "duration"]
+__all__ = ["plain", "first_text", "one_line", "duration", "chance_reading"]
 
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>:~$&=])")
 # GitHub-flavoured Markdown links e-mail addresses, www. names and scheme:// URLs found in a text node, escaped or
@@ -41,6 +41,18 @@ def duration(seconds: float) -> str:
     """Seconds as a person reads them: '42 s', '3 min 05 s'."""
     seconds = int(round(seconds))
     return f"{seconds // 60} min {seconds % 60:02d} s" if seconds >= 60 else f"{seconds} s"
+
+
+def chance_reading(p: float | None) -> str:
+    """A p-value as a shop owner reads it: how likely the difference is to be chance (the p-value itself belongs in
+    the help beside it)."""
+    if p is None or p != p:  # None or NaN
+        return "too little data to tell"
+    if p < 0.001:
+        return "very unlikely to be chance"
+    if p < 0.05:
+        return "unlikely to be chance"
+    return "could well be chance" if p < 0.5 else "looks like chance"
 
 
 def trained_at(created_at: object) -> str:

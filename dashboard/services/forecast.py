@@ -27,14 +27,14 @@ from engine.sentiment import trends as sentiment_trends
 
 from . import cache
 from .background import Job, ended_unfinished, start_job
-from .display import duration, plain
+from .display import chance_reading, duration, plain
 from .session import data_version, db_path, store
 
 __all__ = [
     "METRIC_LABELS", "DIMENSION_LABELS", "FREQ_LABELS", "HORIZONS", "LEADLAG_TEST", "dimensions", "request",
     "data_key", "current_hash", "saved_forecast", "start_forecast", "forecast_outcome", "series_table", "verdict",
     "method_label", "closed_note", "run_estimate",
-    "anomaly_table", "anomaly_rows", "lead_lag", "lead_lag_table", "chance_reading", "MASE_HELP", "SEASON_NAMES",
+    "anomaly_table", "anomaly_rows", "lead_lag", "lead_lag_table", "MASE_HELP", "SEASON_NAMES",
 ]
 
 METRIC_LABELS: dict[str, str] = {"revenue": "Revenue", "units": "Units", "orders": "Orders",
@@ -215,17 +215,6 @@ def anomaly_rows(model: ForecastModel, series: str, period: date, limit: int = 2
 def lead_lag(max_lag: int = 8) -> pd.DataFrame:
     """Does the weekly negative-review share lead revenue, per category."""
     return cache.sentiment_leads_sales(db_path(), sentiment_trends.data_version(store()), max_lag)
-
-
-def chance_reading(p_adjusted: float) -> str:
-    """An adjusted p-value as a shop owner reads it (the number itself goes in the column's help)."""
-    if p_adjusted is None or pd.isna(p_adjusted):
-        return "too few weeks to tell"
-    if p_adjusted < 0.001:
-        return "very unlikely to be chance"
-    if p_adjusted < 0.05:
-        return "unlikely to be chance"
-    return "could well be chance" if p_adjusted < 0.5 else "looks like chance"
 
 
 def lead_lag_table(lead: pd.DataFrame) -> pd.DataFrame:

@@ -15,7 +15,7 @@ from engine.sentiment.trends import Coverage
 from engine.store import period_bounds
 
 from . import cache
-from .display import first_text, plain
+from .display import chance_reading, first_text, plain
 from .sentiment_model import SENTIMENT_LABELS, sentiment_version
 from .session import db_path
 
@@ -36,6 +36,7 @@ __all__ = [
     "sentiment_reviews",
     "sentiment_review_count",
     "shift_sentence",
+    "shift_p_value",
     "ShiftAlerts",
     "shift_alerts",
     "shift_method",
@@ -144,15 +145,22 @@ def _pvalue(p: float) -> str:
 
 
 def shift_sentence(row, freq: str) -> str:
-    """One flagged shift as a sentence with its counts (category escaped for Markdown), e.g.
-    'Bags: 68% negative in the week of 2026-06-08 (19 of 28) vs 13% before (78 of 622), p < 0.001'."""
+    """One flagged shift as a sentence with its counts and a plain reading of its p-value (category escaped for
+    Markdown), e.g. 'Bags: 68% negative in the week of 2026-06-08 (19 of 28) vs 13% before (78 of 622), very
+    unlikely to be chance'; shift_p_value gives the p-value for the help beside it."""
     unit = "week of" if freq == "W" else "month of"
     when = pd.Timestamp(row["period"]).strftime("%Y-%m-%d" if freq == "W" else "%B %Y")
     return (
         f"{plain(row['category'])}: {_share(row['share_negative'])} negative in the {unit} {when} "
         f"({int(row['n_negative'])} of {int(row['n'])}) vs {_share(row['share_negative_before'])} before "
-        f"({int(row['n_negative_before'])} of {int(row['n_before'])}), {_pvalue(row['p_value'])}"
+        f"({int(row['n_negative_before'])} of {int(row['n_before'])}), {chance_reading(row['p_value'])}"
     )
+
+
+def shift_p_value(row) -> str:
+    """The p-value behind a shift sentence's plain reading, for its help ('p < 0.001 ...')."""
+    return (f"{_pvalue(row['p_value'])}: the chance of a rise at least this large if the {plain(row.get('category'))} "
+            "reviews were negative as often as before (the test is under 'How the alerts are tested').")
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,7 @@ import streamlit as st
 from streamlit.errors import StreamlitAPIException
 
 from dashboard import charts, services, views
+from dashboard.services import sentiment as sentiment_service
 from dashboard.views.widgets import bring_into_view, model_fallback_notice
 from engine.store import safe_csv_bytes
 
@@ -99,7 +100,8 @@ with st.container(border=True):
         st.error(f"**Negative reviews rose significantly in the last complete {unit}**", icon=":material/warning:")
         for i, row in enumerate(now.itertuples(index=False)):
             a, b = st.columns([5, 1])
-            a.markdown("- " + services.shift_sentence(row._asdict(), freq))
+            a.markdown("- " + services.shift_sentence(row._asdict(), freq),
+                       help=sentiment_service.shift_p_value(row._asdict()))
             b.button("Show reviews", key=f"sentiment_now_{i}", on_click=_show_reviews, args=(row.category, row.period))
     if not past.empty:
         cats = past["category"].unique()
@@ -107,7 +109,8 @@ with st.container(border=True):
                    f"had significantly more negative reviews than before**", icon=":material/history:")
         for i, row in enumerate(past.head(8).itertuples(index=False)):
             a, b = st.columns([5, 1])
-            a.markdown("- " + services.shift_sentence(row._asdict(), freq))
+            a.markdown("- " + services.shift_sentence(row._asdict(), freq),
+                       help=sentiment_service.shift_p_value(row._asdict()))
             b.button("Show reviews", key=f"sentiment_past_{i}", on_click=_show_reviews, args=(row.category, row.period))
         if len(past) > 8:
             with st.expander(f"All {len(past)} flagged {unit}s"):
@@ -201,7 +204,8 @@ with right:
     st.plotly_chart(charts.category_sentiment(by_category), key="sentiment_category_chart",
                     on_select=lambda: _picked("sentiment_category_chart"), selection_mode="points")
     st.caption("Click a bar or a point to list its reviews below. Dots: the average star rating (rated reviews "
-               "only); diamonds: the model's average P(positive) on the same 1–5 scale (the reviews it scored).")
+               "only); diamonds: how positive the model found them on average, on the same 1–5 scale (the reviews it "
+               "scored).", help="Diamonds: the model's average P(positive), mapped 0 → 1 star, 1 → 5 stars.")
 if chart_f != f:
     st.caption(f"The charts start on {chart_f.start:%d %b %Y}, before the sidebar's dates, so the open alert's "
                f"{unit} and the {unit}s it was compared with are in view. Close the alert to go back.")
@@ -239,7 +243,8 @@ label = _or_none(c3.selectbox("Label", [ALL, *services.SENTIMENT_LABELS], key=_P
                               format_func=lambda x: "All labels" if x == ALL else x))
 language = _or_none(c4.selectbox("Language", [ALL, *mix["language"]], key="sentiment_language",
                                  format_func=lambda x: "All languages" if x == ALL else names.get(x, x)))
-search = c5.text_input("Search", key="sentiment_search", placeholder="words in the title, text or product")
+search = c5.text_input("Search", key="sentiment_search", placeholder="words in reviews",
+                       help="Searches the review's title and text and the product's name.")
 
 rf = chart_f
 if period is not None and period not in in_range:
