@@ -32,8 +32,8 @@ def template_safe(value: object) -> str:
 
 def chart_title(text: str) -> dict:
     """A figure's title placed under the mode bar's band (the top margin grows to fit it), left-aligned."""
-    return dict(text=text, x=0, xref="paper", xanchor="left", yref="container", y=1, yanchor="top",
-                pad=dict(t=MODEBAR_ROOM, b=8), automargin=True)
+    return dict(text=text, x=0, xref="container", xanchor="left", yref="container", y=1, yanchor="top",
+                pad=dict(t=MODEBAR_ROOM, b=8, l=4), automargin=True)
 
 
 def empty_figure(message: str) -> go.Figure:

@@ -129,11 +129,10 @@ def reliability_curve(reliability: dict | None) -> go.Figure:
                                                                "%{customdata} customers<extra></extra>"))
     # the calibration error (ECE) read as what it is: how far, on average, the risk said is from the share that left
     fig.update_layout(height=320, margin=dict(l=10, r=10, t=10, b=10),
-                      title=chart_title(f"Risk said vs what happened: {reliability.get('ece', 0) * 100:.1f} points "
-                                        "apart on average"),
+                      title=chart_title(f"Said vs happened: {reliability.get('ece', 0) * 100:.1f} pts apart"),
                       xaxis=dict(title="Predicted risk", range=[0, 1], tickformat=".0%"),
                       yaxis=dict(title="Did not buy again", range=[0, 1], tickformat=".0%"),
-                      legend=dict(orientation="h", y=-0.25))
+                      legend=dict(orientation="h", y=-0.32))
     return fig
 
 

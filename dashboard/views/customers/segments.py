@@ -78,8 +78,7 @@ c3.metric("Segments", f"{report.get('k') or len(names)}", border=True,
 if churn.get("available"):
     best = churn["baselines"][churn["best_single"]]["auc"]
     c4.metric("Leavers ranked first", f"{churn['model']['auc']:.0%}", border=True,
-              delta=f"{(churn['model']['auc'] - best) * 100:+.1f} pts vs "
-                    f"{ss.SIGNAL_NAMES.get(churn['best_single'], churn['best_single'])}",
+              delta=f"{(churn['model']['auc'] - best) * 100:+.1f} pts",  # against which: the sentence below
               help="How often churn risk put a past customer who stopped buying above one who kept buying (100% "
                    "perfect, 50% a coin toss). " + ss.churn_help(report))
 else:
@@ -105,26 +104,26 @@ left, right = st.columns([3, 2])
 with left:
     st.plotly_chart(charts.segment_map(customers, names), key="segments_map", on_select=_map_picked,
                     selection_mode=("points", "lasso", "box"))
-with right:
-    table = services.segment_table(version)
-    shown = table.rename(columns={"revenue_share": "revenue share", "aov": "avg order value",
-                                  "mean_churn_risk": "mean churn risk", "previous_customers": "90 days earlier"})
-    longest = int(shown["segment"].astype(str).str.len().max()) if len(shown) else 10
-    picked_row = st.dataframe(
-        shown, hide_index=True, key="segments_table", on_select="rerun", selection_mode="single-row",
-        column_config={"segment": st.column_config.TextColumn(width=min(420, 7 * longest + 24), pinned=True),
-                       "revenue share": st.column_config.NumberColumn(format="percent"),
-                       "avg order value": st.column_config.NumberColumn(format="%.2f"),
-                       "mean churn risk": st.column_config.NumberColumn(format="percent"),
-                       "change": st.column_config.NumberColumn(format="%+d")})
-    rows = picked_row.selection.rows if picked_row is not None else []
-    if rows:
-        st.session_state[_PICKED] = services.customer_options(version, services.members(
-            version, segment=str(table.iloc[rows[0]]["segment"]))["customer_id"].tolist())
-    st.caption("Select a row to list that segment's customers; 'change' compares with the customers as they "
-               "were 90 days before the score date.")
+with right:  # the descriptions wrap in a narrow column; the table below gets the page's width for whole names
     for seg in report.get("segments") or []:
         st.markdown(f"**{services.plain(seg['name'])}**: {services.plain(seg['description'])}")
+table = services.segment_table(version)
+shown = table.rename(columns={"revenue_share": "revenue share", "aov": "avg order value",
+                              "mean_churn_risk": "mean churn risk", "previous_customers": "90 days earlier"})
+longest = int(shown["segment"].astype(str).str.len().max()) if len(shown) else 10
+picked_row = st.dataframe(
+    shown, hide_index=True, key="segments_table", on_select="rerun", selection_mode="single-row",
+    column_config={"segment": st.column_config.TextColumn(width=min(420, 7 * longest + 24)),
+                   "revenue share": st.column_config.NumberColumn(format="percent"),
+                   "avg order value": st.column_config.NumberColumn(format="%.2f"),
+                   "mean churn risk": st.column_config.NumberColumn(format="percent"),
+                   "change": st.column_config.NumberColumn(format="%+d")})
+rows = picked_row.selection.rows if picked_row is not None else []
+if rows:
+    st.session_state[_PICKED] = services.customer_options(version, services.members(
+        version, segment=str(table.iloc[rows[0]]["segment"]))["customer_id"].tolist())
+st.caption("Select a row to list that segment's customers; 'change' compares with the customers as they "
+           "were 90 days before the score date.")
 
 picked = [c for c in st.session_state.get(_PICKED, []) if c in set(customers["customer_id"])]
 if picked:

@@ -110,7 +110,6 @@ change_help = ("Forecast total of the next period against the same number of pas
 st.caption("The error columns are relative to repeating the last period (below 1 is better); hover a column's name "
            "for the method.", help=fs.MASE_HELP)
 st.dataframe(fs.series_table(model), hide_index=True, key="forecast_table", column_config={
-    "series": st.column_config.TextColumn(pinned=True),
     "expected_change": st.column_config.NumberColumn(
         "expected change", format="percent" if metric in ("revenue", "units", "orders") else "%.3f",
         help=change_help),
@@ -217,7 +216,6 @@ else:
         st.plotly_chart(charts.lead_lag_bars(lead), key="forecast_leadlag_chart")
     with b:
         st.dataframe(fs.lead_lag_table(lead), hide_index=True, key="forecast_leadlag", column_config={
-            "category": st.column_config.TextColumn(pinned=True),
             "reading": st.column_config.TextColumn(width="medium", help="How likely the link is to be chance, "
                                                    "from the adjusted p-value"),
             "peak_lag_weeks": st.column_config.NumberColumn("weeks later", help="peak_lag_weeks: the delay with "
