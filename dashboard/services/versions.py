@@ -70,15 +70,20 @@ def newer_orders_notice(key: str, retrain: str) -> str | None:
 
 
 def _summary(key: str, m: dict[str, Any]) -> str:
-    """One plain sentence of what a version measured, from its recorded metrics."""
+    """One plain sentence of what a version measured, from its recorded metrics, read as the model's own page
+    reads it (no AUC, NDCG or MASE without words)."""
     if key == "segments":
+        from .segments import churn_sentence
+
         churn = m.get("churn") or {}
-        risk = churn.get("verdict") if churn.get("available") else f"no churn risk: {churn.get('reason') or 'n/a'}"
+        risk = churn_sentence(m)[1] if churn.get("available") else f"no churn risk: {churn.get('reason') or 'n/a'}"
         return f"{m.get('k', '?')} segments of {m.get('n_customers', 0):,} customers. {risk}"
     if key == "recommend":
-        return str(m.get("verdict") or "–")
+        from .recommend import model_verdicts
+
+        return " ".join(text for _, text in model_verdicts(m)) or str(m.get("verdict") or "–")
     mase, naive = m.get("mase_model"), m.get("mase_seasonal_naive")
-    track = (f"; backtest MASE {mase:.2f} vs seasonal naive {naive:.2f}"
+    track = (f"; backtest error {mase:.2f} against {naive:.2f} for repeating the last season (MASE)"
              if isinstance(mase, (int, float)) and isinstance(naive, (int, float)) else "")
     return (f"{m.get('metric', '?')} by {m.get('by', '?')}, {m.get('freq', '?')}, {m.get('horizon', '?')} periods "
             f"ahead{track}")
