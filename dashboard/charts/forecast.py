@@ -76,8 +76,9 @@ def fan_chart(history: pd.DataFrame, forecast: pd.DataFrame, series: str, anomal
                 marker=dict(color="#d62728", size=10, symbol="x"),
                 customdata=[[_ANOMALY, series, str(pd.Timestamp(t).date())] for t in a["ts"]],
                 hovertemplate="%{x|%Y-%m-%d}: %{y:,.2f} outside the interval (click for its rows)<extra></extra>"))
-    fig.update_layout(title=chart_title(safe(series)), height=300, margin=dict(l=10, r=10, t=10, b=10), hovermode="closest",
-                      legend=dict(orientation="h", yanchor="top", y=-0.16), yaxis_title=safe(metric), xaxis_title=None)
+    fig.update_layout(title=chart_title(safe(series)), height=340, margin=dict(l=10, r=10, t=10, b=10),
+                      hovermode="closest", legend=dict(orientation="h", yanchor="top", y=-0.25),
+                      yaxis_title=safe(metric), xaxis_title=None)
     fig.update_xaxes(automargin=True)  # the month labels stay whole above the legend
     return fig
 

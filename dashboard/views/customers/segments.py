@@ -113,7 +113,7 @@ shown = table.rename(columns={"revenue_share": "revenue share", "aov": "avg orde
 longest = int(shown["segment"].astype(str).str.len().max()) if len(shown) else 10
 picked_row = st.dataframe(
     shown, hide_index=True, key="segments_table", on_select="rerun", selection_mode="single-row",
-    column_config={"segment": st.column_config.TextColumn(width=min(420, 7 * longest + 24)),
+    column_config={"segment": st.column_config.TextColumn(width=min(420, 6 * longest + 30)),
                    "revenue share": st.column_config.NumberColumn(format="percent"),
                    "avg order value": st.column_config.NumberColumn(format="%.2f"),
                    "mean churn risk": st.column_config.NumberColumn(format="percent"),
