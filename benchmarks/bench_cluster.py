@@ -72,7 +72,8 @@ def build(n: int, budget: float) -> dict:
             con.unregister("_bench")
     finally:
         store.close()
-    out = subprocess.run([*STORELENS, "sentiment", "train", "--db", str(DB), "--json", "--time-budget", str(budget)],
+    out = subprocess.run([*STORELENS, "sentiment", "train", "--db", str(DB), "--json", "--time-budget", str(budget),
+                          "--activate"],
                          cwd=ROOT, capture_output=True, text=True, check=True)
     return json.loads(out.stdout)
 

@@ -86,7 +86,7 @@ def _train(store, seconds: float) -> None:
 
     if not sentiment.has_model(store):
         print(f"training a sentiment model ({seconds:.0f} s)…", file=sys.stderr)
-        sentiment.train(store, time_budget=float(seconds))
+        sentiment.train(store, time_budget=float(seconds), activate=True)
         sentiment.score(store)
     alerts = trends.shift_history(store, Filters(), "W")
     if len(alerts):

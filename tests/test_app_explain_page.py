@@ -75,7 +75,7 @@ def trained_db(tmp_path_factory, tiny_base_model) -> Path:
     _build(path)
     store = Store.open(path)
     try:
-        sentiment.train(store, time_budget=4, base_model=str(tiny_base_model), quantize=False)
+        sentiment.train(store, time_budget=4, base_model=str(tiny_base_model), quantize=False, activate=True)
         assert sentiment.has_model(store)
     finally:
         store.close()

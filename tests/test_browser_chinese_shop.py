@@ -39,7 +39,8 @@ def chinese_shop(tmp_path, tiny_multilingual_base) -> tuple[Path, Path]:
                 "INSERT INTO orders (order_id, line_no, order_ts, customer_id, product_id, category, quantity, "
                 "unit_price, revenue, currency, status, batch_id) VALUES (?, 1, ?, 'c1', 'P', '包包', 1, 10, 10, "
                 "'CNY', 'completed', 'o')", [("o1", datetime(2026, 1, 5)), ("o2", datetime(2026, 3, 31))])
-        sentiment.train(store, time_budget=6, base_model=str(tiny_multilingual_base), quantize=False)
+        sentiment.train(store, time_budget=6, base_model=str(tiny_multilingual_base), quantize=False,
+                        activate=True)
     finally:
         store.close()
     return path, later

@@ -108,7 +108,7 @@ def trained_reviews_db(tmp_path, tiny_base_model) -> Path:
     _build(path)
     store = Store.open(path)
     try:
-        sentiment.train(store, time_budget=4, base_model=str(tiny_base_model), quantize=False)
+        sentiment.train(store, time_budget=4, base_model=str(tiny_base_model), quantize=False, activate=True)
     finally:
         store.close()
     return path

@@ -27,9 +27,10 @@ def test_train_score_predict_explain(tmp_path, capsys, tiny_base_model):
 
     capsys.readouterr()
     assert cli(["sentiment", "train", "--db", db, "--json", "--time-budget", "8",
-                "--base-model", str(tiny_base_model)]) == 0
+                "--base-model", str(tiny_base_model), "--activate"]) == 0  # active whatever the tiny model scores
     report = cli_json(capsys)
     assert {"model_version", "device", "n_train", "n_eval", "macro_f1", "baseline_macro_f1", "seconds"} <= set(report)
+    assert report["activated"] is True
     assert report["n_train"] + report["n_eval"] == 160 and report["seconds"] <= 30
 
     assert cli(["sentiment", "score", "--db", db, "--json"]) == 0

@@ -43,7 +43,7 @@ def shop(tmp_path_factory, tiny_base_model) -> Path:
     judgeme_reviews_csv(reviews, 160)
     assert cli(["ingest", "--db", str(db), str(reviews)]) == 0
     assert cli(["sentiment", "train", "--db", str(db), "--time-budget", "8", "--base-model",
-                str(tiny_base_model)]) == 0
+                str(tiny_base_model), "--activate"]) == 0
     return db
 
 

@@ -64,7 +64,7 @@ def trained(tmp_path_factory):
     insert_reviews(store, generate_reviews(360, seed=1))
     calls: list[tuple[float, str]] = []
     first = S.train(store, time_budget=BUDGET, quantize=False, progress=lambda f, m: calls.append((f, m)))
-    second = S.train(store, time_budget=15, quantize=False, seed=1)
+    second = S.train(store, time_budget=15, quantize=False, seed=1, activate=True)
     yield {"store": store, "path": path, "first": first, "second": second, "progress": calls}
     store.close()
 
@@ -325,7 +325,7 @@ def test_training_keeps_int8_only_by_the_heldout_check(tmp_path):
     pytest.importorskip("onnxruntime")
     store = Store.open(tmp_path / "q.duckdb")
     insert_reviews(store, generate_reviews(300, seed=4))
-    report = S.train(store, time_budget=60, quantize=True)
+    report = S.train(store, time_budget=60, quantize=True, activate=True)
     info = report["int8"]
     assert info["tried"] and "error" not in info
     if info.get("checked_on", 0) == 0:  # a heavily loaded machine: the budget ran out first; unchecked, never kept
@@ -333,7 +333,7 @@ def test_training_keeps_int8_only_by_the_heldout_check(tmp_path):
     else:  # fp32 and int8 are compared on the same held-out reviews, as many as the budget allowed
         assert info["checked_on"] <= report["n_heldout"]
         assert info["kept"] == (info["macro_f1_fp32"] - info["macro_f1_int8"] < 0.01)
-    assert report["seconds"] <= 60
+    assert report["seconds"] <= 60 + S.slack_seconds(60)  # the stated slack: the save and a last report
     assert report["runtime"] == ("onnx-int8" if info["kept"] else "torch")
     assert S.load_active(store).runtime == report["runtime"]
     store.close()

@@ -86,7 +86,7 @@ def _chinese_store(path):
 def test_a_chinese_shop_trains_on_the_multilingual_model_and_says_why(multilingual_packages, tmp_path):
     store = _chinese_store(tmp_path / "zh.duckdb")
     try:
-        report = S.train(store, time_budget=6, quantize=False)
+        report = S.train(store, time_budget=6, quantize=False, activate=True)
         choice = report["base_model_choice"]
         assert choice["name"] == M.NAME and choice["chosen_by"] == "language mix"
         assert choice["non_english_share"] == 1.0 and "Chinese" in choice["reason"]

@@ -27,7 +27,8 @@ def two_versions(tmp_path_factory, tiny_base_model):
     versions = []
     for _ in range(2):
         store = Store.open(db)
-        versions.append(sentiment.train(store, time_budget=3, base_model=str(tiny_base_model))["model_version"])
+        versions.append(sentiment.train(store, time_budget=3, base_model=str(tiny_base_model),
+                                        activate=True)["model_version"])
         store.close()
     return db, versions
 

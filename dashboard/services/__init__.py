@@ -27,11 +27,13 @@ from .background import (
     JobBusyError,
     JobRegistry,
     cancel_job,
+    current_background_job,
     current_job,
     engine_note,
     job_progress_text,
     job_title,
     jobs,
+    latest_background_job,
     latest_job,
     no_job_running,
     start_job,
@@ -156,7 +158,9 @@ from .sentiment_model import (
     sentiment_version,
     sentiment_versions,
     start_scoring,
+    start_scoring_after_training,
     start_training,
+    training_estimate,
     version_rows,
 )
 from .session import (
@@ -251,13 +255,13 @@ __all__ = [
     # jobs
     "JOB_TEXT", "job_title", "job_progress_text", "engine_note", "Job", "JobBusyError", "JobRegistry", "jobs",
     "current_job",
-    "latest_job", "cancel_job",
+    "latest_job", "cancel_job", "current_background_job", "latest_background_job",
     "start_job", "no_job_running",
     # sentiment model
     "SENTIMENT_LABELS", "sentiment_version", "sentiment_active_version", "model_notice", "sentiment_training_data",
     "sentiment_metrics", "sentiment_versions", "sentiment_activate", "sentiment_delete", "sentiment_min_reviews",
     "per_class_table", "per_language_table", "languages_too_few", "LANGUAGE_COLUMNS", "model_details", "VERSION_COLUMNS", "version_rows",
-    "job_outcome", "start_training", "start_scoring",
+    "job_outcome", "start_training", "start_scoring", "start_scoring_after_training", "training_estimate",
     "score_new_reviews_in_background",
     # sentiment
     "SENTIMENT_FREQS", "SENTIMENT_ALL", "Coverage", "sentiment_coverage", "undated_note", "sentiment_by_period",

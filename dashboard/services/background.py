@@ -13,9 +13,11 @@ from .display import duration, plain
 from .session import db_path
 
 __all__ = ["JOB_TEXT", "job_title", "job_progress_text", "ended_unfinished", "Job", "JobBusyError", "JobRegistry", "jobs", "current_job",
-           "latest_job", "cancel_job", "start_job", "no_job_running", "cluster_engine", "engine_note"]
+           "latest_job", "current_background_job", "latest_background_job", "cancel_job", "start_job",
+           "no_job_running", "cluster_engine", "engine_note"]
 
 JOB_TEXT: dict[str, str] = {"train": "Training", "score": "Scoring every review",
+                             "score_after_train": "Labelling every review with the new version",
                              "score_new": "Scoring the reviews the active model has not scored",
                              "drivers": "Finding the words that drive a category's reviews",
                              "recommend_train": "Training recommendations", "forecast": "Forecasting",
@@ -54,19 +56,34 @@ def latest_job() -> Job | None:
     return jobs().latest(db_path())
 
 
+def current_background_job() -> Job | None:
+    """The low-priority job (labelling every review after a training) running beside the pages' own jobs, if any."""
+    return jobs().current(db_path(), background=True)
+
+
+def latest_background_job() -> Job | None:
+    """The most recent low-priority job on this app's database (running or finished)."""
+    return jobs().latest(db_path(), background=True)
+
+
 def cancel_job(job: Job) -> None:
     """Ask a running job to stop at its next progress report (a training run then keeps no version)."""
     job.cancel()
 
 
-def start_job(kind: str, params: dict[str, Any], work: Callable[[Job], Any]) -> Job:
-    """Run work(job) in the background on this app's database; JobBusyError while another job runs there."""
-    return jobs().start(db_path(), kind, params, work, busy_message=_BUSY)
+def start_job(kind: str, params: dict[str, Any], work: Callable[[Job], Any], background: bool = False,
+              conflicts: tuple[str, ...] = (), busy_message: str | None = None, key: str | None = None) -> Job:
+    """Run work(job) in the background on this app's database (or `key`, when a job starts another from its own
+    thread); JobBusyError while another job runs there (JobRegistry.start: a `background` job runs beside one
+    foreground job, `conflicts` are the background kinds this one cannot run beside)."""
+    return jobs().start(key or db_path(), kind, params, work, busy_message=busy_message or _BUSY,
+                        background=background, conflicts=conflicts)
 
 
 @contextmanager
 def no_job_running(busy_message: str) -> Iterator[None]:
-    """Run a block (switching or deleting versions) while no job runs on this database and none can start."""
+    """Run a block (switching or deleting versions) while no job, background labelling included, runs on this
+    database and none can start."""
     with jobs().idle(db_path(), busy_message):
         yield
 

@@ -13,6 +13,7 @@ from .background import (
     Job,
     JobBusyError,
     cluster_engine,
+    current_background_job,
     current_job,
     ended_unfinished,
     no_job_running,
@@ -37,7 +38,9 @@ __all__ = [
     "VERSION_COLUMNS",
     "version_rows",
     "job_outcome",
+    "training_estimate",
     "start_training",
+    "start_scoring_after_training",
     "start_scoring",
     "score_new_reviews_in_background",
 ]
@@ -202,8 +205,8 @@ def model_details(metrics: dict) -> list[str]:
                    f"{int8['macro_f1_int8']:.3f} against {int8['macro_f1_fp32']:.3f} uncompressed, so it was "
                    f"{'kept' if int8['kept'] else 'not kept (it may lose at most 0.01)'}.")
     if kind == "baseline":
-        out.append("The decision rule tuned on the held-out reviews gives the transformer no weight: this version "
-                   "labels reviews with the baseline.")
+        out.append("Tuned on the test reviews, this version gives the language model no weight: it labels reviews by "
+                   "counting words, like the simple method.")
     out.append(test_note(metrics))
     return out
 
@@ -218,42 +221,112 @@ def test_note(metrics: dict) -> str:
             "scored on the other, ten times over, so the score is not flattered by the tuning.")
 
 
+def _about(seconds: float) -> str:
+    """A planned duration as a person says it: 'about 40 s', 'about 4 min'."""
+    if seconds < 60:
+        return f"about {max(5, int(-(-seconds // 5) * 5))} s"
+    return f"about {max(1, round(seconds / 60))} min"
+
+
+def training_estimate(time_budget: float, score_after: bool = True) -> tuple[str, str]:
+    """What a training run with `time_budget` will take before it starts, as (level: 'info' | 'warning',
+    Markdown-safe sentence): the budget (or the refusal when it cannot hold the fixed costs of this database's rated
+    reviews), then labelling every review in the background at the active version's last recorded speed (else a
+    conservative one for the model kind)."""
+    data = sentiment_training_data()
+    n_rated, n_reviews = int(data["n_rated"]), int(data["n_reviews"])
+    least = sentiment.minimum_budget(n_rated)
+    if n_rated and time_budget < least:
+        return "warning", (f"{duration(time_budget)} is too short for {n_rated:,} rated reviews: reading them, "
+                           f"counting their words for the simple method and saving take "
+                           f"{_about(sentiment.overhead_seconds(n_rated))} before the model learns anything. "
+                           f"Choose at least {duration(least)}.")
+    text = f"{_about(time_budget).capitalize()} training"
+    if score_after and n_reviews:
+        metrics = sentiment_metrics() if sentiment_active_version() else {}
+        rate, measured = sentiment.scoring_rate(metrics)
+        how = "at the active version's last speed" if measured else "at a cautious speed for this model"
+        text += (f", then {_about(n_reviews / rate)} to label {n_reviews:,} reviews in the background ({how}; "
+                 "only if the new version is made active; Drivers and other pages keep working)")
+    return "info", text + "."
+
+
 def job_outcome(job: Job) -> tuple[str, str] | None:
-    """What a finished job did, as (level: 'success' | 'error' | 'info', Markdown-safe sentence); None while it runs."""
-    if job.kind not in ("train", "score", "score_new"):  # another family's job (e.g. segments): its page says it
+    """What a finished job did, as (level: 'success' | 'warning' | 'error' | 'info', Markdown-safe sentence); None
+    while it runs. A training names the version and whether it was made active, and why not."""
+    if job.kind not in ("train", "score", "score_new", "score_after_train"):  # another family's job: its page says it
         return None
     r = job.result or {}
     if job.status == "done" and job.kind == "train":
-        text = (f"Trained version {plain(r.get('model_version'))} in {duration(job.elapsed)}: macro-F1 "
-                f"{r.get('macro_f1', float('nan')):.3f} (baseline {r.get('baseline_macro_f1', float('nan')):.3f}).")
-        if r.get("scoring"):
-            text += f" Scored {r['scoring'].get('n_scored', 0):,} reviews."
-        return "success", text
+        version = plain(r.get("model_version"))
+        f_new, f_base = r.get("macro_f1", float("nan")), r.get("baseline_macro_f1", float("nan"))
+        took = f" in {duration(job.elapsed)}"
+        if r.get("activated", True):
+            then = (" Every review is being labelled with it in the background." if r.get("scoring_job") else "")
+            return "success", (f"Trained version {version}{took} and made it active: score {f_new:.3f} vs "
+                               f"{f_base:.3f} for the simple method.{then}")
+        kept = r.get("active_before")
+        kept_text = f"kept {plain(kept)} active" if kept else "kept it inactive (reviews keep their star labels)"
+        return "warning", (f"Trained version {version}{took} but {kept_text}: {version} "
+                           f"{plain(r.get('activation_reason', ''))}. Activate it below if you want it anyway.")
     if job.status == "done":
         where = f" on Ray ({r['workers']} workers)" if r.get("engine") == "ray" else ""
         return "success", (f"Scored {r.get('n_scored', 0):,} reviews with version {plain(r.get('model_version'))}"
                            f"{where} ({r.get('reviews_per_second', 0):,.0f} reviews/s).")
+    if job.kind == "score_after_train" and job.status == "cancelled":
+        return "info", ("Labelling every review with the new version was cancelled; the reviews labelled so far keep "
+                        "the new labels, the others their earlier ones. Score all reviews below to finish.")
     return ended_unfinished(job)
 
 
-def start_training(time_budget: float, base_model: str | None = None, score_after: bool = True) -> Job:
-    """Train a new version in a background thread (then score every review with it when score_after)."""
-    s = store()
+_SENTIMENT_JOBS = ("score_after_train",)  # a background job the sentiment jobs cannot run beside
+_BUSY_LABELLING = ("every review is still being labelled with the last trained version; wait for it to finish or "
+                   "cancel it on the Training page")
+SCORE_AFTER_BATCH = 256  # reviews per transaction while labelling in the background (~7-10 s each on 2 cores)
+
+
+def start_training(time_budget: float, base_model: str | None = None, score_after: bool = True,
+                   activate: bool = False) -> Job:
+    """Train a new version in a background thread; the job ends when the version is saved. When it was made active
+    (or `activate` forces it) and score_after, labelling every review then runs as its own low-priority job
+    (start_scoring_after_training), so the budget covers training only and other pages' jobs are not held up."""
+    s, key = store(), db_path()
     base = (base_model or "").strip() or None
+
+    def work(job: Job) -> dict:
+        import time
+
+        from engine import sentiment
+
+        started = time.monotonic()  # the budget counts from here: loading torch in a fresh app is part of the wait
+        before = sentiment.active_version(s)
+        report = sentiment.train(s, time_budget=float(time_budget), base_model=base, progress=job.update,
+                                 activate=activate, started=started)
+        report = dict(report, active_before=before)
+        if score_after and report.get("activated"):
+            report["scoring_job"] = start_scoring_after_training(report["model_version"], key).id
+        return report
+
+    return start_job("train", {"time_budget": float(time_budget), "base_model": base, "score_after": bool(score_after),
+                               "activate": bool(activate)}, work, conflicts=_SENTIMENT_JOBS,
+                     busy_message=_BUSY_LABELLING if current_background_job() else None)
+
+
+def start_scoring_after_training(version: str, key: str | None = None) -> Job:
+    """Label every review with the active version as a low-priority background job (kind 'score_after_train'), in
+    transactions of SCORE_AFTER_BATCH reviews with its own progress: the pages' own jobs (drivers, segments,
+    forecasts) may start meanwhile; switching or deleting versions waits for it, and Cancel keeps what was labelled.
+    """
+    s = store()
 
     def work(job: Job) -> dict:
         from engine import sentiment
 
-        report = sentiment.train(s, time_budget=float(time_budget), base_model=base,
-                                 progress=job.scaled(0.0, 0.85 if score_after else 1.0))
-        if score_after:
-            job.update(0.85, "scoring every review with the new model")
-            report = dict(report, scoring=sentiment.score(s, progress=job.scaled(0.85, 1.0),
-                                                          engine=cluster_engine()))
-        return report
+        job.update(0.0, f"loading version {version}")
+        return sentiment.score(s, progress=job.update, batch_size=SCORE_AFTER_BATCH, engine=cluster_engine())
 
-    return start_job("train", {"time_budget": float(time_budget), "base_model": base,
-                               "score_after": bool(score_after)}, work)
+    return start_job("score_after_train", {"model_version": version}, work, background=True, key=key,
+                     busy_message=_BUSY_LABELLING)
 
 
 def start_scoring(only_new: bool = False) -> Job:
@@ -267,12 +340,14 @@ def start_scoring(only_new: bool = False) -> Job:
         fn = sentiment.score_new if only_new else sentiment.score
         return fn(s, progress=job.update, engine=cluster_engine())
 
-    return start_job("score_new" if only_new else "score", {}, work)
+    return start_job("score_new" if only_new else "score", {}, work, conflicts=_SENTIMENT_JOBS,
+                     busy_message=_BUSY_LABELLING if current_background_job() else None)
 
 
 def score_new_reviews_in_background() -> None:
-    """New reviews are scored in the background when a model exists and no other job runs."""
-    if current_job() is None and sentiment.has_model(store()):  # no torch import without a model
+    """New reviews are scored in the background when a model exists and no other job runs (the labelling after a
+    training scores them too)."""
+    if current_job() is None and current_background_job() is None and sentiment.has_model(store()):
         try:
             start_scoring(only_new=True)
         except JobBusyError:

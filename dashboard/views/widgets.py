@@ -19,19 +19,20 @@ _ICONS = {"success": ":material/check_circle:", "error": ":material/error:"}
 
 
 def job_panel(page: str, outcome: Outcome, kinds: tuple[str, ...] | None = None,
-              cancellable: tuple[str, ...] | None = None) -> services.Job | None:
+              cancellable: tuple[str, ...] | None = None, background: bool = False) -> services.Job | None:
     """Show the database's latest job if it is one of `kinds` (None: any); return it, whatever its kind.
 
     `cancellable` names the kinds this page offers to cancel (None: any). The returned job's `running` is what
-    the page's start buttons are disabled by.
+    the page's start buttons are disabled by. `background=True` shows the low-priority job instead (labelling every
+    review after a training), which runs beside the pages' own jobs.
     """
-    job = services.latest_job()
+    job = services.latest_background_job() if background else services.latest_job()
     if job is None:
         return None
     if kinds is not None and job.kind not in kinds:
         return job
     if job.running:
-        _progress(page, cancellable)
+        _progress(page, cancellable, background)
     else:
         st.session_state[f"{page}_seen_job"] = job.id
         said = outcome(job)
@@ -42,9 +43,9 @@ def job_panel(page: str, outcome: Outcome, kinds: tuple[str, ...] | None = None,
 
 
 @st.fragment(run_every=1.0)
-def _progress(page: str, cancellable: tuple[str, ...] | None) -> None:
+def _progress(page: str, cancellable: tuple[str, ...] | None, background: bool = False) -> None:
     """Redrawn every second while the job runs; one full rerun when it ends."""
-    job = services.latest_job()
+    job = services.latest_background_job() if background else services.latest_job()
     if job is None:
         return
     if job.running:

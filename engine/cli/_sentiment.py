@@ -29,6 +29,9 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     p.add_argument("--time-budget", type=float, default=600.0, metavar="SECONDS")
     p.add_argument("--base-model", default=None, metavar="PATH_OR_ID",
                    help="local folder or hub id (default: the packaged all-MiniLM-L6-v2)")
+    p.add_argument("--activate", action="store_true",
+                   help="make the new version the active one whatever it scores (by default it becomes active only "
+                        "when it beats the simple baseline and is not below the active version)")
 
     @model_errors
     def train(args: argparse.Namespace) -> int:
@@ -37,9 +40,10 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
         if args.time_budget <= 0:
             raise UsageError("--time-budget must be a positive number of seconds.")
         store = open_store(args)
-        try:
+        try:  # a budget too short for these reviews is refused before torch loads
+            sentiment.check_budget(args.time_budget, sentiment.trends.training_data(store)["n_rated"])
             report = sentiment.train(store, time_budget=args.time_budget, base_model=args.base_model,
-                                     progress=progress(True))
+                                     progress=progress(True), activate=args.activate)
         finally:
             store.close()
         verdict = "beats" if report.get("beats_baseline") else "does NOT beat"
@@ -56,6 +60,7 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
                       f"on {e['n_eval']} held-out reviews" for e in report.get("per_language", []))
             + "".join(f"\n  {e['name']}: no figures of its own: {e['lacks']}"
                       for e in report.get("languages_too_few", []))
+            + f"\n  {'active now' if report['activated'] else 'kept, not active'}: {report['activation_reason']}"
         ))
         return 0
 

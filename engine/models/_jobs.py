@@ -1,12 +1,17 @@
 """Background jobs of this process (training, scoring, fitting any family): a thread each, progress the app can poll,
-one running job per key (a database file), kept at process level so jobs outlive page reruns and closed tabs."""
+one running job per key (a database file), kept at process level so jobs outlive page reruns and closed tabs.
+
+Beside it, one low-priority *background* job per key may run (e.g. labelling every review after a training): it is
+long, so it must not block the pages' own jobs (drivers, segments, forecasts); it is not what `current`/`latest`
+return, a foreground job names the kinds it cannot run beside (`conflicts`), and `idle` (switching or deleting
+versions) still waits for it."""
 
 from __future__ import annotations
 
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -42,6 +47,7 @@ class Job:
     error: str | None = None
     finished_at: float | None = None
     cancel_requested: bool = False
+    background: bool = False  # low priority: runs beside one foreground job (see JobRegistry.start)
     thread: threading.Thread | None = field(default=None, repr=False)
 
     @property
@@ -77,33 +83,40 @@ class Job:
 
 
 class JobRegistry:
-    """Jobs per key (a database file) with at most one running job per key; the work runs in a daemon thread."""
+    """Jobs per key (a database file): at most one running foreground job and one background job per key; the work
+    runs in a daemon thread."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()  # guards the job lists
         self._start_lock = threading.RLock()  # held while a job starts, or while `idle` work needs no job running
         self._jobs: dict[str, list[Job]] = {}
 
-    def current(self, key: str) -> Job | None:
-        """The running job of a key, if any."""
+    def current(self, key: str, background: bool = False) -> Job | None:
+        """The running foreground job of a key (with background=True: its running background job), if any."""
         with self._lock:
-            return next((j for j in reversed(self._jobs.get(key, [])) if j.running), None)
+            return next((j for j in reversed(self._jobs.get(key, [])) if j.running and j.background == background),
+                        None)
 
-    def latest(self, key: str) -> Job | None:
-        """The most recent job of a key (running or finished)."""
+    def latest(self, key: str, background: bool = False) -> Job | None:
+        """The most recent foreground job of a key (with background=True: background job), running or finished."""
         with self._lock:
-            jobs = self._jobs.get(key, [])
-            return jobs[-1] if jobs else None
+            return next((j for j in reversed(self._jobs.get(key, [])) if j.background == background), None)
 
     def start(self, key: str, kind: str, params: dict[str, Any], work: Callable[[Job], Any],
-              busy_message: str | None = None) -> Job:
-        """Run work(job) in a thread (it reports through job.update); JobBusyError if the key has a running job."""
+              busy_message: str | None = None, background: bool = False,
+              conflicts: Collection[str] = ()) -> Job:
+        """Run work(job) in a thread (it reports through job.update).
+
+        JobBusyError if the key has a running job of the same priority (foreground or background), or a running
+        background job of one of the kinds in `conflicts` (e.g. a new training while the last one's scoring runs).
+        """
         with self._start_lock, self._lock:
-            if any(j.running for j in self._jobs.get(key, [])):
+            running = [j for j in self._jobs.get(key, []) if j.running]
+            if any(j.background == background or (j.background and j.kind in conflicts) for j in running):
                 raise JobBusyError(busy_message or "another job is already running; wait for it to finish")
-            job = Job(uuid.uuid4().hex[:12], kind, key, dict(params), time.time())
+            job = Job(uuid.uuid4().hex[:12], kind, key, dict(params), time.time(), background=background)
             self._jobs.setdefault(key, []).append(job)
-            del self._jobs[key][:-KEEP_FINISHED]
+            self._forget_finished(key)
 
         def run() -> None:
             try:
@@ -120,11 +133,19 @@ class JobRegistry:
         job.thread.start()
         return job
 
+    def _forget_finished(self, key: str) -> None:
+        """Keep the running jobs and the newest KEEP_FINISHED finished ones of a key (called under the lock)."""
+        jobs = self._jobs[key]
+        finished = [j for j in jobs if not j.running]
+        drop = {id(j) for j in finished[:-KEEP_FINISHED]}
+        self._jobs[key] = [j for j in jobs if id(j) not in drop]
+
     @contextmanager
     def idle(self, key: str, busy_message: str) -> Iterator[None]:
-        """Run a block while no job runs on key and none can start (e.g. switching or deleting model versions)."""
+        """Run a block while no job, background ones included, runs on key and none can start (e.g. switching or
+        deleting model versions)."""
         with self._start_lock:
-            if self.current(key) is not None:
+            if self.current(key) is not None or self.current(key, background=True) is not None:
                 raise JobBusyError(busy_message)
             yield
 
@@ -138,7 +159,8 @@ def jobs() -> JobRegistry:
 
 
 def start_job(key: str, kind: str, work: Callable[[Job], Any], params: dict[str, Any] | None = None,
-              busy_message: str | None = None) -> Job:
+              busy_message: str | None = None, background: bool = False, conflicts: Collection[str] = ()) -> Job:
     """Start a background job in the process registry: the one call a family's fit needs, e.g.
-    `start_job(db, "segments", lambda job: segments.train(store, progress=job.update))`."""
-    return _PROCESS_JOBS.start(key, kind, params or {}, work, busy_message)
+    `start_job(db, "segments", lambda job: segments.train(store, progress=job.update))`; `background=True` for a
+    long low-priority job that other pages' jobs may run beside (JobRegistry.start)."""
+    return _PROCESS_JOBS.start(key, kind, params or {}, work, busy_message, background, conflicts)

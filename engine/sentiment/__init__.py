@@ -16,6 +16,14 @@ from engine.models import (
 )
 from engine.store import LABELS, compose_text, labels_from_ratings
 
+from ._budget import (
+    BudgetTooShortError,
+    check_budget,
+    minimum_budget,
+    overhead_seconds,
+    scoring_rate,
+    slack_seconds,
+)
 from ._data import MIN_REVIEWS, read_training_frame
 from ._language import NAMES as LANGUAGE_NAMES
 from ._language import detect_languages, fill_languages, fill_missing_languages, language_name
@@ -30,6 +38,7 @@ from ._registry import (
     has_model,
     list_versions,
     load_active,
+    record_scoring,
     version_count,
     version_metrics,
 )
@@ -38,6 +47,7 @@ _LAZY = {
     "SentimentModel": "._model",
     "SentimentConfig": "._model",
     "train": "._model",
+    "activation_decision": "._model",
     "train_frame": "._model",
     "choose_base_model": "._model",
     "language_mix": "._model",
@@ -95,6 +105,13 @@ __all__ = [
     "fallback_notice",
     "version_count",
     "version_metrics",
+    "record_scoring",
+    "BudgetTooShortError",
+    "check_budget",
+    "minimum_budget",
+    "overhead_seconds",
+    "scoring_rate",
+    "slack_seconds",
     "trends",
     *_LAZY,
 ]

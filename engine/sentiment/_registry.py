@@ -3,7 +3,9 @@ light on purpose (no torch) so the importer can ask whether a model exists."""
 
 from __future__ import annotations
 
+import json
 import logging
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -86,3 +88,24 @@ def version_count(store: "Store") -> int:
 def version_metrics(store: "Store", version: str | None = None) -> dict:
     """The full training report of a version (the active one by default): confusion matrix, per-class figures."""
     return REGISTRY.metrics(store, version)
+
+
+# Scorings of fewer reviews than this say little about the speed (loading and warm-up dominate): not recorded.
+MIN_SCORED_FOR_RATE = 200
+
+
+def record_scoring(store: "Store", version: str | None, result: dict) -> None:
+    """Keep a scoring's speed in the version's registry row (``metrics["scoring"]``): the Training page estimates the
+    next run's labelling from it. Only the database row changes; the version's files and checksums stay as saved."""
+    n, rate = int(result.get("n_scored") or 0), result.get("reviews_per_second")
+    if not version or n < MIN_SCORED_FOR_RATE or not rate:
+        return
+    metrics = REGISTRY.metrics(store, version)
+    if not metrics:
+        return
+    metrics["scoring"] = {"reviews_per_second": float(rate), "n_scored": n,
+                          "engine": result.get("engine", "in-process"),
+                          "at": datetime.now(timezone.utc).replace(tzinfo=None).isoformat(timespec="seconds")}
+    with store.transaction() as con:
+        con.execute("UPDATE model_versions SET metrics = ? WHERE family = ? AND version = ?",
+                    [json.dumps(metrics), FAMILY, version])

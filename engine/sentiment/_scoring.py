@@ -15,7 +15,7 @@ import pandas as pd
 from engine.models import Engine, Progress, no_progress
 from engine.store import LABELS, Store, compose_text, read_df
 
-from ._registry import load_active
+from ._registry import load_active, record_scoring
 
 if TYPE_CHECKING:
     from ._baseline import BaselineModel
@@ -86,12 +86,16 @@ _NEW = ("SELECT r.review_id, r.title, r.text FROM reviews r "
 
 def _score(store: Store, model: SentimentModel, sql: str, params: list, progress: Progress | None, batch_size: int,
            engine: Engine | None) -> dict:
-    """The reviews `sql` selects, scored in this process (chunk by chunk) or on Ray (one transaction)."""
+    """The reviews `sql` selects, scored in this process (chunk by chunk, each chunk one transaction) or on Ray
+    (one transaction); the speed is recorded with the version for the Training page's estimates."""
     if engine is not None and engine.distributed:
         from ._cluster import score_on_ray
 
-        return score_on_ray(store, model, engine, sql, params, progress or no_progress, batch_size)
-    return _score_rows(store, read_df(store, sql, params), model, progress or no_progress, batch_size)
+        result = score_on_ray(store, model, engine, sql, params, progress or no_progress, batch_size)
+    else:
+        result = _score_rows(store, read_df(store, sql, params), model, progress or no_progress, batch_size)
+    record_scoring(store, model.version, result)
+    return result
 
 
 def score(

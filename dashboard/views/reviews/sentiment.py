@@ -52,7 +52,7 @@ if cov.n_excluded:
     st.caption(f"{cov.n_excluded:,} reviews in range have neither a star rating nor a model score: they are left "
                "out of every share and test" + (" until a model scores them." if cov.active_version else
                                                  " (a trained model would label them by their text)."))
-job = services.current_job()
+job = services.current_job() or services.current_background_job()  # e.g. labelling after a training
 if cov.active_version is not None and cov.n_not_scored_by_active and job is None:
     if st.button(f"Score the {cov.n_not_scored_by_active:,} reviews the active model has not scored",
                  key="sentiment_score_new", icon=":material/bolt:"):
