@@ -186,8 +186,9 @@ def main(argv: list[str] | None = None) -> int:
            else "a seeded sample (the model's training split is unknown)")
         + f" (seed {args.seed}); "
         f"{int(r['n_tokens'].mean())} tokens on average, {int(r['n_tokens'].max())} at most",
-        "- attributed quantity: softmax probability of the predicted class (Layer Integrated Gradients on the word "
-        f"embeddings, Gauss-Legendre nodes, baseline = [PAD] with [CLS]/[SEP] kept); start at {FIRST_STEPS} steps, "
+        "- attributed quantity: the shown probability of the predicted class (the model's decision: transformer and "
+        "TF-IDF baseline combined; integrated gradients on the word embeddings and TF-IDF features, Gauss-Legendre "
+        f"nodes, reference = [PAD] with [CLS]/[SEP] kept and the empty text); start at {FIRST_STEPS} steps, "
         "doubled "
         "while |delta| > 0.05, cap 256",
         "",
