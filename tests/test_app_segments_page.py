@@ -84,7 +84,8 @@ def test_trained_shop_shows_segments_risk_reasons_and_downloads(trained_db, monk
     assert at.selectbox(key="segments_customer").value == riskiest
     md = texts(at.markdown)
     assert f"#### Customer {riskiest}" in md and "**Why this risk**" in md
-    assert any(t.startswith("- ") and "risk (attribution" in t for t in md)
+    reasons = [m for m in at.markdown if m.value.startswith("- ") and m.value.endswith(("raises risk", "lowers risk"))]
+    assert reasons and all(m.proto.help.startswith("Attribution ") for m in reasons)  # the figure in help
     assert not _frame_with(at, "order_id").empty
     # a customer with a review: the review text is data, never HTML
     at.selectbox(key="segments_customer").set_value("c000").run()

@@ -185,7 +185,9 @@ def verdict(model: ForecastModel, series: str) -> tuple[str, str]:
         return "info", "Too little variation in this series to score the backtest."
     shown = METHOD_LABELS.get(row.get("method", "model"), "the forecast")
     best = METHOD_LABELS.get(row["winner"], row["winner"])
-    vs = f"error {mase:.2f}; seasonal naive {naive:.2f}" + ("" if pd.isna(median) else f", weekday median {median:.2f}")
+    last = SEASON_NAMES.get(model.config.freq, "season")
+    vs = (f"error {mase:.2f}; repeating last {last} (seasonal naive) {naive:.2f}"
+          + ("" if pd.isna(median) else f", weekday median {median:.2f}"))
     if row["model_loses"] or (not pd.isna(median) and mase > median):
         return "warning", (f"The forecast shown ({shown}) loses to a simple method here ({vs}); {best} did best in "
                            f"the backtest.")

@@ -186,8 +186,9 @@ if detail is not None:
     if detail.reasons:
         st.markdown("**Why this risk**")
         for r in detail.reasons:
-            st.markdown(f"- {services.plain(r['sentence'])} — {r['direction']} "
-                        f"(attribution {r['attribution']:+.3f})")
+            st.markdown(f"- {services.plain(r['sentence'])} — {r['direction']}",
+                        help=f"Attribution {r['attribution']:+.3f}: how far this reason moved the churn model's score "
+                             "for this customer (above 0 raises the risk).")
         faith = churn.get("faithfulness") or {}
         if faith:
             st.caption(f"Are these the real reasons? On {faith['n']} customers, setting the top reason to the "
