@@ -51,6 +51,14 @@ def test_without_a_model_the_page_trains_one_in_the_background(tmp_path, monkeyp
     no_exception(at)
     assert "Trained recommender" in _text(at)
     assert len(at.dataframe) >= 1  # the evaluation table
+    assert "New orders arrived" not in _text(at)
+    # orders imported after the training: the page says the recommender leaves them out until trained again
+    export = Path(__file__).parent / "fixtures" / "formats" / "shopify_orders_export.csv"
+    [result] = services.import_files([services.ImportItem(str(export), export.name, None)])
+    assert result.report is not None and result.report.rows_loaded > 0
+    at.run()
+    assert "New orders arrived after this version was trained" in _text(at)
+    assert "Train recommendations" in _text(at)
 
 
 def test_customer_recommendations_with_reasons_and_an_expanded_explanation(trained_db, monkeypatch):
