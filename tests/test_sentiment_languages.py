@@ -14,6 +14,7 @@ from engine.explain import explain_review, faithfulness, highlight_html, term_pa
 from engine.explain._drivers import _terms
 from engine.explain._faithfulness import _delete_spans
 from engine.explain._words import word_spans, words
+from engine.store import label_index
 from engine.ingest import ingest
 from engine.store import SCHEMA_VERSION, Store
 
@@ -140,3 +141,28 @@ def test_cjk_drivers_are_words_and_find_their_reviews():
 
     assert found("质量 很差", text) and found("失望", text) and not found("很好", text)
     assert found("fit", "nice fit.") and not found("fit", "outfit")
+
+
+def test_a_shop_without_three_star_reviews_trains_on_the_labels_it_has(tiny_base_model):
+    """Some shops never get a 3-star review (a restaurant site with stars 1, 2, 4, 5): the model learns negative and
+    positive, never answers neutral, and the language still gets its own figures."""
+    from engine.sentiment import training_shortfall
+
+    df = multilingual_reviews({"zh": 260}, seed=4).rename(columns={"review_ts": "ts"})
+    df = df[df["rating"] != 3].reset_index(drop=True)
+    assert training_shortfall(np.bincount(label_index(df["rating"].to_numpy()), minlength=3), len(df)) is None
+    model, rep = S.train_frame(df, time_budget=12, base_model=str(tiny_base_model), quantize=False)
+    assert rep["labels_absent"] == ["neutral"] and rep["label_counts_train"][1] == 0
+    assert "neutral" not in set(model.predict(df["text"].tolist()))
+    assert [e["language"] for e in rep["per_language"]] == ["zh"] and not rep["languages_too_few"]
+
+
+@pytest.mark.parametrize("counts, said", [
+    ((5, 0, 35), "found 5 negative, 0 neutral, 35 positive"),  # a label with a handful: its figures would be noise
+    ((0, 0, 40), "need at least two labels"),
+    ((30, 0, 9), "found 30 negative, 0 neutral, 9 positive"),
+])
+def test_too_few_of_a_label_that_occurs_is_refused_in_one_sentence(counts, said):
+    from engine.sentiment import training_shortfall
+
+    assert said in training_shortfall(counts, sum(counts))

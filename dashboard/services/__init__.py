@@ -153,7 +153,6 @@ from .sentiment_model import (
     sentiment_active_version,
     sentiment_delete,
     sentiment_metrics,
-    sentiment_min_reviews,
     sentiment_training_data,
     sentiment_version,
     sentiment_versions,
@@ -161,6 +160,7 @@ from .sentiment_model import (
     start_scoring_after_training,
     start_training,
     training_estimate,
+    training_shortfall,
     version_rows,
 )
 from .session import (
@@ -259,7 +259,7 @@ __all__ = [
     "start_job", "no_job_running",
     # sentiment model
     "SENTIMENT_LABELS", "sentiment_version", "sentiment_active_version", "model_notice", "sentiment_training_data",
-    "sentiment_metrics", "sentiment_versions", "sentiment_activate", "sentiment_delete", "sentiment_min_reviews",
+    "sentiment_metrics", "sentiment_versions", "sentiment_activate", "sentiment_delete", "training_shortfall",
     "per_class_table", "per_language_table", "languages_too_few", "LANGUAGE_COLUMNS", "model_details", "VERSION_COLUMNS", "version_rows",
     "job_outcome", "start_training", "start_scoring", "start_scoring_after_training", "training_estimate",
     "score_new_reviews_in_background",

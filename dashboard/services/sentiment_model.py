@@ -28,11 +28,11 @@ __all__ = [
     "sentiment_active_version",
     "model_notice",
     "sentiment_training_data",
+    "training_shortfall",
     "sentiment_metrics",
     "sentiment_versions",
     "sentiment_activate",
     "sentiment_delete",
-    "sentiment_min_reviews",
     "per_class_table",
     "model_details",
     "VERSION_COLUMNS",
@@ -57,6 +57,14 @@ def sentiment_version() -> str:
 def sentiment_training_data() -> dict:
     """Rated reviews with text per label: what a training run would learn from."""
     return cache.sentiment_training_data(db_path(), sentiment_version())
+
+
+def training_shortfall(data: dict) -> str | None:
+    """Why the rated reviews (sentiment_training_data) are not enough to train on, Markdown-safe, or None: the same
+    rule training applies, so the button is never offered for a run that would be refused."""
+    labels = data["labels"]
+    reason = sentiment.training_shortfall([labels[name] for name in SENTIMENT_LABELS], data["n_rated"])
+    return None if reason is None else plain(reason[0].upper() + reason[1:]) + "."
 
 
 def _model_state() -> dict | None:
@@ -111,12 +119,6 @@ def sentiment_delete(version: str) -> float:
 
     with no_job_running("a training or scoring job is running; delete versions when it has finished"):
         return sentiment.delete_version(store(), version) / 1e6
-
-
-def sentiment_min_reviews() -> int:
-    """Fewest rated reviews a training run accepts (engine.sentiment.MIN_REVIEWS)."""
-
-    return int(sentiment.MIN_REVIEWS)
 
 
 def per_class_table(metrics: dict) -> pd.DataFrame:
@@ -207,6 +209,11 @@ def model_details(metrics: dict) -> list[str]:
     if kind == "baseline":
         out.append("Tuned on the test reviews, this version gives the language model no weight: it labels reviews by "
                    "counting words, like the simple method.")
+    absent = metrics.get("labels_absent") or []
+    if absent:
+        kept = [name for name in metrics.get("labels") or SENTIMENT_LABELS if name not in absent]
+        out.append(f"Your rated reviews have no {' or '.join(absent)} ones, so this version learned "
+                   f"{' and '.join(kept)} only and never gives the {' or '.join(absent)} label.")
     out.append(test_note(metrics))
     return out
 

@@ -24,7 +24,7 @@ from ._budget import (
     scoring_rate,
     slack_seconds,
 )
-from ._data import MIN_REVIEWS, read_training_frame
+from ._data import MIN_PER_CLASS, MIN_REVIEWS, read_training_frame, training_shortfall
 from ._language import NAMES as LANGUAGE_NAMES
 from ._language import detect_languages, fill_languages, fill_missing_languages, language_name
 from ._registry import (
@@ -94,6 +94,8 @@ __all__ = [
     "load_active",
     "has_model",
     "MIN_REVIEWS",
+    "MIN_PER_CLASS",
+    "training_shortfall",
     "read_training_frame",
     "detect_languages",
     "fill_languages",

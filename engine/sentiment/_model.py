@@ -40,7 +40,7 @@ from engine.store import LABELS, Store, label_index
 from . import _int8 as _onnx
 from ._baseline import BaselineModel
 from ._budget import check_budget, minimum_budget
-from ._data import MIN_REVIEWS, read_training_frame
+from ._data import read_training_frame, training_shortfall
 from ._decision import (
     CROSSFIT_REPEATS,
     Decision,
@@ -78,10 +78,6 @@ WEIGHTS_FILE = "model.safetensors"
 CONFIG_FILE = "config.json"
 TOKENIZER_DIR = "tokenizer"
 EVAL_FRACTION = 0.15
-# Fewest rated reviews of each label (negative, neutral, positive) to train on: below 10 the held-out split
-# (15%) gets one or two of that label, so its recall can only read 0, 50% or 100%, and the fine-tune sees the
-# label in fewer than one batch in eight. The figures would be noise, so training refuses.
-MIN_PER_CLASS = 10
 # Held-out sets smaller than this get a 95% interval beside every macro-F1.
 CI_BELOW = 200
 # A language's own figures need this many of its reviews in the held-out split (~200 rated reviews at 15%): below it
@@ -352,16 +348,9 @@ def prepare_frame(df: pd.DataFrame) -> pd.DataFrame:
     out = out[out["rating"].notna().to_numpy() & has_text].reset_index(drop=True)
     out["label"] = label_index(out["rating"].to_numpy())
     out["fine"] = fine_index(out["rating"].to_numpy())
-    if len(out) < MIN_REVIEWS:
-        raise InsufficientDataError(f"need at least {MIN_REVIEWS} rated reviews with text to train; found {len(out)}")
-    if out["label"].nunique() < 2:
-        raise InsufficientDataError("all rated reviews have the same sentiment label; need at least two labels")
-    counts = np.bincount(out["label"].to_numpy(), minlength=len(LABELS))
-    if counts.min() < MIN_PER_CLASS:
-        found = ", ".join(f"{n} {name}" for name, n in zip(LABELS, counts))
-        raise InsufficientDataError(
-            f"need at least {MIN_PER_CLASS} rated reviews with text of each sentiment to train; found {found}"
-        )
+    shortfall = training_shortfall(np.bincount(out["label"].to_numpy(), minlength=len(LABELS)), len(out))
+    if shortfall:
+        raise InsufficientDataError(shortfall)
     return out
 
 
@@ -383,14 +372,15 @@ def _language_report(languages: np.ndarray, tr: np.ndarray, ev_scored: np.ndarra
     lang_ev = languages[ev_scored]
     y_ev = y[ev_scored]
     codes = pd.Series(languages).fillna("unknown")
+    shop_has = np.bincount(y, minlength=len(LABELS)) > 0  # a label the shop never gives is not lacking anywhere
     for code, n_all in codes.value_counts().items():
         rows = np.flatnonzero(pd.Series(lang_ev).fillna("unknown").to_numpy() == code)
         counts = np.bincount(y[np.flatnonzero(codes.to_numpy() == code)], minlength=len(LABELS)).tolist()
         entry = {"language": code, "name": language_name(None if code == "unknown" else code),
                  "n_rated": int(n_all), "n_train": int((codes.to_numpy()[tr] == code).sum()), "n_eval": int(len(rows)),
                  "label_counts": counts}
-        if len(rows) < MIN_LANGUAGE_EVAL or min(counts) == 0:
-            short = [f"{name} reviews" for name, n in zip(LABELS, counts) if n == 0]
+        short = [f"{name} reviews" for name, n, has in zip(LABELS, counts, shop_has) if n == 0 and has]
+        if len(rows) < MIN_LANGUAGE_EVAL or short:
             entry["lacks"] = (
                 f"{len(rows)} held-out reviews (of {n_all} rated); its own macro-F1 needs at least "
                 f"{MIN_LANGUAGE_EVAL} held-out (about {int(MIN_LANGUAGE_EVAL / EVAL_FRACTION)} rated reviews)"
@@ -657,6 +647,7 @@ def _fit_core(
         "margin_over_baseline": round(f_model - f_base, 4),
         "per_language": per_language,
         "languages_too_few": lacking,
+        "labels_absent": [name for c, name in enumerate(LABELS) if not (y3 == c).any()],
         "baseline_kind": f"TF-IDF {baseline.analyzer} + balanced logistic regression",
         "baseline_selection": baseline.selection,
         "model_kind": sm.model_kind,

@@ -27,7 +27,8 @@ if labelling:
 data = services.sentiment_training_data()
 labels = data["labels"]
 n_rated = data["n_rated"]
-enough = n_rated >= services.sentiment_min_reviews() and sum(1 for v in labels.values() if v) >= 2
+shortfall = services.training_shortfall(data)
+enough = shortfall is None
 with st.container(border=True):
     st.subheader("Train a new version")
     if n_rated:
@@ -36,8 +37,7 @@ with st.container(border=True):
                    f"{labels['neutral']:,} neutral, {labels['positive']:,} positive ({pos:.0%} positive). Rare "
                    "labels count as much as common ones, in training and in the score.")
     if not enough:
-        st.warning(f"Training needs at least {services.sentiment_min_reviews()} rated reviews with text and at least "
-                   "two different labels. Import a reviews export with star ratings on the Upload page.")
+        st.warning(f"{shortfall} Import a reviews export with star ratings on the Upload page.")
     budget = st.slider("Time to spend on training (seconds)", min_value=30, max_value=1800, value=600, step=30,
                        key="training_budget",
                        help="Training stops within this time, keeping the best model it reached; labelling every "
