@@ -141,7 +141,7 @@ def backtest_bars(churn: dict) -> go.Figure:
     if not churn.get("available"):
         return empty_figure("No backtest for this store")
     names = ["model", "recency_only", "frequency_only", "monetary_only", "rfm_logistic"]
-    labels = ["churn model", "days since last order", "number of orders", "spend", "RFM formula"]
+    labels = ["churn model", "days since last order", "number of orders", "spend", "all three in a formula"]
     aucs = [churn["model"]["auc"]] + [churn["baselines"][n]["auc"] for n in names[1:]]
     briers = [churn["model"]["brier"]] + [churn["baselines"][n]["brier"] for n in names[1:]]
     fig = go.Figure(go.Bar(

@@ -47,7 +47,7 @@ RISK_BAND_NAMES = {"high": "High risk (60% and more)", "medium": "Medium risk (3
 CHANGE_DAYS = 90  # the segment table compares with the customers as they were this many days earlier
 # the simple signals the churn model is measured against, as a shop owner calls them
 SIGNAL_NAMES = {"recency_only": "days since last order", "frequency_only": "number of orders",
-                "monetary_only": "spend", "rfm_logistic": "an RFM formula"}
+                "monetary_only": "spend", "rfm_logistic": "a formula of all three"}
 
 
 @dataclass(frozen=True)
@@ -178,7 +178,7 @@ def churn_sentence(report: dict) -> tuple[str, str]:
     text = (f"On past customers, churn risk ranked a customer who then stopped buying above one who kept buying "
             f"{auc:.0%} of the time (a coin toss: 50%), {'better than' if wins else 'NOT better than'} "
             f"{signal} alone ({best:.0%}); its percentages are {'closer to' if closer else 'NOT closer to'} what "
-            "happened than an RFM formula's.")
+            "happened than those of a formula of recency, orders and spend.")
     if not wins:
         text += f" Sort by {signal} instead until more orders are in."
     return ("info" if wins and closer else "warning"), text

@@ -132,7 +132,10 @@ if picked:
                                                      "frequency", "monetary", "rfm_segment"]]
     st.dataframe(listed.sort_values("churn_risk", ascending=False), hide_index=True, key="segments_picked",
                  column_config={"churn_risk": st.column_config.NumberColumn("churn risk", format="percent"),
-                                "recency_days": st.column_config.NumberColumn("days since last order", format="%d")})
+                                "recency_days": st.column_config.NumberColumn("days since last order", format="%d"),
+                                "frequency": st.column_config.NumberColumn("orders"),
+                                "monetary": st.column_config.NumberColumn("spend", format="%.2f"),
+                                "rfm_segment": st.column_config.TextColumn("classic segment", help="RFM segment")})
     st.download_button("Download these customers (CSV)", services.members_csv(services.members(version, ids=picked)),
                        file_name="picked_customers.csv", mime="text/csv", key="segments_download_picked")
 
