@@ -170,7 +170,8 @@ def write(out: Path, demo: dict[str, Any], cloth: dict[str, Any], args: argparse
         "integrated-gradients path, with the ensemble weight and offsets)",
         "- deletion test on the shown probability for both: AOPC of deleting the top 10/20/30 % words vs 5 random "
         "draws of as many; ratio = mean AOPC top / mean AOPC random (goal ≥ 3×), in brackets the reviews whose top "
-        "words beat random ones", "",
+        "words beat random ones; the random figure differs between before and after only for reviews longer than the "
+        "transformer's window, where after also lists the words only the baseline reads", "",
         "| shop | transformer weight w | reviews | before: top / random = ratio | after: top / random = ratio | "
         "after: mean / worst abs delta (converged) | mean gap transformer vs shown probability (reviews > 0.1) |",
         "|---|---|---|---|---|---|---|",

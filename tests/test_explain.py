@@ -313,6 +313,8 @@ def test_ensemble_explanation_explains_the_shown_probability(model: HFClassifier
     assert all(NEG[t["start"]:t["end"]] == t["token"] for t in e.tokens)
     f = faithfulness(m, NEG, e)  # deletions are judged on the same shown probability
     assert f.faithful and f.ratio >= 3
+    unknown = explain_review(m, "zqxv wvvk", max_steps=16)  # words the word-count model never saw
+    assert list(unknown.probabilities.values()) == pytest.approx(m.shown("zqxv wvvk").tolist(), abs=1e-6)
 
 
 def test_ensemble_weights_one_and_zero_reduce_to_one_model(model: HFClassifier,

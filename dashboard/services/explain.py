@@ -163,9 +163,10 @@ def explanation_reading(e: object, review: dict | None = None) -> ExplanationRea
                     "the review. Small means the weights add up.")
     stored = stored_probability(review)
     note = None
-    if stored is not None and review.get("label") == e.target and abs(stored - p) >= 0.0005:
-        note = (f"The stored score of this review says {stored:.1%}; the explanation recomputes the decision with "
-                f"the full-precision model ({p:.1%}): stored scores may come from the faster 8-bit runtime.")
+    if stored is not None and (review["label"] != e.label or abs(stored - e.probability) >= 0.0005):
+        note = (f"The stored score of this review says {stored:.1%} {plain(review['label'])}; the explanation "
+                f"recomputes the decision with the full-precision model ({e.probability:.1%} {plain(e.label)}): "
+                "stored scores may come from the faster 8-bit runtime or an earlier model version.")
     return ExplanationReading(headline, scope, adds_up, adds_up_help, note)
 
 

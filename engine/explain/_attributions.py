@@ -355,7 +355,7 @@ def _joint_ig(model: Any, rule: ShownRule, ids: torch.Tensor, mask: torch.Tensor
             logits = _logits(net(input_ids=ids_, attention_mask=mask_))
         finally:
             handle.remove()
-        return rule.proba(logits.float(), feats if with_x else x.to(logits.device), active)
+        return rule.proba(logits.float(), feats, active)
 
     with _IG_LOCK, torch.inference_mode(False), torch.enable_grad():
         with torch.no_grad():

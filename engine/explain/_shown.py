@@ -66,9 +66,11 @@ class ShownRule:
         # w = 0 keeps the logits in the graph with zero weight, so gradients are exact zeros rather than missing
         scores = torch.log_softmax(logits, dim=-1) * self.weight if self.uses_transformer else logits * 0.0
         if self.uses_baseline:
-            coef = torch.as_tensor(self.coef[:, active], dtype=torch.float64, device=logits.device)
-            z = x.to(logits.device, torch.float64) @ coef.T + torch.as_tensor(self.intercept, dtype=torch.float64,
-                                                                             device=logits.device)
+            # a text without any known n-gram gets the empty text's logits (the intercept)
+            z = torch.as_tensor(self.intercept, dtype=torch.float64, device=logits.device).expand(len(logits), -1)
+            if x is not None and x.shape[1] > 0:
+                coef = torch.as_tensor(self.coef[:, active], dtype=torch.float64, device=logits.device)
+                z = x.to(logits.device, torch.float64) @ coef.T + z
             seen = torch.log_softmax(z, dim=-1)
             logp = torch.full_like(logits, math.log(_P_FLOOR))
             logp[:, torch.as_tensor(self.columns, device=logits.device)] = seen
