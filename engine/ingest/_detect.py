@@ -139,11 +139,11 @@ def _infer_generic(det: Detection, kind: str | None, user: dict[str, str]) -> No
     if unsure:
         det.notes.append("guessed, check them: " + ", ".join(
             f"{f} = {det.source_headers(f)[0]!r} ({det.confidence[f]:.2f})" for f in unsure)
-            + "; change any with --map FIELD=COLUMN.")
+            + "; change any in the column mapping (on the command line: --map FIELD=COLUMN).")
     for f in sorted(det.low):
         det.notes.append(f"{f} = {', '.join(repr(h) for h in det.source_headers(f))} is a low-confidence guess "
-                         f"({det.confidence[f]:.2f}): no better column was found; check it or map another with "
-                         f"--map {f}=COLUMN.")
+                         f"({det.confidence[f]:.2f}): no better column was found; check it or map another in the column "
+                         f"mapping (on the command line: --map {f}=COLUMN).")
     _separate_clock(det, profiles)
 
 
