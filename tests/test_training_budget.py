@@ -35,7 +35,7 @@ def test_a_small_budget_is_kept_by_the_whole_call(shop):
     report = S.train(store, time_budget=budget, base_model=shop["base"], quantize=False)
     wall = time.monotonic() - t0
     assert wall <= budget + S.slack_seconds(budget), (wall, report["phase_seconds"])
-    assert report["seconds"] <= wall
+    assert report["seconds"] <= wall + 0.1  # rounded to 0.1 s
     assert {"tokenising", "baseline", "fine_tuning", "saving", "reading_and_base_model"} <= set(report["phase_seconds"])
     # the rule decided, and the registry agrees with the report
     assert isinstance(report["activated"], bool) and report["activation_reason"]

@@ -84,6 +84,10 @@ CI_BELOW = 200
 # one review moves its macro-F1 by several points, so the report names the language and says what it lacks instead.
 MIN_LANGUAGE_EVAL = 30
 EARLY_STOP_SLICE = 1200  # CPU: held-out reviews scored at each early-stopping point (~10 s each here)
+# On a loaded machine one pass over that slice took 60-100 s (issue 32: 2 cores at load 5-8): the slice then shrinks
+# so that one pass costs at most this share of the time left after the simple method, but keeps MIN_SLICE reviews.
+SLICE_SHARE = 0.1
+MIN_SLICE = 200
 # Share of rated reviews (of those whose language is known) in languages other than English from which the shop's
 # model starts from multilingual-e5-small instead of the English MiniLM. MiniLM's vocabulary is English word pieces:
 # other languages reach it as fragments and single characters, so a tenth of the reviews in them is a tenth of the
@@ -512,6 +516,12 @@ def _fit_core(
     # Calibrate inference speed on a few held-out reviews (also warms the kernels up) to plan the reserve.
     sm.model.to(device)
     rate0 = _calibrate(sm, enc_ev, device)
+    affordable = int(SLICE_SHARE * max(deadline - time.monotonic(), 0.0) * rate0 / max(ev_tokens / len(ev), 1.0))
+    if not cuda and max(affordable, MIN_SLICE) < n_sub:
+        sub = np.sort(np.random.default_rng(seed + 3).choice(sub, size=max(affordable, MIN_SLICE), replace=False))
+        n_sub = len(sub)
+        sub_enc, sub_y = [enc_ev[i] for i in sub], y_ev[sub]
+        sub_tokens = float(sum(len(s) for s in sub_enc))
     train_start = time.monotonic()
 
     def infer_rate(res) -> float:  # tokens per second, measured on the early-stopping subset when available
