@@ -112,3 +112,57 @@ def serving(db: Path, workdir: Path, max_upload_mb: int | None = None) -> Iterat
         except subprocess.TimeoutExpired:
             proc.kill()
         log.close()
+
+
+# ---- what the journeys do on a page (shared by the browser tests)
+
+
+def nav(page, name: str) -> None:
+    """Open a page by its name in the sidebar's navigation."""
+    page.locator('[data-testid="stSidebarNav"]').get_by_text(name, exact=True).click()
+
+
+def upload(page, path: Path, expect_text: str) -> None:
+    """Import one file on the Upload page as a merchant does, and wait for the sentence that says it loaded."""
+    from playwright.sync_api import expect
+
+    nav(page, "Upload")
+    page.locator('input[type="file"]').set_input_files(str(path))
+    page.get_by_role("button", name="Import", exact=True).click()
+    expect(page.get_by_text(expect_text).first).to_be_visible()
+
+
+def click_bar(page, chart, index: int = 0) -> None:
+    """Hover then click the middle of a plotly bar (plotly hit-tests on its drag layer, not on the bar's path)."""
+    from playwright.sync_api import Error
+
+    bar = chart.locator(".barlayer .point path").nth(index)
+    box = None
+    for _ in range(20):  # plotly redraws the chart after its first paint (and after a rerun): the path is replaced
+        try:
+            bar.wait_for()
+            bar.scroll_into_view_if_needed(timeout=2_000)
+            box = bar.bounding_box()
+        except Error:  # detached by a redraw between finding it and scrolling to it: find it again
+            box = None
+        if box:
+            break
+        page.wait_for_timeout(250)
+    x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+    page.mouse.move(x, y)
+    page.wait_for_timeout(300)
+    page.mouse.click(x, y)
+
+
+def select_first_row(page, frame) -> None:
+    """Tick the first row of a selectable st.dataframe (a canvas grid: its row-marker column is at the left)."""
+    frame.scroll_into_view_if_needed()
+    box = frame.bounding_box()
+    page.mouse.click(box["x"] + 16, box["y"] + 35 + 17)
+
+
+def opens_in_view(page, rows) -> None:
+    """The rows a click opened start inside the window (the page scrolled to them), not under the fold."""
+    page.wait_for_function("""el => { const r = el.getBoundingClientRect();
+                                      return r.top >= 0 && r.top < window.innerHeight / 2; }""",
+                           arg=rows.element_handle(), timeout=10_000)

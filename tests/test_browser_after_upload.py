@@ -5,8 +5,7 @@ to date them. The server, browser and upload steps are the shared ones of _brows
 from __future__ import annotations
 
 import pytest
-from _browser import chromium_page, serving
-from test_browser_journeys import _nav, _upload
+from _browser import chromium_page, nav, serving, upload
 
 pytestmark = pytest.mark.browser
 
@@ -22,8 +21,8 @@ def test_reviews_without_a_date_column_are_counted_on_the_sentiment_page(tmp_pat
         for i in range(N)))
     with serving(tmp_path / "undated.duckdb", tmp_path) as url, chromium_page(tmp_path, 1280, 800) as page:
         page.goto(url)
-        _upload(page, reviews, f"{N} rows loaded")
-        _nav(page, "Sentiment")
+        upload(page, reviews, f"{N} rows loaded")
+        nav(page, "Sentiment")
         main = page.locator('[data-testid="stMain"]')
         # the review list counts every one of them (no date range leaves them out) ...
         expect(main.get_by_text(f"{N} reviews. Select a row to read it in full.")).to_be_visible()

@@ -9,9 +9,8 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
-from _browser import chromium_page, serving
+from _browser import chromium_page, nav, select_first_row, serving, upload
 from _multilingual import chinese_shop_reviews
-from test_browser_journeys import _nav, _select_first_row, _upload
 
 pytestmark = pytest.mark.browser
 
@@ -59,14 +58,14 @@ def test_a_chinese_shop_sees_words_in_its_explanations_and_drivers(chinese_shop,
     path, later = chinese_shop
     with serving(path, tmp_path) as url, chromium_page(tmp_path, 1280, 900) as page:
         page.goto(url)
-        _upload(page, later, "rows loaded")
+        upload(page, later, "rows loaded")
 
-        _nav(page, "Sentiment")
+        nav(page, "Sentiment")
         expect(page.get_by_text("Earlier spikes")).to_be_visible()
         page.get_by_role("button", name="Show reviews").first.click()
         panel = page.locator(".st-key-sentiment_alert_panel")
         expect(panel.get_by_text("Negative reviews of 包包")).to_be_visible()
-        _select_first_row(page, panel.locator('[data-testid="stDataFrame"]'))
+        select_first_row(page, panel.locator('[data-testid="stDataFrame"]'))
         panel.get_by_text("Explain this review").click()
 
         expect(page.locator('[data-testid="stMetric"]', has_text="Predicted label")).to_be_visible()

@@ -7,60 +7,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from _browser import chromium_page, serving
+from _browser import chromium_page, click_bar, nav, opens_in_view, select_first_row, serving, upload
 
 pytestmark = pytest.mark.browser
 
 FIXTURES = Path(__file__).parent / "fixtures" / "formats"
-
-
-def _nav(page, name: str) -> None:
-    page.locator('[data-testid="stSidebarNav"]').get_by_text(name, exact=True).click()
-
-
-def _upload(page, path: Path, expect_text: str) -> None:
-    from playwright.sync_api import expect
-
-    _nav(page, "Upload")
-    page.locator('input[type="file"]').set_input_files(str(path))
-    page.get_by_role("button", name="Import", exact=True).click()
-    expect(page.get_by_text(expect_text).first).to_be_visible()
-
-
-def _click_bar(page, chart, index: int = 0) -> None:
-    """Hover then click the middle of a plotly bar (plotly hit-tests on its drag layer, not on the bar's path)."""
-    from playwright.sync_api import Error
-
-    bar = chart.locator(".barlayer .point path").nth(index)
-    box = None
-    for _ in range(20):  # plotly redraws the chart after its first paint (and after a rerun): the path is replaced
-        try:
-            bar.wait_for()
-            bar.scroll_into_view_if_needed(timeout=2_000)
-            box = bar.bounding_box()
-        except Error:  # detached by a redraw between finding it and scrolling to it: find it again
-            box = None
-        if box:
-            break
-        page.wait_for_timeout(250)
-    x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
-    page.mouse.move(x, y)
-    page.wait_for_timeout(300)
-    page.mouse.click(x, y)
-
-
-def _select_first_row(page, frame) -> None:
-    """Tick the first row of a selectable st.dataframe (a canvas grid: its row-marker column is at the left)."""
-    frame.scroll_into_view_if_needed()
-    box = frame.bounding_box()
-    page.mouse.click(box["x"] + 16, box["y"] + 35 + 17)
-
-
-def _opens_in_view(page, rows) -> None:
-    """The rows a click opened start inside the window (the page scrolled to them), not under the fold."""
-    page.wait_for_function("""el => { const r = el.getBoundingClientRect();
-                                      return r.top >= 0 && r.top < window.innerHeight / 2; }""",
-                           arg=rows.element_handle(), timeout=10_000)
 
 
 def test_upload_two_exports_kpis_change_click_a_bar_lists_its_rows(tmp_path):
@@ -69,14 +20,14 @@ def test_upload_two_exports_kpis_change_click_a_bar_lists_its_rows(tmp_path):
     with serving(tmp_path / "j1.duckdb", tmp_path) as url, chromium_page(tmp_path, 1280, 800) as page:
         page.goto(url)
         expect(page.get_by_text("No orders yet")).to_be_visible()
-        _upload(page, FIXTURES / "shopify_orders_export.csv", "3 rows loaded")
-        _nav(page, "Overview")
+        upload(page, FIXTURES / "shopify_orders_export.csv", "3 rows loaded")
+        nav(page, "Overview")
         revenue = page.locator('[data-testid="stMetric"]', has_text="Revenue").first
         expect(revenue).to_contain_text("Revenue (EUR)")
         expect(revenue.locator('[data-testid="stMetricValue"]')).to_have_text("58.00")
 
-        _upload(page, FIXTURES / "etsy_sold_orders.csv", "2 rows loaded")
-        _nav(page, "Overview")
+        upload(page, FIXTURES / "etsy_sold_orders.csv", "2 rows loaded")
+        nav(page, "Overview")
         # a second currency (USD) is never added to the euros: a picker says which one the figures count, and it
         # opens on the currency of the upload just made
         expect(page.get_by_text("Currency", exact=True)).to_be_visible()
@@ -89,11 +40,11 @@ def test_upload_two_exports_kpis_change_click_a_bar_lists_its_rows(tmp_path):
         expect(revenue).to_contain_text("Revenue (USD)")
 
         top = page.locator('[data-testid="stPlotlyChart"]').nth(1)
-        _click_bar(page, top)
+        click_bar(page, top)
         expect(page.get_by_text("Rows behind: Revenue of").first).to_be_visible()
         expect(page.get_by_text("order lines in")).to_be_visible()
         expect(page.get_by_role("button", name="Download these rows (CSV)")).to_be_visible()
-        _opens_in_view(page, page.locator(".st-key-overview_rows"))
+        opens_in_view(page, page.locator(".st-key-overview_rows"))
 
 
 @pytest.fixture()
@@ -123,8 +74,8 @@ def test_sentiment_alert_to_its_reviews_to_an_explanation_to_the_category_driver
         page.get_by_role("button", name="Show reviews").first.click()
         panel = page.locator(".st-key-sentiment_alert_panel")
         expect(panel.get_by_text("Negative reviews of Bags")).to_be_visible()
-        _opens_in_view(page, panel)  # listed where the merchant is looking
-        _select_first_row(page, panel.locator('[data-testid="stDataFrame"]'))
+        opens_in_view(page, panel)  # listed where the merchant is looking
+        select_first_row(page, panel.locator('[data-testid="stDataFrame"]'))
         panel.get_by_text("Explain this review").click()
 
         expect(page.locator('[data-testid="stMetric"]', has_text="Predicted label")).to_be_visible()

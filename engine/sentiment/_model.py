@@ -5,7 +5,8 @@ Decision rule (what ``predict_proba``/``predict`` and the stored scores use):
 ``softmax(w * log p_transformer + (1 - w) * log p_baseline + offsets)``, where ``w`` (ensemble weight, 1.0 means
 transformer only) and the per-class ``offsets`` (the correction from the balanced training prior back to the real
 one) are tuned on the held-out split for macro-F1. ``transformer_proba`` gives the fine-tuned transformer alone
-(what ``.model``'s logits mean, and what attributions explain).
+(what ``.model``'s logits mean); explanations attribute the decision rule's probability, the one the pages show
+(engine.explain rebuilds the rule in torch from ``.decision`` and ``.baseline``).
 """
 
 from __future__ import annotations
