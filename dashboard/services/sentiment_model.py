@@ -330,7 +330,11 @@ def start_scoring_after_training(version: str, key: str | None = None) -> Job:
         from engine import sentiment
 
         job.update(0.0, f"loading version {version}")
-        return sentiment.score(s, progress=job.update, batch_size=SCORE_AFTER_BATCH, engine=cluster_engine())
+        model = sentiment.load_active(s)
+        done = sentiment.score(s, model, progress=job.update, batch_size=SCORE_AFTER_BATCH, engine=cluster_engine())
+        # Reviews uploaded while this ran were not in its list, and uploads start no scoring of their own meanwhile.
+        late = sentiment.score_new(s, model, batch_size=SCORE_AFTER_BATCH, engine=cluster_engine())
+        return dict(done, n_scored=done["n_scored"] + late["n_scored"])
 
     return start_job("score_after_train", {"model_version": version}, work, background=True, key=key,
                      busy_message=_BUSY_LABELLING)
@@ -353,7 +357,7 @@ def start_scoring(only_new: bool = False) -> Job:
 
 def score_new_reviews_in_background() -> None:
     """New reviews are scored in the background when a model exists and no other job runs (the labelling after a
-    training scores them too)."""
+    training scores them too: it ends by scoring what was uploaded while it ran)."""
     if current_job() is None and current_background_job() is None and sentiment.has_model(store()):
         try:
             start_scoring(only_new=True)
