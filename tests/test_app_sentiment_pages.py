@@ -57,7 +57,7 @@ def _reviews() -> pd.DataFrame:
     return pd.DataFrame(rows, columns=list(REVIEW_COLUMNS))
 
 
-def _build(path: Path) -> None:
+def build_spike_shop(path: Path) -> None:
     """Reviews, two orders spanning their dates (so the sidebar's range covers them) and an upload row."""
     store = Store.open(path)
     store.con.register("generated_reviews", _reviews())
@@ -77,10 +77,26 @@ def _build(path: Path) -> None:
     store.close()
 
 
+def trained_spike_shop(path: Path, base_model: Path, scored: bool = False) -> Path:
+    """The spike shop with one tiny model trained on it (made active whatever it scores), every review scored by it
+    when `scored`: what the journeys, explanation and drivers tests start from."""
+    from engine import sentiment
+
+    build_spike_shop(path)
+    store = Store.open(path)
+    try:
+        sentiment.train(store, time_budget=4, base_model=str(base_model), quantize=False, activate=True)
+        if scored:
+            sentiment.score(store)
+    finally:
+        store.close()
+    return path
+
+
 @pytest.fixture()
 def db(tmp_path, monkeypatch) -> Path:
     path = tmp_path / "sent.duckdb"
-    _build(path)
+    build_spike_shop(path)
     return serve_db(monkeypatch, path)
 
 
@@ -226,7 +242,7 @@ def trained(tmp_path_factory) -> dict:
     from engine import sentiment
 
     path = tmp_path_factory.mktemp("trained") / "sent.duckdb"
-    _build(path)
+    build_spike_shop(path)
     store = Store.open(path)
     t0 = time.monotonic()
     report = sentiment.train(store, time_budget=8, quantize=False, activate=True)

@@ -19,20 +19,9 @@ REVIEW = "B10-00"  # a 1-star Bags review of the spike week ("The zipper broke a
 @pytest.fixture()
 def scored_reviews_db(tmp_path, tiny_base_model) -> Path:
     """The planted-spike reviews, one tiny model trained on them and every review scored by it."""
-    from test_app_sentiment_pages import _build
+    from test_app_sentiment_pages import trained_spike_shop
 
-    from engine import sentiment
-    from engine.store import Store
-
-    path = tmp_path / "decision.duckdb"
-    _build(path)
-    store = Store.open(path)
-    try:
-        sentiment.train(store, time_budget=4, base_model=str(tiny_base_model), quantize=False, activate=True)
-        sentiment.score(store)
-    finally:
-        store.close()
-    return path
+    return trained_spike_shop(tmp_path / "decision.duckdb", tiny_base_model, scored=True)
 
 
 def _decided(path: Path, review_id: str) -> tuple[str, float]:

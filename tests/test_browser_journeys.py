@@ -50,19 +50,9 @@ def test_upload_two_exports_kpis_change_click_a_bar_lists_its_rows(tmp_path):
 @pytest.fixture()
 def trained_reviews_db(tmp_path, tiny_base_model) -> Path:
     """The Sentiment tests' reviews (a planted Bags spike) with one tiny model trained on them."""
-    from test_app_sentiment_pages import _build
+    from test_app_sentiment_pages import trained_spike_shop
 
-    from engine import sentiment
-    from engine.store import Store
-
-    path = tmp_path / "j2.duckdb"
-    _build(path)
-    store = Store.open(path)
-    try:
-        sentiment.train(store, time_budget=4, base_model=str(tiny_base_model), quantize=False, activate=True)
-    finally:
-        store.close()
-    return path
+    return trained_spike_shop(tmp_path / "j2.duckdb", tiny_base_model)
 
 
 def test_sentiment_alert_to_its_reviews_to_an_explanation_to_the_category_drivers(trained_reviews_db, tmp_path):

@@ -24,12 +24,12 @@ UNRATED = 3_000
 @pytest.fixture()
 def shop_db(tmp_path) -> Path:
     """The planted-spike reviews plus many unrated ones (English, so no language detection runs on them)."""
-    from test_app_sentiment_pages import _build
+    from test_app_sentiment_pages import build_spike_shop
 
     from engine.store import Store
 
     path = tmp_path / "training.duckdb"
-    _build(path)
+    build_spike_shop(path)
     extra = pd.DataFrame({"review_id": [f"X{i:05d}" for i in range(UNRATED)],
                           "review_ts": pd.Timestamp("2026-02-01"),
                           "text": [f"Arrived on day {i % 9}, {('lovely', 'fine', 'broken')[i % 3]} item" for i in

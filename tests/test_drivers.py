@@ -208,16 +208,13 @@ def test_drivers_of_a_negative_alert_are_negative_words(tmp_path: Path, tiny_bas
     """A real tiny SentimentModel (engine.sentiment.train) on the Sentiment tests' reviews: the words driving the
     Bags spike week toward negative come from the 1-2-star reviews (zipper, broke, poor quality, strap, loose...),
     not from the praise, because the drivers attribute the decision the app shows (ensemble and offsets included)."""
-    from test_app_sentiment_pages import SPIKE_WEEK, TEXTS, _build
+    from test_app_sentiment_pages import SPIKE_WEEK, TEXTS, trained_spike_shop
     from test_app_sentiment_pages import START as SPIKE_START
 
     from engine import sentiment
 
-    path = tmp_path / "spike.duckdb"
-    _build(path)
-    s = Store.open(path)
+    s = Store.open(trained_spike_shop(tmp_path / "spike.duckdb", tiny_base_model))
     try:
-        sentiment.train(s, time_budget=4, base_model=str(tiny_base_model), quantize=False, activate=True)
         m = sentiment.load_active(s)
         week = SPIKE_START + timedelta(weeks=SPIKE_WEEK)
         df = explain.drivers_for(s, m, "Bags", week, week + timedelta(days=7), sample_size=12)

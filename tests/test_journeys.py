@@ -193,10 +193,10 @@ def test_overview_one_currency_at_a_time_and_kpi_rows(orders_db):
 
 @pytest.fixture()
 def reviews_db(tmp_path, monkeypatch) -> Path:
-    from test_app_sentiment_pages import _build
+    from test_app_sentiment_pages import build_spike_shop
 
     path = tmp_path / "sent.duckdb"
-    _build(path)
+    build_spike_shop(path)
     return serve_db(monkeypatch, path)
 
 
