@@ -331,13 +331,13 @@ def _word_spans(text: str, offsets: Sequence[tuple[int, int]], special: Sequence
 
 def _joint_ig(model: Any, rule: ShownRule, ids: torch.Tensor, mask: torch.Tensor, baseline: torch.Tensor,
               x: torch.Tensor, active: np.ndarray, targets: torch.Tensor | int, n_steps: int
-              ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, np.ndarray]:
+              ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """One integrated-gradients path of the shown probability (Gauss-Legendre nodes, batched by a token budget).
 
     Along one path the word embeddings go from the padding reference to the review's and the TF-IDF rows `x` from 0
     (the empty text) to the review's, through `rule` (the model's decision). Returns per-position attributions
-    (rows, seq), per-feature attributions (rows, len(active)), the convergence deltas and the shown probabilities
-    at the review (rows, labels); everything in probability units, summing to p(review) - p(reference).
+    (rows, seq), per-feature attributions (rows, len(active)) and the convergence deltas; everything in probability
+    units, summing to p(review) - p(reference).
     """
     from captum.attr import IntegratedGradients
 
@@ -360,7 +360,6 @@ def _joint_ig(model: Any, rule: ShownRule, ids: torch.Tensor, mask: torch.Tensor
     with _IG_LOCK, torch.inference_mode(False), torch.enable_grad():
         with torch.no_grad():
             emb, emb_base = layer(ids).detach(), layer(baseline).detach()
-            shown = forward(emb, *((x,) if with_x else ()), ids, mask).detach().double().cpu().numpy()
         inputs = (emb, x) if with_x else (emb,)
         refs = (emb_base, torch.zeros_like(x)) if with_x else (emb_base,)
         ig = IntegratedGradients(forward)
@@ -368,7 +367,7 @@ def _joint_ig(model: Any, rule: ShownRule, ids: torch.Tensor, mask: torch.Tensor
                                    n_steps=n_steps, internal_batch_size=ibs, return_convergence_delta=True)
     pos = attr[0].sum(dim=-1).detach().double().cpu()
     feat = attr[1].detach().double().cpu() if with_x else torch.zeros((n_rows, x.shape[1]), dtype=torch.float64)
-    return pos, feat, delta.detach().double().cpu(), shown
+    return pos, feat, delta.detach().double().cpu()
 
 
 def _baseline_ids(ids: torch.Tensor, special: torch.Tensor, pad_id: int) -> torch.Tensor:
@@ -457,7 +456,7 @@ def explain_review(model: SentimentLike, text: str, target: str | None = None, n
             steps = max(1, int(n_steps))
             cap = max(steps, int(max_steps))
             while True:
-                attr, feats, delta, _ = _joint_ig(model, rule, ids, mask, base, x, active, t_idx, steps)
+                attr, feats, delta = _joint_ig(model, rule, ids, mask, base, x, active, t_idx, steps)
                 delta_f = float(delta.reshape(-1)[0])
                 history.append((steps, delta_f))
                 if abs(delta_f) <= delta_tol or steps >= cap or not math.isfinite(delta_f):

@@ -133,9 +133,9 @@ def _batch_word_attributions(model: Any, texts: Sequence[str], target_names: Seq
             active, x = rule.features([texts[i] for i in idx])
             k = len(t_ids)
             tgt = torch.tensor([t for t in t_ids for _ in idx], device=dev)
-            attr, feats, delta, _ = _joint_ig(model, rule, ids.repeat(k, 1).to(dev), mask.repeat(k, 1).to(dev),
-                                              base.repeat(k, 1).to(dev), torch.as_tensor(x).repeat(k, 1), active,
-                                              tgt, n_steps)
+            attr, feats, delta = _joint_ig(model, rule, ids.repeat(k, 1).to(dev), mask.repeat(k, 1).to(dev),
+                                           base.repeat(k, 1).to(dev), torch.as_tensor(x).repeat(k, 1), active,
+                                           tgt, n_steps)
             for j, name in enumerate(target_names):
                 for r, i in enumerate(idx):
                     row = j * len(idx) + r
